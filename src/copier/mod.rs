@@ -1,0 +1,335 @@
+//! The copier API: open a session, verify the card, place an order, fetch the
+//! document, confirm the print. Request → verify → map → enqueue → deliver,
+//! in that order, one handler each.
+//!
+//! Rule: every call is bound to the copier's client certificate. A session
+//! opened by one copier is unusable from another, and a document is handed
+//! only to the copier and session that ordered it (invariant 1).
+
+pub mod menu;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::error::Problem;
+use crate::http::{self, ApiRequest, ApiResult};
+use crate::pki::ChallengeAlgorithm;
+use crate::queue::{self, Completion, DeliveryState, NewOrder, Refusal};
+use crate::registry::{self, ResidenceOptions};
+use crate::server::AppState;
+
+/// Header naming the session a document fetch belongs to.
+pub const SESSION_HEADER: &str = "kofu-session";
+
+const fn p(status: StatusCode, code: &'static str) -> Problem {
+    Problem::new(status, code)
+}
+
+fn parse_id(raw: &str, not_found: &'static str) -> Result<Uuid, Problem> {
+    Uuid::parse_str(raw).map_err(|_| p(StatusCode::NOT_FOUND, not_found))
+}
+
+async fn client(state: &AppState) -> Result<crate::db::Client, Problem> {
+    Ok(state.pool.get().await.map_err(crate::db::DbError::from)?)
+}
+
+#[derive(Serialize)]
+struct SessionOpened {
+    session_id: Uuid,
+    challenge: String,
+    expires_at: String,
+}
+
+const OPEN_SESSION: &str = "
+    INSERT INTO sessions (id, copier_fingerprint, copier_id, challenge, expires_at)
+    VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) RETURNING expires_at";
+
+/// `POST /v1/sessions`: a new session with a fresh single-use challenge.
+pub async fn open_session(state: &AppState, req: &ApiRequest) -> ApiResult {
+    let copier = req.copier()?;
+    let session_id = Uuid::from_bytes(crate::random_bytes());
+    let challenge: [u8; 32] = crate::random_bytes();
+    let ttl = state.config.session_ttl().as_secs_f64();
+    let row = client(state)
+        .await?
+        .query_one(
+            OPEN_SESSION,
+            &[&session_id, &copier.fingerprint.as_slice(), &copier.copier_id, &challenge.as_slice(), &ttl],
+        )
+        .await
+        .map_err(crate::db::DbError::from)?;
+    let expires_at: OffsetDateTime = row.get(0);
+    metrics::counter!("kofu_sessions_opened_total").increment(1);
+    Ok(http::json(
+        StatusCode::CREATED,
+        &SessionOpened {
+            session_id,
+            challenge: URL_SAFE_NO_PAD.encode(challenge),
+            expires_at: expires_at.format(&Rfc3339).unwrap_or_default(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardSubmission {
+    certificate: String,
+    signature: String,
+    algorithm: String,
+}
+
+const TAKE_CHALLENGE: &str = "
+    UPDATE sessions SET challenge_used_at = now()
+     WHERE id = $1 AND copier_fingerprint = $2 AND challenge_used_at IS NULL AND expires_at > now()
+    RETURNING challenge";
+const SESSION_STATE: &str = "
+    SELECT copier_fingerprint, expires_at > now(), challenge_used_at IS NOT NULL, resident_id
+      FROM sessions WHERE id = $1";
+const AUTHENTICATE: &str =
+    "UPDATE sessions SET resident_id = $2, card_serial = $3, authenticated_at = now() WHERE id = $1";
+
+/// Why a session cannot be used, when the fast path found nothing.
+async fn session_problem(db: &crate::db::Client, session_id: Uuid, copier: &[u8; 32]) -> Problem {
+    match db.query_opt(SESSION_STATE, &[&session_id]).await {
+        Err(e) => crate::db::DbError::from(e).into(),
+        Ok(None) => p(StatusCode::NOT_FOUND, "session_not_found"),
+        Ok(Some(row)) => {
+            let owner: &[u8] = row.get(0);
+            if owner != copier.as_slice() {
+                p(StatusCode::FORBIDDEN, "session_belongs_to_another_copier")
+            } else if !row.get::<_, bool>(1) {
+                p(StatusCode::GONE, "session_expired")
+            } else if row.get::<_, bool>(2) {
+                p(StatusCode::CONFLICT, "challenge_already_used")
+            } else {
+                Problem::internal()
+            }
+        }
+    }
+}
+
+/// `POST /v1/sessions/{id}/card`: consumes the challenge, verifies the card
+/// certificate and its signature over the challenge, maps the serial to the
+/// resident and answers with the menu.
+pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = req.copier()?;
+    let session_id = parse_id(id, "session_not_found")?;
+    let body: CardSubmission = req.json()?;
+    let malformed = || p(StatusCode::BAD_REQUEST, "malformed_request");
+    let certificate = STANDARD.decode(body.certificate.as_bytes()).map_err(|_| malformed())?;
+    let signature = STANDARD.decode(body.signature.as_bytes()).map_err(|_| malformed())?;
+    let algorithm = ChallengeAlgorithm::parse(&body.algorithm)
+        .ok_or(p(StatusCode::BAD_REQUEST, "card_algorithm_unsupported"))?;
+
+    let db = client(state).await?;
+    // Single use: the challenge is spent before anything is checked.
+    let challenge: Vec<u8> = match db
+        .query_opt(TAKE_CHALLENGE, &[&session_id, &copier.fingerprint.as_slice()])
+        .await
+        .map_err(crate::db::DbError::from)?
+    {
+        Some(row) => row.get(0),
+        None => return Err(session_problem(&db, session_id, &copier.fingerprint).await),
+    };
+
+    let cards = state.cards.clone();
+    let verified = tokio::task::spawn_blocking(move || {
+        cards.verify(&certificate, &challenge, &signature, algorithm, OffsetDateTime::now_utc())
+    })
+    .await
+    .map_err(|_| Problem::internal())?;
+    let card = match verified {
+        Ok(card) => card,
+        Err(e) => {
+            metrics::counter!("kofu_card_refusals_total", "code" => e.code()).increment(1);
+            tracing::info!(code = e.code(), "card refused");
+            let status = if e.code() == "card_certificate_invalid" { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN };
+            return Err(p(status, e.code()));
+        }
+    };
+
+    let Some(holder) = registry::resident_for_serial(&db, card.serial()).await? else {
+        tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
+        return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
+    };
+    db.execute(AUTHENTICATE, &[&session_id, &holder.resident_id, &card.serial().as_bytes()])
+        .await
+        .map_err(crate::db::DbError::from)?;
+    let fee = registry::fee(&db, &holder.municipality.code, queue::RESIDENCE_CERTIFICATE).await?;
+    metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str()).increment(1);
+    let menu = menu::build(
+        req.lang,
+        session_id.to_string(),
+        menu::MenuMunicipality { code: holder.municipality.code, name: holder.municipality.name },
+        fee,
+        holder.ineligible,
+    );
+    let mut response = http::json(StatusCode::OK, &menu);
+    response.headers_mut().insert(hyper::header::CONTENT_LANGUAGE, HeaderValue::from_static(req.lang.tag()));
+    Ok(response)
+}
+
+/// The order body. Serialised again (canonically) to compare Idempotency-Key retries.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct OrderRequest {
+    kind: String,
+    #[serde(default)]
+    options: ResidenceOptions,
+    #[serde(default = "one")]
+    copies: i32,
+}
+
+fn one() -> i32 {
+    1
+}
+
+const AUTHENTICATED_SESSION: &str = "
+    SELECT s.copier_fingerprint, s.expires_at > now(), s.resident_id, r.municipality_code
+      FROM sessions s LEFT JOIN residents r ON r.id = s.resident_id
+     WHERE s.id = $1";
+
+/// `POST /v1/sessions/{id}/orders`: places an order; answers only once it is durable.
+pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = req.copier()?;
+    let session_id = parse_id(id, "session_not_found")?;
+    let key = req
+        .header("idempotency-key")
+        .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or(p(StatusCode::BAD_REQUEST, "idempotency_key_required"))?
+        .to_owned();
+    // Options arrive as an object of booleans; anything else is invalid_options.
+    let raw: serde_json::Value = req.json()?;
+    let order: OrderRequest = serde_json::from_value(raw).map_err(|_| p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"))?;
+    if !(1..=menu::MAX_COPIES).contains(&order.copies) {
+        return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"));
+    }
+
+    let mut db = client(state).await?;
+    let row = db.query_opt(AUTHENTICATED_SESSION, &[&session_id]).await.map_err(crate::db::DbError::from)?;
+    let Some(row) = row else { return Err(p(StatusCode::NOT_FOUND, "session_not_found")) };
+    let owner: &[u8] = row.get(0);
+    if owner != copier.fingerprint.as_slice() {
+        return Err(p(StatusCode::FORBIDDEN, "session_belongs_to_another_copier"));
+    }
+    if !row.get::<_, bool>(1) {
+        return Err(p(StatusCode::GONE, "session_expired"));
+    }
+    let (Some(resident_id), Some(municipality_code)) = (row.get::<_, Option<i64>>(2), row.get::<_, Option<String>>(3))
+    else {
+        return Err(p(StatusCode::FORBIDDEN, "session_not_authenticated"));
+    };
+    if order.kind != queue::RESIDENCE_CERTIFICATE {
+        return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "certificate_kind_unavailable"));
+    }
+    let Some(fee_yen) = registry::fee(&db, &municipality_code, &order.kind).await? else {
+        return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "certificate_kind_unavailable"));
+    };
+
+    let canonical = serde_json::to_vec(&order).expect("order serialises");
+    let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
+    let mut request_hash = [0u8; 32];
+    request_hash.copy_from_slice(digest.as_ref());
+    let new = NewOrder {
+        session_id,
+        idempotency_key: key,
+        request_hash,
+        copier_fingerprint: copier.fingerprint,
+        resident_id,
+        municipality_code,
+        options: order.options,
+        copies: order.copies,
+        fee_yen,
+    };
+    match queue::accept(&mut db, &new).await? {
+        Ok(accepted) => {
+            state.pipeline.submit(accepted.order_id);
+            Ok(http::json(StatusCode::CREATED, &accepted))
+        }
+        Err(Refusal::KeyReused) => Err(p(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")),
+        Err(Refusal::Ineligible(_)) => Err(p(StatusCode::FORBIDDEN, "resident_not_eligible")),
+    }
+}
+
+/// `GET /v1/orders/{id}/document`: the PDF, for the copier and session that
+/// ordered it only; waits a little for rendering, then 503 + Retry-After.
+pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = req.copier()?;
+    let order_id = parse_id(id, "order_not_found")?;
+    let session_id = req
+        .header(SESSION_HEADER)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or(p(StatusCode::FORBIDDEN, "order_session_mismatch"))?;
+    let db = client(state).await?;
+    let deadline = tokio::time::Instant::now() + state.config.document_wait();
+    loop {
+        // Subscribe before checking, so a render finishing in between is not missed.
+        let rendered = state.pipeline.rendered();
+        tokio::pin!(rendered);
+        rendered.as_mut().enable();
+        match queue::deliver(&db, order_id, session_id, &copier.fingerprint).await? {
+            DeliveryState::Ready(d) => {
+                metrics::counter!("kofu_documents_delivered_total").increment(1);
+                let mut response = http::text(StatusCode::OK, "application/pdf", d.pdf);
+                let h = response.headers_mut();
+                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+                h.insert("kofu-ticket", HeaderValue::from(d.ticket));
+                h.insert("kofu-page-count", HeaderValue::from(d.page_count));
+                h.insert("kofu-document-sha256", HeaderValue::from_str(&http::hex(&d.sha256)).expect("hex is ascii"));
+                h.insert("kofu-document-number", HeaderValue::from_str(&d.document_number).map_err(|_| Problem::internal())?);
+                return Ok(response);
+            }
+            DeliveryState::NotReady => {
+                if tokio::time::timeout_at(deadline, rendered).await.is_err() {
+                    return Err(p(StatusCode::SERVICE_UNAVAILABLE, "document_not_ready").retry_after(1));
+                }
+            }
+            DeliveryState::NotFound => return Err(p(StatusCode::NOT_FOUND, "order_not_found")),
+            DeliveryState::OtherCopier => return Err(p(StatusCode::FORBIDDEN, "order_belongs_to_another_copier")),
+            DeliveryState::OtherSession => return Err(p(StatusCode::FORBIDDEN, "order_session_mismatch")),
+            DeliveryState::Voided => return Err(p(StatusCode::GONE, "order_voided")),
+            DeliveryState::Printed => return Err(p(StatusCode::CONFLICT, "order_already_printed")),
+            DeliveryState::BindingMismatch => return Err(Problem::internal()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OrderClosed {
+    order_id: Uuid,
+    state: &'static str,
+    amount_yen: i32,
+}
+
+fn completion(order_id: Uuid, state: &'static str, c: Completion) -> ApiResult {
+    match c {
+        Completion::Done { amount_yen } => Ok(http::json(StatusCode::OK, &OrderClosed { order_id, state, amount_yen })),
+        Completion::NotFound => Err(p(StatusCode::NOT_FOUND, "order_not_found")),
+        Completion::OtherCopier => Err(p(StatusCode::FORBIDDEN, "order_belongs_to_another_copier")),
+        Completion::AlreadyPrinted => Err(p(StatusCode::CONFLICT, "order_already_printed")),
+        Completion::AlreadyVoided => Err(p(StatusCode::CONFLICT, "order_voided")),
+        Completion::NotDelivered => Err(p(StatusCode::CONFLICT, "order_not_delivered")),
+    }
+}
+
+/// `POST /v1/orders/{id}/printed`: the print is confirmed and the fee settles.
+pub async fn confirm_printed(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = req.copier()?;
+    let order_id = parse_id(id, "order_not_found")?;
+    let db = client(state).await?;
+    completion(order_id, "printed", queue::mark_printed(&db, order_id, &copier.fingerprint).await?)
+}
+
+/// `POST /v1/orders/{id}/failed`: the print failed; the order is voided and refunded.
+pub async fn report_failed(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = req.copier()?;
+    let order_id = parse_id(id, "order_not_found")?;
+    let db = client(state).await?;
+    completion(order_id, "voided", queue::mark_failed(&db, order_id, &copier.fingerprint).await?)
+}

@@ -1,0 +1,129 @@
+//! The PostgreSQL pool and the migration runner.
+//!
+//! Rule: one pool per process, built at start-up; every connection carries an
+//! `application_name` and a `statement_timeout`. Losing PostgreSQL turns into
+//! 503 (`DbError::is_unavailable`), and the pool recovers by itself when it
+//! comes back.
+
+use std::time::Duration;
+
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+pub use deadpool_postgres::{Client, Pool, Transaction};
+
+/// A database failure, classified for the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("connection pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+}
+
+impl DbError {
+    /// True when PostgreSQL is unreachable, shutting down or out of
+    /// connections — the client should retry, nothing is wrong with its request.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Pool(_) => true,
+            DbError::Postgres(e) => match e.code() {
+                None => true, // I/O error or closed connection
+                Some(state) => {
+                    let code = state.code();
+                    code.starts_with("08") || code == "57P01" || code == "57P03" || code == "53300"
+                }
+            },
+        }
+    }
+
+    /// True for a unique-constraint violation (SQLSTATE 23505).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Postgres(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
+    }
+}
+
+/// Builds the pool. Nothing connects until the first query.
+pub fn pool(config: tokio_postgres::Config, max_size: usize, statement_timeout: Duration) -> Pool {
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let setup = format!(
+        "SET application_name = 'kofu'; SET statement_timeout = {}; SET TIME ZONE 'UTC'",
+        statement_timeout.as_millis()
+    );
+    Pool::builder(manager)
+        .max_size(max_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .post_create(Hook::async_fn(move |client, _| {
+            let setup = setup.clone();
+            Box::pin(async move { client.batch_execute(&setup).await.map_err(HookError::Backend) })
+        }))
+        .build()
+        .expect("pool builder with a runtime never fails")
+}
+
+/// The migrations, in order. `sql/README.md` has the rules.
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "0001_registers.sql", include_str!("../sql/0001_registers.sql")),
+    (2, "0002_issuance.sql", include_str!("../sql/0002_issuance.sql")),
+];
+
+const MIGRATION_LOCK: i64 = 0x6b6f_6675_6d69_67; // "kofumig"
+
+/// Applies every migration not yet recorded; safe to run from several
+/// processes at once (an advisory lock serialises them). Returns how many ran.
+pub async fn migrate(client: &mut Client) -> Result<usize, DbError> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
+    let result = apply_pending(client).await;
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await?;
+    result
+}
+
+async fn apply_pending(client: &mut Client) -> Result<usize, DbError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version integer PRIMARY KEY,
+                 name text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now())",
+        )
+        .await?;
+    let mut applied = 0;
+    for (version, name, sql) in MIGRATIONS {
+        let tx = client.transaction().await?;
+        let done = tx.query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version]).await?;
+        if done.is_none() {
+            tx.batch_execute(sql).await?;
+            tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[version, name])
+                .await?;
+            applied += 1;
+            tracing::info!(version, name, "migration applied");
+        }
+        tx.commit().await?;
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_in_sql_is_listed_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/sql");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let listed: Vec<&str> = MIGRATIONS.iter().map(|(_, n, _)| *n).collect();
+        assert_eq!(files, listed);
+        for (i, (version, name, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(*version as usize, i + 1);
+            assert!(name.starts_with(&format!("{version:04}_")));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The `kofu` command: parse the command line, set up logging, call the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "kofu", version, about = "Convenience-store certificate issuance gateway (交付)")]
+struct Cli {
+    /// Log as JSON lines.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The embedded default: private PostgreSQL, demo PKI and registers, a simulated copier run, then serve.
+    Demo {
+        /// Where the private PostgreSQL cluster and the printed PDFs (out/) live.
+        #[arg(long, default_value = "var")]
+        data: PathBuf,
+        /// Where the demo PKI is generated (and reused).
+        #[arg(long, default_value = "certs/demo")]
+        certs: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        ops_listen: SocketAddr,
+        /// Stop after the simulated copier run instead of serving until Ctrl-C.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Production: configuration from a TOML file and KOFU_* variables, DATABASE_URL for PostgreSQL.
+    Serve {
+        #[arg(long, env = "KOFU_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Applies the sql/ migrations to DATABASE_URL.
+    Migrate {
+        #[arg(long, env = "KOFU_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    kofu::telemetry::init(cli.log_json, "info,tokio_postgres=warn");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo { data, certs, listen, ops_listen, once } => {
+                kofu::demo::run(kofu::demo::DemoArgs { data, certs, listen, ops_listen, once }).await
+            }
+            Command::Serve { config } => kofu::app::serve(config.as_deref()).await,
+            Command::Migrate { config } => kofu::app::migrate(config.as_deref()).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kofu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

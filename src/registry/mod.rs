@@ -1,0 +1,177 @@
+//! The municipal registers kofu reads: municipalities, households and
+//! residents (住民基本台帳), and the card-serial → resident links.
+//!
+//! Rule: the only way from a card to a person is `resident_for_serial`; the
+//! records a document shows are read by `snapshot_residence` inside the
+//! acceptance transaction, under row locks, so a register change is either
+//! wholly before the order (and shown) or wholly after it (and not).
+
+pub mod demo;
+
+use time::Date;
+
+use crate::db::{Client, DbError, Transaction};
+use crate::pki::CardSerial;
+use crate::render::model::{Domicile, MunicipalityHeader, ResidentRecord, Sex};
+
+/// 住民票コード-bearing resident row id (never the code itself in logs).
+pub type ResidentId = i64;
+
+/// Why a resident cannot be issued certificates at a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    MovedOut,
+    Deceased,
+    /// 支援措置 (DV/stalking protection), for the resident or a household member shown.
+    Protected,
+}
+
+/// The resident a verified card maps to, with what the menu needs.
+#[derive(Debug, Clone)]
+pub struct CardHolder {
+    pub resident_id: ResidentId,
+    pub municipality: MunicipalityHeader,
+    pub ineligible: Option<Ineligible>,
+}
+
+const RESIDENT_FOR_SERIAL: &str = "
+    SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text
+      FROM certificate_links l
+      JOIN residents r ON r.id = l.resident_id
+      JOIN municipalities m ON m.code = r.municipality_code
+     WHERE l.serial = $1";
+
+/// Finds the resident a card serial is linked to.
+pub async fn resident_for_serial(client: &Client, serial: &CardSerial) -> Result<Option<CardHolder>, DbError> {
+    let row = client.query_opt(RESIDENT_FOR_SERIAL, &[&serial.as_bytes()]).await?;
+    Ok(row.map(|r| CardHolder {
+        resident_id: r.get(0),
+        ineligible: ineligibility(r.get(1), r.get(2)),
+        municipality: MunicipalityHeader {
+            code: r.get(3),
+            name: r.get(4),
+            mayor_title: r.get(5),
+            mayor_name: r.get(6),
+            seal_text: r.get(7),
+        },
+    }))
+}
+
+fn ineligibility(status: &str, protected: bool) -> Option<Ineligible> {
+    match status {
+        "moved_out" => Some(Ineligible::MovedOut),
+        "deceased" => Some(Ineligible::Deceased),
+        _ if protected => Some(Ineligible::Protected),
+        _ => None,
+    }
+}
+
+/// The fee for one copy of `kind` in a municipality, if it offers that kind.
+pub async fn fee(client: &Client, municipality: &str, kind: &str) -> Result<Option<i32>, DbError> {
+    const FEE: &str = "SELECT amount_yen FROM fees WHERE municipality_code = $1 AND kind = $2";
+    Ok(client.query_opt(FEE, &[&municipality, &kind]).await?.map(|r| r.get(0)))
+}
+
+/// What the resident chose to show on a residence certificate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResidenceOptions {
+    /// 世帯全員 instead of the resident alone.
+    pub whole_household: bool,
+    /// 世帯主・続柄
+    pub show_householder: bool,
+    /// 本籍・筆頭者
+    pub show_domicile: bool,
+    /// 個人番号
+    pub show_my_number: bool,
+}
+
+/// The registers as they stand, read under `FOR SHARE` locks inside the
+/// caller's (acceptance) transaction.
+#[derive(Debug, Clone)]
+pub struct ResidenceSnapshot {
+    pub municipality: MunicipalityHeader,
+    pub address: String,
+    pub householder: Option<String>,
+    pub members: Vec<ResidentRecord>,
+}
+
+const LOCK_RESIDENT: &str = "
+    SELECT r.household_id, r.status, r.protected, r.municipality_code
+      FROM residents r WHERE r.id = $1 FOR SHARE";
+const LOCK_HOUSEHOLD: &str = "SELECT address FROM households WHERE id = $1 FOR SHARE";
+const LOCK_MUNICIPALITY: &str =
+    "SELECT code, name, mayor_title, mayor_name, seal_text FROM municipalities WHERE code = $1 FOR SHARE";
+const LOCK_MEMBERS: &str = "
+    SELECT id, name, name_kana, birth_date, sex, relationship, is_householder, became_resident_on,
+           domicile, head_of_register, my_number, status, protected
+      FROM residents
+     WHERE household_id = $1
+     ORDER BY register_order
+       FOR SHARE";
+
+/// Reads what a residence certificate for `resident` shows.
+///
+/// # Errors
+/// `Ok(Err(Ineligible))` when the resident, or a household member the
+/// certificate would show, may not be issued one at a store.
+pub async fn snapshot_residence(
+    tx: &Transaction<'_>,
+    resident: ResidentId,
+    options: ResidenceOptions,
+) -> Result<Result<ResidenceSnapshot, Ineligible>, DbError> {
+    let me = tx.query_one(LOCK_RESIDENT, &[&resident]).await?;
+    let household_id: i64 = me.get(0);
+    if let Some(why) = ineligibility(me.get(1), me.get(2)) {
+        return Ok(Err(why));
+    }
+    let municipality_code: String = me.get(3);
+    let address: String = tx.query_one(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
+    let m = tx.query_one(LOCK_MUNICIPALITY, &[&municipality_code]).await?;
+    let municipality = MunicipalityHeader {
+        code: m.get(0),
+        name: m.get(1),
+        mayor_title: m.get(2),
+        mayor_name: m.get(3),
+        seal_text: m.get(4),
+    };
+
+    let mut members = Vec::new();
+    let mut householder = None;
+    for row in tx.query(LOCK_MEMBERS, &[&household_id]).await? {
+        let id: i64 = row.get(0);
+        let status: &str = row.get(11);
+        let protected: bool = row.get(12);
+        let name: String = row.get(1);
+        if row.get::<_, bool>(6) && status == "active" {
+            householder = Some(name.clone());
+        }
+        // Only current members appear; people who left or died are on 除票, not here.
+        if status != "active" || !(options.whole_household || id == resident) {
+            continue;
+        }
+        if protected {
+            return Ok(Err(Ineligible::Protected));
+        }
+        let domicile: Option<String> = row.get(8);
+        let head: Option<String> = row.get(9);
+        members.push(ResidentRecord {
+            name,
+            name_kana: row.get(2),
+            birth_date: row.get::<_, Date>(3),
+            sex: if row.get::<_, &str>(4) == "female" { Sex::Female } else { Sex::Male },
+            relationship: options.show_householder.then(|| row.get(5)),
+            became_resident_on: row.get(7),
+            domicile: match (options.show_domicile, domicile, head) {
+                (true, Some(domicile), Some(head_of_register)) => Some(Domicile { domicile, head_of_register }),
+                _ => None,
+            },
+            my_number: if options.show_my_number { row.get(10) } else { None },
+        });
+    }
+    Ok(Ok(ResidenceSnapshot {
+        municipality,
+        address,
+        householder: if options.show_householder { householder } else { None },
+        members,
+    }))
+}

@@ -1,0 +1,93 @@
+//! Japanese era dates (和暦), as certificates print them: `令和7年(2025年)4月1日`.
+//!
+//! Rule: an era begins on its exact first day and its first year is written
+//! 元年, so 2019-04-30 is 平成31年 and 2019-05-01 is 令和元年. The Western year
+//! follows in parentheses so a reader never has to convert.
+
+use time::Date;
+use time::macros::date;
+
+/// The eras a certificate can show, newest first, each with its first day in
+/// the Gregorian calendar. 明治 counts from 1868-01-25, the Gregorian date of
+/// 明治元年1月1日 (the era was proclaimed later that year and applied from the
+/// start of the year).
+const ERAS: [(&str, Date); 5] = [
+    ("令和", date!(2019 - 05 - 01)),
+    ("平成", date!(1989 - 01 - 08)),
+    ("昭和", date!(1926 - 12 - 25)),
+    ("大正", date!(1912 - 07 - 30)),
+    ("明治", date!(1868 - 01 - 25)),
+];
+
+/// Formats `d` as `{era}{year}年({western}年){month}月{day}日`, e.g.
+/// `令和7年(2025年)4月1日`, with the first year of an era written `元年`.
+///
+/// Dates before 明治 have no era on a residence certificate; they are written
+/// in Western form only (`1867年12月31日`).
+pub fn format_japanese_date(d: Date) -> String {
+    let (year, month, day) = (d.year(), u8::from(d.month()), d.day());
+    match ERAS.iter().find(|(_, first_day)| d >= *first_day) {
+        Some((era, first_day)) => {
+            let era_year = year - first_day.year() + 1;
+            if era_year == 1 {
+                format!("{era}元年({year}年){month}月{day}日")
+            } else {
+                format!("{era}{era_year}年({year}年){month}月{day}日")
+            }
+        }
+        None => format!("{year}年{month}月{day}日"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(d: Date) -> String {
+        format_japanese_date(d)
+    }
+
+    #[test]
+    fn ordinary_reiwa_date_has_era_year_and_western_year() {
+        assert_eq!(f(date!(2025 - 04 - 01)), "令和7年(2025年)4月1日");
+        assert_eq!(f(date!(2020 - 12 - 31)), "令和2年(2020年)12月31日");
+    }
+
+    #[test]
+    fn reiwa_starts_on_2019_05_01_as_gannen() {
+        assert_eq!(f(date!(2019 - 04 - 30)), "平成31年(2019年)4月30日");
+        assert_eq!(f(date!(2019 - 05 - 01)), "令和元年(2019年)5月1日");
+    }
+
+    #[test]
+    fn heisei_starts_on_1989_01_08_as_gannen() {
+        assert_eq!(f(date!(1989 - 01 - 07)), "昭和64年(1989年)1月7日");
+        assert_eq!(f(date!(1989 - 01 - 08)), "平成元年(1989年)1月8日");
+        assert_eq!(f(date!(1990 - 01 - 01)), "平成2年(1990年)1月1日");
+    }
+
+    #[test]
+    fn showa_starts_on_1926_12_25_as_gannen() {
+        assert_eq!(f(date!(1926 - 12 - 24)), "大正15年(1926年)12月24日");
+        assert_eq!(f(date!(1926 - 12 - 25)), "昭和元年(1926年)12月25日");
+        assert_eq!(f(date!(1927 - 01 - 01)), "昭和2年(1927年)1月1日");
+    }
+
+    #[test]
+    fn taisho_starts_on_1912_07_30_as_gannen() {
+        assert_eq!(f(date!(1912 - 07 - 29)), "明治45年(1912年)7月29日");
+        assert_eq!(f(date!(1912 - 07 - 30)), "大正元年(1912年)7月30日");
+    }
+
+    #[test]
+    fn meiji_starts_on_1868_01_25_and_earlier_dates_are_western_only() {
+        assert_eq!(f(date!(1868 - 01 - 24)), "1868年1月24日");
+        assert_eq!(f(date!(1868 - 01 - 25)), "明治元年(1868年)1月25日");
+        assert_eq!(f(date!(1873 - 01 - 01)), "明治6年(1873年)1月1日");
+    }
+
+    #[test]
+    fn eras_are_listed_newest_first_so_the_first_match_is_right() {
+        assert!(ERAS.windows(2).all(|w| w[0].1 > w[1].1));
+    }
+}

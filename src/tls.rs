@@ -1,0 +1,85 @@
+//! TLS configuration: the gateway's server side (mutual TLS for copiers) and
+//! the client side used by the simulated copier. rustls on ring only.
+//!
+//! Rule: a client certificate, when presented, must chain to the store-network
+//! CA or the handshake fails; a connection without one may reach only the
+//! public endpoints (the copier API answers `copier_certificate_required`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::WebPkiClientVerifier;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("cannot read PEM from {0}: {1}")]
+    Pem(String, rustls_pki_types::pem::Error),
+    #[error("{0} holds no certificate")]
+    Empty(String),
+    #[error("tls: {0}")]
+    Rustls(#[from] rustls::Error),
+    #[error("client verifier: {0}")]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+}
+
+/// The one crypto provider kofu uses.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// All certificates in a PEM file.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let name = path.display().to_string();
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| TlsError::Pem(name.clone(), e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::Pem(name.clone(), e))?;
+    if certs.is_empty() {
+        return Err(TlsError::Empty(name));
+    }
+    Ok(certs)
+}
+
+/// The private key in a PEM file (PKCS#8, SEC1 or PKCS#1).
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| TlsError::Pem(path.display().to_string(), e))
+}
+
+fn roots(ca: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in load_certs(ca)? {
+        roots.add(cert)?;
+    }
+    Ok(roots)
+}
+
+/// The gateway's TLS server: its certificate, and copier client certificates
+/// verified against the store-network CA (optional at the TLS layer).
+pub fn server_config(cert: &Path, key: &Path, copier_ca: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(copier_ca)?), provider())
+        .allow_unauthenticated()
+        .build()?;
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(load_certs(cert)?, load_key(key)?)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A copier's TLS client: trusts `server_ca`, presents `identity` if given.
+pub fn client_config(server_ca: &Path, identity: Option<(&Path, &Path)>) -> Result<Arc<ClientConfig>, TlsError> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots(server_ca)?);
+    let mut config = match identity {
+        Some((cert, key)) => builder.with_client_auth_cert(load_certs(cert)?, load_key(key)?)?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}

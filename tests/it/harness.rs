@@ -1,0 +1,189 @@
+//! Test harness: one private PostgreSQL cluster per test process, a migrated
+//! template database, and per test a fresh database cloned from it plus a
+//! gateway on port 0. The test PKI is generated once per process by the same
+//! code as the demo PKI, with extra cards for the refusal cases.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use kofu::config::{Config, TlsFiles};
+use kofu::db::Pool;
+use kofu::pgembed::{self, EmbeddedPostgres};
+use kofu::pki::{CardKey, CardSpec, DemoCard, DemoPki, Issuer};
+use kofu::server::Gateway;
+use kofu::sim::CopierClient;
+use time::{Duration, OffsetDateTime};
+
+/// Per-process scratch directory; stale ones from dead test processes are removed.
+pub fn scratch_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let tmp = std::env::temp_dir();
+        if let Ok(entries) = std::fs::read_dir(&tmp) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("kofu-it-")
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = tmp.join(format!("kofu-it-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+}
+
+/// The cluster's connection settings (the cluster itself lives on a
+/// dedicated thread until the process exits; its watchdog then stops it).
+fn cluster() -> &'static tokio_postgres::Config {
+    static CLUSTER: OnceLock<tokio_postgres::Config> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let pg = EmbeddedPostgres::start(scratch_dir(), pgembed::Options { unsafe_fast: true })
+                    .await
+                    .expect("start the test PostgreSQL");
+                let admin = pg.config("postgres");
+                let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
+                let conn = tokio::spawn(conn);
+                client.batch_execute("DROP DATABASE IF EXISTS kofu_template; CREATE DATABASE kofu_template").await.unwrap();
+                drop(client);
+                let _ = conn.await;
+                let pool = kofu::db::pool(pg.config("kofu_template"), 1, std::time::Duration::from_secs(30));
+                let mut c = pool.get().await.unwrap();
+                kofu::db::migrate(&mut c).await.unwrap();
+                kofu::registry::demo::seed(&mut c).await.unwrap();
+                drop(c);
+                pool.close();
+                tx.send(admin).unwrap();
+                // Keep `pg` (and its watchdog pipe) alive for the whole process.
+                std::future::pending::<()>().await;
+                drop(pg);
+            });
+        });
+        rx.recv().expect("test PostgreSQL started")
+    })
+}
+
+/// Cards made for the refusal cases, beside the demo ones.
+pub struct TestPki {
+    pub dir: PathBuf,
+    pub demo: DemoPki,
+    pub expired: DemoCard,
+    pub not_yet_valid: DemoCard,
+    pub wrong_key_usage: DemoCard,
+    pub no_policy: DemoCard,
+    pub unknown_issuer: DemoCard,
+    pub unlinked: DemoCard,
+}
+
+impl TestPki {
+    pub fn card(&self, label: &str) -> &DemoCard {
+        self.demo.cards.iter().find(|c| c.label == label).unwrap_or_else(|| panic!("no demo card {label}"))
+    }
+}
+
+fn spec(key: CardKey, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CardSpec {
+    CardSpec {
+        key,
+        serial: kofu::random_bytes::<16>().to_vec(),
+        not_before,
+        not_after,
+        key_usage_digital_signature: true,
+        with_policy: true,
+        cn: format!("TEST{:08X}", u32::from_be_bytes(kofu::random_bytes())),
+    }
+}
+
+pub fn pki() -> &'static TestPki {
+    static PKI: OnceLock<TestPki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = scratch_dir().join("certs");
+        let demo = DemoPki::load_or_generate(&dir).expect("generate the test PKI");
+        let now = OffsetDateTime::now_utc();
+        let ca = &demo.user_auth_ca;
+        let card = |label: &str, s: CardSpec| ca.issue_card(label, &s).expect("issue test card");
+        let expired = card("expired", spec(CardKey::EcdsaP256, now - Duration::days(400), now - Duration::days(1)));
+        let not_yet_valid = card("not-yet-valid", spec(CardKey::EcdsaP256, now + Duration::days(2), now + Duration::days(400)));
+        let wrong_key_usage = card(
+            "wrong-ku",
+            CardSpec { key_usage_digital_signature: false, ..spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)) },
+        );
+        let no_policy = card(
+            "no-policy",
+            CardSpec { with_policy: false, ..spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)) },
+        );
+        let unlinked = card("unlinked", spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)));
+        let stranger = Issuer::user_auth_ca("stranger").expect("second CA");
+        let unknown_issuer = stranger
+            .issue_card("unknown-issuer", &spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)))
+            .expect("card from unknown CA");
+        TestPki { dir, demo, expired, not_yet_valid, wrong_key_usage, no_policy, unknown_issuer, unlinked }
+    })
+}
+
+/// A gateway on a fresh database, with the demo registers and card links.
+pub struct TestApp {
+    pub gateway: Gateway,
+    pub pool: Pool,
+    pub api: String,
+    pub pki: &'static TestPki,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let pki = pki();
+        let admin = cluster();
+        let dbname = format!("t_{}", kofu::http::hex(&kofu::random_bytes::<8>()));
+        let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
+        let conn = tokio::spawn(conn);
+        client.batch_execute(&format!("CREATE DATABASE {dbname} TEMPLATE kofu_template")).await.unwrap();
+        drop(client);
+        let _ = conn.await;
+
+        let mut db = admin.clone();
+        db.dbname(&dbname);
+        let pool = kofu::db::pool(db, 8, std::time::Duration::from_secs(10));
+        {
+            let client = pool.get().await.unwrap();
+            for (label, code) in kofu::registry::demo::CARD_HOLDERS {
+                let serial = kofu::demo::card_serial(&pki.card(label).cert_der).unwrap();
+                assert!(kofu::registry::demo::link_card(&client, &serial, code).await.unwrap());
+            }
+        }
+        let mut config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ops_listen: "127.0.0.1:0".parse().unwrap(),
+            tls: TlsFiles::in_dir(&pki.dir),
+            render_workers: 2,
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let gateway = Gateway::start(config, pool.clone()).await.expect("gateway starts");
+        let api = format!("https://{}", gateway.api_addr);
+        TestApp { gateway, pool, api, pki }
+    }
+
+    /// Demo copier `n` (1-based), with its client certificate.
+    pub fn copier(&self, n: usize) -> CopierClient {
+        let (_, cert, key) = kofu::demo::copier_files(&self.pki.dir, &self.pki.demo, n - 1);
+        CopierClient::new(&self.api, &self.pki.dir.join("store-ca.pem"), Some((&cert, &key))).unwrap()
+    }
+
+    /// A client that presents no certificate.
+    pub fn anonymous(&self) -> CopierClient {
+        CopierClient::new(&self.api, &self.pki.dir.join("store-ca.pem"), None).unwrap()
+    }
+
+    pub async fn db(&self) -> kofu::db::Client {
+        self.pool.get().await.unwrap()
+    }
+}

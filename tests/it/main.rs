@@ -1,0 +1,10 @@
+//! Integration tests: the real gateway on port 0, a private PostgreSQL per
+//! test run (a fresh database per test), real mutual TLS as a copier.
+//! One binary with a module per feature keeps link time down.
+
+mod harness;
+
+mod copier_flow;
+mod demo_command;
+mod embedded_postgres;
+mod refusals;
