@@ -70,7 +70,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (2, "0002_issuance.sql", include_str!("../sql/0002_issuance.sql")),
 ];
 
-const MIGRATION_LOCK: i64 = 0x6b6f_6675_6d69_67; // "kofumig"
+const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"
 
 /// Applies every migration not yet recorded; safe to run from several
 /// processes at once (an advisory lock serialises them). Returns how many ran.

@@ -149,7 +149,14 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         Err(e) => {
             metrics::counter!("kofu_card_refusals_total", "code" => e.code()).increment(1);
             tracing::info!(code = e.code(), "card refused");
-            let status = if e.code() == "card_certificate_invalid" { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN };
+            let status = match e.code() {
+                "card_certificate_invalid" => StatusCode::BAD_REQUEST,
+                "card_verifier_misconfigured" => {
+                    tracing::error!(error = %e, "card verifier misconfigured");
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+                _ => StatusCode::FORBIDDEN,
+            };
             return Err(p(status, e.code()));
         }
     };

@@ -1,21 +1,39 @@
-//! TEMPORARY STUB (replaced by the pki module).
-use time::OffsetDateTime;
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum ChallengeAlgorithm { RsaPkcs1Sha256, EcdsaP256Sha256 }
-impl ChallengeAlgorithm { pub fn as_str(&self) -> &'static str { "x" } pub fn parse(_s: &str) -> Option<Self> { None } }
-pub struct CardVerifier;
-impl CardVerifier {
-    pub fn new(_a: &[Vec<u8>]) -> Result<Self, CardError> { Ok(CardVerifier) }
-    pub fn verify(&self, _c: &[u8], _ch: &[u8], _s: &[u8], _a: ChallengeAlgorithm, _n: OffsetDateTime) -> Result<VerifiedCard, CardError> { Err(CardError::Malformed) }
+//! Public-key infrastructure: checking the My Number Card, and making the
+//! demo PKI.
+//!
+//! - `signature` — verifies signatures with `ring`, binding each key to the
+//!   one algorithm its SubjectPublicKeyInfo names (challenge signatures and
+//!   certificate signatures).
+//! - `card` — verifies the card's user-authentication certificate
+//!   (利用者証明用電子証明書) against the configured JPKI CA and the card's
+//!   signature over the session challenge; the result is a [`VerifiedCard`],
+//!   the proof value every later step (revocation, serial→resident mapping,
+//!   issuing) requires.
+//! - `demo` — generates the demo and test PKI (user-authentication CA,
+//!   store-network CA, server and copier certificates, demo cards) with
+//!   rcgen. Never production keys; never used on the verification path.
+//!
+//! `x509-parser` parses; every signature decision is `ring`'s.
+
+pub mod card;
+pub mod demo;
+pub mod signature;
+
+pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};
+pub use demo::{CardKey, CardSpec, DemoCard, DemoPki, DemoPkiError, Issuer, Leaf};
+pub use signature::{ChallengeAlgorithm, SignatureError, verify_signature};
+
+#[cfg(test)]
+mod tests {
+    /// Errors cross task boundaries (`spawn_blocking`) and become `Box<dyn Error>`.
+    #[test]
+    fn errors_and_proof_values_can_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<super::CardError>();
+        send_sync::<super::DemoPkiError>();
+        send_sync::<super::SignatureError>();
+        send_sync::<super::VerifiedCard>();
+        send_sync::<super::CardVerifier>();
+        send_sync::<super::DemoPki>();
+    }
 }
-#[derive(Debug, Clone)] pub struct VerifiedCard { s: CardSerial }
-impl VerifiedCard { pub fn serial(&self) -> &CardSerial { &self.s } pub fn algorithm(&self) -> ChallengeAlgorithm { ChallengeAlgorithm::RsaPkcs1Sha256 } }
-#[derive(Debug, Clone, PartialEq, Eq, Hash)] pub struct CardSerial(Vec<u8>);
-impl CardSerial { pub fn from_bytes(b: &[u8]) -> Result<Self, CardError> { Ok(CardSerial(b.to_vec())) } pub fn as_bytes(&self) -> &[u8] { &self.0 } pub fn fingerprint(&self) -> String { String::new() } }
-#[derive(Debug, thiserror::Error)] pub enum CardError { #[error("m")] Malformed }
-impl CardError { pub fn code(&self) -> &'static str { "card_certificate_invalid" } }
-pub struct DemoCard { pub label: String, pub cert_der: Vec<u8>, pub key_pkcs8_der: Vec<u8>, pub algorithm: ChallengeAlgorithm }
-impl DemoCard { pub fn sign(&self, _m: &[u8]) -> Vec<u8> { vec![] } }
-pub struct Leaf { pub cert_der: Vec<u8>, pub key_pkcs8_der: Vec<u8> }
-pub struct DemoPki { pub copiers: Vec<(String, Leaf)>, pub cards: Vec<DemoCard> }
-impl DemoPki { pub fn load_or_generate(_d: &std::path::Path) -> Result<DemoPki, CardError> { Err(CardError::Malformed) } }

@@ -50,7 +50,8 @@ fn cluster() -> &'static tokio_postgres::Config {
                 let admin = pg.config("postgres");
                 let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
                 let conn = tokio::spawn(conn);
-                client.batch_execute("DROP DATABASE IF EXISTS kofu_template; CREATE DATABASE kofu_template").await.unwrap();
+                client.batch_execute("DROP DATABASE IF EXISTS kofu_template").await.unwrap();
+                client.batch_execute("CREATE DATABASE kofu_template").await.unwrap();
                 drop(client);
                 let _ = conn.await;
                 let pool = kofu::db::pool(pg.config("kofu_template"), 1, std::time::Duration::from_secs(30));
