@@ -8,8 +8,13 @@ use crate::config::Config;
 use crate::server::Gateway;
 
 fn database(config: &Config) -> Result<tokio_postgres::Config, BoxError> {
-    let url = config.database_url.as_deref().ok_or("DATABASE_URL (or database_url in the config file) is not set")?;
-    Ok(url.parse::<tokio_postgres::Config>().map_err(|e| format!("DATABASE_URL: {e}"))?)
+    let url = config
+        .database_url
+        .as_deref()
+        .ok_or("DATABASE_URL (or database_url in the config file) is not set")?;
+    Ok(url
+        .parse::<tokio_postgres::Config>()
+        .map_err(|e| format!("DATABASE_URL: {e}"))?)
 }
 
 /// `kofu migrate`
@@ -18,14 +23,21 @@ pub async fn migrate(config_path: Option<&Path>) -> Result<(), BoxError> {
     let pool = crate::db::pool(database(&config)?, 1, config.statement_timeout());
     let mut client = pool.get().await?;
     let applied = crate::db::migrate(&mut client).await?;
-    println!("{applied} migration(s) applied; schema at version {}", crate::db::MIGRATIONS.len());
+    println!(
+        "{applied} migration(s) applied; schema at version {}",
+        crate::db::MIGRATIONS.len()
+    );
     Ok(())
 }
 
 /// `kofu serve`: migrate, serve until SIGINT/SIGTERM, drain, exit.
 pub async fn serve(config_path: Option<&Path>) -> Result<(), BoxError> {
     let config = Config::load(config_path)?;
-    let pool = crate::db::pool(database(&config)?, config.db_pool_size, config.statement_timeout());
+    let pool = crate::db::pool(
+        database(&config)?,
+        config.db_pool_size,
+        config.statement_timeout(),
+    );
     crate::db::migrate(&mut pool.get().await?).await?;
     crate::ops::recorder();
     let gateway = Gateway::start(config, pool).await?;

@@ -99,15 +99,22 @@ impl Config {
     /// Reads `path` (if given), then applies `KOFU_*` variables and `DATABASE_URL`.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.to_owned(), e))?,
+            Some(p) => {
+                std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.to_owned(), e))?
+            }
             None => String::new(),
         };
         Self::from_sources(&text, std::env::vars())
     }
 
     /// The pure part of [`Config::load`], for tests.
-    pub fn from_sources(toml_text: &str, env: impl Iterator<Item = (String, String)>) -> Result<Config, ConfigError> {
-        let mut table: toml::Table = toml_text.parse().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+    pub fn from_sources(
+        toml_text: &str,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = toml_text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
         for (name, value) in env {
             let key_path = if name == "DATABASE_URL" {
                 vec!["database_url".to_owned()]
@@ -118,8 +125,9 @@ impl Config {
             };
             set_path(&mut table, &key_path, env_value(&value));
         }
-        let config: Config =
-            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -137,7 +145,9 @@ impl Config {
             }
         }
         if self.tls.card_ca.is_empty() {
-            return Err(ConfigError::Invalid("tls.card_ca needs at least one CA certificate".into()));
+            return Err(ConfigError::Invalid(
+                "tls.card_ca needs at least one CA certificate".into(),
+            ));
         }
         Ok(())
     }
@@ -173,7 +183,9 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
             table.insert(last.clone(), value);
         }
         [first, rest @ ..] => {
-            let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             if let toml::Value::Table(inner) = entry {
                 set_path(inner, rest, value);
             }
@@ -186,7 +198,11 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]
@@ -194,7 +210,12 @@ mod tests {
         let file = "listen = \"0.0.0.0:443\"\nrender_workers = 3\n[tls]\nserver_cert = \"/etc/kofu/server.pem\"\n";
         let c = Config::from_sources(
             file,
-            env(&[("KOFU_RENDER_WORKERS", "5"), ("KOFU_TLS__SERVER_KEY", "/k.pem"), ("DATABASE_URL", "postgres://x/y"), ("HOME", "/root")]),
+            env(&[
+                ("KOFU_RENDER_WORKERS", "5"),
+                ("KOFU_TLS__SERVER_KEY", "/k.pem"),
+                ("DATABASE_URL", "postgres://x/y"),
+                ("HOME", "/root"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.listen.port(), 443);

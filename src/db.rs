@@ -45,7 +45,13 @@ impl DbError {
 
 /// Builds the pool. Nothing connects until the first query.
 pub fn pool(config: tokio_postgres::Config, max_size: usize, statement_timeout: Duration) -> Pool {
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
     let setup = format!(
         "SET application_name = 'kofu'; SET statement_timeout = {}; SET TIME ZONE 'UTC'",
         statement_timeout.as_millis()
@@ -58,7 +64,12 @@ pub fn pool(config: tokio_postgres::Config, max_size: usize, statement_timeout: 
         .recycle_timeout(Some(Duration::from_secs(5)))
         .post_create(Hook::async_fn(move |client, _| {
             let setup = setup.clone();
-            Box::pin(async move { client.batch_execute(&setup).await.map_err(HookError::Backend) })
+            Box::pin(async move {
+                client
+                    .batch_execute(&setup)
+                    .await
+                    .map_err(HookError::Backend)
+            })
         }))
         .build()
         .expect("pool builder with a runtime never fails")
@@ -66,8 +77,16 @@ pub fn pool(config: tokio_postgres::Config, max_size: usize, statement_timeout: 
 
 /// The migrations, in order. `sql/README.md` has the rules.
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
-    (1, "0001_registers.sql", include_str!("../sql/0001_registers.sql")),
-    (2, "0002_issuance.sql", include_str!("../sql/0002_issuance.sql")),
+    (
+        1,
+        "0001_registers.sql",
+        include_str!("../sql/0001_registers.sql"),
+    ),
+    (
+        2,
+        "0002_issuance.sql",
+        include_str!("../sql/0002_issuance.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"
@@ -75,9 +94,13 @@ const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"
 /// Applies every migration not yet recorded; safe to run from several
 /// processes at once (an advisory lock serialises them). Returns how many ran.
 pub async fn migrate(client: &mut Client) -> Result<usize, DbError> {
-    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
     let result = apply_pending(client).await;
-    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await?;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await?;
     result
 }
 
@@ -93,11 +116,19 @@ async fn apply_pending(client: &mut Client) -> Result<usize, DbError> {
     let mut applied = 0;
     for (version, name, sql) in MIGRATIONS {
         let tx = client.transaction().await?;
-        let done = tx.query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version]).await?;
+        let done = tx
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[version],
+            )
+            .await?;
         if done.is_none() {
             tx.batch_execute(sql).await?;
-            tx.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", &[version, name])
-                .await?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[version, name],
+            )
+            .await?;
             applied += 1;
             tracing::info!(version, name, "migration applied");
         }

@@ -29,14 +29,33 @@ const SCENARIOS: &[(&str, &str, ResidenceOptions)] = &[
     (
         "card-rsa-1",
         "self, householder and relationship",
-        ResidenceOptions { whole_household: false, show_householder: true, show_domicile: false, show_my_number: false },
+        ResidenceOptions {
+            whole_household: false,
+            show_householder: true,
+            show_domicile: false,
+            show_my_number: false,
+        },
     ),
     (
         "card-ecdsa-1",
         "whole household, domicile",
-        ResidenceOptions { whole_household: true, show_householder: true, show_domicile: true, show_my_number: false },
+        ResidenceOptions {
+            whole_household: true,
+            show_householder: true,
+            show_domicile: true,
+            show_my_number: false,
+        },
     ),
-    ("card-rsa-2", "self", ResidenceOptions { whole_household: false, show_householder: false, show_domicile: false, show_my_number: false }),
+    (
+        "card-rsa-2",
+        "self",
+        ResidenceOptions {
+            whole_household: false,
+            show_householder: false,
+            show_domicile: false,
+            show_my_number: false,
+        },
+    ),
 ];
 
 pub async fn run(args: DemoArgs) -> Result<(), BoxError> {
@@ -57,10 +76,17 @@ pub async fn run(args: DemoArgs) -> Result<(), BoxError> {
 }
 
 async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> {
-    let pool = crate::db::pool(pg.config(pgembed::DATABASE), 16, std::time::Duration::from_secs(10));
+    let pool = crate::db::pool(
+        pg.config(pgembed::DATABASE),
+        16,
+        std::time::Duration::from_secs(10),
+    );
     let mut client = pool.get().await?;
     let applied = crate::db::migrate(&mut client).await?;
-    println!("  migrations   {applied} applied, schema version {}", crate::db::MIGRATIONS.len());
+    println!(
+        "  migrations   {applied} applied, schema version {}",
+        crate::db::MIGRATIONS.len()
+    );
 
     let certs = args.certs.clone();
     let had_pki = certs.join("user-auth-ca.pem").exists();
@@ -75,7 +101,11 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
 
     registry::demo::seed(&mut client).await?;
     for (label, resident_code) in registry::demo::CARD_HOLDERS {
-        let card = pki.cards.iter().find(|c| c.label == *label).ok_or_else(|| format!("demo card {label} missing"))?;
+        let card = pki
+            .cards
+            .iter()
+            .find(|c| c.label == *label)
+            .ok_or_else(|| format!("demo card {label} missing"))?;
         let serial = card_serial(&card.cert_der)?;
         registry::demo::link_card(&client, &serial, resident_code).await?;
     }
@@ -89,10 +119,18 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
     );
 
     crate::ops::recorder();
-    let config = Config { listen: args.listen, ops_listen: args.ops_listen, tls: TlsFiles::in_dir(&args.certs), ..Config::default() };
+    let config = Config {
+        listen: args.listen,
+        ops_listen: args.ops_listen,
+        tls: TlsFiles::in_dir(&args.certs),
+        ..Config::default()
+    };
     let gateway = Gateway::start(config, pool).await?;
     let api = format!("https://{}", gateway.api_addr);
-    println!("  copier API   {api}  (mutual TLS; copier certificates from {})", args.certs.join("store-ca.pem").display());
+    println!(
+        "  copier API   {api}  (mutual TLS; copier certificates from {})",
+        args.certs.join("store-ca.pem").display()
+    );
     println!("  public       {api}/healthz  {api}/v1/openapi.yaml");
     println!("  dashboard    http://{}/dashboard", gateway.ops_addr);
     println!("  metrics      http://{}/metrics", gateway.ops_addr);
@@ -102,7 +140,9 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
         println!("simulated copier failed: {e}");
     }
     if !args.once && outcome.is_ok() {
-        println!("Serving. Try `cargo run --release -p loadtest -- once --gateway {api}`. Press Ctrl-C to stop.");
+        println!(
+            "Serving. Try `cargo run --release -p loadtest -- once --gateway {api}`. Press Ctrl-C to stop."
+        );
         crate::app::shutdown_signal().await;
         println!("Stopping: draining requests, then PostgreSQL.");
     }
@@ -112,14 +152,31 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
 
 async fn copier_run(args: &DemoArgs, pki: &DemoPki, api: &str) -> Result<(), BoxError> {
     let (copier_id, copier_cert, copier_key) = copier_files(&args.certs, pki, 0);
-    let copier = CopierClient::new(api, &args.certs.join("store-ca.pem"), Some((&copier_cert, &copier_key)))?;
+    let copier = CopierClient::new(
+        api,
+        &args.certs.join("store-ca.pem"),
+        Some((&copier_cert, &copier_key)),
+    )?;
     let out = args.data.join("out");
     std::fs::create_dir_all(&out)?;
     println!("simulated copier {copier_id}:");
     for (label, what, options) in SCENARIOS {
-        let card = pki.cards.iter().find(|c| c.label == *label).ok_or_else(|| format!("demo card {label} missing"))?;
+        let card = pki
+            .cards
+            .iter()
+            .find(|c| c.label == *label)
+            .ok_or_else(|| format!("demo card {label} missing"))?;
         let started = Instant::now();
-        let issued = copier.issue(card, &OrderSpec { options: *options, copies: 1 }, "ja").await?;
+        let issued = copier
+            .issue(
+                card,
+                &OrderSpec {
+                    options: *options,
+                    copies: 1,
+                },
+                "ja",
+            )
+            .await?;
         let elapsed = started.elapsed();
         let path = out.join(format!("{}.pdf", issued.document_number));
         std::fs::write(&path, &issued.pdf)?;
@@ -139,13 +196,23 @@ async fn copier_run(args: &DemoArgs, pki: &DemoPki, api: &str) -> Result<(), Box
 
 /// The PEM files of demo copier `index` as the PKI generator names them.
 pub fn copier_files(certs: &Path, pki: &DemoPki, index: usize) -> (String, PathBuf, PathBuf) {
-    let id = pki.copiers.get(index).map(|(id, _)| id.clone()).unwrap_or_default();
+    let id = pki
+        .copiers
+        .get(index)
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
     let n = index + 1;
-    (id, certs.join(format!("copier-{n}.pem")), certs.join(format!("copier-{n}.key")))
+    (
+        id,
+        certs.join(format!("copier-{n}.pem")),
+        certs.join(format!("copier-{n}.key")),
+    )
 }
 
 /// The serial of a demo card certificate (read, not verified: our own PKI).
 pub fn card_serial(cert_der: &[u8]) -> Result<crate::pki::CardSerial, BoxError> {
-    let (_, cert) = x509_parser::parse_x509_certificate(cert_der).map_err(|e| format!("demo card: {e}"))?;
-    Ok(crate::pki::CardSerial::from_bytes(cert.raw_serial()).map_err(|e| format!("demo card serial: {e}"))?)
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(cert_der).map_err(|e| format!("demo card: {e}"))?;
+    Ok(crate::pki::CardSerial::from_bytes(cert.raw_serial())
+        .map_err(|e| format!("demo card serial: {e}"))?)
 }

@@ -21,7 +21,11 @@ pub struct Problem {
 
 impl Problem {
     pub const fn new(status: StatusCode, code: &'static str) -> Self {
-        Problem { status, code, retry_after: None }
+        Problem {
+            status,
+            code,
+            retry_after: None,
+        }
     }
 
     pub const fn retry_after(mut self, seconds: u32) -> Self {
@@ -77,41 +81,181 @@ impl From<crate::db::DbError> for Problem {
 /// Every stable code with its messages. Codes are part of the API contract:
 /// add new ones, never rename.
 const MESSAGES: &[(&str, &str, &str)] = &[
-    ("internal_error", "An unexpected error occurred.", "予期しないエラーが発生しました。"),
-    ("service_unavailable", "The service is temporarily unavailable. Please try again.", "ただいまサービスを利用できません。しばらくしてから再度お試しください。"),
-    ("not_found", "No such resource.", "指定されたリソースはありません。"),
-    ("method_not_allowed", "Method not allowed.", "このメソッドは使用できません。"),
-    ("body_too_large", "The request body is too large.", "リクエストが大きすぎます。"),
-    ("malformed_request", "The request body is not valid.", "リクエストの形式が正しくありません。"),
-    ("copier_certificate_required", "A copier client certificate is required.", "マルチコピー機のクライアント証明書が必要です。"),
-    ("session_not_found", "No such session.", "セッションが見つかりません。"),
-    ("session_expired", "The session has expired. Please start again.", "セッションの有効期限が切れました。最初からやり直してください。"),
-    ("session_belongs_to_another_copier", "This session was opened by another copier.", "このセッションは別のマルチコピー機で開始されました。"),
-    ("challenge_already_used", "The challenge was already used. Please start again.", "このチャレンジは使用済みです。最初からやり直してください。"),
-    ("session_not_authenticated", "The card has not been verified in this session.", "このセッションではカードが確認されていません。"),
-    ("card_certificate_invalid", "The card certificate is not valid.", "カードの電子証明書が正しくありません。"),
-    ("card_unknown_issuer", "The card certificate was not issued by a trusted authority.", "カードの電子証明書の発行元を確認できません。"),
-    ("card_expired", "The card certificate has expired.", "カードの電子証明書の有効期限が切れています。"),
-    ("card_not_yet_valid", "The card certificate is not yet valid.", "カードの電子証明書はまだ有効になっていません。"),
-    ("card_key_usage_invalid", "The card certificate may not be used for authentication.", "カードの電子証明書は利用者証明に使用できません。"),
-    ("card_policy_missing", "The card certificate is not a user-authentication certificate.", "カードの電子証明書は利用者証明用電子証明書ではありません。"),
-    ("card_extension_unsupported", "The card certificate has an unsupported critical extension.", "カードの電子証明書に未対応の重要な拡張があります。"),
-    ("card_algorithm_unsupported", "The card's signature algorithm is not supported.", "カードの署名方式に対応していません。"),
-    ("card_verifier_misconfigured", "The gateway cannot verify cards right now.", "現在カードを確認できません。"),
-    ("card_signature_invalid", "The card's signature could not be verified.", "カードの署名を確認できませんでした。"),
-    ("card_not_registered", "This card is not linked to a resident of a participating municipality.", "このカードは参加市区町村の住民と紐付いていません。"),
-    ("resident_not_eligible", "Certificates cannot be issued for this resident at a store.", "この方の証明書はコンビニでは交付できません。"),
-    ("idempotency_key_required", "An Idempotency-Key header is required.", "Idempotency-Key ヘッダーが必要です。"),
-    ("idempotency_key_reused", "This Idempotency-Key was used for a different request.", "この Idempotency-Key は別の要求に使用されています。"),
-    ("certificate_kind_unavailable", "This certificate is not available.", "この証明書は交付できません。"),
-    ("invalid_options", "The chosen options are not valid.", "選択された項目が正しくありません。"),
-    ("order_not_found", "No such order.", "注文が見つかりません。"),
-    ("order_belongs_to_another_copier", "This document was ordered at another copier.", "この証明書は別のマルチコピー機で申請されました。"),
-    ("order_session_mismatch", "This document belongs to another session.", "この証明書は別のセッションのものです。"),
-    ("document_not_ready", "The document is being prepared. Please retry shortly.", "証明書を作成中です。しばらくしてから再度お試しください。"),
-    ("order_voided", "This order was cancelled; please order again.", "この申請は取り消されました。もう一度申請してください。"),
-    ("order_already_printed", "This order was already printed.", "この申請は印刷済みです。"),
-    ("order_not_delivered", "The document has not been delivered yet.", "証明書はまだ送信されていません。"),
+    (
+        "internal_error",
+        "An unexpected error occurred.",
+        "予期しないエラーが発生しました。",
+    ),
+    (
+        "service_unavailable",
+        "The service is temporarily unavailable. Please try again.",
+        "ただいまサービスを利用できません。しばらくしてから再度お試しください。",
+    ),
+    (
+        "not_found",
+        "No such resource.",
+        "指定されたリソースはありません。",
+    ),
+    (
+        "method_not_allowed",
+        "Method not allowed.",
+        "このメソッドは使用できません。",
+    ),
+    (
+        "body_too_large",
+        "The request body is too large.",
+        "リクエストが大きすぎます。",
+    ),
+    (
+        "malformed_request",
+        "The request body is not valid.",
+        "リクエストの形式が正しくありません。",
+    ),
+    (
+        "copier_certificate_required",
+        "A copier client certificate is required.",
+        "マルチコピー機のクライアント証明書が必要です。",
+    ),
+    (
+        "session_not_found",
+        "No such session.",
+        "セッションが見つかりません。",
+    ),
+    (
+        "session_expired",
+        "The session has expired. Please start again.",
+        "セッションの有効期限が切れました。最初からやり直してください。",
+    ),
+    (
+        "session_belongs_to_another_copier",
+        "This session was opened by another copier.",
+        "このセッションは別のマルチコピー機で開始されました。",
+    ),
+    (
+        "challenge_already_used",
+        "The challenge was already used. Please start again.",
+        "このチャレンジは使用済みです。最初からやり直してください。",
+    ),
+    (
+        "session_not_authenticated",
+        "The card has not been verified in this session.",
+        "このセッションではカードが確認されていません。",
+    ),
+    (
+        "card_certificate_invalid",
+        "The card certificate is not valid.",
+        "カードの電子証明書が正しくありません。",
+    ),
+    (
+        "card_unknown_issuer",
+        "The card certificate was not issued by a trusted authority.",
+        "カードの電子証明書の発行元を確認できません。",
+    ),
+    (
+        "card_expired",
+        "The card certificate has expired.",
+        "カードの電子証明書の有効期限が切れています。",
+    ),
+    (
+        "card_not_yet_valid",
+        "The card certificate is not yet valid.",
+        "カードの電子証明書はまだ有効になっていません。",
+    ),
+    (
+        "card_key_usage_invalid",
+        "The card certificate may not be used for authentication.",
+        "カードの電子証明書は利用者証明に使用できません。",
+    ),
+    (
+        "card_policy_missing",
+        "The card certificate is not a user-authentication certificate.",
+        "カードの電子証明書は利用者証明用電子証明書ではありません。",
+    ),
+    (
+        "card_extension_unsupported",
+        "The card certificate has an unsupported critical extension.",
+        "カードの電子証明書に未対応の重要な拡張があります。",
+    ),
+    (
+        "card_algorithm_unsupported",
+        "The card's signature algorithm is not supported.",
+        "カードの署名方式に対応していません。",
+    ),
+    (
+        "card_verifier_misconfigured",
+        "The gateway cannot verify cards right now.",
+        "現在カードを確認できません。",
+    ),
+    (
+        "card_signature_invalid",
+        "The card's signature could not be verified.",
+        "カードの署名を確認できませんでした。",
+    ),
+    (
+        "card_not_registered",
+        "This card is not linked to a resident of a participating municipality.",
+        "このカードは参加市区町村の住民と紐付いていません。",
+    ),
+    (
+        "resident_not_eligible",
+        "Certificates cannot be issued for this resident at a store.",
+        "この方の証明書はコンビニでは交付できません。",
+    ),
+    (
+        "idempotency_key_required",
+        "An Idempotency-Key header is required.",
+        "Idempotency-Key ヘッダーが必要です。",
+    ),
+    (
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for a different request.",
+        "この Idempotency-Key は別の要求に使用されています。",
+    ),
+    (
+        "certificate_kind_unavailable",
+        "This certificate is not available.",
+        "この証明書は交付できません。",
+    ),
+    (
+        "invalid_options",
+        "The chosen options are not valid.",
+        "選択された項目が正しくありません。",
+    ),
+    (
+        "order_not_found",
+        "No such order.",
+        "注文が見つかりません。",
+    ),
+    (
+        "order_belongs_to_another_copier",
+        "This document was ordered at another copier.",
+        "この証明書は別のマルチコピー機で申請されました。",
+    ),
+    (
+        "order_session_mismatch",
+        "This document belongs to another session.",
+        "この証明書は別のセッションのものです。",
+    ),
+    (
+        "document_not_ready",
+        "The document is being prepared. Please retry shortly.",
+        "証明書を作成中です。しばらくしてから再度お試しください。",
+    ),
+    (
+        "order_voided",
+        "This order was cancelled; please order again.",
+        "この申請は取り消されました。もう一度申請してください。",
+    ),
+    (
+        "order_already_printed",
+        "This order was already printed.",
+        "この申請は印刷済みです。",
+    ),
+    (
+        "order_not_delivered",
+        "The document has not been delivered yet.",
+        "証明書はまだ送信されていません。",
+    ),
 ];
 
 /// The message for `code` in `lang` (English when the language has no text yet).
@@ -144,7 +288,13 @@ mod tests {
 
     #[test]
     fn japanese_message_is_chosen_for_japanese() {
-        assert_eq!(message("card_expired", Lang::Ja), "カードの電子証明書の有効期限が切れています。");
-        assert_eq!(message("card_expired", Lang::En), "The card certificate has expired.");
+        assert_eq!(
+            message("card_expired", Lang::Ja),
+            "カードの電子証明書の有効期限が切れています。"
+        );
+        assert_eq!(
+            message("card_expired", Lang::En),
+            "The card certificate has expired."
+        );
     }
 }

@@ -29,10 +29,17 @@ impl CopierIdentity {
         let copier_id = x509_parser::parse_x509_certificate(der)
             .ok()
             .and_then(|(_, cert)| {
-                cert.subject().iter_common_name().next().and_then(|cn| cn.as_str().ok()).map(str::to_owned)
+                cert.subject()
+                    .iter_common_name()
+                    .next()
+                    .and_then(|cn| cn.as_str().ok())
+                    .map(str::to_owned)
             })
             .unwrap_or_else(|| hex(&fingerprint[..8]));
-        CopierIdentity { fingerprint, copier_id }
+        CopierIdentity {
+            fingerprint,
+            copier_id,
+        }
     }
 }
 
@@ -54,12 +61,16 @@ impl ApiRequest {
 
     /// The copier's identity, or `copier_certificate_required`.
     pub fn copier(&self) -> Result<&CopierIdentity, Problem> {
-        self.copier.as_ref().ok_or(Problem::new(StatusCode::UNAUTHORIZED, "copier_certificate_required"))
+        self.copier.as_ref().ok_or(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "copier_certificate_required",
+        ))
     }
 
     /// The body as JSON of type `T`, or `malformed_request`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Problem> {
-        serde_json::from_slice(&self.body).map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_request"))
+        serde_json::from_slice(&self.body)
+            .map_err(|_| Problem::new(StatusCode::BAD_REQUEST, "malformed_request"))
     }
 }
 
@@ -70,23 +81,35 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> ApiResponse {
     let body = serde_json::to_vec(value).expect("API types serialise");
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 
 pub fn text(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> ApiResponse {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
 pub fn problem(p: &Problem, lang: Lang) -> ApiResponse {
     let mut response = json(p.status, &p.body(lang));
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    response.headers_mut().insert(hyper::header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag_ja_en()));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response.headers_mut().insert(
+        hyper::header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.tag_ja_en()),
+    );
     if let Some(seconds) = p.retry_after {
-        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

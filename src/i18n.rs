@@ -36,7 +36,9 @@ impl Lang {
             "ko" => Lang::Ko,
             "es" => Lang::Es,
             "pt" => Lang::Pt,
-            "zh" if tag.contains("hant") || tag.ends_with("-tw") || tag.ends_with("-hk") => Lang::ZhHant,
+            "zh" if tag.contains("hant") || tag.ends_with("-tw") || tag.ends_with("-hk") => {
+                Lang::ZhHant
+            }
             "zh" => Lang::ZhHans,
             _ => return None,
         })
@@ -45,7 +47,9 @@ impl Lang {
     /// Picks the supported language with the highest q-value in an
     /// `Accept-Language` header; Japanese when none matches or the header is absent.
     pub fn negotiate(header: Option<&str>) -> Lang {
-        let Some(header) = header else { return Lang::Ja };
+        let Some(header) = header else {
+            return Lang::Ja;
+        };
         let mut best: Option<(Lang, f32)> = None;
         for item in header.split(',').take(16) {
             let mut parts = item.split(';');

@@ -43,7 +43,9 @@ pub mod tls;
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; N];
-    ring::rand::SystemRandom::new().fill(&mut bytes).expect("the OS random source is available");
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the OS random source is available");
     bytes
 }
 

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "kofu", version, about = "Convenience-store certificate issuance gateway (交付)")]
+#[command(
+    name = "kofu",
+    version,
+    about = "Convenience-store certificate issuance gateway (交付)"
+)]
 struct Cli {
     /// Log as JSON lines.
     #[arg(long, global = true)]
@@ -49,11 +53,27 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     kofu::telemetry::init(cli.log_json, "info,tokio_postgres=warn");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Demo { data, certs, listen, ops_listen, once } => {
-                kofu::demo::run(kofu::demo::DemoArgs { data, certs, listen, ops_listen, once }).await
+            Command::Demo {
+                data,
+                certs,
+                listen,
+                ops_listen,
+                once,
+            } => {
+                kofu::demo::run(kofu::demo::DemoArgs {
+                    data,
+                    certs,
+                    listen,
+                    ops_listen,
+                    once,
+                })
+                .await
             }
             Command::Serve { config } => kofu::app::serve(config.as_deref()).await,
             Command::Migrate { config } => kofu::app::migrate(config.as_deref()).await,

@@ -27,7 +27,9 @@ pub enum PgError {
          or `dnf install postgresql-server` on Fedora, or run `kofu serve` with DATABASE_URL"
     )]
     NotInstalled,
-    #[error("running as root but there is no `postgres` user to run PostgreSQL as (create one, or run kofu as an ordinary user)")]
+    #[error(
+        "running as root but there is no `postgres` user to run PostgreSQL as (create one, or run kofu as an ordinary user)"
+    )]
     NoPostgresUser,
     #[error("the data directory {0} was made by PostgreSQL {1}, but the installed server is {2}")]
     VersionMismatch(PathBuf, String, String),
@@ -66,9 +68,14 @@ impl EmbeddedPostgres {
     /// [`PgError::NotInstalled`] names what to install when no server is found.
     pub async fn start(data_dir: &Path, options: Options) -> Result<Self, PgError> {
         let bin = find_bin_dir().ok_or(PgError::NotInstalled)?;
-        let run_as = if running_as_root() { Some(postgres_user()?) } else { None };
+        let run_as = if running_as_root() {
+            Some(postgres_user()?)
+        } else {
+            None
+        };
         std::fs::create_dir_all(data_dir).map_err(|e| PgError::Io(data_dir.to_owned(), e))?;
-        let data_dir = std::fs::canonicalize(data_dir).map_err(|e| PgError::Io(data_dir.to_owned(), e))?;
+        let data_dir =
+            std::fs::canonicalize(data_dir).map_err(|e| PgError::Io(data_dir.to_owned(), e))?;
         let cluster_dir = data_dir.join("pg");
         let socket = cluster_dir.join(format!(".s.PGSQL.{PORT}"));
         if socket.as_os_str().len() >= 100 {
@@ -83,7 +90,11 @@ impl EmbeddedPostgres {
 
         let mut child = spawn_watchdog(&bin, &cluster_dir, run_as, options)?;
         let stdin = child.stdin.take();
-        let mut pg = EmbeddedPostgres { cluster_dir, child, stdin };
+        let mut pg = EmbeddedPostgres {
+            cluster_dir,
+            child,
+            stdin,
+        };
         pg.wait_ready(Duration::from_secs(60)).await?;
         pg.ensure_database().await?;
         Ok(pg)
@@ -92,7 +103,11 @@ impl EmbeddedPostgres {
     /// Connection settings for `dbname` over the private Unix socket.
     pub fn config(&self, dbname: &str) -> tokio_postgres::Config {
         let mut config = tokio_postgres::Config::new();
-        config.host_path(&self.cluster_dir).port(PORT).user(USER).dbname(dbname);
+        config
+            .host_path(&self.cluster_dir)
+            .port(PORT)
+            .user(USER)
+            .dbname(dbname);
         config.connect_timeout(Duration::from_secs(5));
         config
     }
@@ -108,7 +123,10 @@ impl EmbeddedPostgres {
         match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(PgError::Io(self.cluster_dir.clone(), e)),
-            Err(_) => Err(PgError::Command { what: "postgres shutdown", detail: "timed out after 60 s".into() }),
+            Err(_) => Err(PgError::Command {
+                what: "postgres shutdown",
+                detail: "timed out after 60 s".into(),
+            }),
         }
     }
 
@@ -130,11 +148,18 @@ impl EmbeddedPostgres {
     }
 
     async fn ensure_database(&self) -> Result<(), PgError> {
-        let (client, connection) = self.config("postgres").connect(tokio_postgres::NoTls).await?;
+        let (client, connection) = self
+            .config("postgres")
+            .connect(tokio_postgres::NoTls)
+            .await?;
         let conn = tokio::spawn(connection);
-        let exists = client.query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&DATABASE]).await?;
+        let exists = client
+            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&DATABASE])
+            .await?;
         if exists.is_none() {
-            client.batch_execute(&format!("CREATE DATABASE {DATABASE}")).await?;
+            client
+                .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
+                .await?;
         }
         drop(client);
         let _ = conn.await;
@@ -159,10 +184,17 @@ pub fn find_bin_dir() -> Option<PathBuf> {
     }
     let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
     for (parent, prefix) in [("/usr/lib/postgresql", ""), ("/usr", "pgsql-")] {
-        let Ok(entries) = std::fs::read_dir(parent) else { continue };
+        let Ok(entries) = std::fs::read_dir(parent) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(version) = name.strip_prefix(prefix).and_then(|v| v.parse::<u32>().ok()) else { continue };
+            let Some(version) = name
+                .strip_prefix(prefix)
+                .and_then(|v| v.parse::<u32>().ok())
+            else {
+                continue;
+            };
             let bin = entry.path().join("bin");
             if has_server(&bin) {
                 candidates.push((version, bin));
@@ -192,13 +224,19 @@ fn running_as_root() -> bool {
 }
 
 fn postgres_user() -> Result<RunAs, PgError> {
-    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| PgError::Io("/etc/passwd".into(), e))?;
+    let passwd =
+        std::fs::read_to_string("/etc/passwd").map_err(|e| PgError::Io("/etc/passwd".into(), e))?;
     passwd
         .lines()
         .find_map(|line| {
             let f: Vec<&str> = line.split(':').collect();
             (f.first() == Some(&"postgres") && f.len() > 3)
-                .then(|| Some(RunAs { uid: f[2].parse().ok()?, gid: f[3].parse().ok()? }))
+                .then(|| {
+                    Some(RunAs {
+                        uid: f[2].parse().ok()?,
+                        gid: f[3].parse().ok()?,
+                    })
+                })
                 .flatten()
         })
         .ok_or(PgError::NoPostgresUser)
@@ -216,25 +254,42 @@ fn command(program: &Path, run_as: Option<RunAs>) -> Command {
     }
 }
 
-async fn init_cluster(bin: &Path, dir: &Path, run_as: Option<RunAs>, options: Options) -> Result<(), PgError> {
+async fn init_cluster(
+    bin: &Path,
+    dir: &Path,
+    run_as: Option<RunAs>,
+    options: Options,
+) -> Result<(), PgError> {
     std::fs::create_dir_all(dir).map_err(|e| PgError::Io(dir.to_owned(), e))?;
     if let Some(user) = run_as {
-        std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid)).map_err(|e| PgError::Io(dir.to_owned(), e))?;
+        std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid))
+            .map_err(|e| PgError::Io(dir.to_owned(), e))?;
     }
     let mut initdb = command(&bin.join("initdb"), run_as);
-    initdb.arg("-D").arg(dir).args(["-U", USER, "-A", "trust", "-E", "UTF8", "--no-locale"]);
+    initdb
+        .arg("-D")
+        .arg(dir)
+        .args(["-U", USER, "-A", "trust", "-E", "UTF8", "--no-locale"]);
     if options.unsafe_fast {
         initdb.arg("--no-sync");
     }
-    let out = initdb.stdin(Stdio::null()).output().await.map_err(|e| PgError::Io(bin.join("initdb"), e))?;
+    let out = initdb
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| PgError::Io(bin.join("initdb"), e))?;
     if !out.status.success() {
-        return Err(PgError::Command { what: "initdb", detail: String::from_utf8_lossy(&out.stderr).into_owned() });
+        return Err(PgError::Command {
+            what: "initdb",
+            detail: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
     }
     Ok(())
 }
 
 async fn check_version(bin: &Path, dir: &Path) -> Result<(), PgError> {
-    let data_version = std::fs::read_to_string(dir.join("PG_VERSION")).map_err(|e| PgError::Io(dir.to_owned(), e))?;
+    let data_version = std::fs::read_to_string(dir.join("PG_VERSION"))
+        .map_err(|e| PgError::Io(dir.to_owned(), e))?;
     let out = Command::new(bin.join("postgres"))
         .arg("--version")
         .output()
@@ -242,9 +297,18 @@ async fn check_version(bin: &Path, dir: &Path) -> Result<(), PgError> {
         .map_err(|e| PgError::Io(bin.join("postgres"), e))?;
     let server = String::from_utf8_lossy(&out.stdout).into_owned();
     // "postgres (PostgreSQL) 15.18" -> "15"
-    let major = server.split_whitespace().last().and_then(|v| v.split('.').next()).unwrap_or("").to_owned();
+    let major = server
+        .split_whitespace()
+        .last()
+        .and_then(|v| v.split('.').next())
+        .unwrap_or("")
+        .to_owned();
     if major != data_version.trim() {
-        return Err(PgError::VersionMismatch(dir.to_owned(), data_version.trim().to_owned(), major));
+        return Err(PgError::VersionMismatch(
+            dir.to_owned(),
+            data_version.trim().to_owned(),
+            major,
+        ));
     }
     Ok(())
 }
@@ -263,16 +327,29 @@ kill "$reader" 2>/dev/null
 exit $status
 "#;
 
-fn spawn_watchdog(bin: &Path, dir: &Path, run_as: Option<RunAs>, options: Options) -> Result<Child, PgError> {
+fn spawn_watchdog(
+    bin: &Path,
+    dir: &Path,
+    run_as: Option<RunAs>,
+    options: Options,
+) -> Result<Child, PgError> {
     let settings = if options.unsafe_fast {
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     } else {
         "-c max_connections=200"
     };
     let mut sh = command(Path::new("sh"), run_as);
-    sh.arg("-c").arg(WATCHDOG).arg(bin.join("postgres")).arg(dir).arg(PORT.to_string()).arg(settings);
+    sh.arg("-c")
+        .arg(WATCHDOG)
+        .arg(bin.join("postgres"))
+        .arg(dir)
+        .arg(PORT.to_string())
+        .arg(settings);
     // Own process group: a Ctrl-C in the terminal reaches kofu, which then
     // shuts down in order (HTTP first, PostgreSQL last).
-    sh.process_group(0).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    sh.process_group(0)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     sh.spawn().map_err(|e| PgError::Io(PathBuf::from("sh"), e))
 }

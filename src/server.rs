@@ -64,26 +64,62 @@ impl Gateway {
     /// Binds both listeners, starts the render pipeline and begins serving.
     pub async fn start(config: Config, pool: Pool) -> Result<Gateway, StartError> {
         let config = Arc::new(config);
-        let tls = crate::tls::server_config(&config.tls.server_cert, &config.tls.server_key, &config.tls.copier_ca)?;
+        let tls = crate::tls::server_config(
+            &config.tls.server_cert,
+            &config.tls.server_key,
+            &config.tls.copier_ca,
+        )?;
         let mut anchors = Vec::new();
         for path in &config.tls.card_ca {
-            anchors.extend(crate::tls::load_certs(path)?.into_iter().map(|c| c.to_vec()));
+            anchors.extend(
+                crate::tls::load_certs(path)?
+                    .into_iter()
+                    .map(|c| c.to_vec()),
+            );
         }
         let cards = CardVerifier::new(&anchors).map_err(|e| StartError::CardCa(e.to_string()))?;
-        let api = TcpListener::bind(config.listen).await.map_err(|e| StartError::Bind(config.listen, e))?;
-        let ops_listener =
-            TcpListener::bind(config.ops_listen).await.map_err(|e| StartError::Bind(config.ops_listen, e))?;
-        let api_addr = api.local_addr().map_err(|e| StartError::Bind(config.listen, e))?;
-        let ops_addr = ops_listener.local_addr().map_err(|e| StartError::Bind(config.ops_listen, e))?;
+        let api = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| StartError::Bind(config.listen, e))?;
+        let ops_listener = TcpListener::bind(config.ops_listen)
+            .await
+            .map_err(|e| StartError::Bind(config.ops_listen, e))?;
+        let api_addr = api
+            .local_addr()
+            .map_err(|e| StartError::Bind(config.listen, e))?;
+        let ops_addr = ops_listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(config.ops_listen, e))?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (pipeline, workers) = Pipeline::start(pool.clone(), config.render_workers, shutdown_rx.clone());
-        let state = Arc::new(AppState { pool, config: config.clone(), cards: Arc::new(cards), pipeline });
+        let (pipeline, workers) =
+            Pipeline::start(pool.clone(), config.render_workers, shutdown_rx.clone());
+        let state = Arc::new(AppState {
+            pool,
+            config: config.clone(),
+            cards: Arc::new(cards),
+            pipeline,
+        });
         let mut tasks = workers;
-        tasks.push(tokio::spawn(serve_api(api, TlsAcceptor::from(tls), state.clone(), shutdown_rx.clone())));
-        tasks.push(tokio::spawn(ops::serve(ops_listener, state.clone(), shutdown_rx)));
+        tasks.push(tokio::spawn(serve_api(
+            api,
+            TlsAcceptor::from(tls),
+            state.clone(),
+            shutdown_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(ops::serve(
+            ops_listener,
+            state.clone(),
+            shutdown_rx,
+        )));
         tracing::info!(%api_addr, %ops_addr, "gateway listening");
-        Ok(Gateway { api_addr, ops_addr, state, shutdown, tasks })
+        Ok(Gateway {
+            api_addr,
+            ops_addr,
+            state,
+            shutdown,
+            tasks,
+        })
     }
 
     /// Stops accepting, drains in-flight requests (up to 30 s) and stops the workers.
@@ -96,7 +132,12 @@ impl Gateway {
     }
 }
 
-async fn serve_api(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+async fn serve_api(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(state.config.max_connections));
     let header_timeout = state.config.header_timeout();
@@ -131,19 +172,35 @@ async fn serve_api(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<AppS
                 }
                 Err(_) => return,
             };
-            let copier = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).map(|c| CopierIdentity::from_certificate(c));
+            let copier = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| CopierIdentity::from_certificate(c));
             let service = service_fn(move |req| handle(state.clone(), copier.clone(), req));
             let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
-            builder.http2().timer(TokioTimer::new()).max_concurrent_streams(64);
-            let conn = builder.serve_connection(TokioIo::new(tls), service).into_owned();
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(64);
+            let conn = builder
+                .serve_connection(TokioIo::new(tls), service)
+                .into_owned();
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, "connection ended with error");
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after 30 s; closing them");
     }
 }
@@ -155,14 +212,27 @@ async fn handle(
 ) -> Result<ApiResponse, std::convert::Infallible> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
-    let lang = Lang::negotiate(parts.headers.get(hyper::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    let lang = Lang::negotiate(
+        parts
+            .headers
+            .get(hyper::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     let route = route_template(&parts.method, parts.uri.path());
     let request_id = uuid::Uuid::from_bytes(crate::random_bytes());
     let span = tracing::info_span!("request", %request_id, route, method = %parts.method, status = tracing::field::Empty);
     let response = async {
-        let body = match Limited::new(body, state.config.max_body_bytes).collect().await {
+        let body = match Limited::new(body, state.config.max_body_bytes)
+            .collect()
+            .await
+        {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => return http::problem(&Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"), lang),
+            Err(_) => {
+                return http::problem(
+                    &Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+                    lang,
+                );
+            }
         };
         let request = ApiRequest {
             method: parts.method,
@@ -182,8 +252,10 @@ async fn handle(
     let status = response.status().as_u16();
     span.record("status", status);
     let elapsed = started.elapsed();
-    metrics::counter!("kofu_http_requests_total", "route" => route, "status" => status.to_string()).increment(1);
-    metrics::histogram!("kofu_http_request_duration_seconds", "route" => route).record(elapsed.as_secs_f64());
+    metrics::counter!("kofu_http_requests_total", "route" => route, "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("kofu_http_request_duration_seconds", "route" => route)
+        .record(elapsed.as_secs_f64());
     span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "request"));
     Ok(response)
 }
@@ -211,28 +283,42 @@ async fn dispatch(state: &AppState, req: &ApiRequest) -> Result<ApiResponse, Pro
     match (&req.method, segments.as_slice()) {
         (&Method::GET, ["healthz"]) => Ok(http::text(StatusCode::OK, "text/plain", "ok\n")),
         (&Method::GET, ["readyz"]) => readyz(state).await,
-        (&Method::GET, ["v1", "openapi.yaml"]) => {
-            Ok(http::text(StatusCode::OK, "application/yaml", Bytes::from_static(OPENAPI.as_bytes())))
-        }
+        (&Method::GET, ["v1", "openapi.yaml"]) => Ok(http::text(
+            StatusCode::OK,
+            "application/yaml",
+            Bytes::from_static(OPENAPI.as_bytes()),
+        )),
         (&Method::POST, ["v1", "sessions"]) => copier::open_session(state, req).await,
-        (&Method::POST, ["v1", "sessions", id, "card"]) => copier::submit_card(state, req, id).await,
-        (&Method::POST, ["v1", "sessions", id, "orders"]) => copier::place_order(state, req, id).await,
-        (&Method::GET, ["v1", "orders", id, "document"]) => copier::fetch_document(state, req, id).await,
-        (&Method::POST, ["v1", "orders", id, "printed"]) => copier::confirm_printed(state, req, id).await,
-        (&Method::POST, ["v1", "orders", id, "failed"]) => copier::report_failed(state, req, id).await,
-        (_, ["healthz" | "readyz"] | ["v1", "sessions", ..] | ["v1", "orders", ..]) => {
-            Err(Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"))
+        (&Method::POST, ["v1", "sessions", id, "card"]) => {
+            copier::submit_card(state, req, id).await
         }
+        (&Method::POST, ["v1", "sessions", id, "orders"]) => {
+            copier::place_order(state, req, id).await
+        }
+        (&Method::GET, ["v1", "orders", id, "document"]) => {
+            copier::fetch_document(state, req, id).await
+        }
+        (&Method::POST, ["v1", "orders", id, "printed"]) => {
+            copier::confirm_printed(state, req, id).await
+        }
+        (&Method::POST, ["v1", "orders", id, "failed"]) => {
+            copier::report_failed(state, req, id).await
+        }
+        (_, ["healthz" | "readyz"] | ["v1", "sessions", ..] | ["v1", "orders", ..]) => Err(
+            Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        ),
         _ => Err(Problem::new(StatusCode::NOT_FOUND, "not_found")),
     }
 }
 
 async fn readyz(state: &AppState) -> Result<ApiResponse, Problem> {
     let client = state.pool.get().await.map_err(crate::db::DbError::from)?;
-    client.query_one("SELECT 1", &[]).await.map_err(crate::db::DbError::from)?;
+    client
+        .query_one("SELECT 1", &[])
+        .await
+        .map_err(crate::db::DbError::from)?;
     Ok(http::text(StatusCode::OK, "text/plain", "ready\n"))
 }
 
 /// The OpenAPI description served at `/v1/openapi.yaml`.
 pub const OPENAPI: &str = include_str!("openapi.yaml");
-

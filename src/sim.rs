@@ -28,7 +28,11 @@ pub enum SimError {
     #[error("transport: {0}")]
     Transport(String),
     #[error("{step}: HTTP {status} {code}")]
-    Refused { step: &'static str, status: StatusCode, code: String },
+    Refused {
+        step: &'static str,
+        status: StatusCode,
+        code: String,
+    },
     #[error("{step}: unexpected response: {detail}")]
     Protocol { step: &'static str, detail: String },
 }
@@ -52,11 +56,22 @@ impl SimResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn expect<T: serde::de::DeserializeOwned>(self, step: &'static str, want: StatusCode) -> Result<T, SimError> {
+    fn expect<T: serde::de::DeserializeOwned>(
+        self,
+        step: &'static str,
+        want: StatusCode,
+    ) -> Result<T, SimError> {
         if self.status != want {
-            return Err(SimError::Refused { step, status: self.status, code: self.problem_code().unwrap_or_default() });
+            return Err(SimError::Refused {
+                step,
+                status: self.status,
+                code: self.problem_code().unwrap_or_default(),
+            });
         }
-        serde_json::from_slice(&self.body).map_err(|e| SimError::Protocol { step, detail: e.to_string() })
+        serde_json::from_slice(&self.body).map_err(|e| SimError::Protocol {
+            step,
+            detail: e.to_string(),
+        })
     }
 }
 
@@ -72,17 +87,33 @@ pub struct CopierClient {
 impl CopierClient {
     /// `gateway` is `https://host:port`; `identity` is the copier's client
     /// certificate and key (PEM), or `None` to connect without one.
-    pub fn new(gateway: &str, server_ca: &Path, identity: Option<(&Path, &Path)>) -> Result<Self, SimError> {
-        let uri: Uri = gateway.parse().map_err(|_| SimError::Url(gateway.to_owned()))?;
+    pub fn new(
+        gateway: &str,
+        server_ca: &Path,
+        identity: Option<(&Path, &Path)>,
+    ) -> Result<Self, SimError> {
+        let uri: Uri = gateway
+            .parse()
+            .map_err(|_| SimError::Url(gateway.to_owned()))?;
         if uri.scheme_str() != Some("https") {
             return Err(SimError::Url(gateway.to_owned()));
         }
-        let host = uri.host().ok_or_else(|| SimError::Url(gateway.to_owned()))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = uri
+            .host()
+            .ok_or_else(|| SimError::Url(gateway.to_owned()))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         let server_name =
             ServerName::try_from(host.clone()).map_err(|_| SimError::Url(gateway.to_owned()))?;
         let config = crate::tls::client_config(server_ca, identity)?;
-        Ok(CopierClient { port: uri.port_u16().unwrap_or(443), host, server_name, connector: TlsConnector::from(config) })
+        Ok(CopierClient {
+            port: uri.port_u16().unwrap_or(443),
+            host,
+            server_name,
+            connector: TlsConnector::from(config),
+        })
     }
 
     /// One request on a fresh connection.
@@ -94,28 +125,58 @@ impl CopierClient {
         body: Option<Vec<u8>>,
     ) -> Result<SimResponse, SimError> {
         let transport = |e: &dyn std::fmt::Display| SimError::Transport(e.to_string());
-        let tcp = TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|e| transport(&e))?;
+        let tcp = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| transport(&e))?;
         let _ = tcp.set_nodelay(true);
-        let tls = self.connector.connect(self.server_name.clone(), tcp).await.map_err(|e| transport(&e))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.map_err(|e| transport(&e))?;
+        let tls = self
+            .connector
+            .connect(self.server_name.clone(), tcp)
+            .await
+            .map_err(|e| transport(&e))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| transport(&e))?;
         tokio::spawn(conn);
-        let mut request = Request::builder().method(method).uri(path).header("host", &self.host);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host);
         for (name, value) in headers {
             request = request.header(*name, value);
         }
         if body.is_some() {
             request = request.header("content-type", "application/json");
         }
-        let request = request.body(Full::new(Bytes::from(body.unwrap_or_default()))).map_err(|e| transport(&e))?;
-        let response = sender.send_request(request).await.map_err(|e| transport(&e))?;
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| transport(&e))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| transport(&e))?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| transport(&e))?.to_bytes();
-        Ok(SimResponse { status: parts.status, headers: parts.headers, body })
+        Ok(SimResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
     }
 
-    pub async fn post_json(&self, path: &str, headers: &[(&str, String)], body: &serde_json::Value) -> Result<SimResponse, SimError> {
-        self.call(Method::POST, path, headers, Some(serde_json::to_vec(body).expect("json"))).await
+    pub async fn post_json(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &serde_json::Value,
+    ) -> Result<SimResponse, SimError> {
+        self.call(
+            Method::POST,
+            path,
+            headers,
+            Some(serde_json::to_vec(body).expect("json")),
+        )
+        .await
     }
 }
 
@@ -156,59 +217,108 @@ pub struct Issued {
 
 impl CopierClient {
     pub async fn open_session(&self) -> Result<OpenedSession, SimError> {
-        self.call(Method::POST, "/v1/sessions", &[], None).await?.expect("open session", StatusCode::CREATED)
+        self.call(Method::POST, "/v1/sessions", &[], None)
+            .await?
+            .expect("open session", StatusCode::CREATED)
     }
 
     /// The card step: signs the session's challenge with the card and submits it.
-    pub async fn present_card(&self, session: &OpenedSession, card: &DemoCard, lang: &str) -> Result<serde_json::Value, SimError> {
-        let challenge = URL_SAFE_NO_PAD
-            .decode(&session.challenge)
-            .map_err(|e| SimError::Protocol { step: "card", detail: e.to_string() })?;
+    pub async fn present_card(
+        &self,
+        session: &OpenedSession,
+        card: &DemoCard,
+        lang: &str,
+    ) -> Result<serde_json::Value, SimError> {
+        let challenge =
+            URL_SAFE_NO_PAD
+                .decode(&session.challenge)
+                .map_err(|e| SimError::Protocol {
+                    step: "card",
+                    detail: e.to_string(),
+                })?;
         let body = serde_json::json!({
             "certificate": STANDARD.encode(&card.cert_der),
             "signature": STANDARD.encode(card.sign(&challenge)),
             "algorithm": card.algorithm.as_str(),
         });
         let path = format!("/v1/sessions/{}/card", session.session_id);
-        self.post_json(&path, &[("accept-language", lang.to_owned())], &body).await?.expect("card", StatusCode::OK)
+        self.post_json(&path, &[("accept-language", lang.to_owned())], &body)
+            .await?
+            .expect("card", StatusCode::OK)
     }
 
-    pub async fn place_order(&self, session_id: Uuid, key: &str, spec: &OrderSpec) -> Result<Ack, SimError> {
+    pub async fn place_order(
+        &self,
+        session_id: Uuid,
+        key: &str,
+        spec: &OrderSpec,
+    ) -> Result<Ack, SimError> {
         let body = serde_json::json!({
             "kind": crate::queue::RESIDENCE_CERTIFICATE,
             "options": spec.options,
             "copies": spec.copies.max(1),
         });
         let path = format!("/v1/sessions/{session_id}/orders");
-        self.post_json(&path, &[("idempotency-key", key.to_owned())], &body).await?.expect("order", StatusCode::CREATED)
+        self.post_json(&path, &[("idempotency-key", key.to_owned())], &body)
+            .await?
+            .expect("order", StatusCode::CREATED)
     }
 
     /// Fetches the document, retrying while the gateway answers `document_not_ready`.
-    pub async fn fetch_document(&self, session_id: Uuid, order_id: Uuid) -> Result<SimResponse, SimError> {
+    pub async fn fetch_document(
+        &self,
+        session_id: Uuid,
+        order_id: Uuid,
+    ) -> Result<SimResponse, SimError> {
         let path = format!("/v1/orders/{order_id}/document");
         for _ in 0..30 {
-            let r = self.call(Method::GET, &path, &[(crate::copier::SESSION_HEADER, session_id.to_string())], None).await?;
-            if r.status == StatusCode::SERVICE_UNAVAILABLE && r.problem_code().as_deref() == Some("document_not_ready") {
+            let r = self
+                .call(
+                    Method::GET,
+                    &path,
+                    &[(crate::copier::SESSION_HEADER, session_id.to_string())],
+                    None,
+                )
+                .await?;
+            if r.status == StatusCode::SERVICE_UNAVAILABLE
+                && r.problem_code().as_deref() == Some("document_not_ready")
+            {
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 continue;
             }
             return Ok(r);
         }
-        Err(SimError::Protocol { step: "document", detail: "never became ready".into() })
+        Err(SimError::Protocol {
+            step: "document",
+            detail: "never became ready".into(),
+        })
     }
 
     pub async fn confirm_printed(&self, order_id: Uuid) -> Result<SimResponse, SimError> {
-        self.call(Method::POST, &format!("/v1/orders/{order_id}/printed"), &[], None).await
+        self.call(
+            Method::POST,
+            &format!("/v1/orders/{order_id}/printed"),
+            &[],
+            None,
+        )
+        .await
     }
 
     /// The whole flow a copier runs for one resident: session, card, order,
     /// document (checked against its headers), print confirmation.
-    pub async fn issue(&self, card: &DemoCard, spec: &OrderSpec, lang: &str) -> Result<Issued, SimError> {
+    pub async fn issue(
+        &self,
+        card: &DemoCard,
+        spec: &OrderSpec,
+        lang: &str,
+    ) -> Result<Issued, SimError> {
         let session = self.open_session().await?;
         let menu = self.present_card(&session, card, lang).await?;
         let key = Uuid::from_bytes(crate::random_bytes()).to_string();
         let ack = self.place_order(session.session_id, &key, spec).await?;
-        let document = self.fetch_document(session.session_id, ack.order_id).await?;
+        let document = self
+            .fetch_document(session.session_id, ack.order_id)
+            .await?;
         if document.status != StatusCode::OK {
             return Err(SimError::Refused {
                 step: "document",
@@ -216,22 +326,51 @@ impl CopierClient {
                 code: document.problem_code().unwrap_or_default(),
             });
         }
-        let sha256_hex = document.header("kofu-document-sha256").unwrap_or_default().to_owned();
-        let actual = crate::http::hex(ring::digest::digest(&ring::digest::SHA256, &document.body).as_ref());
+        let sha256_hex = document
+            .header("kofu-document-sha256")
+            .unwrap_or_default()
+            .to_owned();
+        let actual =
+            crate::http::hex(ring::digest::digest(&ring::digest::SHA256, &document.body).as_ref());
         if actual != sha256_hex {
-            return Err(SimError::Protocol { step: "document", detail: "SHA-256 header does not match the PDF".into() });
+            return Err(SimError::Protocol {
+                step: "document",
+                detail: "SHA-256 header does not match the PDF".into(),
+            });
         }
-        let header_ticket = document.header("kofu-ticket").and_then(|t| t.parse::<i64>().ok());
+        let header_ticket = document
+            .header("kofu-ticket")
+            .and_then(|t| t.parse::<i64>().ok());
         if header_ticket != Some(ack.ticket) {
-            return Err(SimError::Protocol { step: "document", detail: "ticket header does not match the order".into() });
+            return Err(SimError::Protocol {
+                step: "document",
+                detail: "ticket header does not match the order".into(),
+            });
         }
-        let page_count = document.header("kofu-page-count").and_then(|p| p.parse().ok()).unwrap_or(0);
-        let document_number = document.header("kofu-document-number").unwrap_or_default().to_owned();
+        let page_count = document
+            .header("kofu-page-count")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let document_number = document
+            .header("kofu-document-number")
+            .unwrap_or_default()
+            .to_owned();
         let printed = self.confirm_printed(ack.order_id).await?;
         if printed.status != StatusCode::OK {
-            return Err(SimError::Refused { step: "printed", status: printed.status, code: printed.problem_code().unwrap_or_default() });
+            return Err(SimError::Refused {
+                step: "printed",
+                status: printed.status,
+                code: printed.problem_code().unwrap_or_default(),
+            });
         }
-        Ok(Issued { session_id: session.session_id, menu, ack, pdf: document.body, page_count, document_number, sha256_hex })
+        Ok(Issued {
+            session_id: session.session_id,
+            menu,
+            ack,
+            pdf: document.body,
+            page_count,
+            document_number,
+            sha256_hex,
+        })
     }
 }
-

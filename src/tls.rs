@@ -59,10 +59,15 @@ fn roots(ca: &Path) -> Result<RootCertStore, TlsError> {
 
 /// The gateway's TLS server: its certificate, and copier client certificates
 /// verified against the store-network CA (optional at the TLS layer).
-pub fn server_config(cert: &Path, key: &Path, copier_ca: &Path) -> Result<Arc<ServerConfig>, TlsError> {
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(copier_ca)?), provider())
-        .allow_unauthenticated()
-        .build()?;
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    copier_ca: &Path,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(copier_ca)?), provider())
+            .allow_unauthenticated()
+            .build()?;
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
@@ -72,7 +77,10 @@ pub fn server_config(cert: &Path, key: &Path, copier_ca: &Path) -> Result<Arc<Se
 }
 
 /// A copier's TLS client: trusts `server_ca`, presents `identity` if given.
-pub fn client_config(server_ca: &Path, identity: Option<(&Path, &Path)>) -> Result<Arc<ClientConfig>, TlsError> {
+pub fn client_config(
+    server_ca: &Path,
+    identity: Option<(&Path, &Path)>,
+) -> Result<Arc<ClientConfig>, TlsError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots(server_ca)?);

@@ -45,7 +45,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Command::Once { gateway, certs, copier, card, household, out } = Cli::parse().command;
+    let Command::Once {
+        gateway,
+        certs,
+        copier,
+        card,
+        household,
+        out,
+    } = Cli::parse().command;
     match once(&gateway, &certs, copier, &card, household, out).await {
         Ok(line) => {
             println!("{line}");
@@ -67,13 +74,27 @@ async fn once(
     out: Option<PathBuf>,
 ) -> Result<String, kofu::BoxError> {
     if !certs.join("user-auth-ca.pem").exists() {
-        return Err(format!("no demo PKI in {} (start `kofu demo` first, or pass --certs)", certs.display()).into());
+        return Err(format!(
+            "no demo PKI in {} (start `kofu demo` first, or pass --certs)",
+            certs.display()
+        )
+        .into());
     }
     let pki = DemoPki::load_or_generate(certs)?;
-    let card = pki.cards.iter().find(|c| c.label == card).ok_or_else(|| format!("no demo card {card}"))?;
+    let card = pki
+        .cards
+        .iter()
+        .find(|c| c.label == card)
+        .ok_or_else(|| format!("no demo card {card}"))?;
     let (copier_id, cert, key) = kofu::demo::copier_files(certs, &pki, copier.saturating_sub(1));
     let client = CopierClient::new(gateway, &certs.join("store-ca.pem"), Some((&cert, &key)))?;
-    let spec = OrderSpec { options: ResidenceOptions { whole_household: household, ..Default::default() }, copies: 1 };
+    let spec = OrderSpec {
+        options: ResidenceOptions {
+            whole_household: household,
+            ..Default::default()
+        },
+        copies: 1,
+    };
     let started = Instant::now();
     let issued = client.issue(card, &spec, "ja").await?;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

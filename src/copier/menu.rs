@@ -57,27 +57,103 @@ pub const MAX_COPIES: i32 = 10;
 const KINDS: &[(&str, [&str; 7])] = &[
     (
         "residence_certificate",
-        ["住民票の写し", "Certificate of residence", "住民票副本", "住民票副本", "주민표 사본", "Certificado de residencia", "Certificado de residência"],
+        [
+            "住民票の写し",
+            "Certificate of residence",
+            "住民票副本",
+            "住民票副本",
+            "주민표 사본",
+            "Certificado de residencia",
+            "Certificado de residência",
+        ],
     ),
     (
         "seal_registration",
-        ["印鑑登録証明書", "Seal registration certificate", "印章登记证明书", "印章登記證明書", "인감등록증명서", "Certificado de registro de sello", "Certificado de registro de carimbo"],
+        [
+            "印鑑登録証明書",
+            "Seal registration certificate",
+            "印章登记证明书",
+            "印章登記證明書",
+            "인감등록증명서",
+            "Certificado de registro de sello",
+            "Certificado de registro de carimbo",
+        ],
     ),
     (
         "tax_certificate",
-        ["課税・所得証明書", "Tax and income certificate", "课税・所得证明书", "課稅・所得證明書", "과세・소득증명서", "Certificado de impuestos e ingresos", "Certificado de impostos e rendimentos"],
+        [
+            "課税・所得証明書",
+            "Tax and income certificate",
+            "课税・所得证明书",
+            "課稅・所得證明書",
+            "과세・소득증명서",
+            "Certificado de impuestos e ingresos",
+            "Certificado de impostos e rendimentos",
+        ],
     ),
     (
         "family_register",
-        ["戸籍証明書", "Family register certificate", "户籍证明书", "戶籍證明書", "호적증명서", "Certificado del registro familiar", "Certificado do registro familiar"],
+        [
+            "戸籍証明書",
+            "Family register certificate",
+            "户籍证明书",
+            "戶籍證明書",
+            "호적증명서",
+            "Certificado del registro familiar",
+            "Certificado do registro familiar",
+        ],
     ),
 ];
 
 const OPTIONS: &[(&str, [&str; 7])] = &[
-    ("whole_household", ["世帯全員", "Whole household", "全体家庭成员", "全體家庭成員", "세대 전원", "Todo el hogar", "Todo o domicílio"]),
-    ("show_householder", ["世帯主・続柄", "Householder and relationship", "户主・关系", "戶主・關係", "세대주・관계", "Cabeza de hogar y parentesco", "Chefe do domicílio e parentesco"]),
-    ("show_domicile", ["本籍・筆頭者", "Registered domicile and head", "本籍・户籍首位者", "本籍・戶籍首位者", "본적・필두자", "Domicilio registral y titular", "Domicílio registral e titular"]),
-    ("show_my_number", ["個人番号", "My Number", "个人编号", "個人編號", "개인번호", "Número personal (My Number)", "Número pessoal (My Number)"]),
+    (
+        "whole_household",
+        [
+            "世帯全員",
+            "Whole household",
+            "全体家庭成员",
+            "全體家庭成員",
+            "세대 전원",
+            "Todo el hogar",
+            "Todo o domicílio",
+        ],
+    ),
+    (
+        "show_householder",
+        [
+            "世帯主・続柄",
+            "Householder and relationship",
+            "户主・关系",
+            "戶主・關係",
+            "세대주・관계",
+            "Cabeza de hogar y parentesco",
+            "Chefe do domicílio e parentesco",
+        ],
+    ),
+    (
+        "show_domicile",
+        [
+            "本籍・筆頭者",
+            "Registered domicile and head",
+            "本籍・户籍首位者",
+            "本籍・戶籍首位者",
+            "본적・필두자",
+            "Domicilio registral y titular",
+            "Domicílio registral e titular",
+        ],
+    ),
+    (
+        "show_my_number",
+        [
+            "個人番号",
+            "My Number",
+            "个人编号",
+            "個人編號",
+            "개인번호",
+            "Número personal (My Number)",
+            "Número pessoal (My Number)",
+        ],
+    ),
 ];
 
 const NOT_OFFERED: [&str; 7] = [
@@ -115,8 +191,14 @@ pub fn build(
             let offered = *kind == crate::queue::RESIDENCE_CERTIFICATE && residence_fee.is_some();
             let reason = match (offered, ineligible) {
                 (true, None) => None,
-                (true, Some(_)) => Some(Reason { code: "resident_not_eligible", message: lang.pick(&NOT_ELIGIBLE) }),
-                (false, _) => Some(Reason { code: "kind_not_offered", message: lang.pick(&NOT_OFFERED) }),
+                (true, Some(_)) => Some(Reason {
+                    code: "resident_not_eligible",
+                    message: lang.pick(&NOT_ELIGIBLE),
+                }),
+                (false, _) => Some(Reason {
+                    code: "kind_not_offered",
+                    message: lang.pick(&NOT_OFFERED),
+                }),
             };
             let available = reason.is_none();
             MenuItem {
@@ -127,7 +209,12 @@ pub fn build(
                 options: if available {
                     OPTIONS
                         .iter()
-                        .map(|(name, labels)| MenuOption { name, label: lang.pick(labels), type_: "boolean", default: false })
+                        .map(|(name, labels)| MenuOption {
+                            name,
+                            label: lang.pick(labels),
+                            type_: "boolean",
+                            default: false,
+                        })
                         .collect()
                 } else {
                     Vec::new()
@@ -137,5 +224,10 @@ pub fn build(
             }
         })
         .collect();
-    Menu { session_id, language: lang.tag(), municipality, items }
+    Menu {
+        session_id,
+        language: lang.tag(),
+        municipality,
+        items,
+    }
 }

@@ -10,8 +10,8 @@ pub mod menu;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::StatusCode;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -60,7 +60,13 @@ pub async fn open_session(state: &AppState, req: &ApiRequest) -> ApiResult {
         .await?
         .query_one(
             OPEN_SESSION,
-            &[&session_id, &copier.fingerprint.as_slice(), &copier.copier_id, &challenge.as_slice(), &ttl],
+            &[
+                &session_id,
+                &copier.fingerprint.as_slice(),
+                &copier.copier_id,
+                &challenge.as_slice(),
+                &ttl,
+            ],
         )
         .await
         .map_err(crate::db::DbError::from)?;
@@ -91,8 +97,7 @@ const TAKE_CHALLENGE: &str = "
 const SESSION_STATE: &str = "
     SELECT copier_fingerprint, expires_at > now(), challenge_used_at IS NOT NULL, resident_id
       FROM sessions WHERE id = $1";
-const AUTHENTICATE: &str =
-    "UPDATE sessions SET resident_id = $2, card_serial = $3, authenticated_at = now() WHERE id = $1";
+const AUTHENTICATE: &str = "UPDATE sessions SET resident_id = $2, card_serial = $3, authenticated_at = now() WHERE id = $1";
 
 /// Why a session cannot be used, when the fast path found nothing.
 async fn session_problem(db: &crate::db::Client, session_id: Uuid, copier: &[u8; 32]) -> Problem {
@@ -122,15 +127,22 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let session_id = parse_id(id, "session_not_found")?;
     let body: CardSubmission = req.json()?;
     let malformed = || p(StatusCode::BAD_REQUEST, "malformed_request");
-    let certificate = STANDARD.decode(body.certificate.as_bytes()).map_err(|_| malformed())?;
-    let signature = STANDARD.decode(body.signature.as_bytes()).map_err(|_| malformed())?;
+    let certificate = STANDARD
+        .decode(body.certificate.as_bytes())
+        .map_err(|_| malformed())?;
+    let signature = STANDARD
+        .decode(body.signature.as_bytes())
+        .map_err(|_| malformed())?;
     let algorithm = ChallengeAlgorithm::parse(&body.algorithm)
         .ok_or(p(StatusCode::BAD_REQUEST, "card_algorithm_unsupported"))?;
 
     let db = client(state).await?;
     // Single use: the challenge is spent before anything is checked.
     let challenge: Vec<u8> = match db
-        .query_opt(TAKE_CHALLENGE, &[&session_id, &copier.fingerprint.as_slice()])
+        .query_opt(
+            TAKE_CHALLENGE,
+            &[&session_id, &copier.fingerprint.as_slice()],
+        )
         .await
         .map_err(crate::db::DbError::from)?
     {
@@ -140,7 +152,13 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
 
     let cards = state.cards.clone();
     let verified = tokio::task::spawn_blocking(move || {
-        cards.verify(&certificate, &challenge, &signature, algorithm, OffsetDateTime::now_utc())
+        cards.verify(
+            &certificate,
+            &challenge,
+            &signature,
+            algorithm,
+            OffsetDateTime::now_utc(),
+        )
     })
     .await
     .map_err(|_| Problem::internal())?;
@@ -165,20 +183,30 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
         return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
     };
-    db.execute(AUTHENTICATE, &[&session_id, &holder.resident_id, &card.serial().as_bytes()])
-        .await
-        .map_err(crate::db::DbError::from)?;
+    db.execute(
+        AUTHENTICATE,
+        &[&session_id, &holder.resident_id, &card.serial().as_bytes()],
+    )
+    .await
+    .map_err(crate::db::DbError::from)?;
     let fee = registry::fee(&db, &holder.municipality.code, queue::RESIDENCE_CERTIFICATE).await?;
-    metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str()).increment(1);
+    metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
+        .increment(1);
     let menu = menu::build(
         req.lang,
         session_id.to_string(),
-        menu::MenuMunicipality { code: holder.municipality.code, name: holder.municipality.name },
+        menu::MenuMunicipality {
+            code: holder.municipality.code,
+            name: holder.municipality.name,
+        },
         fee,
         holder.ineligible,
     );
     let mut response = http::json(StatusCode::OK, &menu);
-    response.headers_mut().insert(hyper::header::CONTENT_LANGUAGE, HeaderValue::from_static(req.lang.tag()));
+    response.headers_mut().insert(
+        hyper::header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(req.lang.tag()),
+    );
     Ok(response)
 }
 
@@ -213,30 +241,47 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         .to_owned();
     // Options arrive as an object of booleans; anything else is invalid_options.
     let raw: serde_json::Value = req.json()?;
-    let order: OrderRequest = serde_json::from_value(raw).map_err(|_| p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"))?;
+    let order: OrderRequest = serde_json::from_value(raw)
+        .map_err(|_| p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"))?;
     if !(1..=menu::MAX_COPIES).contains(&order.copies) {
         return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"));
     }
 
     let mut db = client(state).await?;
-    let row = db.query_opt(AUTHENTICATED_SESSION, &[&session_id]).await.map_err(crate::db::DbError::from)?;
-    let Some(row) = row else { return Err(p(StatusCode::NOT_FOUND, "session_not_found")) };
+    let row = db
+        .query_opt(AUTHENTICATED_SESSION, &[&session_id])
+        .await
+        .map_err(crate::db::DbError::from)?;
+    let Some(row) = row else {
+        return Err(p(StatusCode::NOT_FOUND, "session_not_found"));
+    };
     let owner: &[u8] = row.get(0);
     if owner != copier.fingerprint.as_slice() {
-        return Err(p(StatusCode::FORBIDDEN, "session_belongs_to_another_copier"));
+        return Err(p(
+            StatusCode::FORBIDDEN,
+            "session_belongs_to_another_copier",
+        ));
     }
     if !row.get::<_, bool>(1) {
         return Err(p(StatusCode::GONE, "session_expired"));
     }
-    let (Some(resident_id), Some(municipality_code)) = (row.get::<_, Option<i64>>(2), row.get::<_, Option<String>>(3))
-    else {
+    let (Some(resident_id), Some(municipality_code)) = (
+        row.get::<_, Option<i64>>(2),
+        row.get::<_, Option<String>>(3),
+    ) else {
         return Err(p(StatusCode::FORBIDDEN, "session_not_authenticated"));
     };
     if order.kind != queue::RESIDENCE_CERTIFICATE {
-        return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "certificate_kind_unavailable"));
+        return Err(p(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_kind_unavailable",
+        ));
     }
     let Some(fee_yen) = registry::fee(&db, &municipality_code, &order.kind).await? else {
-        return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "certificate_kind_unavailable"));
+        return Err(p(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_kind_unavailable",
+        ));
     };
 
     let canonical = serde_json::to_vec(&order).expect("order serialises");
@@ -259,7 +304,10 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             state.pipeline.submit(accepted.order_id);
             Ok(http::json(StatusCode::CREATED, &accepted))
         }
-        Err(Refusal::KeyReused) => Err(p(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")),
+        Err(Refusal::KeyReused) => Err(p(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+        )),
         Err(Refusal::Ineligible(_)) => Err(p(StatusCode::FORBIDDEN, "resident_not_eligible")),
     }
 }
@@ -288,18 +336,30 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
                 h.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
                 h.insert("kofu-ticket", HeaderValue::from(d.ticket));
                 h.insert("kofu-page-count", HeaderValue::from(d.page_count));
-                h.insert("kofu-document-sha256", HeaderValue::from_str(&http::hex(&d.sha256)).expect("hex is ascii"));
-                h.insert("kofu-document-number", HeaderValue::from_str(&d.document_number).map_err(|_| Problem::internal())?);
+                h.insert(
+                    "kofu-document-sha256",
+                    HeaderValue::from_str(&http::hex(&d.sha256)).expect("hex is ascii"),
+                );
+                h.insert(
+                    "kofu-document-number",
+                    HeaderValue::from_str(&d.document_number).map_err(|_| Problem::internal())?,
+                );
                 return Ok(response);
             }
             DeliveryState::NotReady => {
                 if tokio::time::timeout_at(deadline, rendered).await.is_err() {
-                    return Err(p(StatusCode::SERVICE_UNAVAILABLE, "document_not_ready").retry_after(1));
+                    return Err(
+                        p(StatusCode::SERVICE_UNAVAILABLE, "document_not_ready").retry_after(1)
+                    );
                 }
             }
             DeliveryState::NotFound => return Err(p(StatusCode::NOT_FOUND, "order_not_found")),
-            DeliveryState::OtherCopier => return Err(p(StatusCode::FORBIDDEN, "order_belongs_to_another_copier")),
-            DeliveryState::OtherSession => return Err(p(StatusCode::FORBIDDEN, "order_session_mismatch")),
+            DeliveryState::OtherCopier => {
+                return Err(p(StatusCode::FORBIDDEN, "order_belongs_to_another_copier"));
+            }
+            DeliveryState::OtherSession => {
+                return Err(p(StatusCode::FORBIDDEN, "order_session_mismatch"));
+            }
             DeliveryState::Voided => return Err(p(StatusCode::GONE, "order_voided")),
             DeliveryState::Printed => return Err(p(StatusCode::CONFLICT, "order_already_printed")),
             DeliveryState::BindingMismatch => return Err(Problem::internal()),
@@ -316,7 +376,14 @@ struct OrderClosed {
 
 fn completion(order_id: Uuid, state: &'static str, c: Completion) -> ApiResult {
     match c {
-        Completion::Done { amount_yen } => Ok(http::json(StatusCode::OK, &OrderClosed { order_id, state, amount_yen })),
+        Completion::Done { amount_yen } => Ok(http::json(
+            StatusCode::OK,
+            &OrderClosed {
+                order_id,
+                state,
+                amount_yen,
+            },
+        )),
         Completion::NotFound => Err(p(StatusCode::NOT_FOUND, "order_not_found")),
         Completion::OtherCopier => Err(p(StatusCode::FORBIDDEN, "order_belongs_to_another_copier")),
         Completion::AlreadyPrinted => Err(p(StatusCode::CONFLICT, "order_already_printed")),
@@ -330,7 +397,11 @@ pub async fn confirm_printed(state: &AppState, req: &ApiRequest, id: &str) -> Ap
     let copier = req.copier()?;
     let order_id = parse_id(id, "order_not_found")?;
     let db = client(state).await?;
-    completion(order_id, "printed", queue::mark_printed(&db, order_id, &copier.fingerprint).await?)
+    completion(
+        order_id,
+        "printed",
+        queue::mark_printed(&db, order_id, &copier.fingerprint).await?,
+    )
 }
 
 /// `POST /v1/orders/{id}/failed`: the print failed; the order is voided and refunded.
@@ -338,5 +409,9 @@ pub async fn report_failed(state: &AppState, req: &ApiRequest, id: &str) -> ApiR
     let copier = req.copier()?;
     let order_id = parse_id(id, "order_not_found")?;
     let db = client(state).await?;
-    completion(order_id, "voided", queue::mark_failed(&db, order_id, &copier.fingerprint).await?)
+    completion(
+        order_id,
+        "voided",
+        queue::mark_failed(&db, order_id, &copier.fingerprint).await?,
+    )
 }

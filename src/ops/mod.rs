@@ -37,7 +37,11 @@ pub fn recorder() -> &'static PrometheusHandle {
     })
 }
 
-pub(crate) async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) {
     let handle = recorder();
     loop {
         let (tcp, _) = tokio::select! {
@@ -48,9 +52,13 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop:
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(route(&state, handle, req.uri().path()).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(route(&state, handle, req.uri().path()).await)
+                }
             });
-            let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tcp), service).await;
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tcp), service)
+                .await;
         });
     }
 }
@@ -58,10 +66,18 @@ pub(crate) async fn serve(listener: TcpListener, state: Arc<AppState>, mut stop:
 async fn route(state: &AppState, handle: &PrometheusHandle, path: &str) -> ApiResponse {
     match path {
         "/metrics" => http::text(StatusCode::OK, "text/plain; version=0.0.4", handle.render()),
-        "/dashboard" | "/dashboard/" => http::text(StatusCode::OK, "text/html; charset=utf-8", Bytes::from_static(DASHBOARD.as_bytes())),
+        "/dashboard" | "/dashboard/" => http::text(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Bytes::from_static(DASHBOARD.as_bytes()),
+        ),
         "/dashboard/state.json" => match pipeline_state(state).await {
             Ok(s) => http::json(StatusCode::OK, &s),
-            Err(_) => http::text(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "database unavailable\n"),
+            Err(_) => http::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain",
+                "database unavailable\n",
+            ),
         },
         _ => http::text(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
     }
@@ -85,7 +101,12 @@ const FLOW: &str = "
 
 async fn pipeline_state(state: &AppState) -> Result<PipelineState, crate::db::DbError> {
     let client = state.pool.get().await?;
-    let orders_by_state = client.query(STATE_COUNTS, &[]).await?.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let orders_by_state = client
+        .query(STATE_COUNTS, &[])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     let flow = client.query_one(FLOW, &[]).await?;
     Ok(PipelineState {
         orders_by_state,

@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use crate::db::{Client, DbError, Pool};
 use crate::registry::{self, Ineligible, ResidenceOptions, ResidentId};
-use crate::render::model::{DocumentIdentity, ResidenceCertificate};
 use crate::render::Renderer;
+use crate::render::model::{DocumentIdentity, ResidenceCertificate};
 
 /// The certificate kinds the pipeline can issue today.
 pub const RESIDENCE_CERTIFICATE: &str = "residence_certificate";
@@ -58,8 +58,7 @@ pub enum Refusal {
     Ineligible(Ineligible),
 }
 
-const FIND_BY_KEY: &str =
-    "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
+const FIND_BY_KEY: &str = "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
 const NEXT_TICKET: &str = "UPDATE ticket_counter SET last = last + 1 RETURNING last";
 const INSERT_ORDER: &str = "
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
@@ -69,22 +68,33 @@ const INSERT_ORDER: &str = "
 
 /// Accepts an order: returns the existing one for a repeated Idempotency-Key,
 /// otherwise takes a ticket, snapshots the registers and commits.
-pub async fn accept(client: &mut Client, order: &NewOrder) -> Result<Result<AcceptedOrder, Refusal>, DbError> {
+pub async fn accept(
+    client: &mut Client,
+    order: &NewOrder,
+) -> Result<Result<AcceptedOrder, Refusal>, DbError> {
     loop {
-        if let Some(row) = client.query_opt(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key]).await? {
+        if let Some(row) = client
+            .query_opt(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
+            .await?
+        {
             let same: &[u8] = row.get(3);
             if same != order.request_hash {
                 return Ok(Err(Refusal::KeyReused));
             }
-            return Ok(Ok(AcceptedOrder { order_id: row.get(0), ticket: row.get(1), amount_yen: row.get(2) }));
+            return Ok(Ok(AcceptedOrder {
+                order_id: row.get(0),
+                ticket: row.get(1),
+                amount_yen: row.get(2),
+            }));
         }
         let tx = client.transaction().await?;
         // The counter row lock is held until commit: tickets follow commit order.
         let ticket: i64 = tx.query_one(NEXT_TICKET, &[]).await?.get(0);
-        let snapshot = match registry::snapshot_residence(&tx, order.resident_id, order.options).await? {
-            Ok(s) => s,
-            Err(why) => return Ok(Err(Refusal::Ineligible(why))),
-        };
+        let snapshot =
+            match registry::snapshot_residence(&tx, order.resident_id, order.options).await? {
+                Ok(s) => s,
+                Err(why) => return Ok(Err(Refusal::Ineligible(why))),
+            };
         let order_id = Uuid::from_bytes(crate::random_bytes());
         let certificate = ResidenceCertificate {
             document: DocumentIdentity {
@@ -127,7 +137,11 @@ pub async fn accept(client: &mut Client, order: &NewOrder) -> Result<Result<Acce
         }
         tx.commit().await?;
         metrics::counter!("kofu_orders_accepted_total", "municipality" => order.municipality_code.clone()).increment(1);
-        return Ok(Ok(AcceptedOrder { order_id, ticket, amount_yen }));
+        return Ok(Ok(AcceptedOrder {
+            order_id,
+            ticket,
+            amount_yen,
+        }));
     }
 }
 
@@ -141,14 +155,22 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts `workers` render workers; orders left `accepted` by an earlier
     /// process (a crash, a restart) are queued again first.
-    pub fn start(pool: Pool, workers: usize, stop: watch::Receiver<bool>) -> (Pipeline, Vec<JoinHandle<()>>) {
+    pub fn start(
+        pool: Pool,
+        workers: usize,
+        stop: watch::Receiver<bool>,
+    ) -> (Pipeline, Vec<JoinHandle<()>>) {
         let (jobs, rx) = mpsc::channel::<Uuid>(65_536);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let rendered = Arc::new(Notify::new());
-        let pipeline = Pipeline { jobs: jobs.clone(), rendered: rendered.clone() };
+        let pipeline = Pipeline {
+            jobs: jobs.clone(),
+            rendered: rendered.clone(),
+        };
         let mut handles = Vec::new();
         for _ in 0..workers {
-            let (pool, rx, rendered, mut stop) = (pool.clone(), rx.clone(), rendered.clone(), stop.clone());
+            let (pool, rx, rendered, mut stop) =
+                (pool.clone(), rx.clone(), rendered.clone(), stop.clone());
             handles.push(tokio::spawn(async move {
                 loop {
                     let next = tokio::select! {
@@ -187,7 +209,12 @@ impl Pipeline {
 
     async fn requeue_unrendered(&self, pool: &Pool) -> Result<(), DbError> {
         let client = pool.get().await?;
-        let rows = client.query("SELECT id FROM orders WHERE state = 'accepted' ORDER BY ticket", &[]).await?;
+        let rows = client
+            .query(
+                "SELECT id FROM orders WHERE state = 'accepted' ORDER BY ticket",
+                &[],
+            )
+            .await?;
         for row in rows {
             self.submit(row.get(0));
         }
@@ -213,14 +240,12 @@ impl From<tokio_postgres::Error> for RenderJobError {
     }
 }
 
-const LOAD_FOR_RENDER: &str =
-    "SELECT snapshot, session_id, copier_fingerprint, resident_id FROM orders WHERE id = $1 AND state = 'accepted'";
+const LOAD_FOR_RENDER: &str = "SELECT snapshot, session_id, copier_fingerprint, resident_id FROM orders WHERE id = $1 AND state = 'accepted'";
 const STORE_DOCUMENT: &str = "
     INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
     ON CONFLICT (order_id) DO NOTHING";
-const MARK_RENDERED: &str =
-    "UPDATE orders SET state = 'rendered', rendered_at = now() WHERE id = $1 AND state = 'accepted'";
+const MARK_RENDERED: &str = "UPDATE orders SET state = 'rendered', rendered_at = now() WHERE id = $1 AND state = 'accepted'";
 
 /// Renders one order from its snapshot and stores the bound document.
 async fn render_order(pool: &Pool, order_id: Uuid) -> Result<(), RenderJobError> {
@@ -357,7 +382,11 @@ pub async fn deliver(
         pdf,
         sha256,
     };
-    if client.execute(MARK_DELIVERED, &[&order_id, &copier.as_slice()]).await? == 0 {
+    if client
+        .execute(MARK_DELIVERED, &[&order_id, &copier.as_slice()])
+        .await?
+        == 0
+    {
         // Voided between the read and now.
         return Ok(DeliveryState::Voided);
     }
@@ -385,24 +414,47 @@ const MARK_FAILED: &str = "
 const ORDER_STATE: &str = "SELECT state, copier_fingerprint, amount_yen FROM orders WHERE id = $1";
 
 /// Records a confirmed print (the fee settles). Repeating it is harmless.
-pub async fn mark_printed(client: &Client, order_id: Uuid, copier: &[u8; 32]) -> Result<Completion, DbError> {
-    if let Some(row) = client.query_opt(MARK_PRINTED, &[&order_id, &copier.as_slice()]).await? {
+pub async fn mark_printed(
+    client: &Client,
+    order_id: Uuid,
+    copier: &[u8; 32],
+) -> Result<Completion, DbError> {
+    if let Some(row) = client
+        .query_opt(MARK_PRINTED, &[&order_id, &copier.as_slice()])
+        .await?
+    {
         metrics::counter!("kofu_orders_printed_total").increment(1);
-        return Ok(Completion::Done { amount_yen: row.get(0) });
+        return Ok(Completion::Done {
+            amount_yen: row.get(0),
+        });
     }
     classify(client, order_id, copier, "printed").await
 }
 
 /// Records a failed print: the order is voided and its fee refunded. Repeating it is harmless.
-pub async fn mark_failed(client: &Client, order_id: Uuid, copier: &[u8; 32]) -> Result<Completion, DbError> {
-    if let Some(row) = client.query_opt(MARK_FAILED, &[&order_id, &copier.as_slice()]).await? {
+pub async fn mark_failed(
+    client: &Client,
+    order_id: Uuid,
+    copier: &[u8; 32],
+) -> Result<Completion, DbError> {
+    if let Some(row) = client
+        .query_opt(MARK_FAILED, &[&order_id, &copier.as_slice()])
+        .await?
+    {
         metrics::counter!("kofu_orders_voided_total", "reason" => "print_failed").increment(1);
-        return Ok(Completion::Done { amount_yen: row.get(0) });
+        return Ok(Completion::Done {
+            amount_yen: row.get(0),
+        });
     }
     classify(client, order_id, copier, "voided").await
 }
 
-async fn classify(client: &Client, order_id: Uuid, copier: &[u8; 32], wanted: &str) -> Result<Completion, DbError> {
+async fn classify(
+    client: &Client,
+    order_id: Uuid,
+    copier: &[u8; 32],
+    wanted: &str,
+) -> Result<Completion, DbError> {
     let Some(row) = client.query_opt(ORDER_STATE, &[&order_id]).await? else {
         return Ok(Completion::NotFound);
     };
@@ -412,7 +464,9 @@ async fn classify(client: &Client, order_id: Uuid, copier: &[u8; 32], wanted: &s
         return Ok(Completion::OtherCopier);
     }
     Ok(match state {
-        s if s == wanted => Completion::Done { amount_yen: row.get(2) },
+        s if s == wanted => Completion::Done {
+            amount_yen: row.get(2),
+        },
         "printed" => Completion::AlreadyPrinted,
         "voided" => Completion::AlreadyVoided,
         _ => Completion::NotDelivered,

@@ -30,7 +30,10 @@ pub struct DemoResident {
 
 pub const HOUSEHOLDS: &[(&str, &str)] = &[
     ("H0001", "東京都ひなた市日向町一丁目2番3号"),
-    ("H0002", "東京都ひなた市青葉台四丁目5番6号　ひなたハイツ101号"),
+    (
+        "H0002",
+        "東京都ひなた市青葉台四丁目5番6号　ひなたハイツ101号",
+    ),
 ];
 
 pub const RESIDENTS: &[DemoResident] = &[
@@ -97,8 +100,11 @@ pub const RESIDENTS: &[DemoResident] = &[
 ];
 
 /// Which demo card belongs to whom (card label → 住民票コード).
-pub const CARD_HOLDERS: &[(&str, &str)] =
-    &[("card-rsa-1", "10000000011"), ("card-ecdsa-1", "10000000029"), ("card-rsa-2", "10000000045")];
+pub const CARD_HOLDERS: &[(&str, &str)] = &[
+    ("card-rsa-1", "10000000011"),
+    ("card-ecdsa-1", "10000000029"),
+    ("card-rsa-2", "10000000045"),
+];
 
 /// Creates the municipality, its fees, households and residents if missing.
 pub async fn seed(client: &mut Client) -> Result<(), DbError> {
@@ -110,7 +116,11 @@ pub async fn seed(client: &mut Client) -> Result<(), DbError> {
         &[&MUNICIPALITY_CODE],
     )
     .await?;
-    for (kind, yen) in [("residence_certificate", 200), ("seal_registration", 200), ("tax_certificate", 300)] {
+    for (kind, yen) in [
+        ("residence_certificate", 200),
+        ("seal_registration", 200),
+        ("tax_certificate", 300),
+    ] {
         tx.execute(
             "INSERT INTO fees (municipality_code, kind, amount_yen) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&MUNICIPALITY_CODE, &kind, &yen],
@@ -158,7 +168,11 @@ pub async fn seed(client: &mut Client) -> Result<(), DbError> {
 
 /// Links a card serial to a resident (what J-LIS's `issued` event will do).
 /// Returns false when no resident has that code.
-pub async fn link_card(client: &Client, serial: &CardSerial, resident_code: &str) -> Result<bool, DbError> {
+pub async fn link_card(
+    client: &Client,
+    serial: &CardSerial,
+    resident_code: &str,
+) -> Result<bool, DbError> {
     let n = client
         .execute(
             "INSERT INTO certificate_links (serial, resident_id)

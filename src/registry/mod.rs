@@ -42,8 +42,13 @@ const RESIDENT_FOR_SERIAL: &str = "
      WHERE l.serial = $1";
 
 /// Finds the resident a card serial is linked to.
-pub async fn resident_for_serial(client: &Client, serial: &CardSerial) -> Result<Option<CardHolder>, DbError> {
-    let row = client.query_opt(RESIDENT_FOR_SERIAL, &[&serial.as_bytes()]).await?;
+pub async fn resident_for_serial(
+    client: &Client,
+    serial: &CardSerial,
+) -> Result<Option<CardHolder>, DbError> {
+    let row = client
+        .query_opt(RESIDENT_FOR_SERIAL, &[&serial.as_bytes()])
+        .await?;
     Ok(row.map(|r| CardHolder {
         resident_id: r.get(0),
         ineligible: ineligibility(r.get(1), r.get(2)),
@@ -69,7 +74,10 @@ fn ineligibility(status: &str, protected: bool) -> Option<Ineligible> {
 /// The fee for one copy of `kind` in a municipality, if it offers that kind.
 pub async fn fee(client: &Client, municipality: &str, kind: &str) -> Result<Option<i32>, DbError> {
     const FEE: &str = "SELECT amount_yen FROM fees WHERE municipality_code = $1 AND kind = $2";
-    Ok(client.query_opt(FEE, &[&municipality, &kind]).await?.map(|r| r.get(0)))
+    Ok(client
+        .query_opt(FEE, &[&municipality, &kind])
+        .await?
+        .map(|r| r.get(0)))
 }
 
 /// What the resident chose to show on a residence certificate.
@@ -99,8 +107,7 @@ const LOCK_RESIDENT: &str = "
     SELECT r.household_id, r.status, r.protected, r.municipality_code
       FROM residents r WHERE r.id = $1 FOR SHARE";
 const LOCK_HOUSEHOLD: &str = "SELECT address FROM households WHERE id = $1 FOR SHARE";
-const LOCK_MUNICIPALITY: &str =
-    "SELECT code, name, mayor_title, mayor_name, seal_text FROM municipalities WHERE code = $1 FOR SHARE";
+const LOCK_MUNICIPALITY: &str = "SELECT code, name, mayor_title, mayor_name, seal_text FROM municipalities WHERE code = $1 FOR SHARE";
 const LOCK_MEMBERS: &str = "
     SELECT id, name, name_kana, birth_date, sex, relationship, is_householder, became_resident_on,
            domicile, head_of_register, my_number, status, protected
@@ -126,7 +133,9 @@ pub async fn snapshot_residence(
     }
     let municipality_code: String = me.get(3);
     let address: String = tx.query_one(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
-    let m = tx.query_one(LOCK_MUNICIPALITY, &[&municipality_code]).await?;
+    let m = tx
+        .query_one(LOCK_MUNICIPALITY, &[&municipality_code])
+        .await?;
     let municipality = MunicipalityHeader {
         code: m.get(0),
         name: m.get(1),
@@ -158,20 +167,35 @@ pub async fn snapshot_residence(
             name,
             name_kana: row.get(2),
             birth_date: row.get::<_, Date>(3),
-            sex: if row.get::<_, &str>(4) == "female" { Sex::Female } else { Sex::Male },
+            sex: if row.get::<_, &str>(4) == "female" {
+                Sex::Female
+            } else {
+                Sex::Male
+            },
             relationship: options.show_householder.then(|| row.get(5)),
             became_resident_on: row.get(7),
             domicile: match (options.show_domicile, domicile, head) {
-                (true, Some(domicile), Some(head_of_register)) => Some(Domicile { domicile, head_of_register }),
+                (true, Some(domicile), Some(head_of_register)) => Some(Domicile {
+                    domicile,
+                    head_of_register,
+                }),
                 _ => None,
             },
-            my_number: if options.show_my_number { row.get(10) } else { None },
+            my_number: if options.show_my_number {
+                row.get(10)
+            } else {
+                None
+            },
         });
     }
     Ok(Ok(ResidenceSnapshot {
         municipality,
         address,
-        householder: if options.show_householder { householder } else { None },
+        householder: if options.show_householder {
+            householder
+        } else {
+            None
+        },
         members,
     }))
 }

@@ -10,27 +10,42 @@ async fn order_row(app: &TestApp, order_id: Uuid) -> (String, serde_json::Value,
     let row = app
         .db()
         .await
-        .query_one("SELECT state, snapshot, amount_yen FROM orders WHERE id = $1", &[&order_id])
+        .query_one(
+            "SELECT state, snapshot, amount_yen FROM orders WHERE id = $1",
+            &[&order_id],
+        )
         .await
         .unwrap();
     (row.get(0), row.get(1), row.get(2))
 }
 
 fn member_names(snapshot: &serde_json::Value) -> Vec<String> {
-    snapshot["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_owned()).collect()
+    snapshot["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn rsa_card_prints_its_holders_residence_certificate() {
     let app = TestApp::spawn().await;
     let card = app.pki.card("card-rsa-1");
-    let issued = app.copier(1).issue(card, &OrderSpec::default(), "ja").await.unwrap();
+    let issued = app
+        .copier(1)
+        .issue(card, &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
 
     assert!(issued.pdf.starts_with(b"%PDF-"));
     assert_eq!(issued.page_count, 1);
     assert_eq!(issued.ack.amount_yen, 200);
     assert!(issued.ack.ticket >= 1);
-    assert_eq!(issued.document_number, format!("KF-139991-{:09}", issued.ack.ticket));
+    assert_eq!(
+        issued.document_number,
+        format!("KF-139991-{:09}", issued.ack.ticket)
+    );
     let item = &issued.menu["items"][0];
     assert_eq!(item["kind"], "residence_certificate");
     assert_eq!(item["name"], "住民票の写し");
@@ -41,8 +56,14 @@ async fn rsa_card_prints_its_holders_residence_certificate() {
     assert_eq!(state, "printed");
     assert_eq!(amount, 200);
     assert_eq!(member_names(&snapshot), vec!["日向　太郎"]);
-    assert!(snapshot["members"][0]["my_number"].is_null(), "My Number only when asked for");
-    assert_eq!(snapshot["document"]["order_id"], issued.ack.order_id.to_string());
+    assert!(
+        snapshot["members"][0]["my_number"].is_null(),
+        "My Number only when asked for"
+    );
+    assert_eq!(
+        snapshot["document"]["order_id"],
+        issued.ack.order_id.to_string()
+    );
 }
 
 #[tokio::test]
@@ -50,21 +71,36 @@ async fn ecdsa_card_prints_the_whole_household_in_english_menu() {
     let app = TestApp::spawn().await;
     let card = app.pki.card("card-ecdsa-1");
     let spec = OrderSpec {
-        options: ResidenceOptions { whole_household: true, show_householder: true, show_domicile: true, show_my_number: true },
+        options: ResidenceOptions {
+            whole_household: true,
+            show_householder: true,
+            show_domicile: true,
+            show_my_number: true,
+        },
         copies: 2,
     };
-    let issued = app.copier(2).issue(card, &spec, "en-US,en;q=0.9").await.unwrap();
+    let issued = app
+        .copier(2)
+        .issue(card, &spec, "en-US,en;q=0.9")
+        .await
+        .unwrap();
     assert_eq!(issued.menu["language"], "en");
     assert_eq!(issued.menu["items"][0]["name"], "Certificate of residence");
     assert_eq!(issued.ack.amount_yen, 400, "two copies at 200 yen");
 
     let (state, snapshot, _) = order_row(&app, issued.ack.order_id).await;
     assert_eq!(state, "printed");
-    assert_eq!(member_names(&snapshot), vec!["日向　太郎", "日向　花子", "日向　一郎"]);
+    assert_eq!(
+        member_names(&snapshot),
+        vec!["日向　太郎", "日向　花子", "日向　一郎"]
+    );
     assert_eq!(snapshot["householder"], "日向　太郎");
     assert_eq!(snapshot["members"][1]["relationship"], "妻");
     assert_eq!(snapshot["members"][0]["my_number"], "123456789018");
-    assert_eq!(snapshot["members"][0]["domicile"]["head_of_register"], "日向　太郎");
+    assert_eq!(
+        snapshot["members"][0]["domicile"]["head_of_register"],
+        "日向　太郎"
+    );
 }
 
 #[tokio::test]
@@ -88,17 +124,35 @@ async fn an_idempotency_key_retry_returns_the_same_order() {
     let app = TestApp::spawn().await;
     let copier = app.copier(1);
     let session = copier.open_session().await.unwrap();
-    copier.present_card(&session, app.pki.card("card-rsa-1"), "ja").await.unwrap();
+    copier
+        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
     let spec = OrderSpec::default();
-    let first = copier.place_order(session.session_id, "retry-me", &spec).await.unwrap();
-    let again = copier.place_order(session.session_id, "retry-me", &spec).await.unwrap();
+    let first = copier
+        .place_order(session.session_id, "retry-me", &spec)
+        .await
+        .unwrap();
+    let again = copier
+        .place_order(session.session_id, "retry-me", &spec)
+        .await
+        .unwrap();
     assert_eq!(first.order_id, again.order_id);
     assert_eq!(first.ticket, again.ticket);
-    let count: i64 = app.db().await.query_one("SELECT count(*) FROM orders", &[]).await.unwrap().get(0);
+    let count: i64 = app
+        .db()
+        .await
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
     assert_eq!(count, 1);
 
     let other = OrderSpec { copies: 3, ..spec };
-    let err = copier.place_order(session.session_id, "retry-me", &other).await.unwrap_err();
+    let err = copier
+        .place_order(session.session_id, "retry-me", &other)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("idempotency_key_reused"), "{err}");
 }
 
@@ -107,21 +161,44 @@ async fn a_failed_print_voids_and_refunds_and_cannot_be_printed_afterwards() {
     let app = TestApp::spawn().await;
     let copier = app.copier(1);
     let session = copier.open_session().await.unwrap();
-    copier.present_card(&session, app.pki.card("card-rsa-1"), "ja").await.unwrap();
-    let ack = copier.place_order(session.session_id, "k1", &OrderSpec::default()).await.unwrap();
-    let doc = copier.fetch_document(session.session_id, ack.order_id).await.unwrap();
+    copier
+        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let ack = copier
+        .place_order(session.session_id, "k1", &OrderSpec::default())
+        .await
+        .unwrap();
+    let doc = copier
+        .fetch_document(session.session_id, ack.order_id)
+        .await
+        .unwrap();
     assert_eq!(doc.status, 200);
-    let failed = copier.call(hyper::Method::POST, &format!("/v1/orders/{}/failed", ack.order_id), &[], None).await.unwrap();
+    let failed = copier
+        .call(
+            hyper::Method::POST,
+            &format!("/v1/orders/{}/failed", ack.order_id),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(failed.status, 200);
     let printed = copier.confirm_printed(ack.order_id).await.unwrap();
     assert_eq!(printed.status, 409);
     assert_eq!(printed.problem_code().as_deref(), Some("order_voided"));
-    let again = copier.fetch_document(session.session_id, ack.order_id).await.unwrap();
+    let again = copier
+        .fetch_document(session.session_id, ack.order_id)
+        .await
+        .unwrap();
     assert_eq!(again.problem_code().as_deref(), Some("order_voided"));
     let row = app
         .db()
         .await
-        .query_one("SELECT state, refund_yen, printed_at IS NULL FROM orders WHERE id = $1", &[&ack.order_id])
+        .query_one(
+            "SELECT state, refund_yen, printed_at IS NULL FROM orders WHERE id = $1",
+            &[&ack.order_id],
+        )
         .await
         .unwrap();
     assert_eq!(row.get::<_, &str>(0), "voided");
@@ -133,21 +210,42 @@ async fn a_failed_print_voids_and_refunds_and_cannot_be_printed_afterwards() {
 async fn health_openapi_and_metrics_are_served() {
     let app = TestApp::spawn().await;
     let anon = app.anonymous();
-    let health = anon.call(hyper::Method::GET, "/healthz", &[], None).await.unwrap();
+    let health = anon
+        .call(hyper::Method::GET, "/healthz", &[], None)
+        .await
+        .unwrap();
     assert_eq!(health.status, 200);
-    let ready = anon.call(hyper::Method::GET, "/readyz", &[], None).await.unwrap();
+    let ready = anon
+        .call(hyper::Method::GET, "/readyz", &[], None)
+        .await
+        .unwrap();
     assert_eq!(ready.status, 200);
-    let spec = anon.call(hyper::Method::GET, "/v1/openapi.yaml", &[], None).await.unwrap();
+    let spec = anon
+        .call(hyper::Method::GET, "/v1/openapi.yaml", &[], None)
+        .await
+        .unwrap();
     assert!(String::from_utf8_lossy(&spec.body).starts_with("openapi: 3.1.0"));
 
-    app.copier(1).issue(app.pki.card("card-rsa-1"), &OrderSpec::default(), "ja").await.unwrap();
-    let ops = tokio::net::TcpStream::connect(app.gateway.ops_addr).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ops)).await.unwrap();
+    app.copier(1)
+        .issue(app.pki.card("card-rsa-1"), &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
+    let ops = tokio::net::TcpStream::connect(app.gateway.ops_addr)
+        .await
+        .unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(ops))
+            .await
+            .unwrap();
     tokio::spawn(conn);
-    let req = hyper::Request::get("/metrics").header("host", "ops").body(http_body_util::Empty::<bytes::Bytes>::new()).unwrap();
+    let req = hyper::Request::get("/metrics")
+        .header("host", "ops")
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
     let res = sender.send_request(req).await.unwrap();
     use http_body_util::BodyExt;
-    let body = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let body =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
     assert!(body.contains("kofu_orders_printed_total"), "{body}");
     assert!(!body.contains("日向"), "no personal data in metrics");
 }

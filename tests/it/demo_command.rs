@@ -18,7 +18,10 @@ fn demo(dir: &std::path::Path, once: bool) -> Command {
 }
 
 fn pdfs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(dir.join("var/out")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut v: Vec<_> = std::fs::read_dir(dir.join("var/out"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     v.sort();
     v
 }
@@ -29,7 +32,11 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
     std::fs::create_dir_all(&dir).unwrap();
 
     // First run serves until SIGTERM.
-    let mut child = demo(&dir, false).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = demo(&dir, false)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut transcript = String::new();
@@ -41,17 +48,39 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
             break;
         }
     }
-    assert!(transcript.contains("Serving."), "demo did not reach serving:\n{transcript}");
+    assert!(
+        transcript.contains("Serving."),
+        "demo did not reach serving:\n{transcript}"
+    );
     assert!(transcript.contains("new cluster"), "{transcript}");
-    assert!(transcript.contains("copier API   https://127.0.0.1:"), "{transcript}");
-    assert!(!transcript.contains("日向"), "no resident names on the console");
+    assert!(
+        transcript.contains("copier API   https://127.0.0.1:"),
+        "{transcript}"
+    );
+    assert!(
+        !transcript.contains("日向"),
+        "no resident names on the console"
+    );
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     let status = child.wait().unwrap();
     assert!(status.success(), "demo exited with {status}: {rest:?}");
-    assert!(rest.iter().any(|l| l.contains("PostgreSQL stopped cleanly")), "{rest:?}");
-    assert!(!dir.join("var/pg/postmaster.pid").exists(), "postmaster left behind");
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("PostgreSQL stopped cleanly")),
+        "{rest:?}"
+    );
+    assert!(
+        !dir.join("var/pg/postmaster.pid").exists(),
+        "postmaster left behind"
+    );
     let first = pdfs(&dir);
     assert_eq!(first.len(), 3, "{first:?}");
     for pdf in &first {
@@ -61,7 +90,11 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
     // Second run reuses the cluster and the PKI, and prints with new tickets.
     let out = demo(&dir, true).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("reused cluster"), "{text}");
     assert!(text.contains("demo PKI     reused"), "{text}");
     assert_eq!(pdfs(&dir).len(), 6, "new documents get new numbers");

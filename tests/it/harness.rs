@@ -42,19 +42,33 @@ fn cluster() -> &'static tokio_postgres::Config {
     CLUSTER.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             runtime.block_on(async move {
-                let pg = EmbeddedPostgres::start(scratch_dir(), pgembed::Options { unsafe_fast: true })
-                    .await
-                    .expect("start the test PostgreSQL");
+                let pg =
+                    EmbeddedPostgres::start(scratch_dir(), pgembed::Options { unsafe_fast: true })
+                        .await
+                        .expect("start the test PostgreSQL");
                 let admin = pg.config("postgres");
                 let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
                 let conn = tokio::spawn(conn);
-                client.batch_execute("DROP DATABASE IF EXISTS kofu_template").await.unwrap();
-                client.batch_execute("CREATE DATABASE kofu_template").await.unwrap();
+                client
+                    .batch_execute("DROP DATABASE IF EXISTS kofu_template")
+                    .await
+                    .unwrap();
+                client
+                    .batch_execute("CREATE DATABASE kofu_template")
+                    .await
+                    .unwrap();
                 drop(client);
                 let _ = conn.await;
-                let pool = kofu::db::pool(pg.config("kofu_template"), 1, std::time::Duration::from_secs(30));
+                let pool = kofu::db::pool(
+                    pg.config("kofu_template"),
+                    1,
+                    std::time::Duration::from_secs(30),
+                );
                 let mut c = pool.get().await.unwrap();
                 kofu::db::migrate(&mut c).await.unwrap();
                 kofu::registry::demo::seed(&mut c).await.unwrap();
@@ -84,7 +98,11 @@ pub struct TestPki {
 
 impl TestPki {
     pub fn card(&self, label: &str) -> &DemoCard {
-        self.demo.cards.iter().find(|c| c.label == label).unwrap_or_else(|| panic!("no demo card {label}"))
+        self.demo
+            .cards
+            .iter()
+            .find(|c| c.label == label)
+            .unwrap_or_else(|| panic!("no demo card {label}"))
     }
 }
 
@@ -108,22 +126,73 @@ pub fn pki() -> &'static TestPki {
         let now = OffsetDateTime::now_utc();
         let ca = &demo.user_auth_ca;
         let card = |label: &str, s: CardSpec| ca.issue_card(label, &s).expect("issue test card");
-        let expired = card("expired", spec(CardKey::EcdsaP256, now - Duration::days(400), now - Duration::days(1)));
-        let not_yet_valid = card("not-yet-valid", spec(CardKey::EcdsaP256, now + Duration::days(2), now + Duration::days(400)));
+        let expired = card(
+            "expired",
+            spec(
+                CardKey::EcdsaP256,
+                now - Duration::days(400),
+                now - Duration::days(1),
+            ),
+        );
+        let not_yet_valid = card(
+            "not-yet-valid",
+            spec(
+                CardKey::EcdsaP256,
+                now + Duration::days(2),
+                now + Duration::days(400),
+            ),
+        );
         let wrong_key_usage = card(
             "wrong-ku",
-            CardSpec { key_usage_digital_signature: false, ..spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)) },
+            CardSpec {
+                key_usage_digital_signature: false,
+                ..spec(
+                    CardKey::EcdsaP256,
+                    now - Duration::days(1),
+                    now + Duration::days(400),
+                )
+            },
         );
         let no_policy = card(
             "no-policy",
-            CardSpec { with_policy: false, ..spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)) },
+            CardSpec {
+                with_policy: false,
+                ..spec(
+                    CardKey::EcdsaP256,
+                    now - Duration::days(1),
+                    now + Duration::days(400),
+                )
+            },
         );
-        let unlinked = card("unlinked", spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)));
+        let unlinked = card(
+            "unlinked",
+            spec(
+                CardKey::EcdsaP256,
+                now - Duration::days(1),
+                now + Duration::days(400),
+            ),
+        );
         let stranger = Issuer::user_auth_ca("stranger").expect("second CA");
         let unknown_issuer = stranger
-            .issue_card("unknown-issuer", &spec(CardKey::EcdsaP256, now - Duration::days(1), now + Duration::days(400)))
+            .issue_card(
+                "unknown-issuer",
+                &spec(
+                    CardKey::EcdsaP256,
+                    now - Duration::days(1),
+                    now + Duration::days(400),
+                ),
+            )
             .expect("card from unknown CA");
-        TestPki { dir, demo, expired, not_yet_valid, wrong_key_usage, no_policy, unknown_issuer, unlinked }
+        TestPki {
+            dir,
+            demo,
+            expired,
+            not_yet_valid,
+            wrong_key_usage,
+            no_policy,
+            unknown_issuer,
+            unlinked,
+        }
     })
 }
 
@@ -146,7 +215,10 @@ impl TestApp {
         let dbname = format!("t_{}", kofu::http::hex(&kofu::random_bytes::<8>()));
         let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
         let conn = tokio::spawn(conn);
-        client.batch_execute(&format!("CREATE DATABASE {dbname} TEMPLATE kofu_template")).await.unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {dbname} TEMPLATE kofu_template"))
+            .await
+            .unwrap();
         drop(client);
         let _ = conn.await;
 
@@ -157,7 +229,11 @@ impl TestApp {
             let client = pool.get().await.unwrap();
             for (label, code) in kofu::registry::demo::CARD_HOLDERS {
                 let serial = kofu::demo::card_serial(&pki.card(label).cert_der).unwrap();
-                assert!(kofu::registry::demo::link_card(&client, &serial, code).await.unwrap());
+                assert!(
+                    kofu::registry::demo::link_card(&client, &serial, code)
+                        .await
+                        .unwrap()
+                );
             }
         }
         let mut config = Config {
@@ -168,15 +244,27 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let gateway = Gateway::start(config, pool.clone()).await.expect("gateway starts");
+        let gateway = Gateway::start(config, pool.clone())
+            .await
+            .expect("gateway starts");
         let api = format!("https://{}", gateway.api_addr);
-        TestApp { gateway, pool, api, pki }
+        TestApp {
+            gateway,
+            pool,
+            api,
+            pki,
+        }
     }
 
     /// Demo copier `n` (1-based), with its client certificate.
     pub fn copier(&self, n: usize) -> CopierClient {
         let (_, cert, key) = kofu::demo::copier_files(&self.pki.dir, &self.pki.demo, n - 1);
-        CopierClient::new(&self.api, &self.pki.dir.join("store-ca.pem"), Some((&cert, &key))).unwrap()
+        CopierClient::new(
+            &self.api,
+            &self.pki.dir.join("store-ca.pem"),
+            Some((&cert, &key)),
+        )
+        .unwrap()
     }
 
     /// A client that presents no certificate.
