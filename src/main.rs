@@ -52,7 +52,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    kofu::telemetry::init(cli.log_json, "info,tokio_postgres=warn");
+    // The demo's console is its own report; request logs would drown it (RUST_LOG=info brings them back).
+    let default_filter = if matches!(cli.command, Command::Demo { .. }) {
+        "warn"
+    } else {
+        "info,tokio_postgres=warn"
+    };
+    kofu::telemetry::init(cli.log_json, default_filter);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

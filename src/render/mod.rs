@@ -581,30 +581,4 @@ mod tests {
             );
         }
     }
-
-    /// Reports the median render time of a one-person certificate:
-    /// `cargo test --release -- --ignored --nocapture render_time`.
-    #[test]
-    #[ignore = "measurement, not a check"]
-    fn render_time_median_of_a_one_member_certificate() {
-        let start = std::time::Instant::now();
-        Renderer::with_font(MINCHO_TTF).expect("font parses");
-        println!("font parse: {:?}", start.elapsed());
-        let cert = certificate(1);
-        render(&cert); // parse the global font outside the measurement
-        let mut times: Vec<_> = (0..50)
-            .map(|_| {
-                let start = std::time::Instant::now();
-                render(&cert);
-                start.elapsed()
-            })
-            .collect();
-        times.sort();
-        println!(
-            "render 1 member: median {:?}, min {:?}, max {:?}",
-            times[times.len() / 2],
-            times[0],
-            times[times.len() - 1]
-        );
-    }
 }
