@@ -38,6 +38,17 @@ pub struct Config {
     pub render_workers: usize,
     /// How long `GET /document` waits for rendering before answering 503 + Retry-After.
     pub document_wait_ms: u64,
+    /// An order not rendered this long after acceptance is voided (`render_deadline_missed`);
+    /// this bounds how long one order can hold back the ones behind it.
+    pub render_deadline_ms: u64,
+    /// A released document not confirmed printed this long after release is voided
+    /// (`print_deadline_missed`) and refunded.
+    pub print_deadline_ms: u64,
+    /// Release documents in ticket order (invariant 2). `false` exists only to
+    /// measure what strict order costs; never run it in production.
+    pub release_ordered: bool,
+    /// Test-only hooks on the operations listener (`PUT /test/render-delay-ms`).
+    pub test_hooks: bool,
     /// Concurrent client connections; further ones wait in the accept queue.
     pub max_connections: usize,
     /// Largest accepted request body.
@@ -70,6 +81,10 @@ impl Default for Config {
             session_ttl_secs: 600,
             render_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             document_wait_ms: 10_000,
+            render_deadline_ms: 10_000,
+            print_deadline_ms: 120_000,
+            release_ordered: true,
+            test_hooks: false,
             max_connections: 1024,
             max_body_bytes: 64 * 1024,
             header_timeout_ms: 10_000,
@@ -157,6 +172,12 @@ impl Config {
     }
     pub fn document_wait(&self) -> Duration {
         Duration::from_millis(self.document_wait_ms)
+    }
+    pub fn render_deadline(&self) -> Duration {
+        Duration::from_millis(self.render_deadline_ms)
+    }
+    pub fn print_deadline(&self) -> Duration {
+        Duration::from_millis(self.print_deadline_ms)
     }
     pub fn header_timeout(&self) -> Duration {
         Duration::from_millis(self.header_timeout_ms)

@@ -17,8 +17,16 @@ pub use deadpool_postgres::{Client, Pool, Transaction};
 pub enum DbError {
     #[error("connection pool: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
-    #[error("postgres: {0}")]
+    #[error("postgres: {}", describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
+}
+
+/// The SQLSTATE and primary message, never the DETAIL (which can quote row values).
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 impl DbError {
@@ -86,6 +94,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         2,
         "0002_issuance.sql",
         include_str!("../sql/0002_issuance.sql"),
+    ),
+    (
+        3,
+        "0003_ordered_release.sql",
+        include_str!("../sql/0003_ordered_release.sql"),
     ),
 ];
 

@@ -31,7 +31,7 @@ use crate::http::{self, ApiRequest, ApiResponse, CopierIdentity};
 use crate::i18n::Lang;
 use crate::ops;
 use crate::pki::CardVerifier;
-use crate::queue::Pipeline;
+use crate::queue::{Pipeline, PipelineSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -93,7 +93,7 @@ impl Gateway {
 
         let (shutdown, shutdown_rx) = watch::channel(false);
         let (pipeline, workers) =
-            Pipeline::start(pool.clone(), config.render_workers, shutdown_rx.clone());
+            Pipeline::start(pool.clone(), PipelineSettings::from_config(&config), shutdown_rx.clone());
         let state = Arc::new(AppState {
             pool,
             config: config.clone(),

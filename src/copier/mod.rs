@@ -24,6 +24,9 @@ use crate::queue::{self, Completion, DeliveryState, NewOrder, Refusal};
 use crate::registry::{self, ResidenceOptions};
 use crate::server::AppState;
 
+/// How often a waiting document fetch re-checks for a release made elsewhere.
+const RELEASE_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// Header naming the session a document fetch belongs to.
 pub const SESSION_HEADER: &str = "kofu-session";
 
@@ -299,9 +302,11 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         copies: order.copies,
         fee_yen,
     };
-    match queue::accept(&mut db, &new).await? {
+    match queue::accept(&mut db, &new, state.pipeline.settings()).await? {
         Ok(accepted) => {
-            state.pipeline.submit(accepted.order_id);
+            if accepted.new {
+                state.pipeline.submit(accepted.order_id);
+            }
             Ok(http::json(StatusCode::CREATED, &accepted))
         }
         Err(Refusal::KeyReused) => Err(p(
@@ -324,10 +329,10 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
     let db = client(state).await?;
     let deadline = tokio::time::Instant::now() + state.config.document_wait();
     loop {
-        // Subscribe before checking, so a render finishing in between is not missed.
-        let rendered = state.pipeline.rendered();
-        tokio::pin!(rendered);
-        rendered.as_mut().enable();
+        // Subscribe before checking, so a release in between is not missed.
+        let released = state.pipeline.released();
+        tokio::pin!(released);
+        released.as_mut().enable();
         match queue::deliver(&db, order_id, session_id, &copier.fingerprint).await? {
             DeliveryState::Ready(d) => {
                 metrics::counter!("kofu_documents_delivered_total").increment(1);
@@ -347,11 +352,15 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
                 return Ok(response);
             }
             DeliveryState::NotReady => {
-                if tokio::time::timeout_at(deadline, rendered).await.is_err() {
+                if tokio::time::Instant::now() >= deadline {
                     return Err(
                         p(StatusCode::SERVICE_UNAVAILABLE, "document_not_ready").retry_after(1)
                     );
                 }
+                // A release by this process wakes us at once; one by another
+                // process is seen on the next poll.
+                let poll = tokio::time::Instant::now() + RELEASE_POLL;
+                let _ = tokio::time::timeout_at(poll.min(deadline), released).await;
             }
             DeliveryState::NotFound => return Err(p(StatusCode::NOT_FOUND, "order_not_found")),
             DeliveryState::OtherCopier => {

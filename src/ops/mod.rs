@@ -53,7 +53,7 @@ pub(crate) async fn serve(
             let service = service_fn(move |req: Request<Incoming>| {
                 let state = state.clone();
                 async move {
-                    Ok::<_, std::convert::Infallible>(route(&state, handle, req.uri().path()).await)
+                    Ok::<_, std::convert::Infallible>(route(&state, handle, req).await)
                 }
             });
             let _ = auto::Builder::new(TokioExecutor::new())
@@ -63,8 +63,12 @@ pub(crate) async fn serve(
     }
 }
 
-async fn route(state: &AppState, handle: &PrometheusHandle, path: &str) -> ApiResponse {
-    match path {
+async fn route(state: &AppState, handle: &PrometheusHandle, req: Request<Incoming>) -> ApiResponse {
+    let path = req.uri().path().to_owned();
+    if state.config.test_hooks && path == "/test/render-delay-ms" && req.method() == hyper::Method::PUT {
+        return set_render_delay(state, req).await;
+    }
+    match path.as_str() {
         "/metrics" => http::text(StatusCode::OK, "text/plain; version=0.0.4", handle.render()),
         "/dashboard" | "/dashboard/" => http::text(
             StatusCode::OK,
@@ -80,6 +84,23 @@ async fn route(state: &AppState, handle: &PrometheusHandle, path: &str) -> ApiRe
             ),
         },
         _ => http::text(StatusCode::NOT_FOUND, "text/plain", "not found\n"),
+    }
+}
+
+/// Test-only (`test_hooks = true`): slow rendering down to exercise deadlines.
+async fn set_render_delay(state: &AppState, req: Request<Incoming>) -> ApiResponse {
+    use http_body_util::BodyExt;
+    let body = match http_body_util::Limited::new(req.into_body(), 64).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return http::text(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "too large\n"),
+    };
+    match std::str::from_utf8(&body).ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+        Some(ms) => {
+            state.pipeline.set_render_delay_ms(ms);
+            tracing::warn!(ms, "test hook: render delay set");
+            http::text(StatusCode::OK, "text/plain", format!("{ms}\n"))
+        }
+        None => http::text(StatusCode::BAD_REQUEST, "text/plain", "expected milliseconds\n"),
     }
 }
 

@@ -1,18 +1,28 @@
-//! The order pipeline: accept (ticket + snapshot, one transaction) → render
-//! (bounded worker pool) → deliver → printed | voided.
+//! The order pipeline: accept (snapshot + ticket, one transaction) → render
+//! (bounded worker pool, any order) → release (strictly in ticket order) →
+//! deliver (binding re-checked) → printed | voided.
 //!
 //! Rules:
 //! - A ticket is taken only inside the transaction that makes the order
 //!   durable, from the locked `ticket_counter` row, so tickets increase in
-//!   commit order across every gateway process sharing the database.
-//! - The records printed are the snapshot stored with the order at acceptance;
-//!   rendering reads nothing else (invariant 4, freshness).
-//! - State only moves forward: accepted → rendered → delivered → printed, or
-//!   to voided from any state before printed; each step is one conditional
-//!   UPDATE, so no path leads to printed twice or to both printed and voided.
+//!   commit order across every gateway process sharing the database, with no
+//!   gaps (an aborted acceptance rolls its ticket back).
+//! - The records printed are the snapshot stored with the order at acceptance,
+//!   read under `FOR SHARE` locks; rendering reads nothing else (invariant 4).
+//! - Documents are released in ticket order; an order that misses its render
+//!   deadline is voided as a whole and never holds back, or swaps with, the
+//!   ones behind it (invariant 2). See [`release`].
+//! - State only moves forward (a database trigger enforces it): accepted →
+//!   rendered → released → delivered → printed, or to voided from any state
+//!   before printed. Each step is one conditional UPDATE (invariant 3).
+
+pub mod deliver;
+pub mod release;
+pub mod render;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use time::macros::offset;
@@ -22,11 +32,17 @@ use uuid::Uuid;
 
 use crate::db::{Client, DbError, Pool};
 use crate::registry::{self, Ineligible, ResidenceOptions, ResidentId};
-use crate::render::Renderer;
 use crate::render::model::{DocumentIdentity, ResidenceCertificate};
+
+pub use deliver::{Completion, Delivery, DeliveryState, deliver, mark_failed, mark_printed};
 
 /// The certificate kinds the pipeline can issue today.
 pub const RESIDENCE_CERTIFICATE: &str = "residence_certificate";
+
+/// The number printed on every page: municipality code and ticket.
+pub fn document_number(municipality_code: &str, ticket: i64) -> String {
+    format!("KF-{municipality_code}-{ticket:09}")
+}
 
 /// An order as the copier placed it, after validation.
 #[derive(Debug, Clone)]
@@ -48,6 +64,9 @@ pub struct AcceptedOrder {
     pub order_id: Uuid,
     pub ticket: i64,
     pub amount_yen: i32,
+    /// False when this answers a retry of an order accepted earlier.
+    #[serde(skip)]
+    pub new: bool,
 }
 
 /// Why an order was not accepted.
@@ -58,50 +77,45 @@ pub enum Refusal {
     Ineligible(Ineligible),
 }
 
-const FIND_BY_KEY: &str = "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
-const NEXT_TICKET: &str = "UPDATE ticket_counter SET last = last + 1 RETURNING last";
-const INSERT_ORDER: &str = "
+const FIND_BY_KEY: &str =
+    "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
+/// Ticket and row in one statement, last in the transaction: the counter row
+/// stays locked only for this insert and the commit.
+const INSERT_WITH_TICKET: &str = "
+    WITH ticket AS (UPDATE ticket_counter SET last = last + 1 RETURNING last)
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
-                        municipality_code, kind, options, copies, amount_yen, snapshot)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-    ON CONFLICT (session_id, idempotency_key) DO NOTHING";
+                        municipality_code, kind, options, copies, amount_yen, snapshot,
+                        render_deadline, render_claimed_until)
+    SELECT $1, ticket.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+           now() + make_interval(secs => $13), now() + make_interval(secs => $14)
+      FROM ticket
+    ON CONFLICT (session_id, idempotency_key) DO NOTHING
+    RETURNING ticket";
 
 /// Accepts an order: returns the existing one for a repeated Idempotency-Key,
-/// otherwise takes a ticket, snapshots the registers and commits.
+/// otherwise snapshots the registers, takes a ticket and commits.
 pub async fn accept(
     client: &mut Client,
     order: &NewOrder,
+    settings: &PipelineSettings,
 ) -> Result<Result<AcceptedOrder, Refusal>, DbError> {
     loop {
-        if let Some(row) = client
-            .query_opt(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
-            .await?
-        {
+        if let Some(row) = client.query_opt(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key]).await? {
             let same: &[u8] = row.get(3);
             if same != order.request_hash {
                 return Ok(Err(Refusal::KeyReused));
             }
-            return Ok(Ok(AcceptedOrder {
-                order_id: row.get(0),
-                ticket: row.get(1),
-                amount_yen: row.get(2),
-            }));
+            return Ok(Ok(AcceptedOrder { order_id: row.get(0), ticket: row.get(1), amount_yen: row.get(2), new: false }));
         }
         let tx = client.transaction().await?;
-        // The counter row lock is held until commit: tickets follow commit order.
-        let ticket: i64 = tx.query_one(NEXT_TICKET, &[]).await?.get(0);
-        let snapshot =
-            match registry::snapshot_residence(&tx, order.resident_id, order.options).await? {
-                Ok(s) => s,
-                Err(why) => return Ok(Err(Refusal::Ineligible(why))),
-            };
+        let snapshot = match registry::snapshot_residence(&tx, order.resident_id, order.options).await? {
+            Ok(s) => s,
+            Err(why) => return Ok(Err(Refusal::Ineligible(why))),
+        };
         let order_id = Uuid::from_bytes(crate::random_bytes());
+        // The identity is filled in from the order row at render time.
         let certificate = ResidenceCertificate {
-            document: DocumentIdentity {
-                order_id,
-                ticket,
-                document_number: format!("KF-{}-{ticket:09}", snapshot.municipality.code),
-            },
+            document: DocumentIdentity { order_id, ticket: 0, document_number: String::new() },
             municipality: snapshot.municipality,
             issued_on: OffsetDateTime::now_utc().to_offset(offset!(+9)).date(),
             address: snapshot.address,
@@ -111,11 +125,10 @@ pub async fn accept(
         };
         let amount_yen = order.fee_yen * order.copies;
         let inserted = tx
-            .execute(
-                INSERT_ORDER,
+            .query_opt(
+                INSERT_WITH_TICKET,
                 &[
                     &order_id,
-                    &ticket,
                     &order.session_id,
                     &order.idempotency_key,
                     &order.request_hash.as_slice(),
@@ -127,348 +140,121 @@ pub async fn accept(
                     &order.copies,
                     &amount_yen,
                     &serde_json::to_value(&certificate).expect("snapshot serialises"),
+                    &settings.render_deadline.as_secs_f64(),
+                    &settings.render_lease.as_secs_f64(),
                 ],
             )
             .await?;
-        if inserted == 0 {
-            // A concurrent retry with the same key won; ours rolls back (no ticket gap).
+        let Some(row) = inserted else {
+            // A concurrent retry with the same key won; ours rolls back, ticket included.
             drop(tx);
             continue;
-        }
+        };
         tx.commit().await?;
         metrics::counter!("kofu_orders_accepted_total", "municipality" => order.municipality_code.clone()).increment(1);
-        return Ok(Ok(AcceptedOrder {
-            order_id,
-            ticket,
-            amount_yen,
-        }));
+        return Ok(Ok(AcceptedOrder { order_id, ticket: row.get(0), amount_yen, new: true }));
     }
 }
 
-/// The render workers and the signal they raise when a document is ready.
+/// How the pipeline runs; from [`crate::config::Config`].
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    pub workers: usize,
+    pub render_deadline: Duration,
+    pub print_deadline: Duration,
+    /// How long a render claim lasts before another process may take the order over.
+    pub render_lease: Duration,
+    /// Strict ticket-order release (false only for the cost benchmark).
+    pub ordered: bool,
+}
+
+impl PipelineSettings {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        PipelineSettings {
+            workers: config.render_workers,
+            render_deadline: config.render_deadline(),
+            print_deadline: config.print_deadline(),
+            render_lease: Duration::from_secs(5),
+            ordered: config.release_ordered,
+        }
+    }
+}
+
+/// A render job: an order id, and whether this process already holds its claim.
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    order_id: Uuid,
+    claimed: bool,
+}
+
+struct Shared {
+    jobs: mpsc::Sender<Job>,
+    /// Raised after documents are released or orders voided (waiting fetches re-check).
+    released: Notify,
+    /// Raised after a render, so the releaser runs at once.
+    release_needed: Notify,
+    /// Test-only artificial render delay (milliseconds).
+    render_delay_ms: AtomicU64,
+    settings: PipelineSettings,
+}
+
+/// Handle to the render workers, the releaser and the deadline sweeper.
 #[derive(Clone)]
 pub struct Pipeline {
-    jobs: mpsc::Sender<Uuid>,
-    rendered: Arc<Notify>,
+    shared: Arc<Shared>,
 }
 
 impl Pipeline {
-    /// Starts `workers` render workers; orders left `accepted` by an earlier
-    /// process (a crash, a restart) are queued again first.
-    pub fn start(
-        pool: Pool,
-        workers: usize,
-        stop: watch::Receiver<bool>,
-    ) -> (Pipeline, Vec<JoinHandle<()>>) {
-        let (jobs, rx) = mpsc::channel::<Uuid>(65_536);
+    /// Starts the workers, the releaser and the sweeper. The sweeper also
+    /// picks up orders whose render claim lapsed (a crashed process's), so
+    /// every accepted order is finished or voided by some process.
+    pub fn start(pool: Pool, settings: PipelineSettings, stop: watch::Receiver<bool>) -> (Pipeline, Vec<JoinHandle<()>>) {
+        let (jobs, rx) = mpsc::channel::<Job>(65_536);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        let rendered = Arc::new(Notify::new());
-        let pipeline = Pipeline {
-            jobs: jobs.clone(),
-            rendered: rendered.clone(),
-        };
-        let mut handles = Vec::new();
-        for _ in 0..workers {
-            let (pool, rx, rendered, mut stop) =
-                (pool.clone(), rx.clone(), rendered.clone(), stop.clone());
-            handles.push(tokio::spawn(async move {
-                loop {
-                    let next = tokio::select! {
-                        next = async { rx.lock().await.recv().await } => next,
-                        _ = stop.changed() => None,
-                    };
-                    let Some(order_id) = next else { break };
-                    match render_order(&pool, order_id).await {
-                        Ok(()) => rendered.notify_waiters(),
-                        Err(e) => tracing::error!(%order_id, error = %e, "render failed; order stays accepted"),
-                    }
-                }
-            }));
-        }
-        let recover = pipeline.clone();
-        handles.push(tokio::spawn(async move {
-            if let Err(e) = recover.requeue_unrendered(&pool).await {
-                tracing::warn!(error = %e, "could not requeue unrendered orders");
-            }
-        }));
+        let workers = settings.workers;
+        let shared = Arc::new(Shared {
+            jobs,
+            released: Notify::new(),
+            release_needed: Notify::new(),
+            render_delay_ms: AtomicU64::new(0),
+            settings,
+        });
+        let pipeline = Pipeline { shared };
+        let mut handles: Vec<JoinHandle<()>> = (0..workers)
+            .map(|_| tokio::spawn(render::worker(pipeline.clone(), pool.clone(), rx.clone(), stop.clone())))
+            .collect();
+        handles.push(tokio::spawn(release::releaser(pipeline.clone(), pool.clone(), stop.clone())));
+        handles.push(tokio::spawn(release::sweeper(pipeline.clone(), pool, stop)));
         (pipeline, handles)
     }
 
-    /// Hands an accepted order to the render workers.
+    /// Hands an order accepted (and claimed) by this process to the render workers.
     pub fn submit(&self, order_id: Uuid) {
-        if self.jobs.try_send(order_id).is_err() {
+        self.enqueue(Job { order_id, claimed: true });
+    }
+
+    fn enqueue(&self, job: Job) {
+        if self.shared.jobs.try_send(job).is_err() {
             metrics::counter!("kofu_render_queue_full_total").increment(1);
-            tracing::warn!(%order_id, "render queue full; the order is rendered on recovery");
+            tracing::warn!(order_id = %job.order_id, "render queue full; the sweeper retries it");
         }
     }
 
-    /// Resolves after the next document is rendered (callers re-check their order).
-    pub fn rendered(&self) -> tokio::sync::futures::Notified<'_> {
-        self.rendered.notified()
+    /// Resolves after the next release or void (callers re-check their order).
+    pub fn released(&self) -> tokio::sync::futures::Notified<'_> {
+        self.shared.released.notified()
     }
 
-    async fn requeue_unrendered(&self, pool: &Pool) -> Result<(), DbError> {
-        let client = pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT id FROM orders WHERE state = 'accepted' ORDER BY ticket",
-                &[],
-            )
-            .await?;
-        for row in rows {
-            self.submit(row.get(0));
-        }
-        Ok(())
+    pub fn settings(&self) -> &PipelineSettings {
+        &self.shared.settings
     }
-}
 
-#[derive(Debug, thiserror::Error)]
-pub enum RenderJobError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("stored snapshot is unreadable: {0}")]
-    Snapshot(serde_json::Error),
-    #[error("render: {0}")]
-    Render(#[from] crate::render::RenderError),
-    #[error("render task panicked")]
-    Panicked,
-}
-
-impl From<tokio_postgres::Error> for RenderJobError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        RenderJobError::Db(e.into())
+    /// Test-only: slow every render down by `ms` milliseconds (0 = off).
+    pub fn set_render_delay_ms(&self, ms: u64) {
+        self.shared.render_delay_ms.store(ms, Ordering::Relaxed);
     }
-}
 
-const LOAD_FOR_RENDER: &str = "SELECT snapshot, session_id, copier_fingerprint, resident_id FROM orders WHERE id = $1 AND state = 'accepted'";
-const STORE_DOCUMENT: &str = "
-    INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT (order_id) DO NOTHING";
-const MARK_RENDERED: &str = "UPDATE orders SET state = 'rendered', rendered_at = now() WHERE id = $1 AND state = 'accepted'";
-
-/// Renders one order from its snapshot and stores the bound document.
-async fn render_order(pool: &Pool, order_id: Uuid) -> Result<(), RenderJobError> {
-    let mut client = pool.get().await.map_err(DbError::from)?;
-    let Some(row) = client.query_opt(LOAD_FOR_RENDER, &[&order_id]).await? else {
-        return Ok(()); // already rendered or voided elsewhere
-    };
-    let certificate: ResidenceCertificate =
-        serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
-    let session_id: Uuid = row.get(1);
-    let copier: Vec<u8> = row.get(2);
-    let resident: i64 = row.get(3);
-    let started = Instant::now();
-    let span = tracing::Span::current();
-    let document_number = certificate.document.document_number.clone();
-    let rendered = tokio::task::spawn_blocking(move || {
-        let _guard = span.enter();
-        Renderer::global().residence_certificate(&certificate)
-    })
-    .await
-    .map_err(|_| RenderJobError::Panicked)??;
-    metrics::histogram!("kofu_render_duration_seconds", "kind" => RESIDENCE_CERTIFICATE)
-        .record(started.elapsed().as_secs_f64());
-
-    let tx = client.transaction().await?;
-    tx.execute(
-        STORE_DOCUMENT,
-        &[
-            &order_id,
-            &session_id,
-            &copier,
-            &resident,
-            &document_number,
-            &rendered.pdf,
-            &rendered.sha256.as_slice(),
-            &(rendered.page_count as i32),
-        ],
-    )
-    .await?;
-    tx.execute(MARK_RENDERED, &[&order_id]).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// A document ready to hand to its copier, after every binding check.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub ticket: i64,
-    pub pdf: Vec<u8>,
-    pub sha256: [u8; 32],
-    pub page_count: i32,
-    pub document_number: String,
-}
-
-/// Where an order stands for a delivery attempt.
-#[derive(Debug, Clone)]
-pub enum DeliveryState {
-    NotFound,
-    OtherCopier,
-    OtherSession,
-    NotReady,
-    Voided,
-    Printed,
-    /// The stored binding disagrees with the order: never deliver.
-    BindingMismatch,
-    Ready(Delivery),
-}
-
-const LOAD_FOR_DELIVERY: &str = "
-    SELECT o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
-           s.resident_id, d.session_id, d.copier_fingerprint, d.resident_id,
-           d.pdf, d.sha256, d.page_count, d.document_number
-      FROM orders o
-      JOIN sessions s ON s.id = o.session_id
-      LEFT JOIN documents d ON d.order_id = o.id
-     WHERE o.id = $1";
-const MARK_DELIVERED: &str = "
-    UPDATE orders SET state = 'delivered', delivered_at = coalesce(delivered_at, now())
-     WHERE id = $1 AND copier_fingerprint = $2 AND state IN ('rendered', 'released', 'delivered')";
-
-/// Checks order, session, copier, resident and document hash against each
-/// other, and marks the order delivered when they all agree.
-pub async fn deliver(
-    client: &Client,
-    order_id: Uuid,
-    session_id: Uuid,
-    copier: &[u8; 32],
-) -> Result<DeliveryState, DbError> {
-    let Some(row) = client.query_opt(LOAD_FOR_DELIVERY, &[&order_id]).await? else {
-        return Ok(DeliveryState::NotFound);
-    };
-    let state: &str = row.get(0);
-    let order_session: Uuid = row.get(1);
-    let order_copier: &[u8] = row.get(2);
-    let order_resident: i64 = row.get(3);
-    if order_copier != copier.as_slice() {
-        return Ok(DeliveryState::OtherCopier);
+    fn render_delay(&self) -> Duration {
+        Duration::from_millis(self.shared.render_delay_ms.load(Ordering::Relaxed))
     }
-    if order_session != session_id {
-        return Ok(DeliveryState::OtherSession);
-    }
-    match state {
-        "voided" => return Ok(DeliveryState::Voided),
-        "printed" => return Ok(DeliveryState::Printed),
-        "accepted" => return Ok(DeliveryState::NotReady),
-        _ => {}
-    }
-    let session_resident: Option<i64> = row.get(5);
-    let doc_session: Option<Uuid> = row.get(6);
-    let doc_copier: Option<&[u8]> = row.get(7);
-    let doc_resident: Option<i64> = row.get(8);
-    let pdf: Option<Vec<u8>> = row.get(9);
-    let stored_hash: Option<&[u8]> = row.get(10);
-    let (Some(pdf), Some(stored_hash)) = (pdf, stored_hash) else {
-        return Ok(DeliveryState::BindingMismatch);
-    };
-    let actual = ring::digest::digest(&ring::digest::SHA256, &pdf);
-    let bound = doc_session == Some(order_session)
-        && doc_copier == Some(order_copier)
-        && doc_resident == Some(order_resident)
-        && session_resident == Some(order_resident)
-        && actual.as_ref() == stored_hash;
-    if !bound {
-        tracing::error!(%order_id, "document binding check failed; not delivered");
-        metrics::counter!("kofu_binding_check_failures_total").increment(1);
-        return Ok(DeliveryState::BindingMismatch);
-    }
-    let mut sha256 = [0u8; 32];
-    sha256.copy_from_slice(actual.as_ref());
-    let delivery = Delivery {
-        ticket: row.get(4),
-        page_count: row.get(11),
-        document_number: row.get(12),
-        pdf,
-        sha256,
-    };
-    if client
-        .execute(MARK_DELIVERED, &[&order_id, &copier.as_slice()])
-        .await?
-        == 0
-    {
-        // Voided between the read and now.
-        return Ok(DeliveryState::Voided);
-    }
-    Ok(DeliveryState::Ready(delivery))
-}
-
-/// How a printed/failed report ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Completion {
-    Done { amount_yen: i32 },
-    NotFound,
-    OtherCopier,
-    AlreadyPrinted,
-    AlreadyVoided,
-    NotDelivered,
-}
-
-const MARK_PRINTED: &str = "
-    UPDATE orders SET state = 'printed', printed_at = now()
-     WHERE id = $1 AND copier_fingerprint = $2 AND state = 'delivered' RETURNING amount_yen";
-const MARK_FAILED: &str = "
-    UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'print_failed', refund_yen = amount_yen
-     WHERE id = $1 AND copier_fingerprint = $2 AND state IN ('accepted', 'rendered', 'released', 'delivered')
-    RETURNING amount_yen";
-const ORDER_STATE: &str = "SELECT state, copier_fingerprint, amount_yen FROM orders WHERE id = $1";
-
-/// Records a confirmed print (the fee settles). Repeating it is harmless.
-pub async fn mark_printed(
-    client: &Client,
-    order_id: Uuid,
-    copier: &[u8; 32],
-) -> Result<Completion, DbError> {
-    if let Some(row) = client
-        .query_opt(MARK_PRINTED, &[&order_id, &copier.as_slice()])
-        .await?
-    {
-        metrics::counter!("kofu_orders_printed_total").increment(1);
-        return Ok(Completion::Done {
-            amount_yen: row.get(0),
-        });
-    }
-    classify(client, order_id, copier, "printed").await
-}
-
-/// Records a failed print: the order is voided and its fee refunded. Repeating it is harmless.
-pub async fn mark_failed(
-    client: &Client,
-    order_id: Uuid,
-    copier: &[u8; 32],
-) -> Result<Completion, DbError> {
-    if let Some(row) = client
-        .query_opt(MARK_FAILED, &[&order_id, &copier.as_slice()])
-        .await?
-    {
-        metrics::counter!("kofu_orders_voided_total", "reason" => "print_failed").increment(1);
-        return Ok(Completion::Done {
-            amount_yen: row.get(0),
-        });
-    }
-    classify(client, order_id, copier, "voided").await
-}
-
-async fn classify(
-    client: &Client,
-    order_id: Uuid,
-    copier: &[u8; 32],
-    wanted: &str,
-) -> Result<Completion, DbError> {
-    let Some(row) = client.query_opt(ORDER_STATE, &[&order_id]).await? else {
-        return Ok(Completion::NotFound);
-    };
-    let state: &str = row.get(0);
-    let owner: &[u8] = row.get(1);
-    if owner != copier.as_slice() {
-        return Ok(Completion::OtherCopier);
-    }
-    Ok(match state {
-        s if s == wanted => Completion::Done {
-            amount_yen: row.get(2),
-        },
-        "printed" => Completion::AlreadyPrinted,
-        "voided" => Completion::AlreadyVoided,
-        _ => Completion::NotDelivered,
-    })
 }

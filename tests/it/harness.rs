@@ -210,6 +210,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        // RUST_LOG=kofu=debug shows the gateway's logs for a failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
         let pki = pki();
         let admin = cluster();
         let dbname = format!("t_{}", kofu::http::hex(&kofu::random_bytes::<8>()));

@@ -1,0 +1,141 @@
+//! Render workers: turn an order's snapshot into its PDF and store the
+//! document bound to the order, its session, copier and resident.
+//!
+//! Rule: a worker renders only an order it has claimed (the acceptance claims
+//! it for the accepting process; an expired claim may be taken by anyone), and
+//! storing is conditional on the order still being `accepted`, so a late or
+//! duplicate render never overwrites or revives anything.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{Mutex, mpsc, watch};
+use uuid::Uuid;
+
+use super::{Job, Pipeline, RESIDENCE_CERTIFICATE, document_number};
+use crate::db::{DbError, Pool};
+use crate::render::Renderer;
+use crate::render::model::{DocumentIdentity, ResidenceCertificate};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderJobError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("stored snapshot is unreadable: {0}")]
+    Snapshot(serde_json::Error),
+    #[error("render: {0}")]
+    Render(#[from] crate::render::RenderError),
+    #[error("render task panicked")]
+    Panicked,
+}
+
+impl From<tokio_postgres::Error> for RenderJobError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        RenderJobError::Db(e.into())
+    }
+}
+
+pub(super) async fn worker(pipeline: Pipeline, pool: Pool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let next = tokio::select! {
+            next = async { jobs.lock().await.recv().await } => next,
+            _ = stop.changed() => None,
+        };
+        let Some(job) = next else { break };
+        match render_order(&pipeline, &pool, job).await {
+            Ok(true) => {
+                if pipeline.settings().ordered {
+                    pipeline.shared.release_needed.notify_one();
+                } else {
+                    pipeline.shared.released.notify_waiters();
+                }
+            }
+            Ok(false) => {}
+            // The claim lapses and the sweeper (here or elsewhere) tries again.
+            Err(e) => tracing::error!(order_id = %job.order_id, error = %e, "render failed"),
+        }
+    }
+}
+
+const CLAIM: &str = "
+    UPDATE orders SET render_claimed_until = now() + make_interval(secs => $2)
+     WHERE id = $1 AND state = 'accepted' AND (render_claimed_until IS NULL OR render_claimed_until < now())
+    RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code";
+const LOAD: &str = "
+    SELECT snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code
+      FROM orders WHERE id = $1 AND state = 'accepted'";
+const STORE_DOCUMENT: &str = "
+    INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (order_id) DO NOTHING";
+/// Ordered: `rendered`, the releaser releases it in turn. Unordered (benchmark
+/// only): released at once.
+const MARK_RENDERED: &str = "
+    UPDATE orders
+       SET state = CASE WHEN $2 THEN 'rendered' ELSE 'released' END,
+           rendered_at = now(),
+           released_at = CASE WHEN $2 THEN NULL ELSE now() END,
+           print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END
+     WHERE id = $1 AND state = 'accepted'";
+
+/// Renders one order from its snapshot and stores the bound document.
+/// Returns false when there was nothing to do (claimed elsewhere, done, voided).
+async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool, RenderJobError> {
+    let settings = pipeline.settings();
+    let mut client = pool.get().await.map_err(DbError::from)?;
+    let row = if job.claimed {
+        client.query_opt(LOAD, &[&job.order_id]).await?
+    } else {
+        client.query_opt(CLAIM, &[&job.order_id, &settings.render_lease.as_secs_f64()]).await?
+    };
+    let Some(row) = row else { return Ok(false) };
+    let mut certificate: ResidenceCertificate = serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
+    let session_id: Uuid = row.get(1);
+    let copier: Vec<u8> = row.get(2);
+    let resident: i64 = row.get(3);
+    let ticket: i64 = row.get(4);
+    let municipality: String = row.get(5);
+    // The identity on every page comes from the order row itself.
+    certificate.document =
+        DocumentIdentity { order_id: job.order_id, ticket, document_number: document_number(&municipality, ticket) };
+    let document_number = certificate.document.document_number.clone();
+
+    let started = Instant::now();
+    let delay = pipeline.render_delay();
+    let span = tracing::Span::current();
+    let rendered = tokio::task::spawn_blocking(move || {
+        let _guard = span.enter();
+        if !delay.is_zero() {
+            std::thread::sleep(delay); // test-only stall, occupying the worker like a slow render
+        }
+        Renderer::global().residence_certificate(&certificate)
+    })
+    .await
+    .map_err(|_| RenderJobError::Panicked)??;
+    metrics::histogram!("kofu_render_duration_seconds", "kind" => RESIDENCE_CERTIFICATE)
+        .record(started.elapsed().as_secs_f64());
+
+    let tx = client.transaction().await?;
+    let marked = tx
+        .execute(MARK_RENDERED, &[&job.order_id, &settings.ordered, &settings.print_deadline.as_secs_f64()])
+        .await?;
+    if marked == 0 {
+        return Ok(false); // voided or rendered elsewhere meanwhile; nothing is stored
+    }
+    tx.execute(
+        STORE_DOCUMENT,
+        &[
+            &job.order_id,
+            &session_id,
+            &copier,
+            &resident,
+            &document_number,
+            &rendered.pdf,
+            &rendered.sha256.as_slice(),
+            &(rendered.page_count as i32),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
