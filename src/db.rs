@@ -45,6 +45,12 @@ impl DbError {
         }
     }
 
+    /// True when the transaction lost a deadlock or serialization conflict and
+    /// may simply be run again (SQLSTATE 40P01, 40001).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DbError::Postgres(e) if e.code().is_some_and(|c| c.code() == "40P01" || c.code() == "40001"))
+    }
+
     /// True for a unique-constraint violation (SQLSTATE 23505).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, DbError::Postgres(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))

@@ -72,7 +72,7 @@ impl From<crate::db::DbError> for Problem {
             tracing::warn!(error = %e, "database unavailable");
             Problem::unavailable()
         } else {
-            tracing::error!(error = ?e, "database error");
+            tracing::error!(error = %e, "database error");
             Problem::internal()
         }
     }

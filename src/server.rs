@@ -92,8 +92,11 @@ impl Gateway {
             .map_err(|e| StartError::Bind(config.ops_listen, e))?;
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let (pipeline, workers) =
-            Pipeline::start(pool.clone(), PipelineSettings::from_config(&config), shutdown_rx.clone());
+        let (pipeline, workers) = Pipeline::start(
+            pool.clone(),
+            PipelineSettings::from_config(&config),
+            shutdown_rx.clone(),
+        );
         let state = Arc::new(AppState {
             pool,
             config: config.clone(),

@@ -326,14 +326,21 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
         .header(SESSION_HEADER)
         .and_then(|s| Uuid::parse_str(s).ok())
         .ok_or(p(StatusCode::FORBIDDEN, "order_session_mismatch"))?;
-    let db = client(state).await?;
     let deadline = tokio::time::Instant::now() + state.config.document_wait();
     loop {
         // Subscribe before checking, so a release in between is not missed.
         let released = state.pipeline.released();
         tokio::pin!(released);
         released.as_mut().enable();
-        match queue::deliver(&db, order_id, session_id, &copier.fingerprint).await? {
+        // A connection per check: waiting fetches must not hold the pool.
+        let outcome = queue::deliver(
+            &client(state).await?,
+            order_id,
+            session_id,
+            &copier.fingerprint,
+        )
+        .await?;
+        match outcome {
             DeliveryState::Ready(d) => {
                 metrics::counter!("kofu_documents_delivered_total").increment(1);
                 let mut response = http::text(StatusCode::OK, "application/pdf", d.pdf);

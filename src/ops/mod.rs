@@ -52,9 +52,7 @@ pub(crate) async fn serve(
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let state = state.clone();
-                async move {
-                    Ok::<_, std::convert::Infallible>(route(&state, handle, req).await)
-                }
+                async move { Ok::<_, std::convert::Infallible>(route(&state, handle, req).await) }
             });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tcp), service)
@@ -65,7 +63,10 @@ pub(crate) async fn serve(
 
 async fn route(state: &AppState, handle: &PrometheusHandle, req: Request<Incoming>) -> ApiResponse {
     let path = req.uri().path().to_owned();
-    if state.config.test_hooks && path == "/test/render-delay-ms" && req.method() == hyper::Method::PUT {
+    if state.config.test_hooks
+        && path == "/test/render-delay-ms"
+        && req.method() == hyper::Method::PUT
+    {
         return set_render_delay(state, req).await;
     }
     match path.as_str() {
@@ -90,17 +91,27 @@ async fn route(state: &AppState, handle: &PrometheusHandle, req: Request<Incomin
 /// Test-only (`test_hooks = true`): slow rendering down to exercise deadlines.
 async fn set_render_delay(state: &AppState, req: Request<Incoming>) -> ApiResponse {
     use http_body_util::BodyExt;
-    let body = match http_body_util::Limited::new(req.into_body(), 64).collect().await {
+    let body = match http_body_util::Limited::new(req.into_body(), 64)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(_) => return http::text(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "too large\n"),
     };
-    match std::str::from_utf8(&body).ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+    match std::str::from_utf8(&body)
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+    {
         Some(ms) => {
             state.pipeline.set_render_delay_ms(ms);
             tracing::warn!(ms, "test hook: render delay set");
             http::text(StatusCode::OK, "text/plain", format!("{ms}\n"))
         }
-        None => http::text(StatusCode::BAD_REQUEST, "text/plain", "expected milliseconds\n"),
+        None => http::text(
+            StatusCode::BAD_REQUEST,
+            "text/plain",
+            "expected milliseconds\n",
+        ),
     }
 }
 

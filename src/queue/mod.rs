@@ -77,8 +77,7 @@ pub enum Refusal {
     Ineligible(Ineligible),
 }
 
-const FIND_BY_KEY: &str =
-    "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
+const FIND_BY_KEY: &str = "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
 /// Ticket and row in one statement, last in the transaction: the counter row
 /// stays locked only for this insert and the commit.
 const INSERT_WITH_TICKET: &str = "
@@ -99,61 +98,96 @@ pub async fn accept(
     order: &NewOrder,
     settings: &PipelineSettings,
 ) -> Result<Result<AcceptedOrder, Refusal>, DbError> {
+    let mut attempt = 0;
     loop {
-        if let Some(row) = client.query_opt(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key]).await? {
-            let same: &[u8] = row.get(3);
-            if same != order.request_hash {
-                return Ok(Err(Refusal::KeyReused));
+        attempt += 1;
+        match accept_once(client, order, settings).await {
+            Ok(Some(outcome)) => return Ok(outcome),
+            Ok(None) => {} // a concurrent retry with the same key won: answer with its order
+            Err(e) if e.is_retryable() && attempt < 5 => {
+                metrics::counter!("kofu_acceptance_retries_total").increment(1);
             }
-            return Ok(Ok(AcceptedOrder { order_id: row.get(0), ticket: row.get(1), amount_yen: row.get(2), new: false }));
+            Err(e) => return Err(e),
         }
-        let tx = client.transaction().await?;
-        let snapshot = match registry::snapshot_residence(&tx, order.resident_id, order.options).await? {
-            Ok(s) => s,
-            Err(why) => return Ok(Err(Refusal::Ineligible(why))),
-        };
-        let order_id = Uuid::from_bytes(crate::random_bytes());
-        // The identity is filled in from the order row at render time.
-        let certificate = ResidenceCertificate {
-            document: DocumentIdentity { order_id, ticket: 0, document_number: String::new() },
-            municipality: snapshot.municipality,
-            issued_on: OffsetDateTime::now_utc().to_offset(offset!(+9)).date(),
-            address: snapshot.address,
-            householder: snapshot.householder,
-            whole_household: order.options.whole_household,
-            members: snapshot.members,
-        };
-        let amount_yen = order.fee_yen * order.copies;
-        let inserted = tx
-            .query_opt(
-                INSERT_WITH_TICKET,
-                &[
-                    &order_id,
-                    &order.session_id,
-                    &order.idempotency_key,
-                    &order.request_hash.as_slice(),
-                    &order.copier_fingerprint.as_slice(),
-                    &order.resident_id,
-                    &order.municipality_code,
-                    &RESIDENCE_CERTIFICATE,
-                    &serde_json::to_value(order.options).expect("options serialise"),
-                    &order.copies,
-                    &amount_yen,
-                    &serde_json::to_value(&certificate).expect("snapshot serialises"),
-                    &settings.render_deadline.as_secs_f64(),
-                    &settings.render_lease.as_secs_f64(),
-                ],
-            )
-            .await?;
-        let Some(row) = inserted else {
-            // A concurrent retry with the same key won; ours rolls back, ticket included.
-            drop(tx);
-            continue;
-        };
-        tx.commit().await?;
-        metrics::counter!("kofu_orders_accepted_total", "municipality" => order.municipality_code.clone()).increment(1);
-        return Ok(Ok(AcceptedOrder { order_id, ticket: row.get(0), amount_yen, new: true }));
     }
+}
+
+async fn accept_once(
+    client: &mut Client,
+    order: &NewOrder,
+    settings: &PipelineSettings,
+) -> Result<Option<Result<AcceptedOrder, Refusal>>, DbError> {
+    if let Some(row) = client
+        .query_opt(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
+        .await?
+    {
+        let same: &[u8] = row.get(3);
+        if same != order.request_hash {
+            return Ok(Some(Err(Refusal::KeyReused)));
+        }
+        return Ok(Some(Ok(AcceptedOrder {
+            order_id: row.get(0),
+            ticket: row.get(1),
+            amount_yen: row.get(2),
+            new: false,
+        })));
+    }
+    let tx = client.transaction().await?;
+    let snapshot = match registry::snapshot_residence(&tx, order.resident_id, order.options).await?
+    {
+        Ok(s) => s,
+        Err(why) => return Ok(Some(Err(Refusal::Ineligible(why)))),
+    };
+    let order_id = Uuid::from_bytes(crate::random_bytes());
+    // The identity is filled in from the order row at render time.
+    let certificate = ResidenceCertificate {
+        document: DocumentIdentity {
+            order_id,
+            ticket: 0,
+            document_number: String::new(),
+        },
+        municipality: snapshot.municipality,
+        issued_on: OffsetDateTime::now_utc().to_offset(offset!(+9)).date(),
+        address: snapshot.address,
+        householder: snapshot.householder,
+        whole_household: order.options.whole_household,
+        members: snapshot.members,
+    };
+    let amount_yen = order.fee_yen * order.copies;
+    let inserted = tx
+        .query_opt(
+            INSERT_WITH_TICKET,
+            &[
+                &order_id,
+                &order.session_id,
+                &order.idempotency_key,
+                &order.request_hash.as_slice(),
+                &order.copier_fingerprint.as_slice(),
+                &order.resident_id,
+                &order.municipality_code,
+                &RESIDENCE_CERTIFICATE,
+                &serde_json::to_value(order.options).expect("options serialise"),
+                &order.copies,
+                &amount_yen,
+                &serde_json::to_value(&certificate).expect("snapshot serialises"),
+                &settings.render_deadline.as_secs_f64(),
+                &settings.render_lease.as_secs_f64(),
+            ],
+        )
+        .await?;
+    let Some(row) = inserted else {
+        // A concurrent retry with the same key won; ours rolls back, ticket included.
+        drop(tx);
+        return Ok(None);
+    };
+    tx.commit().await?;
+    metrics::counter!("kofu_orders_accepted_total", "municipality" => order.municipality_code.clone()).increment(1);
+    Ok(Some(Ok(AcceptedOrder {
+        order_id,
+        ticket: row.get(0),
+        amount_yen,
+        new: true,
+    })))
 }
 
 /// How the pipeline runs; from [`crate::config::Config`].
@@ -208,7 +242,11 @@ impl Pipeline {
     /// Starts the workers, the releaser and the sweeper. The sweeper also
     /// picks up orders whose render claim lapsed (a crashed process's), so
     /// every accepted order is finished or voided by some process.
-    pub fn start(pool: Pool, settings: PipelineSettings, stop: watch::Receiver<bool>) -> (Pipeline, Vec<JoinHandle<()>>) {
+    pub fn start(
+        pool: Pool,
+        settings: PipelineSettings,
+        stop: watch::Receiver<bool>,
+    ) -> (Pipeline, Vec<JoinHandle<()>>) {
         let (jobs, rx) = mpsc::channel::<Job>(65_536);
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
         let workers = settings.workers;
@@ -221,16 +259,30 @@ impl Pipeline {
         });
         let pipeline = Pipeline { shared };
         let mut handles: Vec<JoinHandle<()>> = (0..workers)
-            .map(|_| tokio::spawn(render::worker(pipeline.clone(), pool.clone(), rx.clone(), stop.clone())))
+            .map(|_| {
+                tokio::spawn(render::worker(
+                    pipeline.clone(),
+                    pool.clone(),
+                    rx.clone(),
+                    stop.clone(),
+                ))
+            })
             .collect();
-        handles.push(tokio::spawn(release::releaser(pipeline.clone(), pool.clone(), stop.clone())));
+        handles.push(tokio::spawn(release::releaser(
+            pipeline.clone(),
+            pool.clone(),
+            stop.clone(),
+        )));
         handles.push(tokio::spawn(release::sweeper(pipeline.clone(), pool, stop)));
         (pipeline, handles)
     }
 
     /// Hands an order accepted (and claimed) by this process to the render workers.
     pub fn submit(&self, order_id: Uuid) {
-        self.enqueue(Job { order_id, claimed: true });
+        self.enqueue(Job {
+            order_id,
+            claimed: true,
+        });
     }
 
     fn enqueue(&self, job: Job) {

@@ -64,7 +64,8 @@ pub struct ReleasePass {
     pub more: bool,
 }
 
-const TAKE_WATERMARK: &str = "SELECT watermark, clock_timestamp() FROM release_state FOR UPDATE SKIP LOCKED";
+const TAKE_WATERMARK: &str =
+    "SELECT watermark, clock_timestamp() FROM release_state FOR UPDATE SKIP LOCKED";
 const PENDING: &str = "
     SELECT id, ticket, state, render_deadline < $2
       FROM orders WHERE ticket > $1 ORDER BY ticket LIMIT $3 FOR UPDATE";
@@ -78,7 +79,10 @@ const SET_WATERMARK: &str = "UPDATE release_state SET watermark = $1";
 
 /// One pass of the releaser (see the module rule). Returns at once when
 /// another process holds the release lock.
-pub async fn release_pass(client: &mut Client, print_deadline: Duration) -> Result<ReleasePass, DbError> {
+pub async fn release_pass(
+    client: &mut Client,
+    print_deadline: Duration,
+) -> Result<ReleasePass, DbError> {
     let tx = client.transaction().await?;
     let Some(row) = tx.query_opt(TAKE_WATERMARK, &[]).await? else {
         return Ok(ReleasePass::default());
@@ -99,18 +103,24 @@ pub async fn release_pass(client: &mut Client, print_deadline: Duration) -> Resu
             "rendered" => release.push(row.get(0)),
             "accepted" if row.get::<_, bool>(3) => void.push(row.get(0)),
             "accepted" => break, // still rendering in time: everything behind it waits
-            _ => {}               // voided (or already past release)
+            _ => {}              // voided (or already past release)
         }
         watermark = ticket;
     }
     if watermark == start {
         return Ok(ReleasePass::default());
     }
-    let released = tx.execute(RELEASE, &[&release, &now, &print_deadline.as_secs_f64()]).await? as usize;
+    let released = tx
+        .execute(RELEASE, &[&release, &now, &print_deadline.as_secs_f64()])
+        .await? as usize;
     let voided = tx.execute(VOID_LATE_RENDER, &[&void, &now]).await? as usize;
     tx.execute(SET_WATERMARK, &[&watermark]).await?;
     tx.commit().await?;
-    Ok(ReleasePass { released, voided, more: more && watermark == start + RELEASE_BATCH })
+    Ok(ReleasePass {
+        released,
+        voided,
+        more: more && watermark == start + RELEASE_BATCH,
+    })
 }
 
 const VOID_LATE_PRINT: &str = "
@@ -132,7 +142,11 @@ pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Rec
             let client = pool.get().await?;
             let late_print = client.execute(VOID_LATE_PRINT, &[]).await?;
             // In ordered mode the releaser voids late renders, in ticket order.
-            let late_render = if pipeline.settings().ordered { 0 } else { client.execute(VOID_LATE_RENDER_ANY, &[]).await? };
+            let late_render = if pipeline.settings().ordered {
+                0
+            } else {
+                client.execute(VOID_LATE_RENDER_ANY, &[]).await?
+            };
             let lapsed = client.query(LAPSED_CLAIMS, &[]).await?;
             Ok::<_, DbError>((late_print, late_render, lapsed))
         }
@@ -149,7 +163,10 @@ pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Rec
                     pipeline.shared.released.notify_waiters();
                 }
                 for row in lapsed {
-                    pipeline.enqueue(Job { order_id: row.get(0), claimed: false });
+                    pipeline.enqueue(Job {
+                        order_id: row.get(0),
+                        claimed: false,
+                    });
                 }
             }
             Err(e) => tracing::warn!(error = %e, "deadline sweep failed; retrying"),

@@ -35,7 +35,12 @@ impl From<tokio_postgres::Error> for RenderJobError {
     }
 }
 
-pub(super) async fn worker(pipeline: Pipeline, pool: Pool, jobs: Arc<Mutex<mpsc::Receiver<Job>>>, mut stop: watch::Receiver<bool>) {
+pub(super) async fn worker(
+    pipeline: Pipeline,
+    pool: Pool,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         let next = tokio::select! {
             next = async { jobs.lock().await.recv().await } => next,
@@ -86,18 +91,27 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
     let row = if job.claimed {
         client.query_opt(LOAD, &[&job.order_id]).await?
     } else {
-        client.query_opt(CLAIM, &[&job.order_id, &settings.render_lease.as_secs_f64()]).await?
+        client
+            .query_opt(
+                CLAIM,
+                &[&job.order_id, &settings.render_lease.as_secs_f64()],
+            )
+            .await?
     };
     let Some(row) = row else { return Ok(false) };
-    let mut certificate: ResidenceCertificate = serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
+    let mut certificate: ResidenceCertificate =
+        serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
     let session_id: Uuid = row.get(1);
     let copier: Vec<u8> = row.get(2);
     let resident: i64 = row.get(3);
     let ticket: i64 = row.get(4);
     let municipality: String = row.get(5);
     // The identity on every page comes from the order row itself.
-    certificate.document =
-        DocumentIdentity { order_id: job.order_id, ticket, document_number: document_number(&municipality, ticket) };
+    certificate.document = DocumentIdentity {
+        order_id: job.order_id,
+        ticket,
+        document_number: document_number(&municipality, ticket),
+    };
     let document_number = certificate.document.document_number.clone();
 
     let started = Instant::now();
@@ -117,7 +131,14 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
 
     let tx = client.transaction().await?;
     let marked = tx
-        .execute(MARK_RENDERED, &[&job.order_id, &settings.ordered, &settings.print_deadline.as_secs_f64()])
+        .execute(
+            MARK_RENDERED,
+            &[
+                &job.order_id,
+                &settings.ordered,
+                &settings.print_deadline.as_secs_f64(),
+            ],
+        )
         .await?;
     if marked == 0 {
         return Ok(false); // voided or rendered elsewhere meanwhile; nothing is stored

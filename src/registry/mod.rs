@@ -103,9 +103,7 @@ pub struct ResidenceSnapshot {
     pub members: Vec<ResidentRecord>,
 }
 
-const LOCK_RESIDENT: &str = "
-    SELECT r.household_id, r.status, r.protected, r.municipality_code
-      FROM residents r WHERE r.id = $1 FOR SHARE";
+const HOUSEHOLD_OF: &str = "SELECT household_id, municipality_code FROM residents WHERE id = $1";
 const LOCK_HOUSEHOLD: &str = "SELECT address FROM households WHERE id = $1 FOR SHARE";
 const LOCK_MUNICIPALITY: &str = "SELECT code, name, mayor_title, mayor_name, seal_text FROM municipalities WHERE code = $1 FOR SHARE";
 const LOCK_MEMBERS: &str = "
@@ -126,16 +124,23 @@ pub async fn snapshot_residence(
     resident: ResidentId,
     options: ResidenceOptions,
 ) -> Result<Result<ResidenceSnapshot, Ineligible>, DbError> {
-    let me = tx.query_one(LOCK_RESIDENT, &[&resident]).await?;
+    // Locks go parent to child (municipality, household, residents), the
+    // order register updates are expected to use; a deadlock with a sync that
+    // uses another order is retried by the caller.
+    let me = tx.query_one(HOUSEHOLD_OF, &[&resident]).await?;
     let household_id: i64 = me.get(0);
-    if let Some(why) = ineligibility(me.get(1), me.get(2)) {
-        return Ok(Err(why));
-    }
-    let municipality_code: String = me.get(3);
-    let address: String = tx.query_one(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
+    let municipality_code: String = me.get(1);
     let m = tx
         .query_one(LOCK_MUNICIPALITY, &[&municipality_code])
         .await?;
+    let address: String = tx.query_one(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
+    let rows = tx.query(LOCK_MEMBERS, &[&household_id]).await?;
+    let Some(my_row) = rows.iter().find(|r| r.get::<_, i64>(0) == resident) else {
+        return Ok(Err(Ineligible::MovedOut)); // moved to another household meanwhile
+    };
+    if let Some(why) = ineligibility(my_row.get(11), my_row.get(12)) {
+        return Ok(Err(why));
+    }
     let municipality = MunicipalityHeader {
         code: m.get(0),
         name: m.get(1),
@@ -146,7 +151,7 @@ pub async fn snapshot_residence(
 
     let mut members = Vec::new();
     let mut householder = None;
-    for row in tx.query(LOCK_MEMBERS, &[&household_id]).await? {
+    for row in rows {
         let id: i64 = row.get(0);
         let status: &str = row.get(11);
         let protected: bool = row.get(12);

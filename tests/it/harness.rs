@@ -202,6 +202,7 @@ pub struct TestApp {
     pub pool: Pool,
     pub api: String,
     pub pki: &'static TestPki,
+    pub dbname: String,
 }
 
 impl TestApp {
@@ -258,6 +259,7 @@ impl TestApp {
             pool,
             api,
             pki,
+            dbname,
         }
     }
 
@@ -280,4 +282,31 @@ impl TestApp {
     pub async fn db(&self) -> kofu::db::Client {
         self.pool.get().await.unwrap()
     }
+
+    /// The `DATABASE_URL` of this test's database (for `kofu serve` processes).
+    pub fn database_url(&self) -> String {
+        let config = cluster();
+        let host = match &config.get_hosts()[0] {
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+            tokio_postgres::config::Host::Tcp(h) => h.clone(),
+        };
+        let dbname = &self.dbname;
+        format!(
+            "host={host} port={} user={} dbname={dbname}",
+            config.get_ports()[0],
+            kofu::pgembed::USER
+        )
+    }
+}
+
+/// The text of each page of a PDF, read back through its ToUnicode map.
+pub fn page_texts(pdf: &[u8]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let doc =
+        printpdf::PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut warnings)
+            .expect("the PDF parses");
+    doc.extract_text()
+        .into_iter()
+        .map(|chunks| chunks.concat())
+        .collect()
 }

@@ -7,4 +7,5 @@ mod harness;
 mod copier_flow;
 mod demo_command;
 mod embedded_postgres;
+mod incidents;
 mod refusals;

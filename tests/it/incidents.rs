@@ -1,0 +1,672 @@
+//! Incident replays (DOMAIN.md "Why strict arrival order"). Each asserts that
+//! the right person's document, and only it, reaches each copier.
+
+use std::time::Duration;
+
+use kofu::registry::ResidenceOptions;
+use kofu::sim::{CopierClient, Issued, OrderSpec, SimError};
+use uuid::Uuid;
+
+use crate::harness::{TestApp, page_texts};
+
+/// The resident names in an order's snapshot, and the order's delivered
+/// document hash as stored.
+async fn bound(app: &TestApp, order_id: Uuid) -> (Vec<String>, String, Vec<u8>) {
+    let row = app
+        .db()
+        .await
+        .query_one(
+            "SELECT o.snapshot, o.snapshot->>'address', d.sha256 FROM orders o JOIN documents d ON d.order_id = o.id WHERE o.id = $1",
+            &[&order_id],
+        )
+        .await
+        .unwrap();
+    let snapshot: serde_json::Value = row.get(0);
+    let names = snapshot["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    (names, row.get(1), row.get(2))
+}
+
+/// The document a copier received is the one stored for its order, lists
+/// exactly `names`, and names its order on every page.
+async fn assert_own_document(app: &TestApp, issued: &Issued, names: &[&str]) {
+    let (stored_names, _, sha) = bound(app, issued.ack.order_id).await;
+    assert_eq!(stored_names, names);
+    assert_eq!(
+        kofu::http::hex(&sha),
+        issued.sha256_hex,
+        "delivered bytes are the stored document"
+    );
+    let pages = page_texts(&issued.pdf);
+    assert_eq!(pages.len() as u32, issued.page_count);
+    for page in &pages {
+        assert!(
+            page.contains(&issued.document_number),
+            "page without its document number"
+        );
+        assert!(
+            page.contains(&issued.ack.order_id.to_string()),
+            "page without its order id"
+        );
+    }
+    let all = pages.concat();
+    for name in names {
+        assert!(all.contains(name), "{name} missing from the PDF");
+    }
+}
+
+/// Yokohama: under load a print wait timed out, and the next applicant's file
+/// was printed. Here a render stalls past its deadline: that order is voided
+/// as a whole, its copier is told, and the next applicant's document is held
+/// back until then and goes only to its own copier.
+#[tokio::test]
+async fn yokohama_a_timed_out_order_is_voided_and_never_releases_a_neighbours_document() {
+    let app = TestApp::spawn_with(|c| {
+        c.render_deadline_ms = 400;
+        c.test_hooks = true;
+    })
+    .await;
+    let (a, b) = (app.copier(1), app.copier(2));
+    let sa = a.open_session().await.unwrap();
+    a.present_card(&sa, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let sb = b.open_session().await.unwrap();
+    b.present_card(&sb, app.pki.card("card-rsa-2"), "ja")
+        .await
+        .unwrap();
+
+    app.gateway.state.pipeline.set_render_delay_ms(1_500);
+    let ack_a = a
+        .place_order(sa.session_id, "a", &OrderSpec::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await; // A's render has started, slowly
+    app.gateway.state.pipeline.set_render_delay_ms(0);
+    let ack_b = b
+        .place_order(sb.session_id, "b", &OrderSpec::default())
+        .await
+        .unwrap();
+    assert!(ack_b.ticket > ack_a.ticket);
+
+    // B's document waits for A's fate; A is voided at its deadline; then B gets its own.
+    let doc_b = b
+        .fetch_document(sb.session_id, ack_b.order_id)
+        .await
+        .unwrap();
+    assert_eq!(doc_b.status, 200);
+    let doc_a = a
+        .fetch_document(sa.session_id, ack_a.order_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        doc_a.problem_code().as_deref(),
+        Some("order_voided"),
+        "A is told its order is void"
+    );
+    let b_takes_a = b
+        .fetch_document(sb.session_id, ack_a.order_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        b_takes_a.problem_code().as_deref(),
+        Some("order_belongs_to_another_copier")
+    );
+
+    let row = app
+        .db()
+        .await
+        .query_one(
+            "SELECT a.void_reason, a.voided_at <= b.released_at, a.refund_yen
+               FROM orders a, orders b WHERE a.id = $1 AND b.id = $2",
+            &[&ack_a.order_id, &ack_b.order_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        row.get::<_, Option<&str>>(0),
+        Some("render_deadline_missed")
+    );
+    assert!(
+        row.get::<_, bool>(1),
+        "B was released only after A was voided"
+    );
+    assert_eq!(row.get::<_, Option<i32>>(2), Some(200));
+    let texts = page_texts(&doc_b.body).concat();
+    assert!(
+        texts.contains("青葉　健") && !texts.contains("日向　太郎"),
+        "B's copier got B's resident only"
+    );
+}
+
+/// Yokohama, the print side: a released document not confirmed in time is
+/// voided; a late confirmation is refused and nothing else is handed out.
+#[tokio::test]
+async fn yokohama_a_print_that_misses_its_deadline_is_voided_and_refunded() {
+    let app = TestApp::spawn_with(|c| c.print_deadline_ms = 300).await;
+    let a = app.copier(1);
+    let s = a.open_session().await.unwrap();
+    a.present_card(&s, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let ack = a
+        .place_order(s.session_id, "k", &OrderSpec::default())
+        .await
+        .unwrap();
+    let doc = a.fetch_document(s.session_id, ack.order_id).await.unwrap();
+    assert_eq!(doc.status, 200);
+    tokio::time::sleep(Duration::from_millis(1_500)).await; // deadline + a sweep
+    let late = a.confirm_printed(ack.order_id).await.unwrap();
+    assert_eq!(late.problem_code().as_deref(), Some("order_voided"));
+    let reason: Option<String> = app
+        .db()
+        .await
+        .query_one(
+            "SELECT void_reason FROM orders WHERE id = $1",
+            &[&ack.order_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(reason.as_deref(), Some("print_deadline_missed"));
+}
+
+/// Kawasaki: two stores submitted within one second and the later request
+/// overwrote the earlier. Here two stores submit many at once.
+#[tokio::test]
+async fn kawasaki_two_stores_submitting_in_the_same_second_each_get_their_own() {
+    let app = TestApp::spawn().await;
+    let stores = [app.copier(1), app.copier(2)];
+    let cards = [
+        ("card-rsa-1", "日向　太郎"),
+        ("card-ecdsa-1", "日向　花子"),
+        ("card-rsa-2", "青葉　健"),
+    ];
+    let mut runs = Vec::new();
+    for i in 0..12 {
+        let copier: CopierClient = stores[i % 2].clone();
+        let (label, name) = cards[i % 3];
+        let card = app.pki.card(label);
+        runs.push(async move {
+            (
+                copier
+                    .issue(card, &OrderSpec::default(), "ja")
+                    .await
+                    .unwrap(),
+                name,
+            )
+        });
+    }
+    let results = futures_join_all(runs).await;
+    let mut tickets: Vec<i64> = results.iter().map(|(i, _)| i.ack.ticket).collect();
+    tickets.sort_unstable();
+    tickets.dedup();
+    assert_eq!(tickets.len(), 12, "every order got its own ticket");
+    for (issued, name) in &results {
+        assert_own_document(&app, issued, &[name]).await;
+    }
+}
+
+/// Tokushima: page 2 of a 3-page family register belonged to someone else.
+/// Here a 7-person household spans two pages, each carrying the same identity.
+#[tokio::test]
+async fn tokushima_every_page_of_a_multi_page_document_belongs_to_the_same_order() {
+    let app = TestApp::spawn().await;
+    let db = app.db().await;
+    for n in 4..=7 {
+        db.execute(
+            "INSERT INTO residents (resident_code, municipality_code, household_id, register_order, name, name_kana,
+                                    birth_date, sex, relationship, became_resident_on)
+             SELECT $1, '139991', household_id, $2, $3, 'ひなた', '2016-01-01', 'female', '子', '2016-01-01'
+               FROM residents WHERE resident_code = '10000000011'",
+            &[&format!("1000000009{n}"), &n, &format!("日向　{}子", ["", "", "", "", "四", "五", "六", "七"][n as usize])],
+        )
+        .await
+        .unwrap();
+    }
+    let spec = OrderSpec {
+        options: ResidenceOptions {
+            whole_household: true,
+            ..Default::default()
+        },
+        copies: 1,
+    };
+    let issued = app
+        .copier(1)
+        .issue(app.pki.card("card-rsa-1"), &spec, "ja")
+        .await
+        .unwrap();
+    assert_eq!(issued.page_count, 2);
+    assert_own_document(
+        &app,
+        &issued,
+        &[
+            "日向　太郎",
+            "日向　花子",
+            "日向　一郎",
+            "日向　四子",
+            "日向　五子",
+            "日向　六子",
+            "日向　七子",
+        ],
+    )
+    .await;
+}
+
+/// Adachi: a register sync ran during issuance and mixed records. Here a sync
+/// rewrites the whole household again and again while certificates are
+/// issued; every document shows one version of it, never a mix.
+#[tokio::test]
+async fn adachi_a_register_sync_during_issuance_never_mixes_records() {
+    let app = TestApp::spawn().await;
+    let sync_pool = app.pool.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_sync = stop.clone();
+    let sync = tokio::spawn(async move {
+        let mut version = 0u32;
+        while !stop_sync.load(std::sync::atomic::Ordering::Relaxed) {
+            version += 1;
+            let mut db = sync_pool.get().await.unwrap();
+            let tx = db.transaction().await.unwrap();
+            tx.execute(
+                "UPDATE households SET address = $1 WHERE household_no = 'H0001'",
+                &[&format!("東京都ひなた市日向町{version}番")],
+            )
+            .await
+            .unwrap();
+            tokio::time::sleep(Duration::from_millis(3)).await; // a sync takes a while
+            tx.execute(
+                "UPDATE residents SET name_kana = $1 WHERE household_id = (SELECT id FROM households WHERE household_no = 'H0001')",
+                &[&format!("ひなた{version}")],
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        version
+    });
+    let spec = OrderSpec {
+        options: ResidenceOptions {
+            whole_household: true,
+            ..Default::default()
+        },
+        copies: 1,
+    };
+    let copier = app.copier(1);
+    for _ in 0..15 {
+        let issued = copier
+            .issue(app.pki.card("card-ecdsa-1"), &spec, "ja")
+            .await
+            .unwrap();
+        let snapshot: serde_json::Value = app
+            .db()
+            .await
+            .query_one(
+                "SELECT snapshot FROM orders WHERE id = $1",
+                &[&issued.ack.order_id],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let address = snapshot["address"].as_str().unwrap();
+        let version = address
+            .trim_start_matches("東京都ひなた市日向町")
+            .trim_end_matches('番');
+        for member in snapshot["members"].as_array().unwrap() {
+            let kana = member["name_kana"].as_str().unwrap();
+            if version.parse::<u32>().is_ok() {
+                assert_eq!(
+                    kana,
+                    format!("ひなた{version}"),
+                    "address and names from different syncs"
+                );
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        sync.await.unwrap() > 3,
+        "the sync really ran during issuance"
+    );
+}
+
+/// Itano: an address change reached the issuing server late and the old
+/// address was printed. Here the change commits just before the order.
+#[tokio::test]
+async fn itano_an_address_change_committed_just_before_the_order_is_printed() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let s = copier.open_session().await.unwrap();
+    copier
+        .present_card(&s, app.pki.card("card-rsa-2"), "ja")
+        .await
+        .unwrap();
+    app.db()
+        .await
+        .execute("UPDATE households SET address = '東京都ひなた市新町九丁目9番9号' WHERE household_no = 'H0002'", &[])
+        .await
+        .unwrap();
+    let ack = copier
+        .place_order(s.session_id, "k", &OrderSpec::default())
+        .await
+        .unwrap();
+    let doc = copier
+        .fetch_document(s.session_id, ack.order_id)
+        .await
+        .unwrap();
+    let text = page_texts(&doc.body).concat();
+    assert!(
+        text.contains("東京都ひなた市新町九丁目9番9号"),
+        "the new address is printed"
+    );
+    assert!(!text.contains("青葉台"), "the old address is not");
+}
+
+/// A death recorded just before the order: no certificate for the deceased,
+/// and the household certificate no longer lists them.
+#[tokio::test]
+async fn a_death_recorded_just_before_the_order_is_honoured() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let s = copier.open_session().await.unwrap();
+    copier
+        .present_card(&s, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    app.db()
+        .await
+        .execute(
+            "UPDATE residents SET status = 'deceased' WHERE resident_code = '10000000011'",
+            &[],
+        )
+        .await
+        .unwrap();
+    match copier
+        .place_order(s.session_id, "k", &OrderSpec::default())
+        .await
+    {
+        Err(SimError::Refused { code, .. }) => assert_eq!(code, "resident_not_eligible"),
+        other => panic!("ordered for a deceased resident: {other:?}"),
+    }
+    let spec = OrderSpec {
+        options: ResidenceOptions {
+            whole_household: true,
+            ..Default::default()
+        },
+        copies: 1,
+    };
+    let issued = copier
+        .issue(app.pki.card("card-ecdsa-1"), &spec, "ja")
+        .await
+        .unwrap();
+    assert_own_document(&app, &issued, &["日向　花子", "日向　一郎"]).await;
+}
+
+/// Takamatsu: a program written for one server ran on several. Here two real
+/// `kofu serve` processes share one database; tickets stay unique and in
+/// order, documents are released in ticket order, and each copier gets its own.
+#[tokio::test]
+async fn takamatsu_two_gateway_processes_keep_order_and_binding() {
+    let app = TestApp::spawn().await;
+    let mut gateways = Vec::new();
+    for _ in 0..2 {
+        gateways.push(ServeProcess::start(&app));
+    }
+    let cards = [
+        ("card-rsa-1", "日向　太郎"),
+        ("card-ecdsa-1", "日向　花子"),
+        ("card-rsa-2", "青葉　健"),
+    ];
+    let mut runs = Vec::new();
+    for i in 0..16 {
+        let gateway = &gateways[i % 2];
+        let copier = gateway.copier(&app, 1 + (i / 2) % 2);
+        let (label, name) = cards[i % 3];
+        let card = app.pki.card(label);
+        runs.push(async move {
+            (
+                copier
+                    .issue(card, &OrderSpec::default(), "ja")
+                    .await
+                    .unwrap(),
+                name,
+            )
+        });
+    }
+    let results = futures_join_all(runs).await;
+    for (issued, name) in &results {
+        assert_own_document(&app, issued, &[name]).await;
+    }
+    let db = app.db().await;
+    let out_of_order: i64 = db
+        .query_one(
+            "SELECT count(*) FROM (
+                 SELECT released_at, max(released_at) OVER (ORDER BY ticket ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
+                   FROM orders) o
+              WHERE o.released_at < o.before",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(out_of_order, 0, "released in ticket order across processes");
+    let row = db
+        .query_one(
+            "SELECT count(*), count(DISTINCT ticket), min(ticket), max(ticket) FROM orders",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 16);
+    assert_eq!(row.get::<_, i64>(1), 16);
+    assert_eq!(
+        (row.get::<_, i64>(2), row.get::<_, i64>(3)),
+        (1, 16),
+        "no gaps"
+    );
+}
+
+/// A `kofu serve` child process on the test's database.
+struct ServeProcess {
+    child: std::process::Child,
+    api: String,
+    ops: String,
+}
+
+impl ServeProcess {
+    fn start(app: &TestApp) -> ServeProcess {
+        Self::start_with(app, &[])
+    }
+
+    fn start_with(app: &TestApp, env: &[(&str, &str)]) -> ServeProcess {
+        use std::io::{BufRead, BufReader};
+        let dir = &app.pki.dir;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
+            .args(["--log-json", "serve"])
+            .env("DATABASE_URL", app.database_url())
+            .env("KOFU_LISTEN", "127.0.0.1:0")
+            .env("KOFU_OPS_LISTEN", "127.0.0.1:0")
+            .env("KOFU_TLS__SERVER_CERT", dir.join("server.pem"))
+            .env("KOFU_TLS__SERVER_KEY", dir.join("server.key"))
+            .env("KOFU_TLS__COPIER_CA", dir.join("store-ca.pem"))
+            .env(
+                "KOFU_TLS__CARD_CA",
+                format!("[\"{}\"]", dir.join("user-auth-ca.pem").display()),
+            )
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let (api, ops) = loop {
+            let line = lines.next().expect("kofu serve exited early").unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if let (Some(api), Some(ops)) = (
+                v["fields"]["api_addr"].as_str(),
+                v["fields"]["ops_addr"].as_str(),
+            ) {
+                break (format!("https://{api}"), ops.to_owned());
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        ServeProcess { child, api, ops }
+    }
+
+    /// The test-only hook on the operations listener.
+    fn set_render_delay_ms(&self, ms: u64) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.ops).unwrap();
+        let body = ms.to_string();
+        write!(s, "PUT /test/render-delay-ms HTTP/1.1\r\nHost: ops\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL: no drain, no goodbye
+        self.child.wait().unwrap();
+    }
+
+    fn copier(&self, app: &TestApp, n: usize) -> CopierClient {
+        let (_, cert, key) = kofu::demo::copier_files(&app.pki.dir, &app.pki.demo, n - 1);
+        CopierClient::new(
+            &self.api,
+            &app.pki.dir.join("store-ca.pem"),
+            Some((&cert, &key)),
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs futures concurrently on this task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    let mut pending: Vec<_> = handles.into_iter().map(Some).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, slot) in pending.iter_mut().enumerate() {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        results[i] = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.extend(results.into_iter().map(|r| r.expect("completed")));
+    out
+}
+
+/// A gateway process killed mid-order loses nothing: the order it accepted
+/// (and was rendering) is finished by another process once its claim lapses,
+/// and the copier gets its document from the survivor.
+#[tokio::test]
+async fn an_order_accepted_by_a_killed_process_is_finished_by_another() {
+    let app = TestApp::spawn().await;
+    let mut doomed = ServeProcess::start_with(&app, &[("KOFU_TEST_HOOKS", "true")]);
+    doomed.set_render_delay_ms(60_000); // its render never finishes
+    let copier = doomed.copier(&app, 1);
+    let s = copier.open_session().await.unwrap();
+    copier
+        .present_card(&s, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let ack = copier
+        .place_order(s.session_id, "k", &OrderSpec::default())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    doomed.kill();
+
+    // The same copier reconnects to the surviving gateway (the TestApp's).
+    let survivor = app.copier(1);
+    let doc = survivor
+        .fetch_document(s.session_id, ack.order_id)
+        .await
+        .unwrap();
+    assert_eq!(doc.status, 200, "{:?}", doc.problem_code());
+    assert_eq!(
+        doc.header("kofu-ticket"),
+        Some(ack.ticket.to_string().as_str())
+    );
+    assert_eq!(
+        survivor.confirm_printed(ack.order_id).await.unwrap().status,
+        200
+    );
+    let texts = page_texts(&doc.body).concat();
+    assert!(texts.contains("日向　太郎"));
+}
+
+/// The database itself refuses a second ending: printed is final.
+#[tokio::test]
+async fn a_printed_order_can_never_become_voided_or_printed_again() {
+    let app = TestApp::spawn().await;
+    let issued = app
+        .copier(1)
+        .issue(app.pki.card("card-rsa-1"), &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
+    let db = app.db().await;
+    let err = db
+        .execute(
+            "UPDATE orders SET state = 'voided' WHERE id = $1",
+            &[&issued.ack.order_id],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION)
+    );
+    let err = db
+        .execute(
+            "UPDATE orders SET state = 'delivered' WHERE id = $1",
+            &[&issued.ack.order_id],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION)
+    );
+    let again = app
+        .copier(1)
+        .confirm_printed(issued.ack.order_id)
+        .await
+        .unwrap();
+    assert_eq!(again.status, 200, "confirming twice is harmless");
+    let printed: i64 = db
+        .query_one("SELECT count(*) FROM orders WHERE state = 'printed'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(printed, 1);
+}
