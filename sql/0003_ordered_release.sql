@@ -3,11 +3,13 @@
 -- released_at: when the document became fetchable (in ticket order).
 -- render_deadline: an order not rendered by then is voided (render_deadline_missed).
 -- print_deadline: a released order not confirmed printed by then is voided (print_deadline_missed).
--- render_claimed_until: the render lease; an expired lease lets any process render it.
+-- render_claimed_by/_until: the render lease (which gateway process, until when); the
+-- holder renews it when it starts rendering, an expired lease lets any process take over.
 ALTER TABLE orders
     ADD COLUMN released_at timestamptz,
     ADD COLUMN render_deadline timestamptz NOT NULL DEFAULT now() + interval '10 seconds',
     ADD COLUMN print_deadline timestamptz,
+    ADD COLUMN render_claimed_by uuid,
     ADD COLUMN render_claimed_until timestamptz;
 
 CREATE INDEX orders_deadlines ON orders (state, print_deadline) WHERE state IN ('released', 'delivered');

@@ -38,13 +38,34 @@ pub async fn serve(config_path: Option<&Path>) -> Result<(), BoxError> {
         config.db_pool_size,
         config.statement_timeout(),
     );
-    crate::db::migrate(&mut pool.get().await?).await?;
+    migrate_when_reachable(&pool).await?;
     crate::ops::recorder();
     let gateway = Gateway::start(config, pool).await?;
     shutdown_signal().await;
     tracing::info!("shutdown requested; draining");
     gateway.shutdown().await;
     Ok(())
+}
+
+/// Migrates, waiting up to a minute for PostgreSQL to become reachable: a
+/// gateway restarted during a database outage comes up when the database does.
+async fn migrate_when_reachable(pool: &crate::db::Pool) -> Result<(), BoxError> {
+    let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let attempt = async {
+            let mut client = pool.get().await?;
+            crate::db::migrate(&mut client).await
+        }
+        .await;
+        match attempt {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_unavailable() && tokio::time::Instant::now() < give_up => {
+                tracing::warn!(error = %e, "PostgreSQL not reachable yet; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

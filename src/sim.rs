@@ -3,6 +3,9 @@
 //! integration tests, so all three exercise the same wire protocol.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -27,6 +30,8 @@ pub enum SimError {
     Tls(#[from] crate::tls::TlsError),
     #[error("transport: {0}")]
     Transport(String),
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
     #[error("{step}: HTTP {status} {code}")]
     Refused {
         step: &'static str,
@@ -56,6 +61,13 @@ impl SimResponse {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The `Retry-After` delay in seconds, if the gateway sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+    }
+
     fn expect<T: serde::de::DeserializeOwned>(
         self,
         step: &'static str,
@@ -75,13 +87,50 @@ impl SimResponse {
     }
 }
 
+/// How long an idle kept-alive connection is reused. The gateway closes a
+/// connection that sends no request head within its header timeout (10 s by
+/// default); staying well under it avoids racing that close.
+const IDLE_REUSE: Duration = Duration::from_secs(4);
+/// Idle connections kept per client (a copier runs one request at a time;
+/// clones share the pool).
+const IDLE_MAX: usize = 4;
+/// The per-request timeout unless [`CopierClient::with_timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+struct IdleConnection {
+    sender: Sender,
+    since: Instant,
+}
+
 /// An HTTPS client speaking to one gateway as one copier.
+///
+/// Connections are kept alive (HTTP/1.1) and reused, so a busy copier does
+/// not pay a TLS handshake per request; a kept connection the gateway has
+/// closed meanwhile is replaced transparently — the request is sent again on
+/// a fresh connection only when the broken one provably did not deliver it,
+/// or broke before any response byte on a reused connection (the keep-alive
+/// race; every copier call is safe to repeat then: sessions are cheap, a card
+/// answer is `challenge_already_used`, orders carry their Idempotency-Key and
+/// printed/failed are idempotent). Clones share the idle connections.
 #[derive(Clone)]
 pub struct CopierClient {
     host: String,
     port: u16,
     server_name: ServerName<'static>,
     connector: TlsConnector,
+    timeout: Duration,
+    idle: Arc<Mutex<Vec<IdleConnection>>>,
+    connects: Arc<AtomicU64>,
+}
+
+/// A request that can be built again for a second attempt.
+struct Prepared {
+    method: Method,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<Bytes>,
 }
 
 impl CopierClient {
@@ -113,10 +162,29 @@ impl CopierClient {
             host,
             server_name,
             connector: TlsConnector::from(config),
+            timeout: DEFAULT_TIMEOUT,
+            idle: Arc::new(Mutex::new(Vec::new())),
+            connects: Arc::new(AtomicU64::new(0)),
         })
     }
 
-    /// One request on a fresh connection.
+    /// The same client with another per-request timeout (connect, TLS
+    /// handshake, request and whole response body).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How many connections (TLS handshakes) this client and its clones have opened.
+    pub fn connections_opened(&self) -> u64 {
+        self.connects.load(Ordering::Relaxed)
+    }
+
+    /// One request, on a kept-alive connection when one is idle.
+    ///
+    /// # Errors
+    /// [`SimError::Transport`] when no connection could carry it,
+    /// [`SimError::Timeout`] when it took longer than the client's timeout.
     pub async fn call(
         &self,
         method: Method,
@@ -124,44 +192,128 @@ impl CopierClient {
         headers: &[(&str, String)],
         body: Option<Vec<u8>>,
     ) -> Result<SimResponse, SimError> {
+        let prepared = Prepared {
+            method,
+            path: path.to_owned(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), v.clone()))
+                .collect(),
+            body: body.map(Bytes::from),
+        };
+        match tokio::time::timeout(self.timeout, self.send(&prepared)).await {
+            Ok(result) => result,
+            Err(_) => Err(SimError::Timeout(self.timeout)),
+        }
+    }
+
+    async fn send(&self, prepared: &Prepared) -> Result<SimResponse, SimError> {
+        let transport = |e: &dyn std::fmt::Display| SimError::Transport(e.to_string());
+        loop {
+            let (mut sender, reused) = match self.take_idle() {
+                Some(sender) => (sender, true),
+                None => (self.connect().await?, false),
+            };
+            if let Err(e) = sender.ready().await {
+                if reused {
+                    continue;
+                }
+                return Err(transport(&e));
+            }
+            match sender.try_send_request(self.build(prepared)?).await {
+                Ok(response) => {
+                    let (parts, body) = response.into_parts();
+                    let body = body.collect().await.map_err(|e| transport(&e))?.to_bytes();
+                    let closing = parts
+                        .headers
+                        .get(hyper::header::CONNECTION)
+                        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+                    if !closing {
+                        self.put_idle(sender);
+                    }
+                    return Ok(SimResponse {
+                        status: parts.status,
+                        headers: parts.headers,
+                        body,
+                    });
+                }
+                Err(e) => {
+                    let unsent = e.message().is_some();
+                    let error = e.into_error();
+                    let stale =
+                        error.is_canceled() || error.is_incomplete_message() || error.is_closed();
+                    if reused && (unsent || stale) {
+                        continue;
+                    }
+                    return Err(transport(&error));
+                }
+            }
+        }
+    }
+
+    fn build(&self, prepared: &Prepared) -> Result<Request<Full<Bytes>>, SimError> {
+        let mut request = Request::builder()
+            .method(prepared.method.clone())
+            .uri(prepared.path.as_str())
+            .header("host", &self.host);
+        for (name, value) in &prepared.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if prepared.body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        request
+            .body(Full::new(prepared.body.clone().unwrap_or_default()))
+            .map_err(|e| SimError::Transport(e.to_string()))
+    }
+
+    /// A fresh mutual-TLS connection (TCP, TLS handshake, HTTP/1.1).
+    async fn connect(&self) -> Result<Sender, SimError> {
         let transport = |e: &dyn std::fmt::Display| SimError::Transport(e.to_string());
         let tcp = TcpStream::connect((self.host.as_str(), self.port))
             .await
             .map_err(|e| transport(&e))?;
         let _ = tcp.set_nodelay(true);
+        self.connects.fetch_add(1, Ordering::Relaxed);
         let tls = self
             .connector
             .connect(self.server_name.clone(), tcp)
             .await
             .map_err(|e| transport(&e))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| transport(&e))?;
         tokio::spawn(conn);
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", &self.host);
-        for (name, value) in headers {
-            request = request.header(*name, value);
+        Ok(sender)
+    }
+
+    fn take_idle(&self) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(conn) = idle.pop() {
+            if !conn.sender.is_closed() && conn.since.elapsed() < IDLE_REUSE {
+                return Some(conn.sender);
+            }
         }
-        if body.is_some() {
-            request = request.header("content-type", "application/json");
+        None
+    }
+
+    fn put_idle(&self, sender: Sender) {
+        if sender.is_closed() {
+            return;
         }
-        let request = request
-            .body(Full::new(Bytes::from(body.unwrap_or_default())))
-            .map_err(|e| transport(&e))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| transport(&e))?;
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.map_err(|e| transport(&e))?.to_bytes();
-        Ok(SimResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        })
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|c| !c.sender.is_closed() && c.since.elapsed() < IDLE_REUSE);
+        if idle.len() < IDLE_MAX {
+            idle.push(IdleConnection {
+                sender,
+                since: Instant::now(),
+            });
+        }
+    }
+
+    /// Drops every idle connection (the next request opens a fresh one).
+    pub fn forget_connections(&self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     pub async fn post_json(

@@ -1,15 +1,47 @@
-//! `loadtest`: a command-line copier. `loadtest once --gateway URL` runs the
-//! same flow as the demo's simulated copier (session → card → order →
-//! document → printed) against any running gateway, using the demo PKI.
+//! `loadtest`: simulated store copiers for kofu.
+//!
+//! - `loadtest once --gateway URL` runs one issuance (session → card → order
+//!   → document → printed) against a running gateway with the demo PKI and
+//!   prints one JSON line.
+//! - `loadtest run` is the load and fault harness: many copiers over mutual
+//!   TLS against gateways it starts itself (or external ones), faults on a
+//!   schedule, then audits of strict order, binding and exactly-once, a JSON
+//!   report and a latency plot. See loadtest/README.md.
+//!
+//! # Layout
+//! - [`run`]        — orchestration: setup, load, faults, drain, audits, report, teardown.
+//! - [`flow`]       — one issuance with a copier's retries, and the checks on what comes back.
+//! - [`pdfcheck`]   — reads a delivered PDF back and checks it page by page.
+//! - [`audit`]      — the ack book and the database audits (lost, duplicates, out of order).
+//! - [`cluster`]    — `kofu serve` processes under a watchdog: start, SIGKILL, restart, stop.
+//! - [`proxy`]      — the TCP proxy in front of PostgreSQL that can cut it off.
+//! - [`cards`]      — cached card and copier certificates from the demo PKI's CAs.
+//! - [`population`] — the synthetic residents and households, and who holds which card.
+//! - [`stats`]      — percentiles and the per-second series.
+//! - [`svg`]        — the hand-written latency plot.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use kofu::pki::DemoPki;
 use kofu::registry::ResidenceOptions;
 use kofu::sim::{CopierClient, OrderSpec};
+
+mod audit;
+mod cards;
+mod cluster;
+mod flow;
+mod pdfcheck;
+mod population;
+mod proxy;
+mod run;
+mod stats;
+mod svg;
+
+/// An error from a command, for `main` to print.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser)]
 #[command(name = "loadtest", about = "Simulated store copiers for kofu")]
@@ -41,27 +73,188 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The load and fault harness: prints (and writes) a JSON report; exit 1 when an invariant broke.
+    Run(Box<RunCli>),
+}
+
+#[derive(Args)]
+struct RunCli {
+    /// Seconds of load.
+    #[arg(long, default_value_t = 30.0)]
+    duration: f64,
+    /// Virtual copiers (each with its own client certificate). Closed loop: each runs issuance after issuance.
+    #[arg(long, default_value_t = 16)]
+    copiers: usize,
+    /// Open loop instead: start this many issuances per second (at most --copiers outstanding; arrivals with no idle copier are dropped and counted).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// `kofu serve` processes to start (ignored with --gateway).
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// An external gateway instead (repeatable); only the demo cards and copiers from --certs work there.
+    #[arg(long = "gateway")]
+    gateways: Vec<String>,
+    /// The kofu binary (default: `kofu` next to this executable).
+    #[arg(long)]
+    kofu: Option<PathBuf>,
+    /// Directory of the private PostgreSQL cluster (kept and reused).
+    #[arg(long, default_value = "loadtest/out/pg")]
+    data: PathBuf,
+    /// Output directory: cache/ (PKI, cards, copiers), logs/.
+    #[arg(long, default_value = "loadtest/out")]
+    out: PathBuf,
+    /// Demo PKI directory (external gateways only; default certs/demo).
+    #[arg(long)]
+    certs: Option<PathBuf>,
+    /// PostgreSQL of the external gateways, for the audits (e.g. "host=/path/var/pg user=kofu dbname=kofu").
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Where the JSON report goes (default <out>/report.json).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Where the latency plot goes (default <out>/latency.svg).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Cards (and synthetic residents) in the population.
+    #[arg(long, default_value_t = 2000)]
+    cards: u32,
+    /// Fraction of RSA-2048 cards; the rest are ECDSA P-256.
+    #[arg(long, default_value_t = 0.05)]
+    rsa_fraction: f64,
+    /// Fraction of whole-household certificates.
+    #[arg(long, default_value_t = 0.3)]
+    household_fraction: f64,
+    /// Fraction of issuances reported `failed` instead of printed (voids and refunds).
+    #[arg(long, default_value_t = 0.02)]
+    fail_fraction: f64,
+    /// Fraction of orders sent again with the same Idempotency-Key after their acknowledgement.
+    #[arg(long, default_value_t = 0.02)]
+    resend_fraction: f64,
+    /// Fraction of delivered PDFs parsed and checked page by page (headers are always checked).
+    #[arg(long, default_value_t = 1.0)]
+    check_fraction: f64,
+    /// Milliseconds the copier takes to print before confirming.
+    #[arg(long, default_value_t = 0)]
+    print_ms: u64,
+    /// Seconds an issuance may take, retries included, before the copier gives up.
+    #[arg(long, default_value_t = 60.0)]
+    issuance_timeout: f64,
+    /// Per-request timeout (the gateway may hold a document request for its document_wait_ms).
+    #[arg(long, default_value_t = 30_000)]
+    request_timeout_ms: u64,
+    /// After the load, wait at most this long for every order of the run to be printed or voided.
+    #[arg(long, default_value_t = 150.0)]
+    drain_timeout: f64,
+    /// SIGKILL one gateway every K seconds (round robin) and restart it.
+    #[arg(long, value_name = "K")]
+    kill_every: Option<f64>,
+    /// Seconds a killed gateway stays down.
+    #[arg(long, default_value_t = 1.0)]
+    kill_down: f64,
+    /// Stop PostgreSQL at T seconds and start it again on the same data.
+    #[arg(long, value_name = "T")]
+    pg_restart_at: Option<f64>,
+    /// Cut the gateways off PostgreSQL at T seconds (TCP proxy closes every connection and refuses new ones).
+    #[arg(long, value_name = "T")]
+    db_cut_at: Option<f64>,
+    /// How long the cut lasts, in seconds.
+    #[arg(long, value_name = "D", default_value_t = 5.0)]
+    db_cut_for: f64,
+    /// Slow every render down at T seconds (gateways run with KOFU_TEST_HOOKS=true).
+    #[arg(long, value_name = "T")]
+    stall_render_at: Option<f64>,
+    /// How long the stall lasts, in seconds.
+    #[arg(long, value_name = "D", default_value_t = 10.0)]
+    stall_render_for: f64,
+    /// Milliseconds added to each render during the stall.
+    #[arg(long, value_name = "X", default_value_t = 2000)]
+    stall_render_ms: u64,
+    /// Gateways release documents as soon as rendered (KOFU_RELEASE_ORDERED=false; benchmark only).
+    #[arg(long)]
+    unordered: bool,
+    /// KOFU_RENDER_DEADLINE_MS for the gateways (kofu's default when absent).
+    #[arg(long)]
+    render_deadline_ms: Option<u64>,
+    /// KOFU_PRINT_DEADLINE_MS for the gateways (kofu's default when absent).
+    #[arg(long)]
+    print_deadline_ms: Option<u64>,
+    /// KOFU_DB_POOL_SIZE for the gateways.
+    #[arg(long)]
+    db_pool_size: Option<usize>,
+    /// RUST_LOG for the gateways (their logs are in <out>/logs/).
+    #[arg(long, default_value = "warn")]
+    gateway_log: String,
+}
+
+impl RunCli {
+    fn resolve(self) -> run::RunArgs {
+        run::RunArgs {
+            report: self.report.unwrap_or_else(|| self.out.join("report.json")),
+            plot: self.plot.unwrap_or_else(|| self.out.join("latency.svg")),
+            duration_s: self.duration,
+            copiers: self.copiers,
+            rate: self.rate,
+            instances: self.instances,
+            gateways: self.gateways,
+            kofu: self.kofu,
+            data: self.data,
+            out: self.out,
+            certs: self.certs,
+            database_url: self.database_url,
+            cards: self.cards.max(1),
+            rsa_fraction: self.rsa_fraction,
+            household_fraction: self.household_fraction,
+            fail_fraction: self.fail_fraction,
+            resend_fraction: self.resend_fraction,
+            check_fraction: self.check_fraction,
+            print_ms: self.print_ms,
+            issuance_timeout_s: self.issuance_timeout,
+            request_timeout_ms: self.request_timeout_ms,
+            drain_timeout_s: self.drain_timeout,
+            kill_every_s: self.kill_every,
+            kill_down_s: self.kill_down,
+            pg_restart_at_s: self.pg_restart_at,
+            db_cut_at_s: self.db_cut_at,
+            db_cut_for_s: self.db_cut_for,
+            stall_render_at_s: self.stall_render_at,
+            stall_render_for_s: self.stall_render_for,
+            stall_render_ms: self.stall_render_ms,
+            unordered: self.unordered,
+            render_deadline_ms: self.render_deadline_ms,
+            print_deadline_ms: self.print_deadline_ms,
+            db_pool_size: self.db_pool_size,
+            gateway_log: self.gateway_log,
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Command::Once {
-        gateway,
-        certs,
-        copier,
-        card,
-        household,
-        out,
-    } = Cli::parse().command;
-    match once(&gateway, &certs, copier, &card, household, out).await {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("loadtest: {e}");
-            ExitCode::FAILURE
-        }
+    match Cli::parse().command {
+        Command::Once {
+            gateway,
+            certs,
+            copier,
+            card,
+            household,
+            out,
+        } => match once(&gateway, &certs, copier, &card, household, out).await {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("loadtest: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Run(cli) => match run::run(cli.resolve()).await {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("loadtest: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

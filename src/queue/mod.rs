@@ -84,9 +84,9 @@ const INSERT_WITH_TICKET: &str = "
     WITH ticket AS (UPDATE ticket_counter SET last = last + 1 RETURNING last)
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
                         municipality_code, kind, options, copies, amount_yen, snapshot,
-                        render_deadline, render_claimed_until)
+                        render_deadline, render_claimed_until, render_claimed_by)
     SELECT $1, ticket.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-           now() + make_interval(secs => $13), now() + make_interval(secs => $14)
+           now() + make_interval(secs => $13), now() + make_interval(secs => $14), $15
       FROM ticket
     ON CONFLICT (session_id, idempotency_key) DO NOTHING
     RETURNING ticket";
@@ -172,6 +172,7 @@ async fn accept_once(
                 &serde_json::to_value(&certificate).expect("snapshot serialises"),
                 &settings.render_deadline.as_secs_f64(),
                 &settings.render_lease.as_secs_f64(),
+                &settings.instance,
             ],
         )
         .await?;
@@ -200,6 +201,8 @@ pub struct PipelineSettings {
     pub render_lease: Duration,
     /// Strict ticket-order release (false only for the cost benchmark).
     pub ordered: bool,
+    /// This process's identity in render claims.
+    pub instance: Uuid,
 }
 
 impl PipelineSettings {
@@ -208,17 +211,17 @@ impl PipelineSettings {
             workers: config.render_workers,
             render_deadline: config.render_deadline(),
             print_deadline: config.print_deadline(),
-            render_lease: Duration::from_secs(5),
+            render_lease: Duration::from_secs(2),
             ordered: config.release_ordered,
+            instance: Uuid::from_bytes(crate::random_bytes()),
         }
     }
 }
 
-/// A render job: an order id, and whether this process already holds its claim.
+/// A render job: an order to claim and render.
 #[derive(Debug, Clone, Copy)]
 struct Job {
     order_id: Uuid,
-    claimed: bool,
 }
 
 struct Shared {
@@ -279,10 +282,7 @@ impl Pipeline {
 
     /// Hands an order accepted (and claimed) by this process to the render workers.
     pub fn submit(&self, order_id: Uuid) {
-        self.enqueue(Job {
-            order_id,
-            claimed: true,
-        });
+        self.enqueue(Job { order_id });
     }
 
     fn enqueue(&self, job: Job) {

@@ -165,7 +165,6 @@ pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Rec
                 for row in lapsed {
                     pipeline.enqueue(Job {
                         order_id: row.get(0),
-                        claimed: false,
                     });
                 }
             }

@@ -1,10 +1,11 @@
 //! Render workers: turn an order's snapshot into its PDF and store the
 //! document bound to the order, its session, copier and resident.
 //!
-//! Rule: a worker renders only an order it has claimed (the acceptance claims
-//! it for the accepting process; an expired claim may be taken by anyone), and
-//! storing is conditional on the order still being `accepted`, so a late or
-//! duplicate render never overwrites or revives anything.
+//! Rule: a worker renders only an order whose render lease it holds (the
+//! acceptance takes it for the accepting process, the worker renews it as it
+//! starts, and a lapsed lease may be taken by any process), and storing is
+//! conditional on the order still being `accepted`, so a late or duplicate
+//! render never overwrites or revives anything.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -56,19 +57,39 @@ pub(super) async fn worker(
                 }
             }
             Ok(false) => {}
-            // The claim lapses and the sweeper (here or elsewhere) tries again.
-            Err(e) => tracing::error!(order_id = %job.order_id, error = %e, "render failed"),
+            Err(e) => {
+                // This process still holds the claim: retry here shortly rather
+                // than let strict order wait for the lease to lapse. If this
+                // process dies meanwhile, another one takes over after the lease.
+                match &e {
+                    RenderJobError::Db(db) if db.is_unavailable() => {
+                        tracing::warn!(order_id = %job.order_id, error = %e, "render could not be stored; retrying")
+                    }
+                    _ => {
+                        tracing::error!(order_id = %job.order_id, error = %e, "render failed; retrying")
+                    }
+                }
+                let pipeline = pipeline.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+                    pipeline.enqueue(Job {
+                        order_id: job.order_id,
+                    });
+                });
+            }
         }
     }
 }
 
+/// Pause before a failed render is tried again in this process.
+const RETRY_AFTER_FAILURE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Takes (or renews) the render lease: ours already, or lapsed.
 const CLAIM: &str = "
-    UPDATE orders SET render_claimed_until = now() + make_interval(secs => $2)
-     WHERE id = $1 AND state = 'accepted' AND (render_claimed_until IS NULL OR render_claimed_until < now())
+    UPDATE orders SET render_claimed_by = $3, render_claimed_until = now() + make_interval(secs => $2)
+     WHERE id = $1 AND state = 'accepted'
+       AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
     RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code";
-const LOAD: &str = "
-    SELECT snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code
-      FROM orders WHERE id = $1 AND state = 'accepted'";
 const STORE_DOCUMENT: &str = "
     INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -88,16 +109,16 @@ const MARK_RENDERED: &str = "
 async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool, RenderJobError> {
     let settings = pipeline.settings();
     let mut client = pool.get().await.map_err(DbError::from)?;
-    let row = if job.claimed {
-        client.query_opt(LOAD, &[&job.order_id]).await?
-    } else {
-        client
-            .query_opt(
-                CLAIM,
-                &[&job.order_id, &settings.render_lease.as_secs_f64()],
-            )
-            .await?
-    };
+    let row = client
+        .query_opt(
+            CLAIM,
+            &[
+                &job.order_id,
+                &settings.render_lease.as_secs_f64(),
+                &settings.instance,
+            ],
+        )
+        .await?;
     let Some(row) = row else { return Ok(false) };
     let mut certificate: ResidenceCertificate =
         serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;

@@ -678,16 +678,28 @@ async fn a_change_committed_after_acceptance_does_not_reach_the_document() {
     let app = TestApp::spawn_with(|c| c.test_hooks = true).await;
     let copier = app.copier(1);
     let s = copier.open_session().await.unwrap();
-    copier.present_card(&s, app.pki.card("card-rsa-2"), "ja").await.unwrap();
+    copier
+        .present_card(&s, app.pki.card("card-rsa-2"), "ja")
+        .await
+        .unwrap();
     app.gateway.state.pipeline.set_render_delay_ms(500);
-    let ack = copier.place_order(s.session_id, "k", &OrderSpec::default()).await.unwrap();
+    let ack = copier
+        .place_order(s.session_id, "k", &OrderSpec::default())
+        .await
+        .unwrap();
     app.db()
         .await
         .execute("UPDATE households SET address = '東京都ひなた市後町一丁目1番' WHERE household_no = 'H0002'", &[])
         .await
         .unwrap();
-    let doc = copier.fetch_document(s.session_id, ack.order_id).await.unwrap();
+    let doc = copier
+        .fetch_document(s.session_id, ack.order_id)
+        .await
+        .unwrap();
     let text = page_texts(&doc.body).concat();
-    assert!(text.contains("青葉台四丁目5番6号"), "the address as committed at acceptance");
+    assert!(
+        text.contains("青葉台四丁目5番6号"),
+        "the address as committed at acceptance"
+    );
     assert!(!text.contains("後町"), "a later change does not mix in");
 }

@@ -1,0 +1,1253 @@
+//! `loadtest run`: sets up the world (PKI, cards, PostgreSQL, population,
+//! proxy, gateways), drives the load, injects the faults, drains, audits,
+//! reports and plots, and tears everything down.
+//!
+//! Rule: teardown always runs — after an error, after Ctrl-C — in the order
+//! load → faults lifted → gateways (SIGTERM) → PostgreSQL, and every load
+//! loop is bounded by the run's duration.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kofu::pgembed::{self, EmbeddedPostgres};
+use kofu::pki::DemoPki;
+use kofu::sim::CopierClient;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::BoxError;
+use crate::audit::{self, DbAudit, Lost};
+use crate::cards;
+use crate::cluster::{self, Gateway};
+use crate::flow::{self, Copier, FlowConfig, LoadCard, Tally, World};
+use crate::population;
+use crate::proxy::DbProxy;
+use crate::stats::{self, Summary};
+use crate::svg::{self, FaultMark};
+
+/// Everything `loadtest run` was asked to do (the command line, resolved).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunArgs {
+    pub duration_s: f64,
+    pub copiers: usize,
+    pub rate: Option<f64>,
+    pub instances: usize,
+    pub gateways: Vec<String>,
+    pub kofu: Option<PathBuf>,
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub certs: Option<PathBuf>,
+    #[serde(skip)]
+    pub database_url: Option<String>,
+    pub report: PathBuf,
+    pub plot: PathBuf,
+    pub cards: u32,
+    pub rsa_fraction: f64,
+    pub household_fraction: f64,
+    pub fail_fraction: f64,
+    pub resend_fraction: f64,
+    pub check_fraction: f64,
+    pub print_ms: u64,
+    pub issuance_timeout_s: f64,
+    pub request_timeout_ms: u64,
+    pub drain_timeout_s: f64,
+    pub kill_every_s: Option<f64>,
+    pub kill_down_s: f64,
+    pub pg_restart_at_s: Option<f64>,
+    pub db_cut_at_s: Option<f64>,
+    pub db_cut_for_s: f64,
+    pub stall_render_at_s: Option<f64>,
+    pub stall_render_for_s: f64,
+    pub stall_render_ms: u64,
+    pub unordered: bool,
+    pub render_deadline_ms: Option<u64>,
+    pub print_deadline_ms: Option<u64>,
+    pub db_pool_size: Option<usize>,
+    pub gateway_log: String,
+}
+
+impl RunArgs {
+    fn external(&self) -> bool {
+        !self.gateways.is_empty()
+    }
+
+    fn validate(&self) -> Result<(), BoxError> {
+        if self.duration_s <= 0.0 || self.copiers == 0 {
+            return Err("--duration and --copiers must be positive".into());
+        }
+        if self.rate.is_some_and(|r| r <= 0.0) {
+            return Err("--rate must be positive".into());
+        }
+        if self.external() {
+            let faults = self.kill_every_s.is_some()
+                || self.pg_restart_at_s.is_some()
+                || self.db_cut_at_s.is_some()
+                || self.stall_render_at_s.is_some();
+            if faults {
+                return Err("fault injection needs gateways started by loadtest (--instances, not --gateway)".into());
+            }
+            for g in &self.gateways {
+                let host = g
+                    .strip_prefix("https://")
+                    .and_then(|rest| rest.split([':', '/']).next())
+                    .unwrap_or("");
+                if !matches!(host, "127.0.0.1" | "localhost" | "[") && !host.starts_with("127.") {
+                    return Err(format!(
+                        "--gateway {g}: only loopback gateways (127.0.0.1) are allowed"
+                    )
+                    .into());
+                }
+            }
+        } else if self.instances == 0 {
+            return Err("--instances must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// One line of the fault log.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultEvent {
+    pub t_s: f64,
+    pub kind: &'static str,
+    pub target: String,
+    pub detail: String,
+}
+
+/// The fault log and the plot's marks.
+#[derive(Default)]
+struct Faults {
+    log: Mutex<Vec<FaultEvent>>,
+    marks: Mutex<Vec<FaultMark>>,
+}
+
+impl Faults {
+    fn event(&self, t_s: f64, kind: &'static str, target: &str, detail: String) {
+        let e = FaultEvent {
+            t_s: (t_s * 100.0).round() / 100.0,
+            kind,
+            target: target.to_owned(),
+            detail,
+        };
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+    }
+
+    /// Starts a mark; returns its index, for [`Faults::end_mark`].
+    fn mark(&self, t: f64, label: String) -> usize {
+        let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
+        marks.push(FaultMark {
+            t,
+            until: None,
+            label,
+        });
+        marks.len() - 1
+    }
+
+    fn end_mark(&self, index: usize, until: f64) {
+        if let Some(m) = self
+            .marks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(index)
+        {
+            m.until = Some(until);
+        }
+    }
+
+    fn last(&self) -> Option<FaultEvent> {
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .last()
+            .cloned()
+    }
+}
+
+/// What the harness started and must stop.
+struct Infra {
+    pg: Arc<tokio::sync::Mutex<Option<EmbeddedPostgres>>>,
+    pool: Option<kofu::db::Pool>,
+    proxy: Option<Arc<DbProxy>>,
+    gateways: Vec<Arc<tokio::sync::Mutex<Gateway>>>,
+    urls: Vec<String>,
+    ops: Vec<std::net::SocketAddr>,
+    data: PathBuf,
+}
+
+impl Infra {
+    async fn shutdown(&mut self, say: &dyn Fn(&str)) {
+        for g in &self.gateways {
+            let mut g = g.lock().await;
+            if g.running() && !g.stop(Duration::from_secs(20)).await {
+                say(&format!("{} did not stop within 20 s; killed", g.name));
+            }
+        }
+        self.proxy = None;
+        self.pool = None;
+        if let Some(pg) = self.pg.lock().await.take() {
+            if let Err(e) = pg.stop().await {
+                say(&format!("PostgreSQL did not stop cleanly: {e}"));
+            }
+        }
+    }
+}
+
+fn say(msg: &str) {
+    eprintln!("loadtest: {msg}");
+}
+
+/// Runs the whole thing; returns the process exit code.
+pub async fn run(args: RunArgs) -> Result<u8, BoxError> {
+    args.validate()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (interrupt_tx, interrupt) = watch::channel(false);
+    spawn_signal_handler(interrupt_tx);
+
+    std::fs::create_dir_all(&args.out)?;
+    let mut infra = Infra {
+        pg: Arc::new(tokio::sync::Mutex::new(None)),
+        pool: None,
+        proxy: None,
+        gateways: Vec::new(),
+        urls: args.gateways.clone(),
+        ops: Vec::new(),
+        data: args.data.clone(),
+    };
+    let result = run_in(&args, &mut infra, stop, interrupt).await;
+    if !infra.gateways.is_empty() || infra.pg.lock().await.is_some() {
+        say("stopping gateways and PostgreSQL");
+    }
+    infra.shutdown(&say).await;
+    let (report, ok) = result?;
+    let text = serde_json::to_string_pretty(&report)?;
+    if let Some(dir) = args.report.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.report, format!("{text}\n"))?;
+    println!("{text}");
+    say(&format!(
+        "report written to {}, plot to {}",
+        args.report.display(),
+        args.plot.display()
+    ));
+    Ok(if ok { 0 } else { 1 })
+}
+
+fn spawn_signal_handler(tx: watch::Sender<bool>) {
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut first = true;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+            }
+            if !first {
+                // Second signal: leave now; the watchdogs stop the gateways and PostgreSQL.
+                eprintln!("\nloadtest: interrupted twice; exiting now");
+                std::process::exit(130);
+            }
+            first = false;
+            eprintln!(
+                "\nloadtest: interrupted; stopping the load, then cleaning up (again to exit at once)"
+            );
+            let _ = tx.send(true);
+        }
+    });
+}
+
+/// What the setup produced for the load.
+struct Setup {
+    cards: Vec<LoadCard>,
+    copiers: Vec<Arc<Copier>>,
+    foreign_names: Vec<String>,
+    base_ticket: Option<i64>,
+    describe: serde_json::Value,
+}
+
+async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
+    if args.external() {
+        return setup_external(args, infra).await;
+    }
+    let cache = args.out.join("cache");
+    let pki_dir = absolute(&cache.join("pki"))?;
+    let started = Instant::now();
+    let (pki, cards) = {
+        let pki_dir = pki_dir.clone();
+        let cache = cache.clone();
+        let (n, rsa) = (args.cards, args.rsa_fraction);
+        tokio::task::spawn_blocking(move || -> Result<_, String> {
+            let pki = DemoPki::load_or_generate(&pki_dir).map_err(|e| e.to_string())?;
+            let tty = std::io::stderr().is_terminal();
+            let cards = cards::load_or_generate(&cache, &pki.user_auth_ca, n, rsa, |done, of| {
+                if tty {
+                    eprint!("\r\x1b[Kloadtest: generating cards {done}/{of}");
+                    if done == of {
+                        eprintln!();
+                    }
+                } else if done == of || done % 500 == 0 {
+                    eprintln!("loadtest: generated {done}/{of} cards");
+                }
+            })
+            .map_err(|e| e.to_string())?;
+            Ok((pki, cards))
+        })
+        .await??
+    };
+    let identities = cards::copiers(&cache, &pki.store_ca, args.copiers)?;
+    let rsa_cards = cards
+        .iter()
+        .filter(|c| c.algorithm == kofu::pki::ChallengeAlgorithm::RsaPkcs1Sha256)
+        .count();
+    say(&format!(
+        "PKI and {} cards ({} RSA-2048, {} ECDSA P-256), {} copier certificates ready in {:.1} s (cache {})",
+        cards.len(),
+        rsa_cards,
+        cards.len() - rsa_cards,
+        identities.len(),
+        started.elapsed().as_secs_f64(),
+        cache.display()
+    ));
+
+    // PostgreSQL, schema, registers.
+    let reused = args.data.join("pg").join("PG_VERSION").exists();
+    let pg = EmbeddedPostgres::start(&args.data, pgembed::Options { unsafe_fast: false }).await?;
+    let socket = pg.cluster_dir().join(".s.PGSQL.5432");
+    let pool = kofu::db::pool(pg.config(pgembed::DATABASE), 4, Duration::from_secs(120));
+    *infra.pg.lock().await = Some(pg);
+    let mut client = pool.get().await?;
+    kofu::db::migrate(&mut client).await?;
+    kofu::registry::demo::seed(&mut client).await?;
+    let t = Instant::now();
+    let (households, residents) = population::seed(&client, args.cards).await?;
+    let links: Vec<(Vec<u8>, String)> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let serial = kofu::demo::card_serial(&c.cert_der).map(|s| s.as_bytes().to_vec());
+            serial.map(|s| (s, population::resident_code(i as u32 + 1)))
+        })
+        .collect::<Result<_, _>>()?;
+    population::link_cards(&client, &links).await?;
+    let serials: Vec<Vec<u8>> = links.iter().map(|(s, _)| s.clone()).collect();
+    let holders = population::holders(&client, &serials).await?;
+    let base_ticket: i64 = client.query_one(audit::BASE_TICKET_SQL, &[]).await?.get(0);
+    drop(client);
+    say(&format!(
+        "PostgreSQL {} at {}; registers: {households} households, {residents} residents, {} cards linked ({:.1} s); orders so far: ticket {base_ticket}",
+        if reused { "reused" } else { "initialised" },
+        args.data.display(),
+        holders.len(),
+        t.elapsed().as_secs_f64()
+    ));
+    infra.pool = Some(pool);
+
+    let mut load_cards = Vec::with_capacity(cards.len());
+    for (card, (serial, _)) in cards.into_iter().zip(&links) {
+        let holder = holders
+            .get(serial)
+            .cloned()
+            .ok_or_else(|| format!("card {} is not linked to a resident", card.label))?;
+        load_cards.push(LoadCard { card, holder });
+    }
+
+    // The proxy, then the gateways behind it.
+    let proxy = Arc::new(DbProxy::start(socket).await?);
+    infra.proxy = Some(proxy.clone());
+    let kofu_bin = match &args.kofu {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()?
+            .parent()
+            .map(|d| d.join("kofu"))
+            .ok_or("cannot locate the kofu binary; pass --kofu")?,
+    };
+    if !kofu_bin.is_file() {
+        return Err(format!(
+            "kofu binary {} not found (build it with `cargo build --release`, or pass --kofu)",
+            kofu_bin.display()
+        )
+        .into());
+    }
+    let logs = args.out.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let file = |name: &str| pki_dir.join(name).display().to_string();
+    let mut env: Vec<(String, String)> = vec![
+        (
+            "DATABASE_URL".into(),
+            format!(
+                "postgres://{}@{}/{}",
+                pgembed::USER,
+                proxy.addr,
+                pgembed::DATABASE
+            ),
+        ),
+        ("KOFU_TLS__SERVER_CERT".into(), file("server.pem")),
+        ("KOFU_TLS__SERVER_KEY".into(), file("server.key")),
+        ("KOFU_TLS__COPIER_CA".into(), file("store-ca.pem")),
+        (
+            "KOFU_TLS__CARD_CA".into(),
+            format!("[{:?}]", file("user-auth-ca.pem")),
+        ),
+        ("RUST_LOG".into(), args.gateway_log.clone()),
+    ];
+    // kofu's configuration refuses unknown keys: pass only what was asked for.
+    if args.unordered {
+        env.push(("KOFU_RELEASE_ORDERED".into(), "false".into()));
+    }
+    if let Some(ms) = args.render_deadline_ms {
+        env.push(("KOFU_RENDER_DEADLINE_MS".into(), ms.to_string()));
+    }
+    if let Some(ms) = args.print_deadline_ms {
+        env.push(("KOFU_PRINT_DEADLINE_MS".into(), ms.to_string()));
+    }
+    if args.stall_render_at_s.is_some() {
+        env.push(("KOFU_TEST_HOOKS".into(), "true".into()));
+    }
+    if let Some(n) = args.db_pool_size {
+        env.push(("KOFU_DB_POOL_SIZE".into(), n.to_string()));
+    }
+    for i in 0..args.instances {
+        let log = absolute(&logs.join(format!("gateway-{}.log", i + 1)))?;
+        let _ = std::fs::remove_file(&log);
+        let mut g = Gateway::new(i, &kofu_bin, env.clone(), log)?;
+        let took = g.start(Duration::from_secs(60)).await?;
+        say(&format!(
+            "{} up at {} (ops {}) in {:.1} s, log {}",
+            g.name,
+            g.url(),
+            g.ops,
+            took.as_secs_f64(),
+            g.log.display()
+        ));
+        infra.urls.push(g.url());
+        infra.ops.push(g.ops);
+        infra.gateways.push(Arc::new(tokio::sync::Mutex::new(g)));
+    }
+
+    let server_ca = pki_dir.join("store-ca.pem");
+    let mut copiers = Vec::with_capacity(identities.len());
+    for (i, id) in identities.iter().enumerate() {
+        let clients = infra
+            .urls
+            .iter()
+            .map(|u| {
+                CopierClient::new(u, &server_ca, Some((&id.cert, &id.key)))
+                    .map(|c| c.with_timeout(Duration::from_millis(args.request_timeout_ms)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        copiers.push(Arc::new(Copier::new(clients, i)));
+    }
+    Ok(Setup {
+        cards: load_cards,
+        copiers,
+        foreign_names: Vec::new(),
+        base_ticket: Some(base_ticket),
+        describe: serde_json::json!({
+            "mode": "own gateways",
+            "kofu": kofu_bin,
+            "database": format!("embedded PostgreSQL at {} via TCP proxy {}", args.data.display(), proxy.addr),
+            "cards": links.len(),
+            "rsa_cards": rsa_cards,
+            "households": households,
+            "residents": residents,
+            "gateway_urls": infra.urls,
+        }),
+    })
+}
+
+async fn setup_external(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
+    let certs = args
+        .certs
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("certs/demo"));
+    if !certs.join("user-auth-ca.pem").exists() {
+        return Err(format!(
+            "no demo PKI in {} (start `kofu demo` first, or pass --certs)",
+            certs.display()
+        )
+        .into());
+    }
+    let pki = DemoPki::load_or_generate(&certs)?;
+    let holders = population::demo_holders();
+    let cards: Vec<LoadCard> = pki
+        .cards
+        .iter()
+        .filter_map(|c| {
+            holders.get(&c.label).map(|h| LoadCard {
+                card: c.clone(),
+                holder: h.clone(),
+            })
+        })
+        .collect();
+    if cards.is_empty() {
+        return Err("no demo card is linked to a demo resident".into());
+    }
+    let foreign_names = kofu::registry::demo::RESIDENTS
+        .iter()
+        .map(|r| r.name.to_owned())
+        .collect();
+    let mut copiers = Vec::new();
+    for i in 0..args.copiers {
+        let (_, cert, key) = kofu::demo::copier_files(&certs, &pki, i % pki.copiers.len().max(1));
+        let clients = infra
+            .urls
+            .iter()
+            .map(|u| {
+                CopierClient::new(u, &certs.join("store-ca.pem"), Some((&cert, &key)))
+                    .map(|c| c.with_timeout(Duration::from_millis(args.request_timeout_ms)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        copiers.push(Arc::new(Copier::new(clients, i)));
+    }
+    let mut base_ticket = None;
+    if let Some(url) = &args.database_url {
+        let config: tokio_postgres::Config = url.parse()?;
+        let pool = kofu::db::pool(config, 2, Duration::from_secs(120));
+        let client = pool.get().await?;
+        base_ticket = Some(client.query_one(audit::BASE_TICKET_SQL, &[]).await?.get(0));
+        drop(client);
+        infra.pool = Some(pool);
+    }
+    Ok(Setup {
+        cards,
+        copiers,
+        foreign_names,
+        base_ticket,
+        describe: serde_json::json!({
+            "mode": "external gateways",
+            "certs": certs,
+            "cards": pki.cards.len(),
+            "gateway_urls": infra.urls,
+            "database": if args.database_url.is_some() { "given (audited)" } else { "none (no database audits)" },
+        }),
+    })
+}
+
+fn absolute(p: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(p.parent().unwrap_or(Path::new(".")))?;
+    if p.is_absolute() {
+        Ok(p.to_owned())
+    } else {
+        Ok(std::env::current_dir()?.join(p))
+    }
+}
+
+/// The report, as written to `--report`.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub accepted: usize,
+    pub printed: u64,
+    pub voided: u64,
+    pub misdelivered: u64,
+    pub duplicates: Option<u64>,
+    pub lost: Option<u64>,
+    pub out_of_order: Option<u64>,
+    pub throughput_per_s: f64,
+    pub issuances: u64,
+    pub failed: u64,
+    pub abandoned: u64,
+    pub latency_ms: BTreeMap<&'static str, Summary>,
+    pub errors: BTreeMap<String, u64>,
+    pub retries: BTreeMap<String, u64>,
+    pub faults: Vec<FaultEvent>,
+    pub invariants_hold: bool,
+    pub details: serde_json::Value,
+    pub config: RunArgs,
+}
+
+async fn run_in(
+    args: &RunArgs,
+    infra: &mut Infra,
+    stop: Arc<AtomicBool>,
+    mut interrupt: watch::Receiver<bool>,
+) -> Result<(Report, bool), BoxError> {
+    let setup = setup(args, infra).await?;
+    if *interrupt.borrow() {
+        return Err("interrupted during setup".into());
+    }
+    let world = Arc::new(World {
+        cards: setup.cards,
+        config: FlowConfig {
+            issuance_timeout: Duration::from_secs_f64(args.issuance_timeout_s),
+            fail_fraction: args.fail_fraction,
+            resend_fraction: args.resend_fraction,
+            check_fraction: args.check_fraction,
+            household_fraction: args.household_fraction,
+            print_time: Duration::from_millis(args.print_ms),
+        },
+        foreign_names: setup.foreign_names,
+        tally: Mutex::new(Tally::default()),
+        started: Instant::now(),
+    });
+    let faults = Arc::new(Faults::default());
+    let in_flight = Arc::new(AtomicU64::new(0));
+    let duration = Duration::from_secs_f64(args.duration_s);
+    say(&format!(
+        "load: {} for {:.0} s on {} gateway(s), {} copiers",
+        match args.rate {
+            Some(r) => format!("open loop at {r}/s"),
+            None => "closed loop".into(),
+        },
+        args.duration_s,
+        infra.urls.len(),
+        setup.copiers.len()
+    ));
+
+    // Progress line.
+    let progress = {
+        let (world, faults, in_flight, stop) = (
+            world.clone(),
+            faults.clone(),
+            in_flight.clone(),
+            stop.clone(),
+        );
+        let total = args.duration_s;
+        tokio::spawn(async move { progress_loop(&world, &faults, &in_flight, &stop, total).await })
+    };
+
+    // Faults.
+    let mut fault_tasks = JoinSet::new();
+    spawn_faults(args, infra, &world, &faults, &stop, &mut fault_tasks);
+
+    // Load.
+    let mut load = JoinSet::new();
+    let end_at = world.started + duration;
+    let running = {
+        let stop = stop.clone();
+        move || !stop.load(Ordering::Relaxed) && Instant::now() < end_at
+    };
+    match args.rate {
+        None => {
+            for copier in &setup.copiers {
+                let (world, copier, in_flight, running) = (
+                    world.clone(),
+                    copier.clone(),
+                    in_flight.clone(),
+                    running.clone(),
+                );
+                load.spawn(async move {
+                    while running() {
+                        in_flight.fetch_add(1, Ordering::Relaxed);
+                        flow::issue(&world, &copier).await;
+                        in_flight.fetch_sub(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        }
+        Some(rate) => {
+            let idle = Arc::new(Mutex::new(setup.copiers.clone()));
+            let (world, in_flight, running) = (world.clone(), in_flight.clone(), running.clone());
+            load.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                let mut issuances = JoinSet::new();
+                while running() {
+                    tick.tick().await;
+                    if !running() {
+                        break;
+                    }
+                    let copier = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                    let Some(copier) = copier else {
+                        world
+                            .tally
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .dropped_arrivals += 1;
+                        continue;
+                    };
+                    let (world, idle, in_flight) = (world.clone(), idle.clone(), in_flight.clone());
+                    in_flight.fetch_add(1, Ordering::Relaxed);
+                    issuances.spawn(async move {
+                        flow::issue(&world, &copier).await;
+                        in_flight.fetch_sub(1, Ordering::Relaxed);
+                        idle.lock().unwrap_or_else(|p| p.into_inner()).push(copier);
+                    });
+                    while issuances.try_join_next().is_some() {}
+                }
+                while issuances.join_next().await.is_some() {}
+            });
+        }
+    }
+
+    // Until the duration is over or Ctrl-C.
+    tokio::select! {
+        _ = tokio::time::sleep_until(end_at.into()) => {}
+        _ = interrupt.wait_for(|i| *i) => {}
+    }
+    let interrupted = *interrupt.borrow();
+    let load_s = world.now_s().min(args.duration_s);
+    stop.store(true, Ordering::Relaxed);
+    say(&format!(
+        "load stopped at {load_s:.1} s; waiting for {} issuance(s) in flight",
+        in_flight.load(Ordering::Relaxed)
+    ));
+    let grace = if interrupted {
+        Duration::from_secs(10)
+    } else {
+        world.config.issuance_timeout + Duration::from_secs(15)
+    };
+    let waited =
+        tokio::time::timeout(grace, async { while load.join_next().await.is_some() {} }).await;
+    if waited.is_err() {
+        say("issuances still in flight after the grace period; abandoned");
+        load.abort_all();
+    }
+    while fault_tasks.join_next().await.is_some() {}
+    progress.abort();
+    restore_after_faults(args, infra, &faults, &world).await;
+
+    // Drain and audit.
+    let mut details = serde_json::Map::new();
+    let (db_audit, lost, drain) = match (&infra.pool, setup.base_ticket) {
+        (Some(pool), Some(base)) => {
+            let drain_limit = if interrupted {
+                Duration::from_secs(5)
+            } else {
+                Duration::from_secs_f64(args.drain_timeout_s)
+            };
+            let drain = drain(pool, base, drain_limit, &interrupt).await;
+            let client = pool.get().await?;
+            let acked: std::collections::HashSet<uuid::Uuid> = {
+                let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+                tally.book.acked().map(|(id, _, _)| id).collect()
+            };
+            let db_audit = audit::audit_db(&client, base, &acked).await?;
+            let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+            let lost = audit::lost(tally.book.acked(), &db_audit.rows);
+            (Some(db_audit), Some(lost), Some(drain))
+        }
+        _ => (None, None, None),
+    };
+
+    let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+    let report = build_report(
+        args,
+        &setup.describe,
+        &tally,
+        &faults,
+        infra,
+        &setup.copiers,
+        load_s,
+        interrupted,
+        db_audit.as_ref(),
+        lost,
+        drain,
+        &mut details,
+    );
+    // The plot.
+    let series = tally.rec.series(load_s);
+    let marks = faults
+        .marks
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let title = format!(
+        "kofu loadtest: {} gateway(s){}, {}, {:.0} s — printed {}, voided {}, {:.1}/s",
+        infra.urls.len(),
+        if args.unordered { " UNORDERED" } else { "" },
+        match args.rate {
+            Some(r) => format!("{r}/s open loop"),
+            None => format!("{} copiers closed loop", args.copiers),
+        },
+        load_s,
+        tally.printed,
+        tally.voided,
+        report.throughput_per_s
+    );
+    if let Some(dir) = args.plot.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(
+        &args.plot,
+        svg::latency_svg(&series, &marks, load_s, &title),
+    )?;
+    let ok = report.invariants_hold;
+    Ok((report, ok))
+}
+
+async fn drain(
+    pool: &kofu::db::Pool,
+    base: i64,
+    limit: Duration,
+    interrupt: &watch::Receiver<bool>,
+) -> (f64, i64) {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        let unfinished = match pool.get().await {
+            Ok(c) => match c.query_one(audit::UNFINISHED_SQL, &[&base]).await {
+                Ok(row) => row.get::<_, i64>(0),
+                Err(_) => -1,
+            },
+            Err(_) => -1,
+        };
+        if unfinished == 0 || started.elapsed() >= limit || (*interrupt.borrow() && said) {
+            return (started.elapsed().as_secs_f64(), unfinished);
+        }
+        if !said {
+            say(&format!(
+                "draining: {unfinished} order(s) of the run not yet printed or voided (waiting up to {:.0} s)",
+                limit.as_secs_f64()
+            ));
+            said = true;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
+fn build_report(
+    args: &RunArgs,
+    describe: &serde_json::Value,
+    tally: &Tally,
+    faults: &Faults,
+    infra: &Infra,
+    copiers: &[Arc<Copier>],
+    load_s: f64,
+    interrupted: bool,
+    db: Option<&DbAudit>,
+    lost: Option<Lost>,
+    drain: Option<(f64, i64)>,
+    details: &mut serde_json::Map<String, serde_json::Value>,
+) -> Report {
+    let throughput = if load_s > 0.0 {
+        ((tally.printed + tally.voided) as f64 / load_s * 10.0).round() / 10.0
+    } else {
+        0.0
+    };
+    let duplicates = db.map(|d| tally.book.duplicates() + d.key_duplicates + d.printed_and_voided);
+    let out_of_order = db.and_then(|d| d.out_of_order_sql);
+    let lost_total = lost.map(|l| l.total());
+    let invariants_hold = tally.misdelivered == 0
+        && tally.book.duplicates() == 0
+        && duplicates.unwrap_or(0) == 0
+        && lost_total.unwrap_or(0) == 0
+        && lost.is_none_or(|l| l.outcome_mismatch == 0)
+        && db.is_none_or(|d| d.unacknowledged_printed == 0)
+        && (args.unordered || out_of_order.unwrap_or(0) == 0)
+        && db.is_none_or(|d| d.out_of_order_sql == d.out_of_order_recomputed);
+
+    let mut pdf_ms = tally.pdf_check_ms.clone();
+    details.insert("interrupted".into(), interrupted.into());
+    details.insert(
+        "load_seconds".into(),
+        ((load_s * 10.0).round() / 10.0).into(),
+    );
+    details.insert("setup".into(), describe.clone());
+    details.insert(
+        "client_side".into(),
+        serde_json::json!({
+            "restarts_after_lost_card_answer": tally.restarts,
+            "order_resends_same_key": tally.resends,
+            "dropped_arrivals": tally.dropped_arrivals,
+            "voided_by": tally.voided_by,
+            "options": tally.options,
+            "ticket_conflicts": tally.book.ticket_conflicts,
+            "order_ids_shared_by_issuances": tally.book.shared_order_ids,
+            "idempotency_key_remapped": tally.book.key_remapped,
+            "tls_handshakes": copiers.iter().map(|c| c.connections_opened()).sum::<u64>(),
+        }),
+    );
+    details.insert(
+        "pdf_checks".into(),
+        serde_json::json!({
+            "fraction": args.check_fraction,
+            "checked": tally.pdf_checked,
+            "check_ms": stats::summarize(&mut pdf_ms),
+            "misdelivery_examples": tally.misdelivery_examples,
+        }),
+    );
+    match (db, lost, drain) {
+        (Some(d), Some(l), Some((drain_s, unfinished))) => {
+            details.insert(
+                "database_audit".into(),
+                serde_json::json!({
+                    "drain_seconds": (drain_s * 10.0).round() / 10.0,
+                    "unfinished_after_drain": unfinished,
+                    "orders_in_run": d.orders,
+                    "by_state": d.by_state,
+                    "void_reasons": d.void_reasons,
+                    "lost_missing_from_db": l.missing,
+                    "lost_not_final": l.unfinished,
+                    "outcome_mismatch": l.outcome_mismatch,
+                    "unacknowledged_orders": d.unacknowledged,
+                    "unacknowledged_but_printed": d.unacknowledged_printed,
+                    "duplicate_session_key_rows": d.key_duplicates,
+                    "printed_and_voided": d.printed_and_voided,
+                    "out_of_order_sql": d.out_of_order_sql,
+                    "out_of_order_recomputed": d.out_of_order_recomputed,
+                }),
+            );
+        }
+        _ => {
+            details.insert(
+                "database_audit".into(),
+                "skipped: no database (pass --database-url with --gateway)".into(),
+            );
+        }
+    }
+    let mut gateway_logs = Vec::new();
+    for g in &infra.gateways {
+        if let Ok(g) = g.try_lock() {
+            let text = cluster::strip_ansi(&std::fs::read_to_string(&g.log).unwrap_or_default());
+            let bad: Vec<&str> = text
+                .lines()
+                .filter(|l| l.contains("ERROR") || l.contains("panicked"))
+                .collect();
+            let warnings = text.lines().filter(|l| l.contains(" WARN ")).count();
+            gateway_logs.push(serde_json::json!({
+                "name": g.name,
+                "url": g.url(),
+                "starts": g.starts,
+                "log": g.log,
+                "error_lines": bad.len(),
+                "warn_lines": warnings,
+                "first_errors": bad.iter().take(3).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    details.insert("gateways".into(), gateway_logs.into());
+    if let Some(p) = &infra.proxy {
+        let (forwarded, refused) = p.counts();
+        details.insert(
+            "db_proxy".into(),
+            serde_json::json!({"connections_forwarded": forwarded, "connections_refused": refused}),
+        );
+    }
+    details.insert("plot".into(), args.plot.display().to_string().into());
+
+    Report {
+        accepted: tally.book.accepted(),
+        printed: tally.printed,
+        voided: tally.voided,
+        misdelivered: tally.misdelivered,
+        duplicates: duplicates.or(Some(tally.book.duplicates())),
+        lost: lost_total,
+        out_of_order,
+        throughput_per_s: throughput,
+        issuances: tally.issuances,
+        failed: tally.failed,
+        abandoned: tally.abandoned,
+        latency_ms: tally.rec.summaries().into_iter().collect(),
+        errors: tally.errors.clone(),
+        retries: tally.retries.clone(),
+        faults: faults.log.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        invariants_hold,
+        details: serde_json::Value::Object(std::mem::take(details)),
+        config: args.clone(),
+    }
+}
+
+async fn progress_loop(
+    world: &World,
+    faults: &Faults,
+    in_flight: &AtomicU64,
+    stop: &AtomicBool,
+    total_s: f64,
+) {
+    let tty = std::io::stderr().is_terminal();
+    let every = if tty {
+        Duration::from_millis(250)
+    } else {
+        Duration::from_secs(5)
+    };
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = world.now_s();
+        let line = {
+            let t = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+            let done = (now / total_s).clamp(0.0, 1.0);
+            let width = 20;
+            let filled = (done * width as f64).round() as usize;
+            let bar: String = "#".repeat(filled) + &"-".repeat(width - filled);
+            let fault = faults
+                .last()
+                .map(|f| format!(" | {:.0}s {} {}", f.t_s, f.kind, f.target))
+                .unwrap_or_default();
+            format!(
+                "[{bar}] {:>4.0}/{:.0}s accepted {} printed {} voided {} errors {} misdelivered {} | {:.1}/s | in flight {}{fault}",
+                now.min(total_s),
+                total_s,
+                t.book.accepted(),
+                t.printed,
+                t.voided,
+                t.failed + t.abandoned,
+                t.misdelivered,
+                t.rec.recent_rate(now, 3),
+                in_flight.load(Ordering::Relaxed),
+            )
+        };
+        if tty {
+            eprint!("\r\x1b[K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+        if stop.load(Ordering::Relaxed) {
+            if tty {
+                eprintln!();
+            }
+            return;
+        }
+    }
+}
+
+/// Sleeps until `at_s` into the run; false when the run ended first.
+async fn wait_until(world: &World, stop: &AtomicBool, at_s: f64, end_s: f64) -> bool {
+    loop {
+        let now = world.now_s();
+        if stop.load(Ordering::Relaxed) || at_s >= end_s {
+            return false;
+        }
+        if now >= at_s {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_secs_f64((at_s - now).min(0.2))).await;
+    }
+}
+
+/// Sleeps for `d`, cut short when the run ends.
+async fn hold(stop: &AtomicBool, d: Duration) {
+    let until = Instant::now() + d;
+    while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep((until - Instant::now()).min(Duration::from_millis(100))).await;
+    }
+}
+
+/// Milliseconds of render delay in force (0 = none), re-applied to restarted gateways.
+static STALL_MS: AtomicU64 = AtomicU64::new(0);
+
+async fn set_render_delay(ops: &[std::net::SocketAddr], ms: u64) -> Vec<String> {
+    let mut outcome = Vec::new();
+    for addr in ops {
+        match cluster::http_put(*addr, "/test/render-delay-ms", &ms.to_string()).await {
+            Ok(status) => outcome.push(format!("{addr}: {status}")),
+            Err(e) => outcome.push(format!("{addr}: {e}")),
+        }
+    }
+    outcome
+}
+
+fn spawn_faults(
+    args: &RunArgs,
+    infra: &Infra,
+    world: &Arc<World>,
+    faults: &Arc<Faults>,
+    stop: &Arc<AtomicBool>,
+    tasks: &mut JoinSet<()>,
+) {
+    let end_s = args.duration_s;
+    if let Some(every) = args.kill_every_s.filter(|k| *k > 0.0) {
+        let (world, faults, stop, gateways) = (
+            world.clone(),
+            faults.clone(),
+            stop.clone(),
+            infra.gateways.clone(),
+        );
+        let down = Duration::from_secs_f64(args.kill_down_s);
+        tasks.spawn(async move {
+            let mut n = 0usize;
+            while wait_until(&world, &stop, every * (n + 1) as f64, end_s).await {
+                let gw = &gateways[n % gateways.len()];
+                let mut g = gw.lock().await;
+                let pid = g.pid;
+                let t = world.now_s();
+                g.kill().await;
+                faults.event(
+                    t,
+                    "kill",
+                    &g.name,
+                    format!("SIGKILL pid {}", pid.unwrap_or(0)),
+                );
+                let mark = faults.mark(t, format!("kill {}", g.name));
+                tokio::time::sleep(down).await;
+                // Like a supervisor (systemd Restart=always): start again until it stays up.
+                let mut attempts = 0u32;
+                loop {
+                    attempts += 1;
+                    match g.start(Duration::from_secs(60)).await {
+                        Ok(took) => {
+                            let t2 = world.now_s();
+                            faults.event(
+                                t2,
+                                "restart",
+                                &g.name,
+                                format!(
+                                    "pid {} serving {:.2} s after the start (attempt {attempts})",
+                                    g.pid.unwrap_or(0),
+                                    took.as_secs_f64()
+                                ),
+                            );
+                            faults.end_mark(mark, t2);
+                            let stall = STALL_MS.load(Ordering::Relaxed);
+                            if stall > 0 {
+                                set_render_delay(&[g.ops], stall).await;
+                            }
+                            break;
+                        }
+                        Err(e) => {
+                            if attempts == 1 {
+                                faults.event(
+                                    world.now_s(),
+                                    "restart_failed",
+                                    &g.name,
+                                    e.to_string(),
+                                );
+                            }
+                            if stop.load(Ordering::Relaxed) {
+                                break; // restore_after_faults brings it back
+                            }
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+                n += 1;
+            }
+        });
+    }
+    if let Some(at) = args.pg_restart_at_s {
+        let (world, faults, stop, pg, data) = (
+            world.clone(),
+            faults.clone(),
+            stop.clone(),
+            infra.pg.clone(),
+            infra.data.clone(),
+        );
+        tasks.spawn(async move {
+            if !wait_until(&world, &stop, at, end_s).await {
+                return;
+            }
+            let mut slot = pg.lock().await;
+            let Some(running) = slot.take() else {
+                return;
+            };
+            let t = world.now_s();
+            faults.event(t, "pg_stop", "postgresql", "fast shutdown".into());
+            let mark = faults.mark(t, "PostgreSQL restart".into());
+            let stopped = running.stop().await;
+            faults.event(
+                world.now_s(),
+                "pg_stopped",
+                "postgresql",
+                match stopped {
+                    Ok(()) => "stopped".into(),
+                    Err(e) => format!("stop failed: {e}"),
+                },
+            );
+            match EmbeddedPostgres::start(&data, pgembed::Options { unsafe_fast: false }).await {
+                Ok(pg) => {
+                    *slot = Some(pg);
+                    let t2 = world.now_s();
+                    faults.event(
+                        t2,
+                        "pg_started",
+                        "postgresql",
+                        format!("down {:.2} s", t2 - t),
+                    );
+                    faults.end_mark(mark, t2);
+                }
+                Err(e) => faults.event(
+                    world.now_s(),
+                    "pg_start_failed",
+                    "postgresql",
+                    e.to_string(),
+                ),
+            }
+        });
+    }
+    if let (Some(at), Some(proxy)) = (args.db_cut_at_s, infra.proxy.clone()) {
+        let (world, faults, stop) = (world.clone(), faults.clone(), stop.clone());
+        let d = Duration::from_secs_f64(args.db_cut_for_s);
+        tasks.spawn(async move {
+            if !wait_until(&world, &stop, at, end_s).await {
+                return;
+            }
+            let t = world.now_s();
+            proxy.set_cut(true);
+            faults.event(
+                t,
+                "db_cut",
+                "db-proxy",
+                format!(
+                    "all connections closed, new ones refused for {:.1} s",
+                    d.as_secs_f64()
+                ),
+            );
+            let mark = faults.mark(t, "database cut".into());
+            hold(&stop, d).await;
+            proxy.set_cut(false);
+            let t2 = world.now_s();
+            faults.event(
+                t2,
+                "db_restored",
+                "db-proxy",
+                "connections allowed again".into(),
+            );
+            faults.end_mark(mark, t2);
+        });
+    }
+    if let Some(at) = args.stall_render_at_s {
+        let (world, faults, stop, ops) = (
+            world.clone(),
+            faults.clone(),
+            stop.clone(),
+            infra.ops.clone(),
+        );
+        let (d, ms) = (
+            Duration::from_secs_f64(args.stall_render_for_s),
+            args.stall_render_ms,
+        );
+        tasks.spawn(async move {
+            if !wait_until(&world, &stop, at, end_s).await {
+                return;
+            }
+            let t = world.now_s();
+            STALL_MS.store(ms, Ordering::Relaxed);
+            let outcome = set_render_delay(&ops, ms).await;
+            faults.event(
+                t,
+                "render_stall",
+                "all gateways",
+                format!("{ms} ms per render ({})", outcome.join(", ")),
+            );
+            let mark = faults.mark(t, format!("render +{ms} ms"));
+            hold(&stop, d).await;
+            STALL_MS.store(0, Ordering::Relaxed);
+            let outcome = set_render_delay(&ops, 0).await;
+            let t2 = world.now_s();
+            faults.event(t2, "render_normal", "all gateways", outcome.join(", "));
+            faults.end_mark(mark, t2);
+        });
+    }
+}
+
+/// After the load: every gateway running, the database reachable, rendering at full speed.
+async fn restore_after_faults(args: &RunArgs, infra: &Infra, faults: &Faults, world: &World) {
+    if let Some(p) = &infra.proxy {
+        p.set_cut(false);
+    }
+    if args.stall_render_at_s.is_some() && STALL_MS.swap(0, Ordering::Relaxed) > 0 {
+        set_render_delay(&infra.ops, 0).await;
+    }
+    if infra.pg.lock().await.is_none() && !args.external() {
+        match EmbeddedPostgres::start(&infra.data, pgembed::Options { unsafe_fast: false }).await {
+            Ok(pg) => *infra.pg.lock().await = Some(pg),
+            Err(e) => say(&format!("PostgreSQL did not come back: {e}")),
+        }
+    }
+    for g in &infra.gateways {
+        let mut g = g.lock().await;
+        if !g.running() {
+            match g.start(Duration::from_secs(60)).await {
+                Ok(_) => faults.event(world.now_s(), "restart", &g.name, "after the load".into()),
+                Err(e) => say(&format!("{} did not come back: {e}", g.name)),
+            }
+        }
+    }
+}
