@@ -30,6 +30,7 @@ use kofu::registry::ResidenceOptions;
 use kofu::sim::{CopierClient, OrderSpec};
 
 mod audit;
+mod bench;
 mod cards;
 mod cluster;
 mod flow;
@@ -75,6 +76,28 @@ enum Command {
     },
     /// The load and fault harness: prints (and writes) a JSON report; exit 1 when an invariant broke.
     Run(Box<RunCli>),
+    /// What strict order costs and how close kofu gets to this machine's ceilings:
+    /// alternating ordered/unordered load runs, the render ceiling and pgbench, in one go.
+    Bench(Box<BenchCli>),
+}
+
+#[derive(Args)]
+struct BenchCli {
+    /// Ordered/unordered pairs of load runs.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Seconds of rendering alone for the render ceiling.
+    #[arg(long, default_value_t = 10.0)]
+    render_seconds: f64,
+    /// Seconds of pgbench for the database ceiling.
+    #[arg(long, default_value_t = 15)]
+    pgbench_seconds: u64,
+    /// pgbench clients.
+    #[arg(long, default_value_t = 16)]
+    pgbench_clients: usize,
+    /// The load runs (same flags as `run`; use --instances 2).
+    #[command(flatten)]
+    run: RunCli,
 }
 
 #[derive(Args)]
@@ -248,6 +271,23 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Bench(cli) => {
+            let BenchCli { rounds, render_seconds, pgbench_seconds, pgbench_clients, run } = *cli;
+            let args = bench::BenchArgs {
+                rounds,
+                base: run.resolve(),
+                render_seconds,
+                pgbench_seconds,
+                pgbench_clients,
+            };
+            match bench::bench(args).await {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("loadtest: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Run(cli) => match run::run(cli.resolve()).await {
             Ok(code) => ExitCode::from(code),
             Err(e) => {

@@ -588,6 +588,10 @@ async fn run_in(
     let faults = Arc::new(Faults::default());
     let in_flight = Arc::new(AtomicU64::new(0));
     let duration = Duration::from_secs_f64(args.duration_s);
+    let commits_before = match &infra.pool {
+        Some(pool) => committed_transactions(pool).await,
+        None => None,
+    };
     say(&format!(
         "load: {} for {:.0} s on {} gateway(s), {} copiers",
         match args.rate {
@@ -725,7 +729,24 @@ async fn run_in(
         _ => (None, None, None),
     };
 
+    let commits_after = match &infra.pool {
+        Some(pool) => committed_transactions(pool).await,
+        None => None,
+    };
     let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+    if let (Some(before), Some(after)) = (commits_before, commits_after) {
+        // Every transaction PostgreSQL committed in kofu's database during the
+        // load (reads included), per finished issuance: the denominator of the
+        // database ceiling in `loadtest bench`.
+        let finished = (tally.printed + tally.voided).max(1) as f64;
+        details.insert(
+            "database".into(),
+            serde_json::json!({
+                "transactions_committed": after - before,
+                "transactions_per_issuance": ((after - before) as f64 / finished * 10.0).round() / 10.0,
+            }),
+        );
+    }
     let report = build_report(
         args,
         &setup.describe,
@@ -1250,4 +1271,17 @@ async fn restore_after_faults(args: &RunArgs, infra: &Infra, faults: &Faults, wo
             }
         }
     }
+}
+
+/// `pg_stat_database.xact_commit` for kofu's database, after flushing this
+/// backend's statistics.
+async fn committed_transactions(pool: &kofu::db::Pool) -> Option<i64> {
+    let client = pool.get().await.ok()?;
+    // Statistics reach the shared counters about once a second.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let row = client
+        .query_one("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", &[])
+        .await
+        .ok()?;
+    Some(row.get(0))
 }

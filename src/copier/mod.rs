@@ -358,16 +358,20 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
                 );
                 return Ok(response);
             }
-            DeliveryState::NotReady => {
+            DeliveryState::NotReady { ticket } => {
                 if tokio::time::Instant::now() >= deadline {
                     return Err(
                         p(StatusCode::SERVICE_UNAVAILABLE, "document_not_ready").retry_after(1)
                     );
                 }
-                // A release by this process wakes us at once; one by another
-                // process is seen on the next poll.
-                let poll = tokio::time::Instant::now() + RELEASE_POLL;
-                let _ = tokio::time::timeout_at(poll.min(deadline), released).await;
+                if state.pipeline.settings().ordered {
+                    // No polling: wake when the watermark passes this ticket.
+                    let _ = tokio::time::timeout_at(deadline, state.pipeline.released_through(ticket)).await;
+                } else {
+                    // Unordered (benchmark only): a local render wakes us; others are polled.
+                    let poll = tokio::time::Instant::now() + RELEASE_POLL;
+                    let _ = tokio::time::timeout_at(poll.min(deadline), released).await;
+                }
             }
             DeliveryState::NotFound => return Err(p(StatusCode::NOT_FOUND, "order_not_found")),
             DeliveryState::OtherCopier => {

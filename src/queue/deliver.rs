@@ -25,7 +25,8 @@ pub enum DeliveryState {
     NotFound,
     OtherCopier,
     OtherSession,
-    NotReady,
+    /// Not released yet; the order's ticket, to wait for.
+    NotReady { ticket: i64 },
     Voided,
     Printed,
     /// The stored binding disagrees with the order: never deliver.
@@ -69,7 +70,7 @@ pub async fn deliver(
     match state {
         "voided" => return Ok(DeliveryState::Voided),
         "printed" => return Ok(DeliveryState::Printed),
-        "accepted" | "rendered" => return Ok(DeliveryState::NotReady),
+        "accepted" | "rendered" => return Ok(DeliveryState::NotReady { ticket: row.get(4) }),
         _ => {}
     }
     let session_resident: Option<i64> = row.get(5);

@@ -228,6 +228,8 @@ struct Shared {
     jobs: mpsc::Sender<Job>,
     /// Raised after documents are released or orders voided (waiting fetches re-check).
     released: Notify,
+    /// The release watermark as last seen by this process (ordered mode).
+    watermark: watch::Sender<i64>,
     /// Raised after a render, so the releaser runs at once.
     release_needed: Notify,
     /// Test-only artificial render delay (milliseconds).
@@ -256,6 +258,7 @@ impl Pipeline {
         let shared = Arc::new(Shared {
             jobs,
             released: Notify::new(),
+            watermark: watch::Sender::new(0),
             release_needed: Notify::new(),
             render_delay_ms: AtomicU64::new(0),
             settings,
@@ -295,6 +298,14 @@ impl Pipeline {
     /// Resolves after the next release or void (callers re-check their order).
     pub fn released(&self) -> tokio::sync::futures::Notified<'_> {
         self.shared.released.notified()
+    }
+
+    /// Resolves once every ticket up to `ticket` is released or voided
+    /// (ordered mode), as seen by this process's releaser, which reads the
+    /// shared watermark every 25 ms and after each release of its own.
+    pub async fn released_through(&self, ticket: i64) {
+        let mut rx = self.shared.watermark.subscribe();
+        let _ = rx.wait_for(|w| *w >= ticket).await;
     }
 
     pub fn settings(&self) -> &PipelineSettings {

@@ -37,6 +37,14 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
             Ok(mut client) => release_pass(&mut client, pipeline.settings().print_deadline).await,
             Err(e) => Err(e.into()),
         };
+        if let Ok(pass) = &outcome {
+            // Wakes the fetches waiting for their ticket, whoever released it.
+            pipeline.shared.watermark.send_if_modified(|w| {
+                let advanced = pass.watermark > *w;
+                *w = (*w).max(pass.watermark);
+                advanced
+            });
+        }
         match outcome {
             Ok(pass) if pass.released + pass.voided > 0 => {
                 metrics::counter!("kofu_orders_released_total").increment(pass.released as u64);
@@ -44,7 +52,6 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
                     metrics::counter!("kofu_orders_voided_total", "reason" => "render_deadline_missed")
                         .increment(pass.voided as u64);
                 }
-                pipeline.shared.released.notify_waiters();
                 if pass.more {
                     pipeline.shared.release_needed.notify_one();
                 }
@@ -58,12 +65,15 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
 /// What one release pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReleasePass {
+    /// Every order with a ticket up to here is released or voided.
+    pub watermark: i64,
     pub released: usize,
     pub voided: usize,
     /// The batch was full: run again at once.
     pub more: bool,
 }
 
+const READ_WATERMARK: &str = "SELECT watermark FROM release_state";
 const TAKE_WATERMARK: &str =
     "SELECT watermark, clock_timestamp() FROM release_state FOR UPDATE SKIP LOCKED";
 const PENDING: &str = "
@@ -85,7 +95,9 @@ pub async fn release_pass(
 ) -> Result<ReleasePass, DbError> {
     let tx = client.transaction().await?;
     let Some(row) = tx.query_opt(TAKE_WATERMARK, &[]).await? else {
-        return Ok(ReleasePass::default());
+        // Another process is releasing; report where it has got to.
+        let watermark = tx.query_one(READ_WATERMARK, &[]).await?.get(0);
+        return Ok(ReleasePass { watermark, ..ReleasePass::default() });
     };
     let start: i64 = row.get(0);
     let now: OffsetDateTime = row.get(1);
@@ -108,7 +120,7 @@ pub async fn release_pass(
         watermark = ticket;
     }
     if watermark == start {
-        return Ok(ReleasePass::default());
+        return Ok(ReleasePass { watermark, ..ReleasePass::default() });
     }
     let released = tx
         .execute(RELEASE, &[&release, &now, &print_deadline.as_secs_f64()])
@@ -117,6 +129,7 @@ pub async fn release_pass(
     tx.execute(SET_WATERMARK, &[&watermark]).await?;
     tx.commit().await?;
     Ok(ReleasePass {
+        watermark,
         released,
         voided,
         more: more && watermark == start + RELEASE_BATCH,

@@ -82,3 +82,42 @@ pub struct ResidenceCertificate {
     /// The people shown, in register order.
     pub members: Vec<ResidentRecord>,
 }
+
+impl ResidenceCertificate {
+    /// An invented certificate with `members` people (ひなた市), for
+    /// benchmarks and tests.
+    pub fn sample(members: usize) -> ResidenceCertificate {
+        use time::macros::date;
+        const GIVEN: [&str; 7] = ["太郎", "花子", "一郎", "二郎", "三郎", "四郎", "五郎"];
+        ResidenceCertificate {
+            municipality: MunicipalityHeader {
+                code: "139991".into(),
+                name: "ひなた市".into(),
+                mayor_title: "ひなた市長".into(),
+                mayor_name: "日向　陽一".into(),
+                seal_text: "ひなた市長之印".into(),
+            },
+            document: DocumentIdentity {
+                order_id: Uuid::nil(),
+                ticket: 42,
+                document_number: "KF-139991-000000042".into(),
+            },
+            issued_on: date!(2026 - 11 - 22),
+            address: "東京都ひなた市日向町一丁目2番3号".into(),
+            householder: Some("日向　太郎".into()),
+            whole_household: members > 1,
+            members: (0..members)
+                .map(|i| ResidentRecord {
+                    name: format!("日向　{}", GIVEN[i % GIVEN.len()]),
+                    name_kana: "ひなた　たろう".into(),
+                    birth_date: date!(1980 - 04 - 01),
+                    sex: if i % 2 == 0 { Sex::Male } else { Sex::Female },
+                    relationship: Some("子".into()),
+                    became_resident_on: date!(2010 - 06 - 15),
+                    domicile: None,
+                    my_number: None,
+                })
+                .collect(),
+        }
+    }
+}
