@@ -100,7 +100,6 @@ const TAKE_CHALLENGE: &str = "
 const SESSION_STATE: &str = "
     SELECT copier_fingerprint, expires_at > now(), challenge_used_at IS NOT NULL, resident_id
       FROM sessions WHERE id = $1";
-const AUTHENTICATE: &str = "UPDATE sessions SET resident_id = $2, card_serial = $3, authenticated_at = now() WHERE id = $1";
 
 /// Why a session cannot be used, when the fast path found nothing.
 async fn session_problem(db: &crate::db::Client, session_id: Uuid, copier: &[u8; 32]) -> Problem {
@@ -182,17 +181,11 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         }
     };
 
-    let Some(holder) = registry::resident_for_serial(&db, card.serial()).await? else {
+    let found = registry::authenticate_holder(&db, session_id, card.serial(), queue::RESIDENCE_CERTIFICATE).await?;
+    let Some((holder, fee)) = found else {
         tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
         return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
     };
-    db.execute(
-        AUTHENTICATE,
-        &[&session_id, &holder.resident_id, &card.serial().as_bytes()],
-    )
-    .await
-    .map_err(crate::db::DbError::from)?;
-    let fee = registry::fee(&db, &holder.municipality.code, queue::RESIDENCE_CERTIFICATE).await?;
     metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
         .increment(1);
     let menu = menu::build(
@@ -229,7 +222,8 @@ fn one() -> i32 {
 }
 
 const AUTHENTICATED_SESSION: &str = "
-    SELECT s.copier_fingerprint, s.expires_at > now(), s.resident_id, r.municipality_code
+    SELECT s.copier_fingerprint, s.expires_at > now(), s.resident_id, r.municipality_code,
+           (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = r.municipality_code AND f.kind = $2)
       FROM sessions s LEFT JOIN residents r ON r.id = s.resident_id
      WHERE s.id = $1";
 
@@ -252,7 +246,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
 
     let mut db = client(state).await?;
     let row = db
-        .query_opt(AUTHENTICATED_SESSION, &[&session_id])
+        .query_opt(AUTHENTICATED_SESSION, &[&session_id, &order.kind])
         .await
         .map_err(crate::db::DbError::from)?;
     let Some(row) = row else {
@@ -280,7 +274,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             "certificate_kind_unavailable",
         ));
     }
-    let Some(fee_yen) = registry::fee(&db, &municipality_code, &order.kind).await? else {
+    let Some(fee_yen) = row.get::<_, Option<i32>>(4) else {
         return Err(p(
             StatusCode::UNPROCESSABLE_ENTITY,
             "certificate_kind_unavailable",

@@ -34,31 +34,45 @@ pub struct CardHolder {
     pub ineligible: Option<Ineligible>,
 }
 
-const RESIDENT_FOR_SERIAL: &str = "
-    SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text
-      FROM certificate_links l
-      JOIN residents r ON r.id = l.resident_id
-      JOIN municipalities m ON m.code = r.municipality_code
-     WHERE l.serial = $1";
+/// One round trip: find the card's holder, bind them to the session, and
+/// read the municipality's fee for `$3`.
+const AUTHENTICATE_HOLDER: &str = "
+    WITH holder AS (
+        SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
+               (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3) AS fee
+          FROM certificate_links l
+          JOIN residents r ON r.id = l.resident_id
+          JOIN municipalities m ON m.code = r.municipality_code
+         WHERE l.serial = $2),
+    bound AS (
+        UPDATE sessions s SET resident_id = holder.id, card_serial = $2, authenticated_at = now()
+          FROM holder WHERE s.id = $1 RETURNING s.id)
+    SELECT holder.*, (SELECT count(*) FROM bound) FROM holder";
 
-/// Finds the resident a card serial is linked to.
-pub async fn resident_for_serial(
+/// Finds the resident a verified card's serial is linked to and binds them to
+/// the session. Also returns the fee for `kind` there, if offered.
+pub async fn authenticate_holder(
     client: &Client,
+    session_id: uuid::Uuid,
     serial: &CardSerial,
-) -> Result<Option<CardHolder>, DbError> {
+    kind: &str,
+) -> Result<Option<(CardHolder, Option<i32>)>, DbError> {
     let row = client
-        .query_opt(RESIDENT_FOR_SERIAL, &[&serial.as_bytes()])
+        .query_opt(AUTHENTICATE_HOLDER, &[&session_id, &serial.as_bytes(), &kind])
         .await?;
-    Ok(row.map(|r| CardHolder {
-        resident_id: r.get(0),
-        ineligible: ineligibility(r.get(1), r.get(2)),
-        municipality: MunicipalityHeader {
-            code: r.get(3),
-            name: r.get(4),
-            mayor_title: r.get(5),
-            mayor_name: r.get(6),
-            seal_text: r.get(7),
-        },
+    Ok(row.map(|r| {
+        let holder = CardHolder {
+            resident_id: r.get(0),
+            ineligible: ineligibility(r.get(1), r.get(2)),
+            municipality: MunicipalityHeader {
+                code: r.get(3),
+                name: r.get(4),
+                mayor_title: r.get(5),
+                mayor_name: r.get(6),
+                seal_text: r.get(7),
+            },
+        };
+        (holder, r.get(8))
     }))
 }
 
@@ -69,15 +83,6 @@ fn ineligibility(status: &str, protected: bool) -> Option<Ineligible> {
         _ if protected => Some(Ineligible::Protected),
         _ => None,
     }
-}
-
-/// The fee for one copy of `kind` in a municipality, if it offers that kind.
-pub async fn fee(client: &Client, municipality: &str, kind: &str) -> Result<Option<i32>, DbError> {
-    const FEE: &str = "SELECT amount_yen FROM fees WHERE municipality_code = $1 AND kind = $2";
-    Ok(client
-        .query_opt(FEE, &[&municipality, &kind])
-        .await?
-        .map(|r| r.get(0)))
 }
 
 /// What the resident chose to show on a residence certificate.
