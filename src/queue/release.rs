@@ -76,19 +76,30 @@ pub struct ReleasePass {
 const READ_WATERMARK: &str = "SELECT watermark FROM release_state";
 const TAKE_WATERMARK: &str =
     "SELECT watermark, clock_timestamp() FROM release_state FOR UPDATE SKIP LOCKED";
+/// A plain read, no row locks: render workers must never queue behind the
+/// releaser. The updates below are guarded so a state change in between is
+/// harmless (see `release_pass`).
 const PENDING: &str = "
     SELECT id, ticket, state, render_deadline < $2
-      FROM orders WHERE ticket > $1 ORDER BY ticket LIMIT $3 FOR UPDATE";
+      FROM orders WHERE ticket > $1 ORDER BY ticket LIMIT $3";
 const RELEASE: &str = "
     UPDATE orders SET state = 'released', released_at = $2::timestamptz, print_deadline = $2::timestamptz + make_interval(secs => $3)
      WHERE id = ANY($1) AND state = 'rendered'";
+/// Also a late order rendered since the read: it missed its deadline all the same,
+/// and the watermark is about to pass it, so it must not stay `rendered`.
 const VOID_LATE_RENDER: &str = "
     UPDATE orders SET state = 'voided', voided_at = $2, void_reason = 'render_deadline_missed', refund_yen = amount_yen
-     WHERE id = ANY($1) AND state = 'accepted'";
+     WHERE id = ANY($1) AND state IN ('accepted', 'rendered')";
 const SET_WATERMARK: &str = "UPDATE release_state SET watermark = $1";
 
 /// One pass of the releaser (see the module rule). Returns at once when
 /// another process holds the release lock.
+///
+/// The pending orders are read without locks. Between that read and the
+/// guarded updates an order can only move forward: `rendered` → voided (a
+/// print failure; already final, so passing it is right), or `accepted` →
+/// `rendered` (an overdue one is voided anyway; one not overdue stopped the
+/// walk). So every order the watermark passes is released or voided.
 pub async fn release_pass(
     client: &mut Client,
     print_deadline: Duration,
