@@ -5,10 +5,7 @@
 use std::time::{Duration, Instant};
 
 use kofu::render::Renderer;
-use kofu::render::model::{
-    DocumentIdentity, MunicipalityHeader, ResidenceCertificate, ResidentRecord, Sex,
-};
-use time::macros::date;
+use kofu::render::model::ResidenceCertificate;
 
 fn main() {
     let start = Instant::now();

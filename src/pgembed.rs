@@ -182,7 +182,10 @@ pub fn find_bin_dir() -> Option<PathBuf> {
             // Follow symlinks (e.g. /usr/local/bin/postgres -> /usr/lib/postgresql/15/bin)
             // to the installation's own directory, which also has pgbench and friends.
             let real = std::fs::canonicalize(dir.join("postgres")).ok();
-            return Some(real.and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or(dir));
+            return Some(
+                real.and_then(|p| p.parent().map(Path::to_path_buf))
+                    .unwrap_or(dir),
+            );
         }
     }
     let mut candidates: Vec<(u32, PathBuf)> = Vec::new();

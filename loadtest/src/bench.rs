@@ -45,9 +45,21 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
     let mut unordered = Vec::new();
     for round in 0..args.rounds {
         // Alternate which mode goes first, so drift on the shared machine hits both.
-        let modes = if round % 2 == 0 { [false, true] } else { [true, false] };
+        let modes = if round % 2 == 0 {
+            [false, true]
+        } else {
+            [true, false]
+        };
         for unordered_mode in modes {
-            let name = format!("round{}-{}", round + 1, if unordered_mode { "unordered" } else { "ordered" });
+            let name = format!(
+                "round{}-{}",
+                round + 1,
+                if unordered_mode {
+                    "unordered"
+                } else {
+                    "ordered"
+                }
+            );
             let mut run_args = args.base.clone();
             run_args.unordered = unordered_mode;
             run_args.report = dir.join(format!("{name}.json"));
@@ -55,10 +67,18 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
             let code = run::run(run_args.clone()).await?;
             let figures = read_figures(&run_args.report)?;
             if code != 0 && !unordered_mode {
-                return Err(format!("{name}: an invariant broke (see {})", run_args.report.display()).into());
+                return Err(format!(
+                    "{name}: an invariant broke (see {})",
+                    run_args.report.display()
+                )
+                .into());
             }
             eprintln!("bench: {name}: {figures:?}");
-            if unordered_mode { unordered.push(figures) } else { ordered.push(figures) }
+            if unordered_mode {
+                unordered.push(figures)
+            } else {
+                ordered.push(figures)
+            }
         }
     }
 
@@ -112,9 +132,14 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
 fn read_figures(path: &std::path::Path) -> Result<Figures, BoxError> {
     let report: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
     Ok(Figures {
-        throughput_per_s: report["throughput_per_s"].as_f64().ok_or("report without throughput")?,
-        p99_ms: report["latency_ms"]["end_to_end"]["p99_ms"].as_f64().ok_or("report without p99")?,
-        transactions_per_issuance: report["details"]["database"]["transactions_per_issuance"].as_f64(),
+        throughput_per_s: report["throughput_per_s"]
+            .as_f64()
+            .ok_or("report without throughput")?,
+        p99_ms: report["latency_ms"]["end_to_end"]["p99_ms"]
+            .as_f64()
+            .ok_or("report without p99")?,
+        transactions_per_issuance: report["details"]["database"]["transactions_per_issuance"]
+            .as_f64(),
         out_of_order: report["out_of_order"].as_i64().unwrap_or(-1),
     })
 }
@@ -127,7 +152,9 @@ fn threads() -> usize {
 fn render_ceiling(seconds: f64) -> Result<f64, String> {
     let renderer = kofu::render::Renderer::global();
     let certificate = kofu::render::model::ResidenceCertificate::sample(1);
-    renderer.residence_certificate(&certificate).map_err(|e| e.to_string())?; // warm
+    renderer
+        .residence_certificate(&certificate)
+        .map_err(|e| e.to_string())?; // warm
     let until = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let total: u64 = std::thread::scope(|scope| {
@@ -136,14 +163,21 @@ fn render_ceiling(seconds: f64) -> Result<f64, String> {
                 scope.spawn(|| {
                     let mut n = 0u64;
                     while Instant::now() < until {
-                        std::hint::black_box(renderer.residence_certificate(&certificate).expect("renders"));
+                        std::hint::black_box(
+                            renderer
+                                .residence_certificate(&certificate)
+                                .expect("renders"),
+                        );
                         n += 1;
                     }
                     n
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("render thread")).sum()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("render thread"))
+            .sum()
     });
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
@@ -196,7 +230,11 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 fn round1(x: f64) -> f64 {

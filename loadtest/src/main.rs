@@ -272,7 +272,13 @@ async fn main() -> ExitCode {
             }
         },
         Command::Bench(cli) => {
-            let BenchCli { rounds, render_seconds, pgbench_seconds, pgbench_clients, run } = *cli;
+            let BenchCli {
+                rounds,
+                render_seconds,
+                pgbench_seconds,
+                pgbench_clients,
+                run,
+            } = *cli;
             let args = bench::BenchArgs {
                 rounds,
                 base: run.resolve(),

@@ -1280,7 +1280,10 @@ async fn committed_transactions(pool: &kofu::db::Pool) -> Option<i64> {
     // Statistics reach the shared counters about once a second.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let row = client
-        .query_one("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()", &[])
+        .query_one(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
         .await
         .ok()?;
     Some(row.get(0))

@@ -181,7 +181,9 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         }
     };
 
-    let found = registry::authenticate_holder(&db, session_id, card.serial(), queue::RESIDENCE_CERTIFICATE).await?;
+    let found =
+        registry::authenticate_holder(&db, session_id, card.serial(), queue::RESIDENCE_CERTIFICATE)
+            .await?;
     let Some((holder, fee)) = found else {
         tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
         return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
@@ -360,7 +362,9 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
                 }
                 if state.pipeline.settings().ordered {
                     // No polling: wake when the watermark passes this ticket.
-                    let _ = tokio::time::timeout_at(deadline, state.pipeline.released_through(ticket)).await;
+                    let _ =
+                        tokio::time::timeout_at(deadline, state.pipeline.released_through(ticket))
+                            .await;
                 } else {
                     // Unordered (benchmark only): a local render wakes us; others are polled.
                     let poll = tokio::time::Instant::now() + RELEASE_POLL;

@@ -26,7 +26,9 @@ pub enum DeliveryState {
     OtherCopier,
     OtherSession,
     /// Not released yet; the order's ticket, to wait for.
-    NotReady { ticket: i64 },
+    NotReady {
+        ticket: i64,
+    },
     Voided,
     Printed,
     /// The stored binding disagrees with the order: never deliver.

@@ -108,7 +108,10 @@ pub async fn release_pass(
     let Some(row) = tx.query_opt(TAKE_WATERMARK, &[]).await? else {
         // Another process is releasing; report where it has got to.
         let watermark = tx.query_one(READ_WATERMARK, &[]).await?.get(0);
-        return Ok(ReleasePass { watermark, ..ReleasePass::default() });
+        return Ok(ReleasePass {
+            watermark,
+            ..ReleasePass::default()
+        });
     };
     let start: i64 = row.get(0);
     let now: OffsetDateTime = row.get(1);
@@ -131,7 +134,10 @@ pub async fn release_pass(
         watermark = ticket;
     }
     if watermark == start {
-        return Ok(ReleasePass { watermark, ..ReleasePass::default() });
+        return Ok(ReleasePass {
+            watermark,
+            ..ReleasePass::default()
+        });
     }
     let released = tx
         .execute(RELEASE, &[&release, &now, &print_deadline.as_secs_f64()])

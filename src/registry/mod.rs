@@ -58,7 +58,10 @@ pub async fn authenticate_holder(
     kind: &str,
 ) -> Result<Option<(CardHolder, Option<i32>)>, DbError> {
     let row = client
-        .query_opt(AUTHENTICATE_HOLDER, &[&session_id, &serial.as_bytes(), &kind])
+        .query_opt(
+            AUTHENTICATE_HOLDER,
+            &[&session_id, &serial.as_bytes(), &kind],
+        )
         .await?;
     Ok(row.map(|r| {
         let holder = CardHolder {
