@@ -357,9 +357,26 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         load_cards.push(LoadCard { card, holder });
     }
 
-    // The proxy, then the gateways behind it.
-    let proxy = Arc::new(DbProxy::start(socket).await?);
-    infra.proxy = Some(proxy.clone());
+    // The proxy (only when a database cut is planned: it costs a hop and CPU
+    // on every statement), then the gateways.
+    let socket_dir = socket.parent().map(Path::to_path_buf).unwrap_or_default();
+    let proxy = match args.db_cut_at_s {
+        Some(_) => {
+            let proxy = Arc::new(DbProxy::start(socket).await?);
+            infra.proxy = Some(proxy.clone());
+            Some(proxy)
+        }
+        None => None,
+    };
+    let database_url = match &proxy {
+        Some(p) => format!("postgres://{}@{}/{}", pgembed::USER, p.addr, pgembed::DATABASE),
+        None => format!(
+            "host={} port=5432 user={} dbname={}",
+            socket_dir.display(),
+            pgembed::USER,
+            pgembed::DATABASE
+        ),
+    };
     let kofu_bin = match &args.kofu {
         Some(p) => p.clone(),
         None => std::env::current_exe()?
@@ -378,15 +395,7 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     std::fs::create_dir_all(&logs)?;
     let file = |name: &str| pki_dir.join(name).display().to_string();
     let mut env: Vec<(String, String)> = vec![
-        (
-            "DATABASE_URL".into(),
-            format!(
-                "postgres://{}@{}/{}",
-                pgembed::USER,
-                proxy.addr,
-                pgembed::DATABASE
-            ),
-        ),
+        ("DATABASE_URL".into(), database_url),
         ("KOFU_TLS__SERVER_CERT".into(), file("server.pem")),
         ("KOFU_TLS__SERVER_KEY".into(), file("server.key")),
         ("KOFU_TLS__COPIER_CA".into(), file("store-ca.pem")),
@@ -451,7 +460,10 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         describe: serde_json::json!({
             "mode": "own gateways",
             "kofu": kofu_bin,
-            "database": format!("embedded PostgreSQL at {} via TCP proxy {}", args.data.display(), proxy.addr),
+            "database": match &proxy {
+                Some(p) => format!("embedded PostgreSQL at {} via TCP proxy {}", args.data.display(), p.addr),
+                None => format!("embedded PostgreSQL at {} over its Unix socket", args.data.display()),
+            },
             "cards": links.len(),
             "rsa_cards": rsa_cards,
             "households": households,
