@@ -369,7 +369,12 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         None => None,
     };
     let database_url = match &proxy {
-        Some(p) => format!("postgres://{}@{}/{}", pgembed::USER, p.addr, pgembed::DATABASE),
+        Some(p) => format!(
+            "postgres://{}@{}/{}",
+            pgembed::USER,
+            p.addr,
+            pgembed::DATABASE
+        ),
         None => format!(
             "host={} port=5432 user={} dbname={}",
             socket_dir.display(),

@@ -226,8 +226,8 @@ struct Job {
 
 struct Shared {
     jobs: mpsc::Sender<Job>,
-    /// Raised after documents are released or orders voided (waiting fetches re-check).
-    released: Notify,
+    /// Fetches waiting for one order each (unordered mode), woken by its render.
+    waiting: std::sync::Mutex<std::collections::HashMap<Uuid, Arc<Notify>>>,
     /// The release watermark as last seen by this process (ordered mode).
     watermark: watch::Sender<i64>,
     /// Raised after a render, so the releaser runs at once.
@@ -257,8 +257,8 @@ impl Pipeline {
         let workers = settings.workers;
         let shared = Arc::new(Shared {
             jobs,
-            released: Notify::new(),
             watermark: watch::Sender::new(0),
+            waiting: std::sync::Mutex::new(std::collections::HashMap::new()),
             release_needed: Notify::new(),
             render_delay_ms: AtomicU64::new(0),
             settings,
@@ -295,17 +295,43 @@ impl Pipeline {
         }
     }
 
-    /// Resolves after the next release or void (callers re-check their order).
-    pub fn released(&self) -> tokio::sync::futures::Notified<'_> {
-        self.shared.released.notified()
-    }
-
     /// Resolves once every ticket up to `ticket` is released or voided
     /// (ordered mode), as seen by this process's releaser, which reads the
     /// shared watermark every 25 ms and after each release of its own.
     pub async fn released_through(&self, ticket: i64) {
         let mut rx = self.shared.watermark.subscribe();
         let _ = rx.wait_for(|w| *w >= ticket).await;
+    }
+
+    /// Unordered mode: resolves when this process renders (and so releases)
+    /// `order_id`, or after `poll` for a render done elsewhere.
+    pub async fn rendered_or(&self, order_id: Uuid, poll: Duration) {
+        let notify = {
+            let mut waiting = self
+                .shared
+                .waiting
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            waiting.entry(order_id).or_default().clone()
+        };
+        let _ = tokio::time::timeout(poll, notify.notified()).await;
+        self.shared
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&order_id);
+    }
+
+    fn wake(&self, order_id: Uuid) {
+        if let Some(n) = self
+            .shared
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&order_id)
+        {
+            n.notify_one();
+        }
     }
 
     pub fn settings(&self) -> &PipelineSettings {

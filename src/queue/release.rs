@@ -189,9 +189,6 @@ pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Rec
                 if late_render > 0 {
                     metrics::counter!("kofu_orders_voided_total", "reason" => "render_deadline_missed").increment(late_render);
                 }
-                if late_print + late_render > 0 {
-                    pipeline.shared.released.notify_waiters();
-                }
                 for row in lapsed {
                     pipeline.enqueue(Job {
                         order_id: row.get(0),

@@ -53,7 +53,7 @@ pub(super) async fn worker(
                 if pipeline.settings().ordered {
                     pipeline.shared.release_needed.notify_one();
                 } else {
-                    pipeline.shared.released.notify_waiters();
+                    pipeline.wake(job.order_id);
                 }
             }
             Ok(false) => {}

@@ -181,27 +181,7 @@ async fn yokohama_a_print_that_misses_its_deadline_is_voided_and_refunded() {
 async fn kawasaki_two_stores_submitting_in_the_same_second_each_get_their_own() {
     let app = TestApp::spawn().await;
     let stores = [app.copier(1), app.copier(2)];
-    let cards = [
-        ("card-rsa-1", "日向　太郎"),
-        ("card-ecdsa-1", "日向　花子"),
-        ("card-rsa-2", "青葉　健"),
-    ];
-    let mut runs = Vec::new();
-    for i in 0..12 {
-        let copier: CopierClient = stores[i % 2].clone();
-        let (label, name) = cards[i % 3];
-        let card = app.pki.card(label);
-        runs.push(async move {
-            (
-                copier
-                    .issue(card, &OrderSpec::default(), "ja")
-                    .await
-                    .unwrap(),
-                name,
-            )
-        });
-    }
-    let results = futures_join_all(runs).await;
+    let results = issue_at_once(&app, 12, |i| stores[i % 2].clone()).await;
     let mut tickets: Vec<i64> = results.iter().map(|(i, _)| i.ack.ticket).collect();
     tickets.sort_unstable();
     tickets.dedup();
@@ -416,28 +396,7 @@ async fn takamatsu_two_gateway_processes_keep_order_and_binding() {
     for _ in 0..2 {
         gateways.push(ServeProcess::start(&app));
     }
-    let cards = [
-        ("card-rsa-1", "日向　太郎"),
-        ("card-ecdsa-1", "日向　花子"),
-        ("card-rsa-2", "青葉　健"),
-    ];
-    let mut runs = Vec::new();
-    for i in 0..16 {
-        let gateway = &gateways[i % 2];
-        let copier = gateway.copier(&app, 1 + (i / 2) % 2);
-        let (label, name) = cards[i % 3];
-        let card = app.pki.card(label);
-        runs.push(async move {
-            (
-                copier
-                    .issue(card, &OrderSpec::default(), "ja")
-                    .await
-                    .unwrap(),
-                name,
-            )
-        });
-    }
-    let results = futures_join_all(runs).await;
+    let results = issue_at_once(&app, 16, |i| gateways[i % 2].copier(&app, 1 + (i / 2) % 2)).await;
     for (issued, name) in &results {
         assert_own_document(&app, issued, &[name]).await;
     }
@@ -553,6 +512,38 @@ impl Drop for ServeProcess {
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// The demo cards and whom they belong to.
+const CARDS: [(&str, &str); 3] = [
+    ("card-rsa-1", "日向　太郎"),
+    ("card-ecdsa-1", "日向　花子"),
+    ("card-rsa-2", "青葉　健"),
+];
+
+/// `n` issuances at once: the i-th at `copier(i)` with card `i % 3`. Returns
+/// each issuance with the name its document must show.
+async fn issue_at_once(
+    app: &TestApp,
+    n: usize,
+    copier: impl Fn(usize) -> CopierClient,
+) -> Vec<(Issued, &'static str)> {
+    let runs: Vec<_> = (0..n)
+        .map(|i| {
+            let (label, name) = CARDS[i % CARDS.len()];
+            let (copier, card) = (copier(i), app.pki.card(label));
+            async move {
+                (
+                    copier
+                        .issue(card, &OrderSpec::default(), "ja")
+                        .await
+                        .unwrap(),
+                    name,
+                )
+            }
+        })
+        .collect();
+    futures_join_all(runs).await
 }
 
 /// Runs futures concurrently on this task and collects their outputs in order.
