@@ -85,7 +85,9 @@ async fn yokohama_a_timed_out_order_is_voided_and_never_releases_a_neighbours_do
         .place_order(sa.session_id, "a", &OrderSpec::default())
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await; // A's render has started, slowly
+    // Wait until a render worker has claimed A (it renews A's lease as it
+    // starts, then reads the delay), and only then make renders fast again.
+    wait_for_claim(&app, ack_a.order_id).await;
     app.gateway.state.pipeline.set_render_delay_ms(0);
     let ack_b = b
         .place_order(sb.session_id, "b", &OrderSpec::default())
@@ -147,7 +149,7 @@ async fn yokohama_a_timed_out_order_is_voided_and_never_releases_a_neighbours_do
 /// voided; a late confirmation is refused and nothing else is handed out.
 #[tokio::test]
 async fn yokohama_a_print_that_misses_its_deadline_is_voided_and_refunded() {
-    let app = TestApp::spawn_with(|c| c.print_deadline_ms = 300).await;
+    let app = TestApp::spawn_with(|c| c.print_deadline_ms = 1_000).await;
     let a = app.copier(1);
     let s = a.open_session().await.unwrap();
     a.present_card(&s, app.pki.card("card-rsa-1"), "ja")
@@ -159,7 +161,7 @@ async fn yokohama_a_print_that_misses_its_deadline_is_voided_and_refunded() {
         .unwrap();
     let doc = a.fetch_document(s.session_id, ack.order_id).await.unwrap();
     assert_eq!(doc.status, 200);
-    tokio::time::sleep(Duration::from_millis(1_500)).await; // deadline + a sweep
+    tokio::time::sleep(Duration::from_millis(3_000)).await; // deadline + a sweep
     let late = a.confirm_printed(ack.order_id).await.unwrap();
     assert_eq!(late.problem_code().as_deref(), Some("order_voided"));
     let reason: Option<String> = app
@@ -512,6 +514,24 @@ impl Drop for ServeProcess {
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// Waits until a render worker has renewed `order_id`'s render lease (so its
+/// render has begun), then a little more.
+async fn wait_for_claim(app: &TestApp, order_id: Uuid) {
+    const LEASE: &str = "SELECT render_claimed_until FROM orders WHERE id = $1";
+    let db = app.db().await;
+    let first: Option<time::OffsetDateTime> =
+        db.query_one(LEASE, &[&order_id]).await.unwrap().get(0);
+    for _ in 0..200 {
+        let now: Option<time::OffsetDateTime> =
+            db.query_one(LEASE, &[&order_id]).await.unwrap().get(0);
+        if now != first {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
 /// The demo cards and whom they belong to.
