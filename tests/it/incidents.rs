@@ -327,20 +327,12 @@ async fn itano_an_address_change_committed_just_before_the_order_is_printed() {
         .present_card(&s, app.pki.card("card-rsa-2"), "ja")
         .await
         .unwrap();
-    app.db()
-        .await
-        .execute("UPDATE households SET address = '東京都ひなた市新町九丁目9番9号' WHERE household_no = 'H0002'", &[])
-        .await
-        .unwrap();
+    move_household(&app, "H0002", "東京都ひなた市新町九丁目9番9号").await;
     let ack = copier
         .place_order(s.session_id, "k", &OrderSpec::default())
         .await
         .unwrap();
-    let doc = copier
-        .fetch_document(s.session_id, ack.order_id)
-        .await
-        .unwrap();
-    let text = page_texts(&doc.body).concat();
+    let text = document_text(&copier, s.session_id, ack.order_id).await;
     assert!(
         text.contains("東京都ひなた市新町九丁目9番9号"),
         "the new address is printed"
@@ -534,6 +526,23 @@ async fn wait_for_claim(app: &TestApp, order_id: Uuid) {
     tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
+/// A register change: household `no` moves to `address`, committed now.
+async fn move_household(app: &TestApp, no: &str, address: &str) {
+    const MOVE: &str = "UPDATE households SET address = $1 WHERE household_no = $2";
+    app.db()
+        .await
+        .execute(MOVE, &[&address, &no])
+        .await
+        .unwrap();
+}
+
+/// The text of the document an order's copier fetches.
+async fn document_text(copier: &CopierClient, session_id: Uuid, order_id: Uuid) -> String {
+    let doc = copier.fetch_document(session_id, order_id).await.unwrap();
+    assert_eq!(doc.status, 200, "{:?}", doc.problem_code());
+    page_texts(&doc.body).concat()
+}
+
 /// The demo cards and whom they belong to.
 const CARDS: [(&str, &str); 3] = [
     ("card-rsa-1", "日向　太郎"),
@@ -698,16 +707,8 @@ async fn a_change_committed_after_acceptance_does_not_reach_the_document() {
         .place_order(s.session_id, "k", &OrderSpec::default())
         .await
         .unwrap();
-    app.db()
-        .await
-        .execute("UPDATE households SET address = '東京都ひなた市後町一丁目1番' WHERE household_no = 'H0002'", &[])
-        .await
-        .unwrap();
-    let doc = copier
-        .fetch_document(s.session_id, ack.order_id)
-        .await
-        .unwrap();
-    let text = page_texts(&doc.body).concat();
+    move_household(&app, "H0002", "東京都ひなた市後町一丁目1番").await;
+    let text = document_text(&copier, s.session_id, ack.order_id).await;
     assert!(
         text.contains("青葉台四丁目5番6号"),
         "the address as committed at acceptance"
