@@ -50,11 +50,6 @@ impl DbError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, DbError::Postgres(e) if e.code().is_some_and(|c| c.code() == "40P01" || c.code() == "40001"))
     }
-
-    /// True for a unique-constraint violation (SQLSTATE 23505).
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, DbError::Postgres(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION))
-    }
 }
 
 /// Builds the pool. Nothing connects until the first query.

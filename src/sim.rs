@@ -311,11 +311,6 @@ impl CopierClient {
         }
     }
 
-    /// Drops every idle connection (the next request opens a fresh one).
-    pub fn forget_connections(&self) {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
-
     pub async fn post_json(
         &self,
         path: &str,

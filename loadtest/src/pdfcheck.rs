@@ -297,8 +297,7 @@ mod tests {
     fn a_rendered_two_page_household_certificate_passes_and_a_foreign_one_fails() {
         use kofu::render::Renderer;
         use kofu::render::model::{
-            DocumentIdentity, Domicile, MunicipalityHeader, ResidenceCertificate, ResidentRecord,
-            Sex,
+            DocumentIdentity, Domicile, ResidenceCertificate, ResidentRecord, Sex,
         };
         let (_, residents) = crate::population::generate(26);
         let household: Vec<_> = residents.iter().filter(|r| r.household == 8).collect();
@@ -322,23 +321,16 @@ mod tests {
         };
         let order_id = Uuid::from_u128(0x1234);
         let cert = ResidenceCertificate {
-            municipality: MunicipalityHeader {
-                code: "139991".into(),
-                name: "ひなた市".into(),
-                mayor_title: "ひなた市長".into(),
-                mayor_name: "日向　陽一".into(),
-                seal_text: "ひなた市長之印".into(),
-            },
             document: DocumentIdentity {
                 order_id,
                 ticket: 17,
                 document_number: "KF-139991-000000017".into(),
             },
-            issued_on: time::macros::date!(2026 - 11 - 22),
             address: "東京都ひなた市試験町8番地".into(),
             householder: Some(household[0].name.clone()),
             whole_household: true,
             members: household.iter().map(|r| record(r)).collect(),
+            ..ResidenceCertificate::sample(0)
         };
         let doc = Renderer::global()
             .residence_certificate(&cert)

@@ -655,28 +655,20 @@ async fn a_printed_order_can_never_become_voided_or_printed_again() {
         .await
         .unwrap();
     let db = app.db().await;
-    let err = db
-        .execute(
-            "UPDATE orders SET state = 'voided' WHERE id = $1",
-            &[&issued.ack.order_id],
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.code(),
-        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION)
-    );
-    let err = db
-        .execute(
-            "UPDATE orders SET state = 'delivered' WHERE id = $1",
-            &[&issued.ack.order_id],
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(
-        err.code(),
-        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION)
-    );
+    for state in ["voided", "delivered"] {
+        let err = db
+            .execute(
+                "UPDATE orders SET state = $2 WHERE id = $1",
+                &[&issued.ack.order_id, &state],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION),
+            "printed -> {state}"
+        );
+    }
     let again = app
         .copier(1)
         .confirm_printed(issued.ack.order_id)
