@@ -7,8 +7,11 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use deadpool_postgres::{
+    GenericClient, Hook, HookError, Manager, ManagerConfig, RecyclingMethod, Runtime,
+};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 
 pub use deadpool_postgres::{Client, Pool, Transaction};
 
@@ -51,6 +54,51 @@ impl DbError {
         matches!(self, DbError::Postgres(e) if e.code().is_some_and(|c| c.code() == "40P01" || c.code() == "40001"))
     }
 }
+
+/// Queries through statements prepared once per connection and cached by the
+/// pool: one round trip and no parse or plan per call, where a plain
+/// `query(&str)` costs PostgreSQL a parse, a plan and an extra round trip
+/// every time. Every statement on a hot path goes through these.
+#[allow(async_fn_in_trait)] // only kofu implements and calls it, on concrete types whose futures are Send
+pub trait Cached: GenericClient {
+    async fn query_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query(&statement, params).await
+    }
+
+    async fn query_one_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_one(&statement, params).await
+    }
+
+    async fn query_opt_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_opt(&statement, params).await
+    }
+
+    async fn execute_cached(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.execute(&statement, params).await
+    }
+}
+
+impl<C: GenericClient> Cached for C {}
 
 /// Builds the pool. Nothing connects until the first query.
 pub fn pool(config: tokio_postgres::Config, max_size: usize, statement_timeout: Duration) -> Pool {
@@ -100,6 +148,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         3,
         "0003_ordered_release.sql",
         include_str!("../sql/0003_ordered_release.sql"),
+    ),
+    (
+        4,
+        "0004_document_storage.sql",
+        include_str!("../sql/0004_document_storage.sql"),
     ),
 ];
 

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
+use crate::db::Cached;
 use crate::error::Problem;
 use crate::http::{self, ApiRequest, ApiResult};
 use crate::pki::ChallengeAlgorithm;
@@ -61,7 +62,7 @@ pub async fn open_session(state: &AppState, req: &ApiRequest) -> ApiResult {
     let ttl = state.config.session_ttl().as_secs_f64();
     let row = client(state)
         .await?
-        .query_one(
+        .query_one_cached(
             OPEN_SESSION,
             &[
                 &session_id,
@@ -103,7 +104,7 @@ const SESSION_STATE: &str = "
 
 /// Why a session cannot be used, when the fast path found nothing.
 async fn session_problem(db: &crate::db::Client, session_id: Uuid, copier: &[u8; 32]) -> Problem {
-    match db.query_opt(SESSION_STATE, &[&session_id]).await {
+    match db.query_opt_cached(SESSION_STATE, &[&session_id]).await {
         Err(e) => crate::db::DbError::from(e).into(),
         Ok(None) => p(StatusCode::NOT_FOUND, "session_not_found"),
         Ok(Some(row)) => {
@@ -141,7 +142,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let db = client(state).await?;
     // Single use: the challenge is spent before anything is checked.
     let challenge: Vec<u8> = match db
-        .query_opt(
+        .query_opt_cached(
             TAKE_CHALLENGE,
             &[&session_id, &copier.fingerprint.as_slice()],
         )
@@ -248,7 +249,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
 
     let mut db = client(state).await?;
     let row = db
-        .query_opt(AUTHENTICATED_SESSION, &[&session_id, &order.kind])
+        .query_opt_cached(AUTHENTICATED_SESSION, &[&session_id, &order.kind])
         .await
         .map_err(crate::db::DbError::from)?;
     let Some(row) = row else {

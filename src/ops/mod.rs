@@ -23,6 +23,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::db::Cached;
 use crate::http::{self, ApiResponse};
 use crate::server::AppState;
 
@@ -134,12 +135,12 @@ const FLOW: &str = "
 async fn pipeline_state(state: &AppState) -> Result<PipelineState, crate::db::DbError> {
     let client = state.pool.get().await?;
     let orders_by_state = client
-        .query(STATE_COUNTS, &[])
+        .query_cached(STATE_COUNTS, &[])
         .await?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let flow = client.query_one(FLOW, &[]).await?;
+    let flow = client.query_one_cached(FLOW, &[]).await?;
     Ok(PipelineState {
         orders_by_state,
         accepted_last_minute: flow.get(0),

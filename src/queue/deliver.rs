@@ -7,7 +7,7 @@
 
 use uuid::Uuid;
 
-use crate::db::{Client, DbError};
+use crate::db::{Cached, Client, DbError};
 
 /// A document ready to hand to its copier, after every binding check.
 #[derive(Debug, Clone)]
@@ -56,7 +56,7 @@ pub async fn deliver(
     session_id: Uuid,
     copier: &[u8; 32],
 ) -> Result<DeliveryState, DbError> {
-    let Some(row) = client.query_opt(LOAD_FOR_DELIVERY, &[&order_id]).await? else {
+    let Some(row) = client.query_opt_cached(LOAD_FOR_DELIVERY, &[&order_id]).await? else {
         return Ok(DeliveryState::NotFound);
     };
     let state: &str = row.get(0);
@@ -105,7 +105,7 @@ pub async fn deliver(
         sha256,
     };
     if client
-        .execute(MARK_DELIVERED, &[&order_id, &copier.as_slice()])
+        .execute_cached(MARK_DELIVERED, &[&order_id, &copier.as_slice()])
         .await?
         == 0
     {
@@ -142,7 +142,7 @@ pub async fn mark_printed(
     copier: &[u8; 32],
 ) -> Result<Completion, DbError> {
     if let Some(row) = client
-        .query_opt(MARK_PRINTED, &[&order_id, &copier.as_slice()])
+        .query_opt_cached(MARK_PRINTED, &[&order_id, &copier.as_slice()])
         .await?
     {
         metrics::counter!("kofu_orders_printed_total").increment(1);
@@ -160,7 +160,7 @@ pub async fn mark_failed(
     copier: &[u8; 32],
 ) -> Result<Completion, DbError> {
     if let Some(row) = client
-        .query_opt(MARK_FAILED, &[&order_id, &copier.as_slice()])
+        .query_opt_cached(MARK_FAILED, &[&order_id, &copier.as_slice()])
         .await?
     {
         metrics::counter!("kofu_orders_voided_total", "reason" => "print_failed").increment(1);
@@ -177,7 +177,7 @@ async fn classify(
     copier: &[u8; 32],
     wanted: &str,
 ) -> Result<Completion, DbError> {
-    let Some(row) = client.query_opt(ORDER_STATE, &[&order_id]).await? else {
+    let Some(row) = client.query_opt_cached(ORDER_STATE, &[&order_id]).await? else {
         return Ok(Completion::NotFound);
     };
     let state: &str = row.get(0);

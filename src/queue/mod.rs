@@ -30,7 +30,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use crate::db::{Client, DbError, Pool};
+use crate::db::{Cached, Client, DbError, Pool};
 use crate::registry::{self, Ineligible, ResidenceOptions, ResidentId};
 use crate::render::model::{DocumentIdentity, ResidenceCertificate};
 
@@ -118,7 +118,7 @@ async fn accept_once(
     settings: &PipelineSettings,
 ) -> Result<Option<Result<AcceptedOrder, Refusal>>, DbError> {
     if let Some(row) = client
-        .query_opt(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
+        .query_opt_cached(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
         .await?
     {
         let same: &[u8] = row.get(3);
@@ -155,7 +155,7 @@ async fn accept_once(
     };
     let amount_yen = order.fee_yen * order.copies;
     let inserted = tx
-        .query_opt(
+        .query_opt_cached(
             INSERT_WITH_TICKET,
             &[
                 &order_id,

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::{Job, Pipeline};
-use crate::db::{Client, DbError, Pool};
+use crate::db::{Cached, Client, DbError, Pool};
 
 /// How often every process looks for work a peer (or a crash) left behind.
 const RELEASE_TICK: Duration = Duration::from_millis(25);
@@ -105,9 +105,9 @@ pub async fn release_pass(
     print_deadline: Duration,
 ) -> Result<ReleasePass, DbError> {
     let tx = client.transaction().await?;
-    let Some(row) = tx.query_opt(TAKE_WATERMARK, &[]).await? else {
+    let Some(row) = tx.query_opt_cached(TAKE_WATERMARK, &[]).await? else {
         // Another process is releasing; report where it has got to.
-        let watermark = tx.query_one(READ_WATERMARK, &[]).await?.get(0);
+        let watermark = tx.query_one_cached(READ_WATERMARK, &[]).await?.get(0);
         return Ok(ReleasePass {
             watermark,
             ..ReleasePass::default()
@@ -115,7 +115,7 @@ pub async fn release_pass(
     };
     let start: i64 = row.get(0);
     let now: OffsetDateTime = row.get(1);
-    let rows = tx.query(PENDING, &[&start, &now, &RELEASE_BATCH]).await?;
+    let rows = tx.query_cached(PENDING, &[&start, &now, &RELEASE_BATCH]).await?;
     let more = rows.len() as i64 == RELEASE_BATCH;
     let mut watermark = start;
     let (mut release, mut void): (Vec<Uuid>, Vec<Uuid>) = (Vec::new(), Vec::new());
@@ -140,10 +140,10 @@ pub async fn release_pass(
         });
     }
     let released = tx
-        .execute(RELEASE, &[&release, &now, &print_deadline.as_secs_f64()])
+        .execute_cached(RELEASE, &[&release, &now, &print_deadline.as_secs_f64()])
         .await? as usize;
-    let voided = tx.execute(VOID_LATE_RENDER, &[&void, &now]).await? as usize;
-    tx.execute(SET_WATERMARK, &[&watermark]).await?;
+    let voided = tx.execute_cached(VOID_LATE_RENDER, &[&void, &now]).await? as usize;
+    tx.execute_cached(SET_WATERMARK, &[&watermark]).await?;
     tx.commit().await?;
     Ok(ReleasePass {
         watermark,
@@ -170,14 +170,14 @@ pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Rec
     loop {
         let result = async {
             let client = pool.get().await?;
-            let late_print = client.execute(VOID_LATE_PRINT, &[]).await?;
+            let late_print = client.execute_cached(VOID_LATE_PRINT, &[]).await?;
             // In ordered mode the releaser voids late renders, in ticket order.
             let late_render = if pipeline.settings().ordered {
                 0
             } else {
-                client.execute(VOID_LATE_RENDER_ANY, &[]).await?
+                client.execute_cached(VOID_LATE_RENDER_ANY, &[]).await?
             };
-            let lapsed = client.query(LAPSED_CLAIMS, &[]).await?;
+            let lapsed = client.query_cached(LAPSED_CLAIMS, &[]).await?;
             Ok::<_, DbError>((late_print, late_render, lapsed))
         }
         .await;

@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 use uuid::Uuid;
 
 use super::{Job, Pipeline, RESIDENCE_CERTIFICATE, document_number};
-use crate::db::{DbError, Pool};
+use crate::db::{Cached, DbError, Pool};
 use crate::render::Renderer;
 use crate::render::model::{DocumentIdentity, ResidenceCertificate};
 
@@ -110,7 +110,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
     let settings = pipeline.settings();
     let mut client = pool.get().await.map_err(DbError::from)?;
     let row = client
-        .query_opt(
+        .query_opt_cached(
             CLAIM,
             &[
                 &job.order_id,
@@ -152,7 +152,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
 
     let tx = client.transaction().await?;
     let marked = tx
-        .execute(
+        .execute_cached(
             MARK_RENDERED,
             &[
                 &job.order_id,
@@ -164,7 +164,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
     if marked == 0 {
         return Ok(false); // voided or rendered elsewhere meanwhile; nothing is stored
     }
-    tx.execute(
+    tx.execute_cached(
         STORE_DOCUMENT,
         &[
             &job.order_id,

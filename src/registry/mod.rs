@@ -10,7 +10,7 @@ pub mod demo;
 
 use time::Date;
 
-use crate::db::{Client, DbError, Transaction};
+use crate::db::{Cached, Client, DbError, Transaction};
 use crate::pki::CardSerial;
 use crate::render::model::{Domicile, MunicipalityHeader, ResidentRecord, Sex};
 
@@ -58,7 +58,7 @@ pub async fn authenticate_holder(
     kind: &str,
 ) -> Result<Option<(CardHolder, Option<i32>)>, DbError> {
     let row = client
-        .query_opt(
+        .query_opt_cached(
             AUTHENTICATE_HOLDER,
             &[&session_id, &serial.as_bytes(), &kind],
         )
@@ -135,14 +135,14 @@ pub async fn snapshot_residence(
     // Locks go parent to child (municipality, household, residents), the
     // order register updates are expected to use; a deadlock with a sync that
     // uses another order is retried by the caller.
-    let me = tx.query_one(HOUSEHOLD_OF, &[&resident]).await?;
+    let me = tx.query_one_cached(HOUSEHOLD_OF, &[&resident]).await?;
     let household_id: i64 = me.get(0);
     let municipality_code: String = me.get(1);
     let m = tx
-        .query_one(LOCK_MUNICIPALITY, &[&municipality_code])
+        .query_one_cached(LOCK_MUNICIPALITY, &[&municipality_code])
         .await?;
-    let address: String = tx.query_one(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
-    let rows = tx.query(LOCK_MEMBERS, &[&household_id]).await?;
+    let address: String = tx.query_one_cached(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
+    let rows = tx.query_cached(LOCK_MEMBERS, &[&household_id]).await?;
     let Some(my_row) = rows.iter().find(|r| r.get::<_, i64>(0) == resident) else {
         return Ok(Err(Ineligible::MovedOut)); // moved to another household meanwhile
     };
