@@ -117,10 +117,19 @@ async fn accept_once(
     order: &NewOrder,
     settings: &PipelineSettings,
 ) -> Result<Option<Result<AcceptedOrder, Refusal>>, DbError> {
-    if let Some(row) = client
-        .query_opt_cached(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
-        .await?
-    {
+    let tx = client.transaction().await?;
+    // Pipelined: the idempotency lookup and the snapshot's first read go out
+    // together, and the snapshot's locks follow in one more round trip.
+    let (existing, snapshot) = tokio::try_join!(
+        async {
+            tx.query_opt_cached(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
+                .await
+                .map_err(DbError::from)
+        },
+        registry::snapshot_residence(&tx, order.resident_id, order.options),
+    )?;
+    if let Some(row) = existing {
+        // A retry: answer with the order already accepted, whatever the registers say now.
         let same: &[u8] = row.get(3);
         if same != order.request_hash {
             return Ok(Some(Err(Refusal::KeyReused)));
@@ -132,9 +141,7 @@ async fn accept_once(
             new: false,
         })));
     }
-    let tx = client.transaction().await?;
-    let snapshot = match registry::snapshot_residence(&tx, order.resident_id, order.options).await?
-    {
+    let snapshot = match snapshot {
         Ok(s) => s,
         Err(why) => return Ok(Some(Err(Refusal::Ineligible(why)))),
     };

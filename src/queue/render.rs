@@ -90,25 +90,32 @@ const CLAIM: &str = "
      WHERE id = $1 AND state = 'accepted'
        AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
     RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code";
-const STORE_DOCUMENT: &str = "
-    INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT (order_id) DO NOTHING";
-/// Ordered: `rendered`, the releaser releases it in turn. Unordered (benchmark
-/// only): released at once.
-const MARK_RENDERED: &str = "
-    UPDATE orders
-       SET state = CASE WHEN $2 THEN 'rendered' ELSE 'released' END,
-           rendered_at = now(),
-           released_at = CASE WHEN $2 THEN NULL ELSE now() END,
-           print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END
-     WHERE id = $1 AND state = 'accepted'";
+/// Marks the order rendered and stores its bound document in one statement
+/// (one round trip, one commit). Ordered: `rendered`, and the releaser releases
+/// it in turn; unordered (benchmark only): released at once. The document is
+/// stored only if the order was still `accepted`, so a voided order or one
+/// rendered elsewhere meanwhile gets nothing.
+const STORE_RENDERED: &str = "
+    WITH marked AS (
+        UPDATE orders
+           SET state = CASE WHEN $2 THEN 'rendered' ELSE 'released' END,
+               rendered_at = now(),
+               released_at = CASE WHEN $2 THEN NULL ELSE now() END,
+               print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END
+         WHERE id = $1 AND state = 'accepted'
+        RETURNING id),
+    stored AS (
+        INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
+        SELECT id, $4, $5, $6, $7, $8, $9, $10 FROM marked
+        ON CONFLICT (order_id) DO NOTHING
+        RETURNING order_id)
+    SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM stored)";
 
 /// Renders one order from its snapshot and stores the bound document.
 /// Returns false when there was nothing to do (claimed elsewhere, done, voided).
 async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool, RenderJobError> {
     let settings = pipeline.settings();
-    let mut client = pool.get().await.map_err(DbError::from)?;
+    let client = pool.get().await.map_err(DbError::from)?;
     let row = client
         .query_opt_cached(
             CLAIM,
@@ -150,34 +157,24 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
     metrics::histogram!("kofu_render_duration_seconds", "kind" => RESIDENCE_CERTIFICATE)
         .record(started.elapsed().as_secs_f64());
 
-    let tx = client.transaction().await?;
-    let marked = tx
-        .execute_cached(
-            MARK_RENDERED,
+    let row = client
+        .query_one_cached(
+            STORE_RENDERED,
             &[
                 &job.order_id,
                 &settings.ordered,
                 &settings.print_deadline.as_secs_f64(),
+                &session_id,
+                &copier,
+                &resident,
+                &document_number,
+                &rendered.pdf,
+                &rendered.sha256.as_slice(),
+                &(rendered.page_count as i32),
             ],
         )
         .await?;
-    if marked == 0 {
-        return Ok(false); // voided or rendered elsewhere meanwhile; nothing is stored
-    }
-    tx.execute_cached(
-        STORE_DOCUMENT,
-        &[
-            &job.order_id,
-            &session_id,
-            &copier,
-            &resident,
-            &document_number,
-            &rendered.pdf,
-            &rendered.sha256.as_slice(),
-            &(rendered.page_count as i32),
-        ],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
+    let marked: i64 = row.get(0);
+    // Voided or rendered elsewhere meanwhile: nothing was stored.
+    Ok(marked == 1)
 }

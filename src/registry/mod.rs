@@ -10,6 +10,8 @@ pub mod demo;
 
 use time::Date;
 
+use tokio_postgres::types::ToSql;
+
 use crate::db::{Cached, Client, DbError, Transaction};
 use crate::pki::CardSerial;
 use crate::render::model::{Domicile, MunicipalityHeader, ResidentRecord, Sex};
@@ -138,11 +140,22 @@ pub async fn snapshot_residence(
     let me = tx.query_one_cached(HOUSEHOLD_OF, &[&resident]).await?;
     let household_id: i64 = me.get(0);
     let municipality_code: String = me.get(1);
-    let m = tx
-        .query_one_cached(LOCK_MUNICIPALITY, &[&municipality_code])
-        .await?;
-    let address: String = tx.query_one_cached(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
-    let rows = tx.query_cached(LOCK_MEMBERS, &[&household_id]).await?;
+    // Pipelined in one round trip. PostgreSQL runs them in the order sent,
+    // so statements are prepared first (a no-op once cached): a Parse sent
+    // between two executions could otherwise reorder the locks.
+    let (lock_municipality, lock_household, lock_members) = tokio::try_join!(
+        tx.prepare_cached(LOCK_MUNICIPALITY),
+        tx.prepare_cached(LOCK_HOUSEHOLD),
+        tx.prepare_cached(LOCK_MEMBERS),
+    )?;
+    let by_code: [&(dyn ToSql + Sync); 1] = [&municipality_code];
+    let by_household: [&(dyn ToSql + Sync); 1] = [&household_id];
+    let (m, household, rows) = tokio::try_join!(
+        tx.query_one(&lock_municipality, &by_code),
+        tx.query_one(&lock_household, &by_household),
+        tx.query(&lock_members, &by_household),
+    )?;
+    let address: String = household.get(0);
     let Some(my_row) = rows.iter().find(|r| r.get::<_, i64>(0) == resident) else {
         return Ok(Err(Ineligible::MovedOut)); // moved to another household meanwhile
     };
