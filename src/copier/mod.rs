@@ -302,7 +302,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     match queue::accept(&mut db, &new, state.pipeline.settings()).await? {
         Ok(accepted) => {
             if accepted.new {
-                state.pipeline.submit(accepted.order_id);
+                state.pipeline.submit(&accepted);
             }
             Ok(http::json(StatusCode::CREATED, &accepted))
         }
@@ -324,6 +324,10 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
         .and_then(|s| Uuid::parse_str(s).ok())
         .ok_or(p(StatusCode::FORBIDDEN, "order_session_mismatch"))?;
     let deadline = tokio::time::Instant::now() + state.config.document_wait();
+    state
+        .pipeline
+        .wait_for_local_release(order_id, deadline)
+        .await;
     loop {
         // A connection per check: waiting fetches must not hold the pool.
         let outcome = queue::deliver(

@@ -39,9 +39,9 @@ pub enum DeliveryState {
 /// Loads the order, its session and its document, and marks it delivered
 /// when released and every stored binding agrees — one statement, one round
 /// trip. The PDF is read only when the order was marked. The SHA-256 of the
-/// stored bytes is checked in Rust afterwards; should that ever fail the
-/// order stays `delivered` without a byte leaving, and the print-deadline
-/// sweeper voids it.
+/// stored bytes is checked in Rust afterwards; should that ever fail, not a
+/// byte leaves and the order is voided ([`VOID_UNBOUND`]), so it can never be
+/// confirmed printed.
 const DELIVER: &str = "
     WITH o AS (
         SELECT o.id, o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
@@ -64,6 +64,11 @@ const DELIVER: &str = "
       FROM o
       LEFT JOIN documents d ON d.order_id = o.id
       LEFT JOIN marked m ON m.id = o.id";
+
+/// A marked order whose stored bytes failed the hash check: voided and refunded.
+const VOID_UNBOUND: &str = "
+    UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'binding_check_failed', refund_yen = amount_yen
+     WHERE id = $1 AND state = 'delivered'";
 
 /// Checks order, session, copier, resident and document hash against each
 /// other, and marks the order delivered when they all agree.
@@ -117,8 +122,9 @@ pub async fn deliver(
     };
     let actual = ring::digest::digest(&ring::digest::SHA256, &pdf);
     if actual.as_ref() != stored_hash {
-        tracing::error!(%order_id, "document hash check failed; not delivered");
+        tracing::error!(%order_id, "document hash check failed; not delivered, order voided");
         metrics::counter!("kofu_binding_check_failures_total").increment(1);
+        client.execute_cached(VOID_UNBOUND, &[&order_id]).await?;
         return Ok(DeliveryState::BindingMismatch);
     }
     let mut sha256 = [0u8; 32];

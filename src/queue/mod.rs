@@ -59,7 +59,7 @@ pub struct NewOrder {
 }
 
 /// What the copier is told once the order is durable.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AcceptedOrder {
     pub order_id: Uuid,
     pub ticket: i64,
@@ -67,6 +67,22 @@ pub struct AcceptedOrder {
     /// False when this answers a retry of an order accepted earlier.
     #[serde(skip)]
     pub new: bool,
+    /// A new order's snapshot and binding, handed straight to this process's
+    /// render workers (see [`Pipeline::submit`]).
+    #[serde(skip)]
+    pub render: Option<Arc<LocalRender>>,
+}
+
+/// An order this process has just accepted, with the render lease the
+/// acceptance took: the worker renders it without reading it back.
+#[derive(Debug)]
+pub struct LocalRender {
+    certificate: ResidenceCertificate,
+    session_id: Uuid,
+    copier_fingerprint: [u8; 32],
+    resident_id: ResidentId,
+    /// When the acceptance committed (its lease runs from there).
+    accepted_at: std::time::Instant,
 }
 
 /// Why an order was not accepted.
@@ -139,6 +155,7 @@ async fn accept_once(
             ticket: row.get(1),
             amount_yen: row.get(2),
             new: false,
+            render: None,
         })));
     }
     let snapshot = match snapshot {
@@ -189,12 +206,27 @@ async fn accept_once(
         return Ok(None);
     };
     tx.commit().await?;
+    let accepted_at = std::time::Instant::now();
     metrics::counter!("kofu_orders_accepted_total", "municipality" => order.municipality_code.clone()).increment(1);
+    let ticket: i64 = row.get(0);
+    let mut certificate = certificate;
+    certificate.document = DocumentIdentity {
+        order_id,
+        ticket,
+        document_number: document_number(&order.municipality_code, ticket),
+    };
     Ok(Some(Ok(AcceptedOrder {
         order_id,
-        ticket: row.get(0),
+        ticket,
         amount_yen,
         new: true,
+        render: Some(Arc::new(LocalRender {
+            certificate,
+            session_id: order.session_id,
+            copier_fingerprint: order.copier_fingerprint,
+            resident_id: order.resident_id,
+            accepted_at,
+        })),
     })))
 }
 
@@ -225,11 +257,19 @@ impl PipelineSettings {
     }
 }
 
-/// A render job: an order to claim and render.
-#[derive(Debug, Clone, Copy)]
+/// A render job: an order to render, with its snapshot when this process
+/// accepted it (otherwise the worker claims it and reads the snapshot back).
+#[derive(Debug, Clone)]
 struct Job {
     order_id: Uuid,
+    local: Option<Arc<LocalRender>>,
 }
+
+/// Tickets of orders accepted here and not fetched yet: a fetch that finds
+/// its order here waits for the release watermark before asking the
+/// database. Only a hint — every delivery is decided by the database — and
+/// bounded: cleared when it grows past this (copiers that fetch elsewhere).
+const TICKET_HINTS_MAX: usize = 65_536;
 
 struct Shared {
     jobs: mpsc::Sender<Job>,
@@ -237,6 +277,8 @@ struct Shared {
     waiting: std::sync::Mutex<std::collections::HashMap<Uuid, Arc<Notify>>>,
     /// The release watermark as last seen by this process (ordered mode).
     watermark: watch::Sender<i64>,
+    /// Order → ticket for orders accepted here (see [`TICKET_HINTS_MAX`]).
+    ticket_hints: std::sync::Mutex<std::collections::HashMap<Uuid, i64>>,
     /// Raised after a render, so the releaser runs at once.
     release_needed: Notify,
     /// Test-only artificial render delay (milliseconds).
@@ -265,6 +307,7 @@ impl Pipeline {
         let shared = Arc::new(Shared {
             jobs,
             watermark: watch::Sender::new(0),
+            ticket_hints: std::sync::Mutex::new(std::collections::HashMap::new()),
             waiting: std::sync::Mutex::new(std::collections::HashMap::new()),
             release_needed: Notify::new(),
             render_delay_ms: AtomicU64::new(0),
@@ -291,14 +334,44 @@ impl Pipeline {
     }
 
     /// Hands an order accepted (and claimed) by this process to the render workers.
-    pub fn submit(&self, order_id: Uuid) {
-        self.enqueue(Job { order_id });
+    pub fn submit(&self, accepted: &AcceptedOrder) {
+        if self.shared.settings.ordered {
+            let mut hints = self
+                .shared
+                .ticket_hints
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if hints.len() >= TICKET_HINTS_MAX {
+                hints.clear();
+            }
+            hints.insert(accepted.order_id, accepted.ticket);
+        }
+        self.enqueue(Job {
+            order_id: accepted.order_id,
+            local: accepted.render.clone(),
+        });
     }
 
     fn enqueue(&self, job: Job) {
+        let order_id = job.order_id;
         if self.shared.jobs.try_send(job).is_err() {
             metrics::counter!("kofu_render_queue_full_total").increment(1);
-            tracing::warn!(order_id = %job.order_id, "render queue full; the sweeper retries it");
+            tracing::warn!(%order_id, "render queue full; the sweeper retries it");
+        }
+    }
+
+    /// Ordered mode: when this process accepted `order_id`, waits (at most
+    /// until `deadline`) for the watermark to pass its ticket, so the first
+    /// database read of a fetch usually finds the document released.
+    pub async fn wait_for_local_release(&self, order_id: Uuid, deadline: tokio::time::Instant) {
+        let ticket = self
+            .shared
+            .ticket_hints
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&order_id);
+        if let Some(ticket) = ticket {
+            let _ = tokio::time::timeout_at(deadline, self.released_through(ticket)).await;
         }
     }
 

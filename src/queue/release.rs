@@ -141,6 +141,7 @@ pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Rec
                 for row in lapsed {
                     pipeline.enqueue(Job {
                         order_id: row.get(0),
+                        local: None,
                     });
                 }
             }

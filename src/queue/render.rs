@@ -1,10 +1,12 @@
 //! Render workers: turn an order's snapshot into its PDF and store the
 //! document bound to the order, its session, copier and resident.
 //!
-//! Rule: a worker renders only an order whose render lease it holds (the
-//! acceptance takes it for the accepting process, the worker renews it as it
-//! starts, and a lapsed lease may be taken by any process), and storing is
-//! conditional on the order still being `accepted`, so a late or duplicate
+//! Rule: a worker renders only an order whose render lease it holds. The
+//! acceptance takes the lease for the accepting process, whose worker renders
+//! at once from the snapshot in hand while the lease is fresh; otherwise the
+//! worker renews (or, once lapsed, takes over) the lease and reads the stored
+//! snapshot back. Storing is conditional on the order still being
+//! `accepted`, so a late or duplicate
 //! render never overwrites or revives anything.
 
 use std::sync::Arc;
@@ -48,7 +50,7 @@ pub(super) async fn worker(
             _ = stop.changed() => None,
         };
         let Some(job) = next else { break };
-        match render_order(&pipeline, &pool, job).await {
+        match render_order(&pipeline, &pool, &job).await {
             Ok(true) => {
                 if pipeline.settings().ordered {
                     pipeline.shared.release_needed.notify_one();
@@ -72,9 +74,7 @@ pub(super) async fn worker(
                 let pipeline = pipeline.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(RETRY_AFTER_FAILURE).await;
-                    pipeline.enqueue(Job {
-                        order_id: job.order_id,
-                    });
+                    pipeline.enqueue(job);
                 });
             }
         }
@@ -113,32 +113,22 @@ const STORE_RENDERED: &str = "
 
 /// Renders one order from its snapshot and stores the bound document.
 /// Returns false when there was nothing to do (claimed elsewhere, done, voided).
-async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool, RenderJobError> {
+async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<bool, RenderJobError> {
     let settings = pipeline.settings();
-    let client = pool.get().await.map_err(DbError::from)?;
-    let row = client
-        .query_opt_cached(
-            CLAIM,
-            &[
-                &job.order_id,
-                &settings.render_lease.as_secs_f64(),
-                &settings.instance,
-            ],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(false) };
-    let mut certificate: ResidenceCertificate =
-        serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
-    let session_id: Uuid = row.get(1);
-    let copier: Vec<u8> = row.get(2);
-    let resident: i64 = row.get(3);
-    let ticket: i64 = row.get(4);
-    let municipality: String = row.get(5);
-    // The identity on every page comes from the order row itself.
-    certificate.document = DocumentIdentity {
-        order_id: job.order_id,
-        ticket,
-        document_number: document_number(&municipality, ticket),
+    let (certificate, session_id, copier, resident) = match &job.local {
+        // Accepted here moments ago: the acceptance took the lease and the
+        // snapshot is in hand, so nothing needs reading back. Storing stays
+        // conditional, so even a render that outlives its lease is harmless.
+        Some(local) if local.accepted_at.elapsed() < settings.render_lease / 2 => (
+            local.certificate.clone(),
+            local.session_id,
+            local.copier_fingerprint.to_vec(),
+            local.resident_id,
+        ),
+        _ => match claim(pipeline, pool, job.order_id).await? {
+            Some(claimed) => claimed,
+            None => return Ok(false),
+        },
     };
     let document_number = certificate.document.document_number.clone();
 
@@ -157,6 +147,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
     metrics::histogram!("kofu_render_duration_seconds", "kind" => RESIDENCE_CERTIFICATE)
         .record(started.elapsed().as_secs_f64());
 
+    let client = pool.get().await.map_err(DbError::from)?;
     let row = client
         .query_one_cached(
             STORE_RENDERED,
@@ -177,4 +168,37 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
     let marked: i64 = row.get(0);
     // Voided or rendered elsewhere meanwhile: nothing was stored.
     Ok(marked == 1)
+}
+
+/// Takes (or renews) the render lease and reads the order's snapshot and
+/// binding back; `None` when the order is not ours to render.
+async fn claim(
+    pipeline: &Pipeline,
+    pool: &Pool,
+    order_id: Uuid,
+) -> Result<Option<(ResidenceCertificate, Uuid, Vec<u8>, i64)>, RenderJobError> {
+    let settings = pipeline.settings();
+    let client = pool.get().await.map_err(DbError::from)?;
+    let row = client
+        .query_opt_cached(
+            CLAIM,
+            &[
+                &order_id,
+                &settings.render_lease.as_secs_f64(),
+                &settings.instance,
+            ],
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut certificate: ResidenceCertificate =
+        serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
+    let ticket: i64 = row.get(4);
+    let municipality: String = row.get(5);
+    // The identity on every page comes from the order row itself.
+    certificate.document = DocumentIdentity {
+        order_id,
+        ticket,
+        document_number: document_number(&municipality, ticket),
+    };
+    Ok(Some((certificate, row.get(1), row.get(2), row.get(3))))
 }
