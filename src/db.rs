@@ -159,6 +159,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0005_release_function.sql",
         include_str!("../sql/0005_release_function.sql"),
     ),
+    (
+        6,
+        "0006_certificate_events.sql",
+        include_str!("../sql/0006_certificate_events.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -8,7 +8,9 @@
 //! - [`server`]   — HTTPS listener (mutual TLS), connection limits, route table, graceful shutdown.
 //! - [`copier`]   — the copier API handlers: session, card, order, document, printed/failed; the menu.
 //! - [`pki`]      — card certificate and challenge-signature verification; demo/test PKI generation.
-//! - [`registry`] — municipal registers: municipalities, households, residents, serial → resident links.
+//! - [`registry`] — municipal registers: municipalities, households, residents, serial → resident links,
+//!   J-LIS certificate lifecycle events (issued, renewed, suspended, revoked).
+//! - [`admin`]    — the administration API (operator mutual TLS, separate listener): certificate events.
 //! - [`queue`]    — orders: tickets in commit order, register snapshot, render workers, delivery checks.
 //! - [`render`]   — certificate PDFs (one file per certificate kind), fonts, Japanese era dates.
 //! - [`ops`]      — Prometheus metrics and the operator dashboard (separate listener).
@@ -20,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod copier;

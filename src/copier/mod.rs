@@ -22,7 +22,7 @@ use crate::error::Problem;
 use crate::http::{self, ApiRequest, ApiResult};
 use crate::pki::ChallengeAlgorithm;
 use crate::queue::{self, Completion, DeliveryState, NewOrder, Refusal};
-use crate::registry::{self, ResidenceOptions};
+use crate::registry::{self, HolderLookup, ResidenceOptions};
 use crate::server::AppState;
 
 /// How often a waiting document fetch re-checks for a release made elsewhere.
@@ -185,9 +185,22 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let found =
         registry::authenticate_holder(&db, session_id, card.serial(), queue::RESIDENCE_CERTIFICATE)
             .await?;
-    let Some((holder, fee)) = found else {
-        tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
-        return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
+    let (holder, fee) = match found {
+        HolderLookup::Found(holder, fee) => (holder, fee),
+        HolderLookup::NotLinked => {
+            tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
+            return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
+        }
+        HolderLookup::Suspended | HolderLookup::Revoked => {
+            let code = if matches!(found, HolderLookup::Suspended) {
+                "card_suspended"
+            } else {
+                "card_revoked"
+            };
+            metrics::counter!("kofu_card_refusals_total", "code" => code).increment(1);
+            tracing::info!(code, "card refused");
+            return Err(p(StatusCode::FORBIDDEN, code));
+        }
     };
     metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
         .increment(1);

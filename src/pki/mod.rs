@@ -9,6 +9,8 @@
 //!   signature over the session challenge; the result is a [`VerifiedCard`],
 //!   the proof value every later step (revocation, serial→resident mapping,
 //!   issuing) requires.
+//! - `operators` — the operator CA and operator client certificates (roles
+//!   as `urn:kofu:role:` URIs) for the administration listener.
 //! - `demo` — generates the demo and test PKI (user-authentication CA,
 //!   store-network CA, server and copier certificates, demo cards) with
 //!   rcgen. Never production keys; never used on the verification path.
@@ -17,6 +19,7 @@
 
 pub mod card;
 pub mod demo;
+pub mod operators;
 pub mod signature;
 
 pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};
