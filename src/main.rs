@@ -48,6 +48,24 @@ enum Command {
         #[arg(long, env = "KOFU_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// J-LIS certificate lifecycle events, applied directly to DATABASE_URL.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Applies events from a file of JSON lines (`-` for stdin), in order,
+    /// each in its own transaction; prints one JSON line per event and stops
+    /// at the first refused one (exit 1). Safe to run again: events are idempotent.
+    Apply {
+        /// JSON lines: {"event_id", "kind": issued|renewed|suspended|revoked, "serial", ...}
+        file: PathBuf,
+        #[arg(long, env = "KOFU_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -83,6 +101,9 @@ fn main() -> ExitCode {
             }
             Command::Serve { config } => kofu::app::serve(config.as_deref()).await,
             Command::Migrate { config } => kofu::app::migrate(config.as_deref()).await,
+            Command::Events {
+                command: EventsCommand::Apply { file, config },
+            } => kofu::app::apply_events(config.as_deref(), &file).await,
         }
     });
     match result {

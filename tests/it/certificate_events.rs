@@ -247,3 +247,58 @@ async fn only_the_jlis_operator_may_send_events_and_each_listener_trusts_only_it
     // Nothing was applied: the card still works.
     assert_eq!(authenticate(&app.copier(1), card).await, None);
 }
+
+/// Runs `kofu events apply -` on the test database with `input` on stdin.
+fn events_cli(app: &TestApp, input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
+        .args(["events", "apply", "-"])
+        .env("DATABASE_URL", app.database_url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8(out.stdout).unwrap())
+}
+
+#[tokio::test]
+async fn the_events_command_applies_json_lines_idempotently() {
+    let app = TestApp::spawn().await;
+    let card = app.pki.card("card-rsa-1");
+    let lines = format!(
+        "{}\n\n{}\n",
+        json!({"event_id": "cli-1", "kind": "revoked", "serial": "7f20", "reason": "superseded"}),
+        json!({"event_id": "cli-2", "kind": "suspended", "serial": serial_hex(card)}),
+    );
+    let (ok, out) = events_cli(&app, &lines);
+    assert!(ok, "{out}");
+    assert_eq!(out.matches(r#""outcome":"applied""#).count(), 2, "{out}");
+    assert_eq!(
+        authenticate(&app.copier(1), card).await.as_deref(),
+        Some("card_suspended")
+    );
+
+    let (ok, out) = events_cli(&app, &lines);
+    assert!(ok, "{out}");
+    assert_eq!(out.matches(r#""outcome":"duplicate""#).count(), 2, "{out}");
+
+    let (ok, out) = events_cli(
+        &app,
+        &format!(
+            "{}\n",
+            json!({"event_id": "cli-3", "kind": "renewed", "serial": "7f21", "new_serial": "7f22"})
+        ),
+    );
+    assert!(!ok);
+    assert!(out.contains(r#""error":"serial_not_linked""#), "{out}");
+    let (ok, _) = events_cli(&app, "{not json}\n");
+    assert!(!ok);
+}
