@@ -1,9 +1,11 @@
 //! Where a load run's CPU goes: CPU seconds (user + system) by process name,
 //! read from `/proc` (Linux) at the start and the end of the load window.
 //!
-//! Rule: only processes alive at both readings count (a gateway killed by a
-//! fault run takes its CPU with it), so the figures are meant for runs
-//! without faults, such as `loadtest bench`.
+//! Rule: a process alive at the end counts for what it spent since the
+//! start, or all it ever spent if it was born in between (a PostgreSQL
+//! backend opened by a gateway's pool during the load). A process gone by
+//! the end takes its CPU with it (a gateway killed by a fault run), so the
+//! figures are meant for runs without faults, such as `loadtest bench`.
 
 use std::collections::HashMap;
 
@@ -54,9 +56,11 @@ fn parse_stat(stat: &str) -> Option<(String, f64)> {
 pub fn spent(before: &Snapshot, after: &Snapshot) -> HashMap<String, f64> {
     let mut by_name: HashMap<String, f64> = HashMap::new();
     for (pid, (name, end)) in &after.by_pid {
-        if let Some((_, start)) = before.by_pid.get(pid) {
-            *by_name.entry(name.clone()).or_default() += (end - start).max(0.0);
-        }
+        let start = match before.by_pid.get(pid) {
+            Some((earlier, start)) if earlier == name => *start,
+            _ => 0.0, // born (or re-used pid) since the start
+        };
+        *by_name.entry(name.clone()).or_default() += (end - start).max(0.0);
     }
     by_name
 }
