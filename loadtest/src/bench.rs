@@ -179,7 +179,9 @@ fn render_ceiling(seconds: f64, household_fraction: f64) -> Result<f64, String> 
                     while Instant::now() < until {
                         let certificate = &mix[n as usize % mix.len()];
                         std::hint::black_box(
-                            renderer.residence_certificate(certificate).expect("renders"),
+                            renderer
+                                .residence_certificate(certificate)
+                                .expect("renders"),
                         );
                         n += 1;
                     }

@@ -27,7 +27,11 @@ pub fn snapshot() -> Snapshot {
         return Snapshot { by_pid };
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
@@ -71,7 +75,8 @@ mod tests {
 
     #[test]
     fn stat_lines_parse_even_with_spaces_and_parentheses_in_the_name() {
-        let line = "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 100 0 0";
+        let line =
+            "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 100 0 0";
         let (name, seconds) = parse_stat(line).unwrap();
         assert_eq!(name, "my (odd) name");
         assert!((seconds - 3.0).abs() < 1e-9, "{seconds}");

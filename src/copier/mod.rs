@@ -260,7 +260,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"));
     }
 
-    let mut db = client(state).await?;
+    let db = client(state).await?;
     let row = db
         .query_opt_cached(AUTHENTICATED_SESSION, &[&session_id, &order.kind])
         .await
@@ -312,7 +312,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         copies: order.copies,
         fee_yen,
     };
-    match queue::accept(&mut db, &new, state.pipeline.settings()).await? {
+    match queue::accept(db, &new, state.pipeline.settings()).await? {
         Ok(accepted) => {
             if accepted.new {
                 state.pipeline.submit(&accepted);

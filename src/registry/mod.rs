@@ -13,7 +13,9 @@ use time::Date;
 
 use tokio_postgres::types::ToSql;
 
-use crate::db::{Cached, Client, DbError, Transaction};
+use deadpool_postgres::GenericClient;
+
+use crate::db::{Cached, Client, DbError};
 use crate::pki::CardSerial;
 use crate::render::model::{Domicile, MunicipalityHeader, ResidentRecord, Sex};
 
@@ -158,8 +160,8 @@ const LOCK_MEMBERS: &str = "
 /// # Errors
 /// `Ok(Err(Ineligible))` when the resident, or a household member the
 /// certificate would show, may not be issued one at a store.
-pub async fn snapshot_residence(
-    tx: &Transaction<'_>,
+pub async fn snapshot_residence<C: GenericClient>(
+    tx: &C,
     resident: ResidentId,
     options: ResidenceOptions,
 ) -> Result<Result<ResidenceSnapshot, Ineligible>, DbError> {

@@ -310,3 +310,41 @@ async fn a_stored_document_that_no_longer_matches_its_binding_is_never_delivered
         assert_ne!(order_row(&app, ack.order_id).await.0, "printed", "{tamper}");
     }
 }
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_make_one_order_and_leave_no_ticket_gap() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    copier
+        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let spec = OrderSpec::default();
+    let place = || copier.place_order(session.session_id, "same-key", &spec);
+    // Polled together on one task: the requests go out at once.
+    let (a, b, c, d, e, f) = tokio::join!(place(), place(), place(), place(), place(), place());
+    let results = [a, b, c, d, e, f].map(|r| r.unwrap());
+    let first = &results[0];
+    assert!(
+        results
+            .iter()
+            .all(|a| a.order_id == first.order_id && a.ticket == first.ticket)
+    );
+
+    // The next order takes the very next ticket, and is issued: nothing holds release back.
+    let next = app
+        .copier(2)
+        .issue(app.pki.card("card-ecdsa-1"), &spec, "ja")
+        .await
+        .unwrap();
+    assert_eq!(next.ack.ticket, first.ticket + 1);
+    let orders: i64 = app
+        .db()
+        .await
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(orders, 2);
+}
