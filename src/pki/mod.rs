@@ -16,11 +16,17 @@
 //! `x509-parser` parses; every signature decision is `ring`'s.
 
 pub mod card;
+pub mod cli;
+pub mod crl;
 pub mod demo;
+pub mod name;
+pub mod path;
 pub mod signature;
 
 pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};
 pub use demo::{CardKey, CardSpec, DemoCard, DemoPki, DemoPkiError, Issuer, Leaf};
+pub use crl::{Crl, CrlEntry, CrlError, CrlSet, RevocationReason, RevocationStatus, ValidatedCrl};
+pub use path::{Certificate, PathError, PathOptions, PathValidator, ValidatedPath};
 pub use signature::{ChallengeAlgorithm, SignatureError, verify_signature};
 
 #[cfg(test)]

@@ -1,0 +1,772 @@
+//! Certificate revocation lists: parsing, validation (RFC 5280 §6.3) and
+//! the revocation status of each certificate in a path.
+//!
+//! The rule this file keeps: a CRL says something only after it became a
+//! [`ValidatedCrl`] — its signature verified with `ring` by the
+//! certificate's issuer key or by a separate key of the same issuer whose
+//! certificate chains to the same anchor, the signer allowed to sign CRLs
+//! (cRLSign whenever keyUsage is present), thisUpdate reached, nextUpdate
+//! (plus a configured grace) not passed, and no critical CRL or entry
+//! extension unknown to us. A certificate is treated as unrevoked only when
+//! usable CRLs in scope cover every reason code; otherwise its status is
+//! unknown, which refuses the path. The types here are pure data so a bulk
+//! revocation index can be fed from [`ValidatedCrl::entries`].
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use rustls_pki_types::CertificateRevocationListDer;
+use rustls_pki_types::pem::PemObject;
+use time::{Duration, OffsetDateTime};
+use x509_parser::extensions::{ParsedExtension, SubjectAlternativeName};
+use x509_parser::oid_registry::{
+    OID_X509_EXT_ISSUER, OID_X509_EXT_CRL_NUMBER, OID_X509_EXT_DELTA_CRL_INDICATOR,
+    OID_X509_EXT_FRESHEST_CRL, OID_X509_EXT_HOLD_INSTRUCTION_CODE, OID_X509_EXT_INVALIDITY_DATE,
+    OID_X509_EXT_ISSUER_ALT_NAME, OID_X509_EXT_REASON_CODE,
+};
+use x509_parser::prelude::FromDer;
+use x509_parser::revocation_list::CertificateRevocationList;
+
+use super::name::{GName, Name};
+use super::path::{
+    Certificate, DistPoint, DpName, PathError, PathOptions, PathValidator, canonical_serial, ku,
+    sha256, verify_signed,
+};
+use super::signature::CertificateSignatureAlgorithm;
+
+/// Largest CRL accepted. JPKI's full CRLs are large; the bulk index has its
+/// own streaming path, this bound keeps a single hostile file cheap.
+pub const MAX_CRL_SIZE: usize = 256 * 1024 * 1024;
+/// Every reason of RFC 5280 §5.3.1 as ReasonFlags bits (1..=8).
+const ALL_REASONS: u16 = 0x01fe;
+/// Nested CRL-signer validations allowed (signer of the signer's CRL...).
+const MAX_SIGNER_DEPTH: usize = 2;
+
+/// CRLReason (RFC 5280 §5.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RevocationReason {
+    /// unspecified (0), also when an entry has no reason code.
+    Unspecified,
+    /// keyCompromise (1).
+    KeyCompromise,
+    /// cACompromise (2).
+    CaCompromise,
+    /// affiliationChanged (3).
+    AffiliationChanged,
+    /// superseded (4): JPKI renewal.
+    Superseded,
+    /// cessationOfOperation (5).
+    CessationOfOperation,
+    /// certificateHold (6): JPKI suspension (一時保留).
+    CertificateHold,
+    /// removeFromCRL (8): only in delta CRLs, lifts a hold.
+    RemoveFromCrl,
+    /// privilegeWithdrawn (9).
+    PrivilegeWithdrawn,
+    /// aACompromise (10).
+    AaCompromise,
+}
+
+impl RevocationReason {
+    /// From the CRLReason code; `None` for 7 and values above 10.
+    pub fn from_code(code: u8) -> Option<RevocationReason> {
+        Some(match code {
+            0 => RevocationReason::Unspecified,
+            1 => RevocationReason::KeyCompromise,
+            2 => RevocationReason::CaCompromise,
+            3 => RevocationReason::AffiliationChanged,
+            4 => RevocationReason::Superseded,
+            5 => RevocationReason::CessationOfOperation,
+            6 => RevocationReason::CertificateHold,
+            8 => RevocationReason::RemoveFromCrl,
+            9 => RevocationReason::PrivilegeWithdrawn,
+            10 => RevocationReason::AaCompromise,
+            _ => return None,
+        })
+    }
+
+    /// Stable snake_case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RevocationReason::Unspecified => "unspecified",
+            RevocationReason::KeyCompromise => "key_compromise",
+            RevocationReason::CaCompromise => "ca_compromise",
+            RevocationReason::AffiliationChanged => "affiliation_changed",
+            RevocationReason::Superseded => "superseded",
+            RevocationReason::CessationOfOperation => "cessation_of_operation",
+            RevocationReason::CertificateHold => "certificate_hold",
+            RevocationReason::RemoveFromCrl => "remove_from_crl",
+            RevocationReason::PrivilegeWithdrawn => "privilege_withdrawn",
+            RevocationReason::AaCompromise => "aa_compromise",
+        }
+    }
+}
+
+impl fmt::Display for RevocationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a CRL cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrlError {
+    /// Not one well-formed DER CRL (or PEM holding none).
+    #[error("CRL is malformed")]
+    Malformed,
+    /// Larger than [`MAX_CRL_SIZE`].
+    #[error("CRL is too large")]
+    TooLarge,
+    /// A critical CRL or entry extension we do not process.
+    #[error("CRL has an unknown critical extension {oid}")]
+    UnknownCriticalExtension {
+        /// Dotted OID.
+        oid: String,
+    },
+    /// Signature algorithm not supported, or inner and outer differ.
+    #[error("CRL signature algorithm unsupported")]
+    UnsupportedSignatureAlgorithm,
+    /// The signature does not verify with the signer's key.
+    #[error("CRL signature does not verify")]
+    BadSignature,
+    /// The signer's name is not the CRL issuer, or its keyUsage lacks cRLSign.
+    #[error("CRL signer is not authorised to sign CRLs")]
+    SignerNotAuthorized,
+    /// thisUpdate is after the validation time.
+    #[error("CRL is not yet valid")]
+    NotYetValid,
+    /// nextUpdate (plus grace) is before the validation time.
+    #[error("CRL is stale since {next_update}")]
+    Stale {
+        /// nextUpdate of the CRL.
+        next_update: OffsetDateTime,
+    },
+}
+
+impl CrlError {
+    /// Stable snake_case reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            CrlError::Malformed => "crl_malformed",
+            CrlError::TooLarge => "crl_too_large",
+            CrlError::UnknownCriticalExtension { .. } => "crl_unknown_critical_extension",
+            CrlError::UnsupportedSignatureAlgorithm => "crl_unsupported_signature_algorithm",
+            CrlError::BadSignature => "crl_bad_signature",
+            CrlError::SignerNotAuthorized => "crl_signer_not_authorized",
+            CrlError::NotYetValid => "crl_not_yet_valid",
+            CrlError::Stale { .. } => "revocation_data_stale",
+        }
+    }
+}
+
+/// issuingDistributionPoint (RFC 5280 §5.2.5): the CRL's scope.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct IssuingDistributionPoint {
+    name: Option<DpName>,
+    only_user_certs: bool,
+    only_ca_certs: bool,
+    only_some_reasons: Option<u16>,
+    indirect: bool,
+    only_attribute_certs: bool,
+}
+
+/// One revoked certificate.
+#[derive(Debug, Clone)]
+pub struct CrlEntry {
+    serial: Vec<u8>,
+    reason: RevocationReason,
+    revoked_at: OffsetDateTime,
+    /// For indirect CRLs: the issuer this entry belongs to (certificateIssuer,
+    /// carried over to following entries). `None`: the CRL issuer.
+    certificate_issuer: Option<Vec<GName>>,
+}
+
+impl CrlEntry {
+    /// Serial, big-endian magnitude without leading zeros. Never log it.
+    pub fn serial(&self) -> &[u8] {
+        &self.serial
+    }
+
+    /// Reason code (unspecified when absent).
+    pub fn reason(&self) -> RevocationReason {
+        self.reason
+    }
+
+    /// revocationDate.
+    pub fn revoked_at(&self) -> OffsetDateTime {
+        self.revoked_at
+    }
+
+    /// Whether this entry is for a certificate issued by `issuer` on a CRL
+    /// issued by `crl_issuer`.
+    fn belongs_to(&self, issuer: &Name, crl_issuer: &Name) -> bool {
+        match &self.certificate_issuer {
+            None => issuer == crl_issuer,
+            Some(names) => names.iter().any(|n| matches!(n, GName::Dir(d) if d == issuer)),
+        }
+    }
+}
+
+/// A parsed CRL whose signature and freshness are not yet checked.
+#[derive(Debug)]
+pub struct Crl {
+    fingerprint: [u8; 32],
+    tbs: Vec<u8>,
+    signature: Vec<u8>,
+    algorithm: Result<CertificateSignatureAlgorithm, String>,
+    algorithms_match: bool,
+    pub(crate) issuer: Name,
+    this_update: OffsetDateTime,
+    next_update: Option<OffsetDateTime>,
+    number: Option<Vec<u8>>,
+    delta_base: Option<Vec<u8>>,
+    idp: Option<IssuingDistributionPoint>,
+    entries: Vec<CrlEntry>,
+    by_serial: HashMap<Vec<u8>, Vec<usize>>,
+    unknown_critical: Option<String>,
+}
+
+impl Crl {
+    /// Parses one DER CRL; nothing may follow it.
+    ///
+    /// # Errors
+    /// [`CrlError::TooLarge`] or [`CrlError::Malformed`] (including
+    /// duplicate extensions and an extension we rely on that does not parse).
+    pub fn from_der(der: &[u8]) -> Result<Crl, CrlError> {
+        if der.len() > MAX_CRL_SIZE {
+            return Err(CrlError::TooLarge);
+        }
+        let crl = match CertificateRevocationList::from_der(der) {
+            Ok(([], crl)) => crl,
+            _ => return Err(CrlError::Malformed),
+        };
+        let tbs = &crl.tbs_cert_list;
+        if tbs.extensions_map().is_err() || crl.signature_value.unused_bits != 0 {
+            return Err(CrlError::Malformed);
+        }
+        let param = |a: &x509_parser::x509::AlgorithmIdentifier<'_>| {
+            a.parameters.as_ref().map(|p| (p.header.tag(), p.data.to_vec()))
+        };
+        let mut out = Crl {
+            fingerprint: sha256(der),
+            tbs: tbs.as_ref().to_vec(),
+            signature: crl.signature_value.data.to_vec(),
+            algorithm: CertificateSignatureAlgorithm::from_identifier(&crl.signature_algorithm)
+                .ok_or_else(|| crl.signature_algorithm.algorithm.to_id_string()),
+            algorithms_match: tbs.signature.algorithm == crl.signature_algorithm.algorithm
+                && param(&tbs.signature) == param(&crl.signature_algorithm),
+            issuer: Name::from_x509(&tbs.issuer),
+            this_update: tbs.this_update.to_datetime(),
+            next_update: tbs.next_update.map(|t| t.to_datetime()),
+            number: None,
+            delta_base: None,
+            idp: None,
+            entries: Vec::with_capacity(tbs.revoked_certificates.len()),
+            by_serial: HashMap::new(),
+            unknown_critical: None,
+        };
+        for ext in tbs.extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::CRLNumber(_) => {
+                    out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
+                }
+                ParsedExtension::IssuingDistributionPoint(idp) => {
+                    out.idp = Some(IssuingDistributionPoint {
+                        name: idp.distribution_point.as_ref().map(DpName::from_x509),
+                        only_user_certs: idp.only_contains_user_certs,
+                        only_ca_certs: idp.only_contains_ca_certs,
+                        only_some_reasons: idp.only_some_reasons.as_ref().map(|r| r.flags),
+                        indirect: idp.indirect_crl,
+                        only_attribute_certs: idp.only_contains_attribute_certs,
+                    });
+                }
+                ParsedExtension::AuthorityKeyIdentifier(_)
+                | ParsedExtension::AuthorityInfoAccess(_) => {}
+                ParsedExtension::ParseError { .. } => return Err(CrlError::Malformed),
+                _ if ext.oid == OID_X509_EXT_CRL_NUMBER => {
+                    out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
+                }
+                _ if ext.oid == OID_X509_EXT_DELTA_CRL_INDICATOR => {
+                    out.delta_base =
+                        Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
+                }
+                _ if ext.oid == OID_X509_EXT_FRESHEST_CRL
+                    || ext.oid == OID_X509_EXT_ISSUER_ALT_NAME => {}
+                _ => {
+                    if ext.critical && out.unknown_critical.is_none() {
+                        out.unknown_critical = Some(ext.oid.to_id_string());
+                    }
+                }
+            }
+        }
+        let indirect = out.idp.as_ref().is_some_and(|i| i.indirect);
+        let mut current_issuer: Option<Vec<GName>> = None;
+        for entry in &tbs.revoked_certificates {
+            let mut reason = RevocationReason::Unspecified;
+            for ext in entry.extensions() {
+                if ext.oid == OID_X509_EXT_REASON_CODE {
+                    let ParsedExtension::ReasonCode(code) = ext.parsed_extension() else {
+                        return Err(CrlError::Malformed);
+                    };
+                    reason = RevocationReason::from_code(code.0).ok_or(CrlError::Malformed)?;
+                } else if ext.oid == OID_X509_EXT_ISSUER {
+                    let (_, names) =
+                        SubjectAlternativeName::from_der(ext.value).map_err(|_| CrlError::Malformed)?;
+                    let names: Vec<GName> =
+                        names.general_names.iter().map(GName::from_x509).collect();
+                    if indirect {
+                        current_issuer = Some(names);
+                    } else if ext.critical {
+                        // certificateIssuer outside an indirect CRL cannot be honoured.
+                        out.unknown_critical
+                            .get_or_insert_with(|| ext.oid.to_id_string());
+                    }
+                } else if ext.oid == OID_X509_EXT_INVALIDITY_DATE
+                    || ext.oid == OID_X509_EXT_HOLD_INSTRUCTION_CODE
+                {
+                } else if ext.critical && out.unknown_critical.is_none() {
+                    out.unknown_critical = Some(ext.oid.to_id_string());
+                }
+            }
+            let serial = canonical_serial(entry.raw_serial());
+            out.by_serial
+                .entry(serial.clone())
+                .or_default()
+                .push(out.entries.len());
+            out.entries.push(CrlEntry {
+                serial,
+                reason,
+                revoked_at: entry.revocation_date.to_datetime(),
+                certificate_issuer: current_issuer.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every CRL in a file: PEM (`X509 CRL` blocks) or a single DER CRL.
+    ///
+    /// # Errors
+    /// The first CRL that does not parse, or a PEM file without any.
+    pub fn from_file_bytes(bytes: &[u8]) -> Result<Vec<Crl>, CrlError> {
+        if looks_like_pem(bytes) {
+            let crls: Vec<Crl> = CertificateRevocationListDer::pem_slice_iter(bytes)
+                .map(|r| {
+                    r.map_err(|_| CrlError::Malformed)
+                        .and_then(|der| Crl::from_der(der.as_ref()))
+                })
+                .collect::<Result<_, _>>()?;
+            if crls.is_empty() {
+                return Err(CrlError::Malformed);
+            }
+            Ok(crls)
+        } else {
+            Ok(vec![Crl::from_der(bytes)?])
+        }
+    }
+
+    /// cRLNumber, big-endian without leading zeros (compare with
+    /// [`crl_number_cmp`]; the store keeps them monotonic).
+    pub fn number(&self) -> Option<&[u8]> {
+        self.number.as_deref()
+    }
+
+    /// deltaCRLIndicator's BaseCRLNumber: `Some` for a delta CRL.
+    pub fn delta_base(&self) -> Option<&[u8]> {
+        self.delta_base.as_deref()
+    }
+
+    /// thisUpdate.
+    pub fn this_update(&self) -> OffsetDateTime {
+        self.this_update
+    }
+
+    /// nextUpdate, if given.
+    pub fn next_update(&self) -> Option<OffsetDateTime> {
+        self.next_update
+    }
+
+    /// SHA-256 of the DER.
+    pub fn fingerprint(&self) -> &[u8; 32] {
+        &self.fingerprint
+    }
+
+    /// Checks this CRL was signed by `signer` and is usable at `time`.
+    /// `signer` must be named as the CRL issuer and have cRLSign when it has
+    /// keyUsage; that the signer's own certificate is valid and chains to
+    /// the right anchor is the caller's business (see [`CrlSet`]).
+    ///
+    /// # Errors
+    /// The first failing check, as a [`CrlError`].
+    pub fn validate(
+        self: &Arc<Self>,
+        signer: &Certificate,
+        time: OffsetDateTime,
+        grace: Duration,
+    ) -> Result<ValidatedCrl, CrlError> {
+        if let Some(oid) = &self.unknown_critical {
+            return Err(CrlError::UnknownCriticalExtension { oid: oid.clone() });
+        }
+        if signer.subject != self.issuer
+            || signer.key_usage.is_some_and(|k| k & ku::CRL_SIGN == 0)
+        {
+            return Err(CrlError::SignerNotAuthorized);
+        }
+        if !self.algorithms_match {
+            return Err(CrlError::UnsupportedSignatureAlgorithm);
+        }
+        verify_signed(&self.tbs, &self.signature, &self.algorithm, signer, None).map_err(
+            |e| match e {
+                PathError::BadSignature => CrlError::BadSignature,
+                _ => CrlError::UnsupportedSignatureAlgorithm,
+            },
+        )?;
+        self.check_time(time, grace)?;
+        Ok(ValidatedCrl { crl: self.clone() })
+    }
+
+    fn check_time(&self, time: OffsetDateTime, grace: Duration) -> Result<(), CrlError> {
+        if time < self.this_update {
+            return Err(CrlError::NotYetValid);
+        }
+        if let Some(next) = self.next_update {
+            if time > next + grace {
+                return Err(CrlError::Stale { next_update: next });
+            }
+        }
+        Ok(())
+    }
+
+    fn lookup(&self, serial: &[u8], issuer: &Name) -> Option<&CrlEntry> {
+        self.by_serial.get(serial)?.iter().find_map(|&i| {
+            let e = self.entries.get(i)?;
+            e.belongs_to(issuer, &self.issuer).then_some(e)
+        })
+    }
+}
+
+/// A CRL whose signature, signer and freshness were checked: only
+/// [`Crl::validate`] makes one, so revocation data cannot skip the checks.
+#[derive(Debug, Clone)]
+pub struct ValidatedCrl {
+    crl: Arc<Crl>,
+}
+
+impl ValidatedCrl {
+    /// The underlying CRL (number, dates, delta base).
+    pub fn crl(&self) -> &Crl {
+        &self.crl
+    }
+
+    /// Every entry, in CRL order (for a revocation index).
+    pub fn entries(&self) -> impl Iterator<Item = &CrlEntry> {
+        self.crl.entries.iter()
+    }
+
+    /// Status of a serial issued by the CRL issuer, by this CRL alone. A
+    /// removeFromCRL entry reads as good here; combining a full CRL and a
+    /// delta is [`combined_status`]'s job.
+    pub fn status(&self, serial: &[u8]) -> RevocationStatus {
+        combined_status(self, None, serial, &self.crl.issuer)
+    }
+}
+
+/// What CRLs say about one certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationStatus {
+    /// Not listed (or listed and lifted with removeFromCRL).
+    Good,
+    /// Listed with this reason.
+    Revoked {
+        /// CRL entry reason.
+        reason: RevocationReason,
+        /// revocationDate.
+        revoked_at: OffsetDateTime,
+    },
+}
+
+/// Status of `serial` (issued by `issuer`) from a full CRL and, when given,
+/// a delta CRL based on it: an entry in the delta wins (removeFromCRL lifts
+/// a hold), then the full CRL.
+pub fn combined_status(
+    full: &ValidatedCrl,
+    delta: Option<&ValidatedCrl>,
+    serial: &[u8],
+    issuer: &Name,
+) -> RevocationStatus {
+    let entry = delta
+        .and_then(|d| d.crl.lookup(serial, issuer))
+        .or_else(|| full.crl.lookup(serial, issuer));
+    match entry {
+        None => RevocationStatus::Good,
+        Some(e) if e.reason == RevocationReason::RemoveFromCrl => RevocationStatus::Good,
+        Some(e) => RevocationStatus::Revoked {
+            reason: e.reason,
+            revoked_at: e.revoked_at,
+        },
+    }
+}
+
+/// Orders two CRL numbers (big-endian magnitudes).
+pub fn crl_number_cmp(a: &[u8], b: &[u8]) -> Ordering {
+    let a = &a[a.iter().position(|&x| x != 0).unwrap_or(a.len())..];
+    let b = &b[b.iter().position(|&x| x != 0).unwrap_or(b.len())..];
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// Whether `new` may replace `old` in a store: same issuer, a strictly
+/// higher cRLNumber (or, without numbers, a later thisUpdate).
+pub fn is_newer(old: &Crl, new: &Crl) -> bool {
+    if old.issuer != new.issuer || old.delta_base.is_some() != new.delta_base.is_some() {
+        return false;
+    }
+    match (old.number(), new.number()) {
+        (Some(a), Some(b)) => crl_number_cmp(b, a) == Ordering::Greater,
+        _ => new.this_update > old.this_update,
+    }
+}
+
+/// The CRLs path validation consults, and the grace allowed past nextUpdate.
+#[derive(Debug, Clone, Default)]
+pub struct CrlSet {
+    crls: Vec<Arc<Crl>>,
+    grace: Duration,
+}
+
+impl CrlSet {
+    /// CRLs (full and delta, any issuer), no grace.
+    pub fn new(crls: Vec<Crl>) -> CrlSet {
+        CrlSet {
+            crls: crls.into_iter().map(Arc::new).collect(),
+            grace: Duration::ZERO,
+        }
+    }
+
+    /// Accept CRLs up to `grace` past their nextUpdate.
+    pub fn with_grace(mut self, grace: Duration) -> CrlSet {
+        self.grace = grace;
+        self
+    }
+}
+
+/// RFC 5280 §6.1.3 (a)(3) for every non-anchor certificate of a chain (end
+/// entity first, anchor last).
+pub(crate) fn check_chain(
+    v: &PathValidator,
+    crls: &CrlSet,
+    chain: &[Arc<Certificate>],
+    opts: &PathOptions,
+    depth: usize,
+    anchor_index: usize,
+) -> Result<(), PathError> {
+    for pair in chain.windows(2) {
+        let (cert, issuer) = (&pair[0], &pair[1]);
+        certificate_status(v, crls, cert, issuer, opts, depth, anchor_index)?;
+    }
+    Ok(())
+}
+
+/// RFC 5280 §6.3.3 for one certificate.
+fn certificate_status(
+    v: &PathValidator,
+    crls: &CrlSet,
+    cert: &Certificate,
+    issuer: &Certificate,
+    opts: &PathOptions,
+    depth: usize,
+    anchor_index: usize,
+) -> Result<(), PathError> {
+    let default_dp = [DistPoint {
+        name: None,
+        reasons: None,
+        crl_issuer: None,
+    }];
+    let dps: &[DistPoint] = if cert.distribution_points.is_empty() {
+        &default_dp
+    } else {
+        &cert.distribution_points
+    };
+    let mut reasons_mask = 0u16;
+    let mut stale = false;
+    for dp in dps {
+        for crl in crls.crls.iter().filter(|c| c.delta_base.is_none()) {
+            if reasons_mask == ALL_REASONS {
+                break;
+            }
+            let Some(interim) = scope(crl, cert, dp) else {
+                continue;
+            };
+            if interim & !reasons_mask == 0 {
+                continue;
+            }
+            let full = match authenticate(v, crls, crl, issuer, opts, depth, anchor_index) {
+                Ok(full) => full,
+                Err(CrlError::Stale { .. }) => {
+                    stale = true;
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            let delta = best_delta(v, crls, &full, issuer, opts, depth, anchor_index);
+            if let RevocationStatus::Revoked { reason, .. } =
+                combined_status(&full, delta.as_ref(), cert.serial(), &cert.issuer)
+            {
+                return Err(PathError::Revoked { reason });
+            }
+            reasons_mask |= interim;
+        }
+    }
+    if reasons_mask == ALL_REASONS {
+        Ok(())
+    } else if stale {
+        Err(PathError::RevocationDataStale)
+    } else {
+        Err(PathError::RevocationStatusUnknown)
+    }
+}
+
+/// §6.3.3 (b): whether `crl` covers `cert` through distribution point `dp`;
+/// the reasons it covers.
+fn scope(crl: &Crl, cert: &Certificate, dp: &DistPoint) -> Option<u16> {
+    let idp = crl.idp.clone().unwrap_or_default();
+    if let Some(crl_issuers) = &dp.crl_issuer {
+        let named = crl_issuers
+            .iter()
+            .any(|n| matches!(n, GName::Dir(d) if *d == crl.issuer));
+        if !idp.indirect || !named {
+            return None;
+        }
+    } else if crl.issuer != cert.issuer {
+        return None;
+    }
+    if let Some(idp_name) = &idp.name {
+        let idp_names = idp_name.resolve(&crl.issuer);
+        let dp_names = match (&dp.name, &dp.crl_issuer) {
+            (Some(name), _) => name.resolve(&cert.issuer),
+            (None, Some(issuers)) => issuers.clone(),
+            (None, None) => Vec::new(),
+        };
+        if !idp_names.iter().any(|n| dp_names.contains(n)) {
+            return None;
+        }
+    }
+    if (idp.only_user_certs && cert.is_ca())
+        || (idp.only_ca_certs && !cert.is_ca())
+        || idp.only_attribute_certs
+    {
+        return None;
+    }
+    let reasons = dp.reasons.unwrap_or(ALL_REASONS) & idp.only_some_reasons.unwrap_or(ALL_REASONS);
+    Some(reasons & ALL_REASONS)
+}
+
+/// §6.3.3 (f)–(g): the CRL signed by the issuer's own key, or by another
+/// certificate of the same issuer name with cRLSign that chains to the same
+/// anchor (validated, revocation included, to a bounded depth).
+fn authenticate(
+    v: &PathValidator,
+    crls: &CrlSet,
+    crl: &Arc<Crl>,
+    issuer: &Certificate,
+    opts: &PathOptions,
+    depth: usize,
+    anchor_index: usize,
+) -> Result<ValidatedCrl, CrlError> {
+    let mut first_error = None;
+    if crl.issuer == issuer.subject {
+        match crl.validate(issuer, opts.time, crls.grace) {
+            Ok(ok) => return Ok(ok),
+            Err(e @ (CrlError::Stale { .. } | CrlError::UnknownCriticalExtension { .. })) => {
+                return Err(e);
+            }
+            Err(e) => first_error = Some(e),
+        }
+    }
+    if depth < MAX_SIGNER_DEPTH {
+        let others = v
+            .intermediates()
+            .iter()
+            .chain(v.anchors())
+            .filter(|c| c.subject == crl.issuer && c.fingerprint() != issuer.fingerprint());
+        for signer in others {
+            match crl.validate(signer, opts.time, crls.grace) {
+                Ok(ok) => {
+                    let signer_opts = PathOptions::at(opts.time);
+                    if v
+                        .validate_inner(signer, &signer_opts, depth + 1, Some(anchor_index))
+                        .is_ok()
+                    {
+                        return Ok(ok);
+                    }
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+    }
+    Err(first_error.unwrap_or(CrlError::SignerNotAuthorized))
+}
+
+/// §6.3.3 (c): the newest usable delta CRL for `full`: same issuer and
+/// scope, BaseCRLNumber not above the full CRL's number.
+fn best_delta(
+    v: &PathValidator,
+    crls: &CrlSet,
+    full: &ValidatedCrl,
+    issuer: &Certificate,
+    opts: &PathOptions,
+    depth: usize,
+    anchor_index: usize,
+) -> Option<ValidatedCrl> {
+    let full_number = full.crl.number.as_deref()?;
+    let mut best: Option<ValidatedCrl> = None;
+    for d in &crls.crls {
+        let Some(base) = d.delta_base.as_deref() else {
+            continue;
+        };
+        if d.issuer != full.crl.issuer
+            || d.idp != full.crl.idp
+            || crl_number_cmp(full_number, base) == Ordering::Less
+        {
+            continue;
+        }
+        let Ok(valid) = authenticate(v, crls, d, issuer, opts, depth, anchor_index) else {
+            continue;
+        };
+        let newer = match (&best, valid.crl.number()) {
+            (None, _) => true,
+            (Some(b), Some(n)) => {
+                crl_number_cmp(n, b.crl.number().unwrap_or(&[])) == Ordering::Greater
+            }
+            (Some(_), None) => false,
+        };
+        if newer {
+            best = Some(valid);
+        }
+    }
+    best
+}
+
+/// Content of a DER INTEGER that must be non-negative, as a big-endian
+/// magnitude without leading zeros (at most 20 octets, RFC 5280 §5.2.3).
+fn der_unsigned_integer(der: &[u8]) -> Option<Vec<u8>> {
+    let (&tag, rest) = der.split_first()?;
+    let (&len, rest) = rest.split_first()?;
+    if tag != 0x02 || len & 0x80 != 0 || rest.len() != usize::from(len) || rest.is_empty() {
+        return None;
+    }
+    if rest[0] & 0x80 != 0 || rest.len() > 21 {
+        return None;
+    }
+    Some(canonical_serial(rest))
+}
+
+pub(crate) fn looks_like_pem(bytes: &[u8]) -> bool {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    bytes[start..].starts_with(b"-----BEGIN")
+}
