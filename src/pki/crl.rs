@@ -243,7 +243,7 @@ impl Crl {
             _ => return Err(CrlError::Malformed),
         };
         let tbs = &crl.tbs_cert_list;
-        if tbs.extensions_map().is_err() || crl.signature_value.unused_bits != 0 {
+        if tbs.extensions_map().is_err() {
             return Err(CrlError::Malformed);
         }
         let param = |a: &x509_parser::x509::AlgorithmIdentifier<'_>| {
@@ -252,7 +252,12 @@ impl Crl {
         let mut out = Crl {
             fingerprint: sha256(der),
             tbs: tbs.as_ref().to_vec(),
-            signature: crl.signature_value.data.to_vec(),
+            // Unused bits: cannot verify, so kept empty (a bad signature).
+            signature: if crl.signature_value.unused_bits == 0 {
+                crl.signature_value.data.to_vec()
+            } else {
+                Vec::new()
+            },
             algorithm: CertificateSignatureAlgorithm::from_identifier(&crl.signature_algorithm)
                 .ok_or_else(|| crl.signature_algorithm.algorithm.to_id_string()),
             algorithms_match: tbs.signature.algorithm == crl.signature_algorithm.algorithm

@@ -21,6 +21,8 @@ pub mod crl;
 pub mod demo;
 pub mod name;
 pub mod path;
+#[cfg(test)]
+mod pkits;
 pub mod signature;
 
 pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};

@@ -257,7 +257,6 @@ impl Certificate {
         if version > 2
             || (version < 2 && !tbs.extensions().is_empty())
             || (version == 0 && (tbs.issuer_uid.is_some() || tbs.subject_uid.is_some()))
-            || cert.signature_value.unused_bits != 0
         {
             return Err(PathError::Malformed);
         }
@@ -274,7 +273,13 @@ impl Certificate {
             der: der.to_vec(),
             fingerprint: sha256(der),
             tbs: tbs.as_ref().to_vec(),
-            signature: cert.signature_value.data.to_vec(),
+            // A signature BIT STRING with unused bits cannot be a valid
+            // signature: kept empty, so it fails as a bad signature.
+            signature: if cert.signature_value.unused_bits == 0 {
+                cert.signature_value.data.to_vec()
+            } else {
+                Vec::new()
+            },
             algorithm,
             algorithms_match,
             version,
