@@ -31,8 +31,8 @@ use x509_parser::revocation_list::CertificateRevocationList;
 
 use super::name::{GName, Name};
 use super::path::{
-    Certificate, DistPoint, DpName, PathError, PathOptions, PathValidator, canonical_serial, ku,
-    sha256, verify_signed,
+    Certificate, DistPoint, DpName, PathError, PathOptions, PathValidator, Nest, canonical_serial,
+    der_tlv, ku, reason_flags, sha256, verify_signed,
 };
 use super::signature::CertificateSignatureAlgorithm;
 
@@ -172,6 +172,36 @@ pub(crate) struct IssuingDistributionPoint {
     only_attribute_certs: bool,
 }
 
+impl IssuingDistributionPoint {
+    /// Read here, not by x509-parser 0.18, which drops a relative name and
+    /// every field after it (see [`DpName::from_der_content`]).
+    fn from_der(value: &[u8]) -> Option<IssuingDistributionPoint> {
+        let (0x30, mut fields, []) = der_tlv(value)? else {
+            return None;
+        };
+        let mut idp = IssuingDistributionPoint::default();
+        let flag = |content: &[u8]| match content {
+            [0xff] => Some(true),
+            [0x00] => Some(false),
+            _ => None,
+        };
+        while !fields.is_empty() {
+            let (tag, content, next) = der_tlv(fields)?;
+            fields = next;
+            match tag {
+                0xa0 => idp.name = Some(DpName::from_der_content(content)?),
+                0x81 => idp.only_user_certs = flag(content)?,
+                0x82 => idp.only_ca_certs = flag(content)?,
+                0x83 => idp.only_some_reasons = Some(reason_flags(content)?),
+                0x84 => idp.indirect = flag(content)?,
+                0x85 => idp.only_attribute_certs = flag(content)?,
+                _ => return None,
+            }
+        }
+        Some(idp)
+    }
+}
+
 /// One revoked certificate.
 #[derive(Debug, Clone)]
 pub struct CrlEntry {
@@ -184,7 +214,8 @@ pub struct CrlEntry {
 }
 
 impl CrlEntry {
-    /// Serial, big-endian magnitude without leading zeros. Never log it.
+    /// Serial as minimal two's-complement bytes (as [`Certificate::serial`]).
+    /// Never log it.
     pub fn serial(&self) -> &[u8] {
         &self.serial
     }
@@ -277,15 +308,10 @@ impl Crl {
                 ParsedExtension::CRLNumber(_) => {
                     out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
                 }
-                ParsedExtension::IssuingDistributionPoint(idp) => {
-                    out.idp = Some(IssuingDistributionPoint {
-                        name: idp.distribution_point.as_ref().map(DpName::from_x509),
-                        only_user_certs: idp.only_contains_user_certs,
-                        only_ca_certs: idp.only_contains_ca_certs,
-                        only_some_reasons: idp.only_some_reasons.as_ref().map(|r| r.flags),
-                        indirect: idp.indirect_crl,
-                        only_attribute_certs: idp.only_contains_attribute_certs,
-                    });
+                ParsedExtension::IssuingDistributionPoint(_) => {
+                    out.idp = Some(
+                        IssuingDistributionPoint::from_der(ext.value).ok_or(CrlError::Malformed)?,
+                    );
                 }
                 ParsedExtension::AuthorityKeyIdentifier(_)
                 | ParsedExtension::AuthorityInfoAccess(_) => {}
@@ -562,12 +588,12 @@ pub(crate) fn check_chain(
     crls: &CrlSet,
     chain: &[Arc<Certificate>],
     opts: &PathOptions,
-    depth: usize,
+    nest: &Nest,
     anchor_index: usize,
 ) -> Result<(), PathError> {
     for pair in chain.windows(2) {
         let (cert, issuer) = (&pair[0], &pair[1]);
-        certificate_status(v, crls, cert, issuer, opts, depth, anchor_index)?;
+        certificate_status(v, crls, cert, issuer, opts, nest, anchor_index)?;
     }
     Ok(())
 }
@@ -579,7 +605,7 @@ fn certificate_status(
     cert: &Certificate,
     issuer: &Certificate,
     opts: &PathOptions,
-    depth: usize,
+    nest: &Nest,
     anchor_index: usize,
 ) -> Result<(), PathError> {
     let default_dp = [DistPoint {
@@ -605,7 +631,7 @@ fn certificate_status(
             if interim & !reasons_mask == 0 {
                 continue;
             }
-            let full = match authenticate(v, crls, crl, issuer, opts, depth, anchor_index) {
+            let full = match authenticate(v, crls, crl, issuer, opts, nest, anchor_index) {
                 Ok(full) => full,
                 Err(CrlError::Stale { .. }) => {
                     stale = true;
@@ -613,7 +639,7 @@ fn certificate_status(
                 }
                 Err(_) => continue,
             };
-            let delta = best_delta(v, crls, &full, issuer, opts, depth, anchor_index);
+            let delta = best_delta(v, crls, &full, issuer, opts, nest, anchor_index);
             if let RevocationStatus::Revoked { reason, .. } =
                 combined_status(&full, delta.as_ref(), cert.serial(), &cert.issuer)
             {
@@ -648,7 +674,17 @@ fn scope(crl: &Crl, cert: &Certificate, dp: &DistPoint) -> Option<u16> {
     if let Some(idp_name) = &idp.name {
         let idp_names = idp_name.resolve(&crl.issuer);
         let dp_names = match (&dp.name, &dp.crl_issuer) {
-            (Some(name), _) => name.resolve(&cert.issuer),
+            (Some(name), issuers) => {
+                let base = issuers
+                    .iter()
+                    .flatten()
+                    .find_map(|n| match n {
+                        GName::Dir(d) => Some(d),
+                        _ => None,
+                    })
+                    .unwrap_or(&cert.issuer);
+                name.resolve(base)
+            }
             (None, Some(issuers)) => issuers.clone(),
             (None, None) => Vec::new(),
         };
@@ -675,7 +711,7 @@ fn authenticate(
     crl: &Arc<Crl>,
     issuer: &Certificate,
     opts: &PathOptions,
-    depth: usize,
+    nest: &Nest,
     anchor_index: usize,
 ) -> Result<ValidatedCrl, CrlError> {
     let mut first_error = None;
@@ -688,7 +724,7 @@ fn authenticate(
             Err(e) => first_error = Some(e),
         }
     }
-    if depth < MAX_SIGNER_DEPTH {
+    {
         let others = v
             .intermediates()
             .iter()
@@ -697,9 +733,19 @@ fn authenticate(
         for signer in others {
             match crl.validate(signer, opts.time, crls.grace) {
                 Ok(ok) => {
+                    if nest.signers.contains(signer.fingerprint()) {
+                        // Its path is being validated further up.
+                        return Ok(ok);
+                    }
+                    if nest.depth >= MAX_SIGNER_DEPTH {
+                        continue;
+                    }
+                    let mut inner = nest.clone();
+                    inner.depth += 1;
+                    inner.signers.push(*signer.fingerprint());
                     let signer_opts = PathOptions::at(opts.time);
                     if v
-                        .validate_inner(signer, &signer_opts, depth + 1, Some(anchor_index))
+                        .validate_inner(signer, &signer_opts, &inner, Some(anchor_index))
                         .is_ok()
                     {
                         return Ok(ok);
@@ -722,7 +768,7 @@ fn best_delta(
     full: &ValidatedCrl,
     issuer: &Certificate,
     opts: &PathOptions,
-    depth: usize,
+    nest: &Nest,
     anchor_index: usize,
 ) -> Option<ValidatedCrl> {
     let full_number = full.crl.number.as_deref()?;
@@ -737,7 +783,7 @@ fn best_delta(
         {
             continue;
         }
-        let Ok(valid) = authenticate(v, crls, d, issuer, opts, depth, anchor_index) else {
+        let Ok(valid) = authenticate(v, crls, d, issuer, opts, nest, anchor_index) else {
             continue;
         };
         let newer = match (&best, valid.crl.number()) {

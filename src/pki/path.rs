@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::der_parser::asn1_rs::Oid;
-use x509_parser::extensions::{DistributionPointName, ParsedExtension};
+use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::FromDer;
 
 use super::crl::{CrlSet, RevocationReason};
@@ -173,15 +173,90 @@ pub(crate) enum DpName {
     Relative(Name),
 }
 
+/// GeneralNames from IMPLICIT-tagged content (the SEQUENCE OF's content).
+pub(crate) fn general_names(content: &[u8]) -> Option<Vec<GName>> {
+    let mut seq = vec![0x30];
+    seq.extend(der_length(content.len()));
+    seq.extend_from_slice(content);
+    match x509_parser::extensions::SubjectAlternativeName::from_der(&seq) {
+        Ok(([], san)) => Some(san.general_names.iter().map(GName::from_x509).collect()),
+        _ => None,
+    }
+}
+
+/// ReasonFlags from an IMPLICIT BIT STRING's content: bit n (first octet's
+/// most significant bit is n = 0) becomes `1 << n`.
+pub(crate) fn reason_flags(content: &[u8]) -> Option<u16> {
+    let (&unused, bits) = content.split_first()?;
+    if unused > 7 || bits.len() > 2 {
+        return None;
+    }
+    let mut flags = 0u16;
+    for (i, byte) in bits.iter().enumerate() {
+        for b in 0..8 {
+            if byte & (0x80 >> b) != 0 {
+                flags |= 1 << (i * 8 + b);
+            }
+        }
+    }
+    Some(flags)
+}
+
+/// cRLDistributionPoints (RFC 5280 §4.2.1.13) from the extension value.
+fn distribution_points(value: &[u8]) -> Option<Vec<DistPoint>> {
+    let (0x30, mut rest, []) = der_tlv(value)? else {
+        return None;
+    };
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let (0x30, mut fields, next) = der_tlv(rest)? else {
+            return None;
+        };
+        rest = next;
+        let mut dp = DistPoint {
+            name: None,
+            reasons: None,
+            crl_issuer: None,
+        };
+        while !fields.is_empty() {
+            let (tag, content, next) = der_tlv(fields)?;
+            fields = next;
+            match tag {
+                0xa0 => dp.name = Some(DpName::from_der_content(content)?),
+                0x81 => dp.reasons = Some(reason_flags(content)?),
+                0xa2 => dp.crl_issuer = Some(general_names(content)?),
+                _ => return None,
+            }
+        }
+        out.push(dp);
+    }
+    Some(out)
+}
+
 impl DpName {
-    pub(crate) fn from_x509(name: &DistributionPointName<'_>) -> DpName {
-        match name {
-            DistributionPointName::FullName(names) => {
-                DpName::Full(names.iter().map(GName::from_x509).collect())
+    /// DistributionPointName from the content of its `[0]` wrapper.
+    ///
+    /// Read here rather than by x509-parser 0.18, which parses
+    /// `[1] IMPLICIT RelativeDistinguishedName` as an explicit SET, fails, and
+    /// then silently drops the rest of the DistributionPoint (cRLIssuer
+    /// included) — that would misjudge CRL scope.
+    pub(crate) fn from_der_content(content: &[u8]) -> Option<DpName> {
+        let (tag, inner, rest) = der_tlv(content)?;
+        if !rest.is_empty() {
+            return None;
+        }
+        match tag {
+            0xa0 => general_names(inner).map(DpName::Full),
+            0xa1 => {
+                let mut set = vec![0x31];
+                set.extend(der_length(inner.len()));
+                set.extend_from_slice(inner);
+                match x509_parser::x509::RelativeDistinguishedName::from_der(&set) {
+                    Ok(([], rdn)) => Some(DpName::Relative(Name::from_rdn(&rdn))),
+                    _ => None,
+                }
             }
-            DistributionPointName::NameRelativeToCRLIssuer(rdn) => {
-                DpName::Relative(Name::from_rdn(rdn))
-            }
+            _ => None,
         }
     }
 
@@ -347,18 +422,9 @@ impl Certificate {
                 ParsedExtension::SubjectAlternativeName(san) => {
                     out.alt_names = san.general_names.iter().map(GName::from_x509).collect();
                 }
-                ParsedExtension::CRLDistributionPoints(dps) => {
-                    out.distribution_points = dps
-                        .iter()
-                        .map(|dp| DistPoint {
-                            name: dp.distribution_point.as_ref().map(DpName::from_x509),
-                            reasons: dp.reasons.as_ref().map(|r| r.flags),
-                            crl_issuer: dp
-                                .crl_issuer
-                                .as_ref()
-                                .map(|v| v.iter().map(GName::from_x509).collect()),
-                        })
-                        .collect();
+                ParsedExtension::CRLDistributionPoints(_) => {
+                    out.distribution_points =
+                        distribution_points(ext.value).ok_or(PathError::Malformed)?;
                 }
                 ParsedExtension::AuthorityKeyIdentifier(aki) => {
                     out.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
@@ -388,8 +454,9 @@ impl Certificate {
         &self.fingerprint
     }
 
-    /// Serial number, big-endian magnitude without leading zeros (for
-    /// revocation lookups; never log it).
+    /// Serial number as minimal two's-complement big-endian bytes (a
+    /// positive serial with its top bit set keeps one leading 0x00), the key
+    /// CRL entries are matched by. Never log it.
     pub fn serial(&self) -> &[u8] {
         &self.serial
     }
@@ -517,16 +584,58 @@ fn key_problem(spki: &[u8]) -> Option<String> {
     }
 }
 
+/// One DER TLV: (tag byte, content, rest). Lengths up to 4 octets.
+pub(crate) fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first & 0x80 == 0 {
+        usize::from(first)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let (bytes, after) = rest.split_at(n);
+        rest = after;
+        bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+    };
+    if rest.len() < len {
+        return None;
+    }
+    let (content, rest) = rest.split_at(len);
+    Some((tag, content, rest))
+}
+
+fn der_length(len: usize) -> Vec<u8> {
+    if len < 0x80 {
+        vec![len as u8]
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+        let mut out = vec![0x80 | bytes.len() as u8];
+        out.extend(bytes);
+        out
+    }
+}
+
 pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, data).as_ref());
     out
 }
 
-/// Big-endian magnitude without leading zero bytes.
+/// A DER INTEGER's content in minimal two's complement: redundant leading
+/// 0x00 (before a byte < 0x80) or 0xFF (before a byte >= 0x80) removed, so
+/// negative serials (PKITS 4.4.14) never collide with positive ones.
 pub(crate) fn canonical_serial(raw: &[u8]) -> Vec<u8> {
-    let start = raw.iter().position(|&b| b != 0).unwrap_or(raw.len());
-    raw[start..].to_vec()
+    let mut s = raw;
+    while let [first, second, ..] = s {
+        if (*first == 0 && second & 0x80 == 0) || (*first == 0xff && second & 0x80 != 0) {
+            s = &s[1..];
+        } else {
+            break;
+        }
+    }
+    s.to_vec()
 }
 
 /// Positive signature results, keyed by SHA-256 of (certificate DER hash,
@@ -684,23 +793,23 @@ impl PathValidator {
         end_entity: &Arc<Certificate>,
         opts: &PathOptions,
     ) -> Result<ValidatedPath, PathError> {
-        self.validate_inner(end_entity, opts, 0, None)
+        self.validate_inner(end_entity, opts, &Nest::default(), None)
     }
 
-    /// `depth` counts nested CRL-signer validations; `only_anchor` limits the
+    /// `nest` tracks nested CRL-signer validations; `only_anchor` limits the
     /// anchors (a CRL signer must chain to the anchor of the path it serves).
     pub(crate) fn validate_inner(
         &self,
         end_entity: &Arc<Certificate>,
         opts: &PathOptions,
-        depth: usize,
+        nest: &Nest,
         only_anchor: Option<usize>,
     ) -> Result<ValidatedPath, PathError> {
         let ee = end_entity.clone();
         let mut search = Search {
             validator: self,
             opts,
-            depth,
+            nest,
             only_anchor,
             attempts: 0,
             first_error: None,
@@ -734,10 +843,20 @@ impl PathValidator {
     }
 }
 
+/// Where a validation sits among nested CRL-signer validations: how deep,
+/// and which signer certificates are being validated further up (a CRL
+/// signer may vouch for its own certificate, PKITS 4.14.30, and must not
+/// send the validator round in circles).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Nest {
+    pub(crate) depth: usize,
+    pub(crate) signers: Vec<[u8; 32]>,
+}
+
 struct Search<'v> {
     validator: &'v PathValidator,
     opts: &'v PathOptions,
-    depth: usize,
+    nest: &'v Nest,
     only_anchor: Option<usize>,
     attempts: usize,
     first_error: Option<PathError>,
@@ -758,7 +877,7 @@ impl Search<'_> {
             self.attempts += 1;
             let mut full = chain.clone();
             full.push(anchor.clone());
-            match validate_chain(v, &full, self.opts, self.depth, index) {
+            match validate_chain(v, &full, self.opts, self.nest, index) {
                 Ok(policies) => {
                     return Some(ValidatedPath {
                         chain: full,
@@ -796,7 +915,7 @@ fn validate_chain(
     v: &PathValidator,
     chain_ee_first: &[Arc<Certificate>],
     opts: &PathOptions,
-    depth: usize,
+    nest: &Nest,
     anchor_index: usize,
 ) -> Result<Vec<String>, PathError> {
     // Work from the anchor down, as §6.1 numbers the certificates.
@@ -904,7 +1023,7 @@ fn validate_chain(
         return Err(PathError::PolicyRequired);
     }
     if let Some(crls) = &v.crls {
-        super::crl::check_chain(v, crls, chain_ee_first, opts, depth, anchor_index)?;
+        super::crl::check_chain(v, crls, chain_ee_first, opts, nest, anchor_index)?;
     }
     Ok(tree.leaf_policies(n))
 }

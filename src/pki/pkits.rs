@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use time::macros::datetime;
-use x509_parser::prelude::FromDer;
 
 use super::crl::{Crl, CrlSet};
 use super::path::{Certificate, PathOptions, PathValidator, policy_oid};
@@ -134,26 +133,3 @@ fn pkits_verdicts_match_except_documented_deviations() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn debug_parse_all() {
-    let mut bad = Vec::new();
-    for e in std::fs::read_dir(dir().join("certs")).unwrap() {
-        let p = e.unwrap().path();
-        let der = std::fs::read(&p).unwrap();
-        if let Err(err) = Certificate::from_der(&der) {
-            let why = match x509_parser::certificate::X509Certificate::from_der(&der) {
-                Ok((rest, c)) => format!("rest={} v={} ub={} ext={:?}", rest.len(), c.tbs_certificate.version.0, c.signature_value.unused_bits, c.tbs_certificate.extensions_map().err()),
-                Err(e) => format!("{e:?}"),
-            };
-            bad.push(format!("{:?} {err} {why}", p.file_name().unwrap()));
-        }
-    }
-    for e in std::fs::read_dir(dir().join("crls")).unwrap() {
-        let p = e.unwrap().path();
-        let der = std::fs::read(&p).unwrap();
-        if let Err(err) = Crl::from_der(&der) {
-            bad.push(format!("{:?} {err}", p.file_name().unwrap()));
-        }
-    }
-    panic!("{}", bad.join("\n"));
-}
