@@ -271,7 +271,6 @@ impl DpName {
 
 /// keyUsage bits as x509-parser numbers them.
 pub(crate) mod ku {
-    pub(crate) const DIGITAL_SIGNATURE: u16 = 1 << 0;
     pub(crate) const KEY_CERT_SIGN: u16 = 1 << 5;
     pub(crate) const CRL_SIGN: u16 = 1 << 6;
 }
@@ -476,19 +475,14 @@ impl Certificate {
         self.basic_constraints.is_some_and(|(ca, _)| ca)
     }
 
-    /// certificatePolicies OIDs as DER content octets (None: no extension).
-    pub(crate) fn policies(&self) -> Option<&[Vec<u8>]> {
-        self.policies.as_deref()
-    }
-
     /// Issuer and subject names are equal (RFC 5280 §6.1: self-issued).
     pub fn is_self_issued(&self) -> bool {
         self.issuer == self.subject
     }
 
-    /// The OID of the first critical extension kofu does not process.
-    pub(crate) fn unknown_critical_extension(&self) -> Option<&str> {
-        self.unknown_critical.as_deref()
+    /// authorityKeyIdentifier equals `issuer`'s subjectKeyIdentifier (both present).
+    fn key_ids_match(&self, issuer: &Certificate) -> bool {
+        matches!((&self.authority_key_id, &issuer.subject_key_id), (Some(a), Some(s)) if a == s)
     }
 
     /// Verifies that `signer` made this certificate's signature.
@@ -932,8 +926,17 @@ fn validate_chain(
     for (i, cert) in chain.iter().enumerate().skip(1) {
         let last = i == n;
         let self_issued = cert.is_self_issued();
-        // §6.1.3 (a): signature, validity, name chaining.
-        cert.verify_signed_by(working, Some(&v.cache))?;
+        // §6.1.3 (a): signature, validity, name chaining. Only CA
+        // certificates are worth caching; end entities change every call.
+        let cache = (!last).then_some(&v.cache);
+        match cert.verify_signed_by(working, cache) {
+            Err(PathError::BadSignature) if !cert.key_ids_match(working) => {
+                // The issuer found by name is not the one that signed: a
+                // look-alike CA (same name, other key), not a forgery of ours.
+                return Err(PathError::UnknownIssuer);
+            }
+            other => other?,
+        }
         if opts.time < cert.not_before {
             return Err(PathError::NotYetValid {
                 not_before: cert.not_before,
