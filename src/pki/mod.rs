@@ -24,6 +24,7 @@ pub mod path;
 #[cfg(test)]
 mod pkits;
 pub mod signature;
+pub mod testpki;
 
 pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};
 pub use demo::{CardKey, CardSpec, DemoCard, DemoPki, DemoPkiError, Issuer, Leaf};

@@ -724,7 +724,9 @@ impl ValidatedPath {
     }
 
     /// Valid policies at the end entity after intersection with the
-    /// user-initial-policy-set (dotted OIDs; "2.5.29.32.0" is anyPolicy).
+    /// user-initial-policy-set, as the end entity names them (after any
+    /// mapping): dotted OIDs, "2.5.29.32.0" for anyPolicy, empty when the
+    /// path asserts none.
     pub fn policies(&self) -> &[String] {
         &self.policies
     }
@@ -1275,5 +1277,474 @@ impl PolicyTree {
         out.sort();
         out.dedup();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{BasicConstraints, GeneralSubtree, IsCa, KeyUsagePurpose, NameConstraints, SanType};
+    use time::Duration;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::pki::testpki::{
+        TestCa, inhibit_any_policy, params, policies, policy_constraints, policy_mappings,
+        unknown_critical,
+    };
+
+    const P1: &str = "1.2.392.200149.8.5.1.3.30";
+    const P2: &str = "1.3.6.1.4.1.99999.7.2";
+    const ANY: &str = "2.5.29.32.0";
+
+    fn now() -> OffsetDateTime {
+        datetime!(2025-04-01 01:00 UTC)
+    }
+
+    fn cert(ca: &TestCa) -> Certificate {
+        Certificate::from_der(&ca.cert_der).expect("parses")
+    }
+
+    fn root() -> TestCa {
+        TestCa::self_signed(params("Root", true, now()))
+    }
+
+    /// Validates `ee` with `root` as anchor and `intermediates` in the pool.
+    fn check(
+        root: &TestCa,
+        intermediates: &[&TestCa],
+        ee: &TestCa,
+        opts: &PathOptions,
+    ) -> Result<ValidatedPath, PathError> {
+        let v = PathValidator::new(
+            vec![cert(root)],
+            intermediates.iter().map(|c| cert(c)).collect(),
+        );
+        v.validate(&Arc::new(cert(ee)), opts)
+    }
+
+    fn simple(configure_int: impl FnOnce(&mut rcgen::CertificateParams)) -> Result<ValidatedPath, PathError> {
+        let root = root();
+        let mut p = params("Intermediate", true, now());
+        configure_int(&mut p);
+        let int = root.issue(p);
+        let ee = int.issue(params("EE", false, now()));
+        check(&root, &[&int], &ee, &PathOptions::at(now()))
+    }
+
+    #[test]
+    fn chain_through_an_intermediate_validates() {
+        let path = simple(|_| {}).expect("valid path");
+        assert_eq!(path.chain().len(), 3);
+        assert_eq!(path.anchor_index(), 0);
+        assert_eq!(path.policies(), [] as [String; 0], "no policies asserted: tree is NULL");
+    }
+
+    #[test]
+    fn expired_and_not_yet_valid_end_entities_are_refused() {
+        let root = root();
+        let ee = root.issue(params("EE", false, now()));
+        let not_after = cert(&ee).not_after();
+        let late = PathOptions::at(not_after + Duration::seconds(1));
+        assert_eq!(
+            check(&root, &[], &ee, &late).unwrap_err(),
+            PathError::Expired { not_after }
+        );
+        assert!(check(&root, &[], &ee, &PathOptions::at(not_after)).is_ok());
+        let early = PathOptions::at(now() - Duration::days(31));
+        let err = check(&root, &[], &ee, &early).unwrap_err();
+        assert_eq!(err.reason(), "not_yet_valid");
+    }
+
+    #[test]
+    fn expired_intermediate_is_refused_but_anchor_dates_are_not_checked() {
+        let mut p = params("Root", true, now());
+        p.not_after = now() - Duration::days(1);
+        let root = TestCa::self_signed(p);
+        let ee = root.issue(params("EE", false, now()));
+        assert!(check(&root, &[], &ee, &PathOptions::at(now())).is_ok());
+        let err = simple(|p| p.not_after = now() - Duration::days(1)).unwrap_err();
+        assert!(matches!(err, PathError::Expired { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn certificate_from_another_root_has_unknown_issuer() {
+        let ee = root().issue(params("EE", false, now()));
+        let err = check(&root(), &[], &ee, &PathOptions::at(now())).unwrap_err();
+        assert_eq!(err, PathError::UnknownIssuer);
+        assert_eq!(err.reason(), "unknown_issuer");
+    }
+
+    #[test]
+    fn intermediate_without_key_cert_sign_is_refused() {
+        let err = simple(|p| p.key_usages = vec![KeyUsagePurpose::CrlSign]).unwrap_err();
+        assert_eq!(err, PathError::MissingKeyCertSign);
+    }
+
+    #[test]
+    fn intermediate_that_is_not_a_ca_is_refused() {
+        let err = simple(|p| p.is_ca = IsCa::ExplicitNoCa).unwrap_err();
+        assert_eq!(err, PathError::NotACa);
+        let err = simple(|p| p.is_ca = IsCa::NoCa).unwrap_err();
+        assert_eq!(err.reason(), "not_a_ca");
+    }
+
+    #[test]
+    fn path_length_constraint_counts_intermediates() {
+        let root = root();
+        let mut p = params("Int1", true, now());
+        p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        let int1 = root.issue(p);
+        let int2 = int1.issue(params("Int2", true, now()));
+        let ee = int2.issue(params("EE", false, now()));
+        let err = check(&root, &[&int1, &int2], &ee, &PathOptions::at(now())).unwrap_err();
+        assert_eq!(err, PathError::PathLenExceeded);
+        // pathLen 0 still allows end entities directly below.
+        let ee1 = int1.issue(params("EE1", false, now()));
+        assert!(check(&root, &[&int1], &ee1, &PathOptions::at(now())).is_ok());
+    }
+
+    #[test]
+    fn unknown_critical_extension_is_refused() {
+        let err = simple(|p| p.custom_extensions.push(unknown_critical())).unwrap_err();
+        assert_eq!(
+            err,
+            PathError::UnknownCriticalExtension {
+                oid: "1.3.6.1.4.1.99999.1".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn duplicate_extension_is_refused_at_parse() {
+        let root = root();
+        let mut p = params("EE", false, now());
+        // keyUsage written by rcgen and again as a custom extension.
+        p.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
+            &[2, 5, 29, 15],
+            vec![0x03, 0x02, 0x07, 0x80],
+        ));
+        let ee = root.issue(p);
+        assert_eq!(
+            Certificate::from_der(&ee.cert_der).unwrap_err(),
+            PathError::DuplicateExtension
+        );
+    }
+
+    /// Rewrites every occurrence of `from` (an algorithm OID) into `to`.
+    fn rewrite(der: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let mut out = der.to_vec();
+        let mut i = 0;
+        let mut n = 0;
+        while i + from.len() <= out.len() {
+            if out[i..i + from.len()] == *from {
+                out[i..i + from.len()].copy_from_slice(to);
+                n += 1;
+            }
+            i += 1;
+        }
+        assert_eq!(n, 2, "inner and outer algorithm");
+        out
+    }
+
+    #[test]
+    fn sha1_and_other_unsupported_signature_algorithms_are_refused() {
+        // An RSA CA (sha256WithRSAEncryption) with the card's certificate
+        // rewritten to sha1WithRSAEncryption.
+        let ca = crate::pki::demo::Issuer::user_auth_ca("sha1").expect("RSA CA");
+        let card = ca
+            .issue_card(
+                "c",
+                &crate::pki::demo::CardSpec {
+                    key: crate::pki::demo::CardKey::EcdsaP256,
+                    serial: vec![1],
+                    not_before: now() - Duration::days(1),
+                    not_after: now() + Duration::days(1),
+                    key_usage_digital_signature: true,
+                    with_policy: true,
+                    cn: "X".into(),
+                },
+            )
+            .expect("card");
+        let sha256_rsa = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+        let sha1_rsa = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
+        let anchor = Certificate::from_der(&ca.cert_der).expect("anchor");
+        let v = PathValidator::new(vec![anchor], vec![]);
+        let ok = Arc::new(Certificate::from_der(&card.cert_der).expect("card"));
+        assert!(v.validate(&ok, &PathOptions::at(now())).is_ok());
+        let sha1 = rewrite(&card.cert_der, &sha256_rsa, &sha1_rsa);
+        let err = v
+            .validate(&Arc::new(Certificate::from_der(&sha1).expect("parses")), &PathOptions::at(now()))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PathError::UnsupportedSignatureAlgorithm {
+                algorithm: "1.2.840.113549.1.1.5".to_string()
+            }
+        );
+        assert_eq!(err.reason(), "unsupported_signature_algorithm");
+
+        // ecdsa-with-SHA256 → ecdsa-with-SHA512 (not accepted either).
+        let root = root();
+        let ee = root.issue(params("EE", false, now()));
+        let sha512 = rewrite(
+            &ee.cert_der,
+            &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02],
+            &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04],
+        );
+        let v = PathValidator::new(vec![cert(&root)], vec![]);
+        let err = v
+            .validate(&Arc::new(Certificate::from_der(&sha512).expect("parses")), &PathOptions::at(now()))
+            .unwrap_err();
+        assert!(matches!(err, PathError::UnsupportedSignatureAlgorithm { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn tampered_certificate_has_a_bad_signature() {
+        let root = root();
+        let ee = root.issue(params("EE", false, now()));
+        let mut der = ee.cert_der.clone();
+        let pos = der.windows(2).position(|w| w == b"EE").expect("CN");
+        der[pos] = b'F';
+        let v = PathValidator::new(vec![cert(&root)], vec![]);
+        let err = v
+            .validate(&Arc::new(Certificate::from_der(&der).expect("parses")), &PathOptions::at(now()))
+            .unwrap_err();
+        assert_eq!(err, PathError::BadSignature);
+    }
+
+    #[test]
+    fn builder_tries_the_next_candidate_when_one_fails() {
+        // Two intermediates with the same name: the first (an expired
+        // rollover predecessor) fails, the second validates.
+        let root = root();
+        let mut old = params("Intermediate", true, now());
+        old.not_after = now() - Duration::days(1);
+        let old = root.issue(old);
+        let new = root.issue(params("Intermediate", true, now()));
+        let ee = new.issue(params("EE", false, now()));
+        let path = check(&root, &[&old, &new], &ee, &PathOptions::at(now())).expect("valid");
+        assert_eq!(path.issuer().fingerprint(), cert(&new).fingerprint());
+        // Only the expired one: refused.
+        assert!(check(&root, &[&old], &ee, &PathOptions::at(now())).is_err());
+    }
+
+    fn explicit(set: Option<&[&str]>) -> PathOptions {
+        let mut o = PathOptions::at(now());
+        o.initial_explicit_policy = true;
+        o.initial_policy_set = set.map(|s| s.iter().map(|p| policy_oid(p).expect("oid")).collect());
+        o
+    }
+
+    fn policy_path(
+        int_exts: Vec<rcgen::CustomExtension>,
+        ee_policies: &[&str],
+        opts: &PathOptions,
+    ) -> Result<ValidatedPath, PathError> {
+        let root = root();
+        let mut p = params("Intermediate", true, now());
+        p.custom_extensions = int_exts;
+        let int = root.issue(p);
+        let mut e = params("EE", false, now());
+        if !ee_policies.is_empty() {
+            e.custom_extensions.push(policies(ee_policies));
+        }
+        let ee = int.issue(e);
+        check(&root, &[&int], &ee, opts)
+    }
+
+    #[test]
+    fn explicit_policy_required_but_absent_is_refused() {
+        let err = policy_path(vec![], &[P1], &explicit(None)).unwrap_err();
+        assert_eq!(err, PathError::PolicyRequired, "intermediate has no policies");
+        let ok = policy_path(vec![policies(&[P1])], &[P1], &explicit(None)).expect("valid");
+        assert_eq!(ok.policies(), [P1.to_string()]);
+        let err = policy_path(vec![policies(&[P1])], &[P1], &explicit(Some(&[P2]))).unwrap_err();
+        assert_eq!(err.reason(), "policy_required");
+        // Without explicit policy the mismatch is not fatal.
+        assert!(policy_path(vec![policies(&[P1])], &[P1], &PathOptions::at(now())).is_ok());
+        // requireExplicitPolicy 0 in a CA makes it required.
+        let err = policy_path(
+            vec![policy_constraints(Some(0), None)],
+            &[P1],
+            &PathOptions::at(now()),
+        )
+        .unwrap_err();
+        assert_eq!(err, PathError::PolicyRequired);
+    }
+
+    #[test]
+    fn policy_mapping_applies_unless_inhibited() {
+        let exts = || vec![policies(&[P1]), policy_mappings(&[(P1, P2)])];
+        let ok = policy_path(exts(), &[P2], &explicit(Some(&[P1]))).expect("mapped");
+        assert_eq!(ok.policies(), [P2.to_string()], "policies as the end entity names them");
+        let mut inhibited = explicit(Some(&[P1]));
+        inhibited.initial_policy_mapping_inhibit = true;
+        assert_eq!(
+            policy_path(exts(), &[P2], &inhibited).unwrap_err(),
+            PathError::PolicyRequired
+        );
+        let mut with_constraint = exts();
+        with_constraint.push(policy_constraints(None, Some(0)));
+        assert_eq!(
+            policy_path(with_constraint, &[P2], &explicit(Some(&[P1]))).unwrap_err(),
+            PathError::PolicyRequired
+        );
+        assert_eq!(
+            policy_path(
+                vec![policies(&[P1]), policy_mappings(&[(ANY, P2)])],
+                &[P2],
+                &PathOptions::at(now())
+            )
+            .unwrap_err(),
+            PathError::InvalidPolicyMapping
+        );
+    }
+
+    #[test]
+    fn any_policy_is_honoured_unless_inhibited() {
+        // The intermediate asserts anyPolicy; the end entity P1.
+        assert!(policy_path(vec![policies(&[ANY])], &[P1], &explicit(Some(&[P1]))).is_ok());
+        let mut inhibited = explicit(Some(&[P1]));
+        inhibited.initial_any_policy_inhibit = true;
+        assert_eq!(
+            policy_path(vec![policies(&[ANY])], &[P1], &inhibited).unwrap_err(),
+            PathError::PolicyRequired
+        );
+        // inhibitAnyPolicy 0 in the intermediate: the end entity's anyPolicy no longer counts.
+        assert_eq!(
+            policy_path(
+                vec![policies(&[P1]), inhibit_any_policy(0)],
+                &[ANY],
+                &explicit(None)
+            )
+            .unwrap_err(),
+            PathError::PolicyRequired
+        );
+        assert!(policy_path(vec![policies(&[P1])], &[ANY], &explicit(None)).is_ok());
+    }
+
+    fn constrained(
+        nc: NameConstraints,
+        configure_ee: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> Result<ValidatedPath, PathError> {
+        let root = root();
+        let mut p = params("Intermediate", true, now());
+        p.name_constraints = Some(nc);
+        let int = root.issue(p);
+        let mut e = params("EE", false, now());
+        configure_ee(&mut e);
+        let ee = int.issue(e);
+        check(&root, &[&int], &ee, &PathOptions::at(now()))
+    }
+
+    #[test]
+    fn name_constraints_permitted_and_excluded_dns() {
+        let nc = || NameConstraints {
+            permitted_subtrees: vec![GeneralSubtree::DnsName("example.jp".into())],
+            excluded_subtrees: vec![GeneralSubtree::DnsName("bad.example.jp".into())],
+        };
+        let san = |name: &str| {
+            let name = name.to_string();
+            move |p: &mut rcgen::CertificateParams| {
+                p.subject_alt_names = vec![SanType::DnsName(name.try_into().expect("dns"))]
+            }
+        };
+        assert!(constrained(nc(), san("www.example.jp")).is_ok());
+        assert_eq!(
+            constrained(nc(), san("www.example.com")).unwrap_err(),
+            PathError::NameConstraintViolation
+        );
+        assert_eq!(
+            constrained(nc(), san("x.bad.example.jp")).unwrap_err().reason(),
+            "name_constraint_violation"
+        );
+    }
+
+    #[test]
+    fn name_constraints_on_directory_names_and_email_in_the_subject() {
+        let mut permitted = rcgen::DistinguishedName::new();
+        permitted.push(rcgen::DnType::CountryName, "JP");
+        permitted.push(rcgen::DnType::OrganizationName, "kofu test PKI");
+        let nc = NameConstraints {
+            permitted_subtrees: vec![
+                GeneralSubtree::DirectoryName(permitted),
+                GeneralSubtree::Rfc822Name("example.jp".into()),
+            ],
+            excluded_subtrees: vec![],
+        };
+        assert!(constrained(nc.clone(), |_| {}).is_ok());
+        let err = constrained(nc.clone(), |p| {
+            p.distinguished_name.push(rcgen::DnType::OrganizationName, "Elsewhere");
+            // Rebuild so O differs in position two.
+            let mut dn = rcgen::DistinguishedName::new();
+            dn.push(rcgen::DnType::CountryName, "JP");
+            dn.push(rcgen::DnType::OrganizationName, "Elsewhere");
+            dn.push(rcgen::DnType::CommonName, "EE");
+            p.distinguished_name = dn;
+        })
+        .unwrap_err();
+        assert_eq!(err, PathError::NameConstraintViolation);
+        let email = |addr: &'static str| {
+            move |p: &mut rcgen::CertificateParams| {
+                p.distinguished_name.push(
+                    rcgen::DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]),
+                    rcgen::DnValue::Ia5String(addr.try_into().expect("ia5")),
+                );
+            }
+        };
+        assert!(constrained(nc.clone(), email("a@example.jp")).is_ok());
+        assert_eq!(
+            constrained(nc, email("a@example.com")).unwrap_err(),
+            PathError::NameConstraintViolation
+        );
+    }
+
+    #[test]
+    fn self_issued_intermediate_does_not_count_against_path_length() {
+        // Root → CA (pathLen 0) → CA' (same name, new key: self-issued) → EE.
+        let root = root();
+        let mut p = params("Rollover CA", true, now());
+        p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        let old = root.issue(p);
+        let new = old.issue(params("Rollover CA", true, now()));
+        let ee = new.issue(params("EE", false, now()));
+        assert!(cert(&new).is_self_issued());
+        check(&root, &[&old, &new], &ee, &PathOptions::at(now())).expect("valid");
+    }
+
+    #[test]
+    fn names_compare_case_and_space_insensitively() {
+        let root = root();
+        let int = root.issue(params("Intermediate", true, now()));
+        // The end entity names its issuer in other case and spacing.
+        let mut issuer_view = params("  INTERMEDIATE ", true, now());
+        issuer_view.distinguished_name = {
+            let mut dn = rcgen::DistinguishedName::new();
+            dn.push(rcgen::DnType::CountryName, "jp");
+            dn.push(rcgen::DnType::OrganizationName, "KOFU  test   pki");
+            dn.push(rcgen::DnType::CommonName, "  INTERMEDIATE ");
+            dn
+        };
+        let a = Certificate::from_der(&int.cert_der).expect("int");
+        let b = Certificate::from_der(&TestCa::self_signed(issuer_view).cert_der).expect("b");
+        assert_eq!(a.subject, b.subject);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let root = root();
+        let der = root.issue(params("EE", false, now())).cert_der;
+        for cut in 0..der.len() {
+            let _ = Certificate::from_der(&der[..cut]);
+        }
+        for i in 0..der.len() {
+            let mut d = der.clone();
+            d[i] ^= 0xff;
+            if let Ok(c) = Certificate::from_der(&d) {
+                let v = PathValidator::new(vec![cert(&root)], vec![]);
+                let _ = v.validate(&Arc::new(c), &PathOptions::at(now()));
+            }
+        }
     }
 }
