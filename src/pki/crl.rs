@@ -32,7 +32,7 @@ use x509_parser::revocation_list::CertificateRevocationList;
 use super::name::{GName, Name};
 use super::path::{
     Certificate, DistPoint, DpName, PathError, PathOptions, PathValidator, Nest, canonical_serial,
-    der_tlv, ku, reason_flags, sha256, verify_signed,
+    der_tlv, hex8, ku, reason_flags, sha256, verify_signed,
 };
 use super::signature::CertificateSignatureAlgorithm;
 
@@ -202,8 +202,8 @@ impl IssuingDistributionPoint {
     }
 }
 
-/// One revoked certificate.
-#[derive(Debug, Clone)]
+/// One revoked certificate. `Debug` leaves the serial out.
+#[derive(Clone)]
 pub struct CrlEntry {
     serial: Vec<u8>,
     reason: RevocationReason,
@@ -211,6 +211,15 @@ pub struct CrlEntry {
     /// For indirect CRLs: the issuer this entry belongs to (certificateIssuer,
     /// carried over to following entries). `None`: the CRL issuer.
     certificate_issuer: Option<Vec<GName>>,
+}
+
+impl fmt::Debug for CrlEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CrlEntry")
+            .field("reason", &self.reason)
+            .field("revoked_at", &self.revoked_at)
+            .finish_non_exhaustive()
+    }
 }
 
 impl CrlEntry {
@@ -241,7 +250,7 @@ impl CrlEntry {
 }
 
 /// A parsed CRL whose signature and freshness are not yet checked.
-#[derive(Debug)]
+/// `Debug` shows its fingerprint and size, not its issuer or entries.
 pub struct Crl {
     fingerprint: [u8; 32],
     tbs: Vec<u8>,
@@ -257,6 +266,16 @@ pub struct Crl {
     entries: Vec<CrlEntry>,
     by_serial: HashMap<Vec<u8>, Vec<usize>>,
     unknown_critical: Option<String>,
+}
+
+impl fmt::Debug for Crl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Crl")
+            .field("sha256", &hex8(&self.fingerprint))
+            .field("entries", &self.entries.len())
+            .field("delta", &self.delta_base.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Crl {

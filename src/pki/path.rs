@@ -276,8 +276,8 @@ pub(crate) mod ku {
 }
 
 /// A parsed certificate, owned, with what path validation needs extracted
-/// once. Identity is the SHA-256 of the DER ([`Certificate::fingerprint`]).
-#[derive(Debug)]
+/// once. Identity is the SHA-256 of the DER ([`Certificate::fingerprint`]);
+/// `Debug` shows only that, never names or the serial.
 pub struct Certificate {
     der: Vec<u8>,
     fingerprint: [u8; 32],
@@ -306,6 +306,17 @@ pub struct Certificate {
     authority_key_id: Option<Vec<u8>>,
     subject_key_id: Option<Vec<u8>>,
     unknown_critical: Option<String>,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Certificate(sha256:{})", hex8(&self.fingerprint))
+    }
+}
+
+/// First 8 bytes in hex: enough to correlate, nothing personal.
+pub(crate) fn hex8(bytes: &[u8]) -> String {
+    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 impl Certificate {
@@ -1584,10 +1595,19 @@ mod tests {
             policy_path(exts(), &[P2], &inhibited).unwrap_err(),
             PathError::PolicyRequired
         );
-        let mut with_constraint = exts();
-        with_constraint.push(policy_constraints(None, Some(0)));
+        // inhibitPolicyMapping 0 in a CA above the mapping CA.
+        let root = root();
+        let mut p1 = params("Int1", true, now());
+        p1.custom_extensions = vec![policies(&[P1]), policy_constraints(None, Some(0))];
+        let int1 = root.issue(p1);
+        let mut p2 = params("Int2", true, now());
+        p2.custom_extensions = exts();
+        let int2 = int1.issue(p2);
+        let mut e = params("EE", false, now());
+        e.custom_extensions.push(policies(&[P2]));
+        let ee = int2.issue(e);
         assert_eq!(
-            policy_path(with_constraint, &[P2], &explicit(Some(&[P1]))).unwrap_err(),
+            check(&root, &[&int1, &int2], &ee, &explicit(Some(&[P1]))).unwrap_err(),
             PathError::PolicyRequired
         );
         assert_eq!(
