@@ -840,3 +840,314 @@ pub(crate) fn looks_like_pem(bytes: &[u8]) -> bool {
         .unwrap_or(bytes.len());
     bytes[start..].starts_with(b"-----BEGIN")
 }
+
+#[cfg(test)]
+mod tests {
+    use rcgen::KeyUsagePurpose;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::pki::testpki::{CrlSpec, EntrySpec, TestCa, crl_issuer_distribution_point, params};
+
+    fn now() -> OffsetDateTime {
+        datetime!(2025-04-01 01:00 UTC)
+    }
+
+    struct Pki {
+        root: TestCa,
+        int: TestCa,
+        ee: TestCa,
+    }
+
+    fn pki() -> Pki {
+        let root = TestCa::self_signed(params("Root", true, now()));
+        let int = root.issue(params("Intermediate", true, now()));
+        let ee = int.issue(params("EE", false, now()));
+        Pki { root, int, ee }
+    }
+
+    fn cert(ca: &TestCa) -> Certificate {
+        Certificate::from_der(&ca.cert_der).expect("parses")
+    }
+
+    fn crl(der: &[u8]) -> Crl {
+        Crl::from_der(der).expect("CRL parses")
+    }
+
+    /// Validates the EE of `pki` with these CRLs (revocation required).
+    fn check(pki: &Pki, crls: Vec<Vec<u8>>, extra: &[&TestCa], grace: Duration) -> Result<(), PathError> {
+        let mut pool = vec![cert(&pki.int)];
+        pool.extend(extra.iter().map(|c| cert(c)));
+        let set = CrlSet::new(crls.iter().map(|d| crl(d)).collect()).with_grace(grace);
+        PathValidator::new(vec![cert(&pki.root)], pool)
+            .with_crls(set)
+            .validate(&Arc::new(cert(&pki.ee)), &PathOptions::at(now()))
+            .map(|_| ())
+    }
+
+    fn clean(ca: &TestCa) -> Vec<u8> {
+        ca.crl(&CrlSpec::full(now()))
+    }
+
+    #[test]
+    fn path_with_clean_crls_for_every_certificate_validates() {
+        let p = pki();
+        check(&p, vec![clean(&p.root), clean(&p.int)], &[], Duration::ZERO).expect("valid");
+    }
+
+    #[test]
+    fn certificate_without_applicable_crl_has_unknown_status() {
+        let p = pki();
+        // Nothing for the intermediate from the root.
+        let err = check(&p, vec![clean(&p.int)], &[], Duration::ZERO).unwrap_err();
+        assert_eq!(err, PathError::RevocationStatusUnknown);
+        assert_eq!(err.reason(), "revocation_status_unknown");
+    }
+
+    #[test]
+    fn end_entity_revoked_by_full_crl() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.entries.push(EntrySpec::revoked(p.ee.serial(), 1));
+        let err = check(&p, vec![clean(&p.root), p.int.crl(&spec)], &[], Duration::ZERO).unwrap_err();
+        assert_eq!(
+            err,
+            PathError::Revoked {
+                reason: RevocationReason::KeyCompromise
+            }
+        );
+        assert_eq!(err.reason(), "revoked");
+    }
+
+    #[test]
+    fn intermediate_revoked_by_the_roots_crl() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.entries.push(EntrySpec::revoked(p.int.serial(), 2));
+        let err = check(&p, vec![p.root.crl(&spec), clean(&p.int)], &[], Duration::ZERO).unwrap_err();
+        assert_eq!(
+            err,
+            PathError::Revoked {
+                reason: RevocationReason::CaCompromise
+            }
+        );
+    }
+
+    #[test]
+    fn crl_signed_by_a_key_without_crl_sign_is_not_used() {
+        let root = TestCa::self_signed(params("Root", true, now()));
+        let mut ip = params("Intermediate", true, now());
+        ip.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        let int = root.issue(ip);
+        let ee = int.issue(params("EE", false, now()));
+        let p = Pki { root, int, ee };
+        let err = check(&p, vec![clean(&p.root), clean(&p.int)], &[], Duration::ZERO).unwrap_err();
+        assert_eq!(err, PathError::RevocationStatusUnknown);
+        // Directly, the CRL reports why.
+        let c = Arc::new(crl(&clean(&p.int)));
+        assert_eq!(
+            c.validate(&cert(&p.int), now(), Duration::ZERO).unwrap_err(),
+            CrlError::SignerNotAuthorized
+        );
+    }
+
+    #[test]
+    fn stale_crl_is_refused_unless_within_grace() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.this_update = now() - Duration::days(10);
+        spec.next_update = Some(now() - Duration::hours(2));
+        let crls = || vec![clean(&p.root), p.int.crl(&spec)];
+        let err = check(&p, crls(), &[], Duration::ZERO).unwrap_err();
+        assert_eq!(err, PathError::RevocationDataStale);
+        assert_eq!(err.reason(), "revocation_data_stale");
+        check(&p, crls(), &[], Duration::hours(3)).expect("within grace");
+    }
+
+    #[test]
+    fn crl_with_unknown_critical_extension_is_not_used() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.unknown_critical = true;
+        assert_eq!(
+            check(&p, vec![clean(&p.root), p.int.crl(&spec)], &[], Duration::ZERO).unwrap_err(),
+            PathError::RevocationStatusUnknown
+        );
+        let mut spec = CrlSpec::full(now());
+        spec.entries.push(EntrySpec {
+            unknown_critical: true,
+            ..EntrySpec::revoked(vec![0x42], 0)
+        });
+        assert_eq!(
+            check(&p, vec![clean(&p.root), p.int.crl(&spec)], &[], Duration::ZERO).unwrap_err(),
+            PathError::RevocationStatusUnknown
+        );
+    }
+
+    fn delta(base: u64, number: u64) -> CrlSpec {
+        let mut spec = CrlSpec::full(now());
+        spec.number = Some(number);
+        spec.delta_base = Some(base);
+        spec
+    }
+
+    #[test]
+    fn end_entity_revoked_by_delta_crl() {
+        let p = pki();
+        let mut d = delta(1, 2);
+        d.entries.push(EntrySpec::revoked(p.ee.serial(), 4));
+        let err = check(&p, vec![clean(&p.root), clean(&p.int), p.int.crl(&d)], &[], Duration::ZERO)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            PathError::Revoked {
+                reason: RevocationReason::Superseded
+            }
+        );
+        // A delta whose base is newer than the full CRL does not apply.
+        let mut d = delta(5, 6);
+        d.entries.push(EntrySpec::revoked(p.ee.serial(), 4));
+        check(&p, vec![clean(&p.root), clean(&p.int), p.int.crl(&d)], &[], Duration::ZERO)
+            .expect("delta not applicable");
+        // A delta alone is not enough.
+        let mut d = delta(1, 2);
+        d.entries.clear();
+        assert_eq!(
+            check(&p, vec![clean(&p.root), p.int.crl(&d)], &[], Duration::ZERO).unwrap_err(),
+            PathError::RevocationStatusUnknown
+        );
+    }
+
+    #[test]
+    fn certificate_hold_then_remove_from_crl_in_a_delta() {
+        let p = pki();
+        let mut full = CrlSpec::full(now());
+        full.entries.push(EntrySpec::revoked(p.ee.serial(), 6));
+        let held = check(&p, vec![clean(&p.root), p.int.crl(&full)], &[], Duration::ZERO).unwrap_err();
+        assert_eq!(
+            held,
+            PathError::Revoked {
+                reason: RevocationReason::CertificateHold
+            }
+        );
+        let mut d = delta(1, 2);
+        d.entries.push(EntrySpec::revoked(p.ee.serial(), 8));
+        check(&p, vec![clean(&p.root), p.int.crl(&full), p.int.crl(&d)], &[], Duration::ZERO)
+            .expect("hold lifted");
+    }
+
+    #[test]
+    fn indirect_crl_from_a_separate_crl_issuer() {
+        let root = TestCa::self_signed(params("Root", true, now()));
+        let int = root.issue(params("Intermediate", true, now()));
+        let mut cp = params("CRL Issuer", false, now());
+        cp.key_usages = vec![KeyUsagePurpose::CrlSign];
+        let crl_issuer = root.issue(cp);
+        let mut ep = params("EE", false, now());
+        ep.custom_extensions
+            .push(crl_issuer_distribution_point(&crl_issuer.subject_der()));
+        let ee = int.issue(ep);
+        let p = Pki { root, int, ee };
+        let mut spec = CrlSpec::full(now());
+        spec.indirect = true;
+        let entry = |serial: Vec<u8>| EntrySpec {
+            certificate_issuer: Some(p.int.subject_der()),
+            ..EntrySpec::revoked(serial, 1)
+        };
+        spec.entries.push(entry(vec![0x7f]));
+        let crls = |spec: &CrlSpec| vec![clean(&p.root), p.root.crl(&CrlSpec::full(now())), crl_issuer.crl(spec)];
+        check(&p, crls(&spec), &[&crl_issuer], Duration::ZERO).expect("not listed");
+        spec.entries.push(entry(p.ee.serial()));
+        assert_eq!(
+            check(&p, crls(&spec), &[&crl_issuer], Duration::ZERO).unwrap_err(),
+            PathError::Revoked {
+                reason: RevocationReason::KeyCompromise
+            }
+        );
+        // Without indirectCRL in the CRL, it is not in scope.
+        spec.indirect = false;
+        assert_eq!(
+            check(&p, crls(&spec), &[&crl_issuer], Duration::ZERO).unwrap_err(),
+            PathError::RevocationStatusUnknown
+        );
+    }
+
+    #[test]
+    fn user_only_crl_does_not_cover_a_ca() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.only_user_certs = true;
+        assert_eq!(
+            check(&p, vec![p.root.crl(&spec), clean(&p.int)], &[], Duration::ZERO).unwrap_err(),
+            PathError::RevocationStatusUnknown
+        );
+        let mut spec = CrlSpec::full(now());
+        spec.only_ca_certs = true;
+        check(&p, vec![p.root.crl(&spec), clean(&p.int)], &[], Duration::ZERO).expect("CA-only CRL covers the CA");
+    }
+
+    #[test]
+    fn validated_crl_exposes_number_entries_and_status() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.number = Some(300);
+        spec.entries.push(EntrySpec::revoked(p.ee.serial(), 6));
+        let c = Arc::new(crl(&p.int.crl(&spec)));
+        assert_eq!(c.number(), Some(&[0x01, 0x2c][..]));
+        assert_eq!(c.delta_base(), None);
+        let v = c.validate(&cert(&p.int), now(), Duration::ZERO).expect("valid CRL");
+        let entries: Vec<_> = v.entries().collect();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].reason(), RevocationReason::CertificateHold);
+        assert!(matches!(
+            v.status(cert(&p.ee).serial()),
+            RevocationStatus::Revoked {
+                reason: RevocationReason::CertificateHold,
+                ..
+            }
+        ));
+        assert_eq!(v.status(&[0x01]), RevocationStatus::Good);
+        // Another issuer's key does not validate it.
+        assert_eq!(
+            c.validate(&cert(&p.root), now(), Duration::ZERO).unwrap_err(),
+            CrlError::SignerNotAuthorized
+        );
+        assert!(!format!("{c:?}").contains("Intermediate"));
+    }
+
+    #[test]
+    fn crl_numbers_order_and_newer_crls_replace_older() {
+        assert_eq!(crl_number_cmp(&[0, 5], &[5]), Ordering::Equal);
+        assert_eq!(crl_number_cmp(&[1, 0], &[0xff]), Ordering::Greater);
+        assert_eq!(crl_number_cmp(&[2], &[3]), Ordering::Less);
+        let p = pki();
+        let old = crl(&clean(&p.int));
+        let mut spec = CrlSpec::full(now());
+        spec.number = Some(2);
+        let new = crl(&p.int.crl(&spec));
+        assert!(is_newer(&old, &new));
+        assert!(!is_newer(&new, &old));
+        assert!(!is_newer(&old, &crl(&clean(&p.root))), "other issuer");
+    }
+
+    #[test]
+    fn pem_and_der_files_both_load_and_garbage_never_panics() {
+        let p = pki();
+        let der = clean(&p.int);
+        let b64 = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&der)
+        };
+        let text = format!("-----BEGIN X509 CRL-----\n{b64}\n-----END X509 CRL-----\n");
+        assert_eq!(Crl::from_file_bytes(text.as_bytes()).expect("PEM").len(), 1);
+        assert_eq!(Crl::from_file_bytes(&der).expect("DER").len(), 1);
+        for cut in 0..der.len() {
+            let _ = Crl::from_der(&der[..cut]);
+        }
+        for i in 0..der.len() {
+            let mut d = der.clone();
+            d[i] ^= 0x55;
+            let _ = Crl::from_der(&d);
+        }
+    }
+}
