@@ -388,9 +388,7 @@ impl CardVerifier {
                 PathError::NotACa | PathError::MissingKeyCertSign => CardError::IssuerNotCa,
                 PathError::UnknownCriticalExtension { .. } => {
                     check_critical_extensions(cert)?;
-                    CardError::PathRefused {
-                        reason: e.reason(),
-                    }
+                    CardError::PathRefused { reason: e.reason() }
                 }
                 other => CardError::PathRefused {
                     reason: other.reason(),

@@ -22,8 +22,8 @@ use rustls_pki_types::pem::PemObject;
 use time::{Duration, OffsetDateTime};
 use x509_parser::extensions::{ParsedExtension, SubjectAlternativeName};
 use x509_parser::oid_registry::{
-    OID_X509_EXT_ISSUER, OID_X509_EXT_CRL_NUMBER, OID_X509_EXT_DELTA_CRL_INDICATOR,
-    OID_X509_EXT_FRESHEST_CRL, OID_X509_EXT_HOLD_INSTRUCTION_CODE, OID_X509_EXT_INVALIDITY_DATE,
+    OID_X509_EXT_CRL_NUMBER, OID_X509_EXT_DELTA_CRL_INDICATOR, OID_X509_EXT_FRESHEST_CRL,
+    OID_X509_EXT_HOLD_INSTRUCTION_CODE, OID_X509_EXT_INVALIDITY_DATE, OID_X509_EXT_ISSUER,
     OID_X509_EXT_ISSUER_ALT_NAME, OID_X509_EXT_REASON_CODE,
 };
 use x509_parser::prelude::FromDer;
@@ -31,7 +31,7 @@ use x509_parser::revocation_list::CertificateRevocationList;
 
 use super::name::{GName, Name};
 use super::path::{
-    Certificate, DistPoint, DpName, PathError, PathOptions, PathValidator, Nest, canonical_serial,
+    Certificate, DistPoint, DpName, Nest, PathError, PathOptions, PathValidator, canonical_serial,
     der_tlv, hex8, ku, reason_flags, sha256, verify_signed,
 };
 use super::signature::CertificateSignatureAlgorithm;
@@ -244,7 +244,9 @@ impl CrlEntry {
     fn belongs_to(&self, issuer: &Name, crl_issuer: &Name) -> bool {
         match &self.certificate_issuer {
             None => issuer == crl_issuer,
-            Some(names) => names.iter().any(|n| matches!(n, GName::Dir(d) if d == issuer)),
+            Some(names) => names
+                .iter()
+                .any(|n| matches!(n, GName::Dir(d) if d == issuer)),
         }
     }
 }
@@ -297,7 +299,9 @@ impl Crl {
             return Err(CrlError::Malformed);
         }
         let param = |a: &x509_parser::x509::AlgorithmIdentifier<'_>| {
-            a.parameters.as_ref().map(|p| (p.header.tag(), p.data.to_vec()))
+            a.parameters
+                .as_ref()
+                .map(|p| (p.header.tag(), p.data.to_vec()))
         };
         let mut out = Crl {
             fingerprint: sha256(der),
@@ -362,8 +366,8 @@ impl Crl {
                     };
                     reason = RevocationReason::from_code(code.0).ok_or(CrlError::Malformed)?;
                 } else if ext.oid == OID_X509_EXT_ISSUER {
-                    let (_, names) =
-                        SubjectAlternativeName::from_der(ext.value).map_err(|_| CrlError::Malformed)?;
+                    let (_, names) = SubjectAlternativeName::from_der(ext.value)
+                        .map_err(|_| CrlError::Malformed)?;
                     let names: Vec<GName> =
                         names.general_names.iter().map(GName::from_x509).collect();
                     if indirect {
@@ -458,20 +462,19 @@ impl Crl {
         if let Some(oid) = &self.unknown_critical {
             return Err(CrlError::UnknownCriticalExtension { oid: oid.clone() });
         }
-        if signer.subject != self.issuer
-            || signer.key_usage.is_some_and(|k| k & ku::CRL_SIGN == 0)
+        if signer.subject != self.issuer || signer.key_usage.is_some_and(|k| k & ku::CRL_SIGN == 0)
         {
             return Err(CrlError::SignerNotAuthorized);
         }
         if !self.algorithms_match {
             return Err(CrlError::UnsupportedSignatureAlgorithm);
         }
-        verify_signed(&self.tbs, &self.signature, &self.algorithm, signer, None).map_err(
-            |e| match e {
+        verify_signed(&self.tbs, &self.signature, &self.algorithm, signer, None).map_err(|e| {
+            match e {
                 PathError::BadSignature => CrlError::BadSignature,
                 _ => CrlError::UnsupportedSignatureAlgorithm,
-            },
-        )?;
+            }
+        })?;
         self.check_time(time, grace)?;
         Ok(ValidatedCrl { crl: self.clone() })
     }
@@ -763,8 +766,7 @@ fn authenticate(
                     inner.depth += 1;
                     inner.signers.push(*signer.fingerprint());
                     let signer_opts = PathOptions::at(opts.time);
-                    if v
-                        .validate_inner(signer, &signer_opts, &inner, Some(anchor_index))
+                    if v.validate_inner(signer, &signer_opts, &inner, Some(anchor_index))
                         .is_ok()
                     {
                         return Ok(ok);
@@ -875,7 +877,12 @@ mod tests {
     }
 
     /// Validates the EE of `pki` with these CRLs (revocation required).
-    fn check(pki: &Pki, crls: Vec<Vec<u8>>, extra: &[&TestCa], grace: Duration) -> Result<(), PathError> {
+    fn check(
+        pki: &Pki,
+        crls: Vec<Vec<u8>>,
+        extra: &[&TestCa],
+        grace: Duration,
+    ) -> Result<(), PathError> {
         let mut pool = vec![cert(&pki.int)];
         pool.extend(extra.iter().map(|c| cert(c)));
         let set = CrlSet::new(crls.iter().map(|d| crl(d)).collect()).with_grace(grace);
@@ -909,7 +916,13 @@ mod tests {
         let p = pki();
         let mut spec = CrlSpec::full(now());
         spec.entries.push(EntrySpec::revoked(p.ee.serial(), 1));
-        let err = check(&p, vec![clean(&p.root), p.int.crl(&spec)], &[], Duration::ZERO).unwrap_err();
+        let err = check(
+            &p,
+            vec![clean(&p.root), p.int.crl(&spec)],
+            &[],
+            Duration::ZERO,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             PathError::Revoked {
@@ -924,7 +937,13 @@ mod tests {
         let p = pki();
         let mut spec = CrlSpec::full(now());
         spec.entries.push(EntrySpec::revoked(p.int.serial(), 2));
-        let err = check(&p, vec![p.root.crl(&spec), clean(&p.int)], &[], Duration::ZERO).unwrap_err();
+        let err = check(
+            &p,
+            vec![p.root.crl(&spec), clean(&p.int)],
+            &[],
+            Duration::ZERO,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             PathError::Revoked {
@@ -946,7 +965,8 @@ mod tests {
         // Directly, the CRL reports why.
         let c = Arc::new(crl(&clean(&p.int)));
         assert_eq!(
-            c.validate(&cert(&p.int), now(), Duration::ZERO).unwrap_err(),
+            c.validate(&cert(&p.int), now(), Duration::ZERO)
+                .unwrap_err(),
             CrlError::SignerNotAuthorized
         );
     }
@@ -970,7 +990,13 @@ mod tests {
         let mut spec = CrlSpec::full(now());
         spec.unknown_critical = true;
         assert_eq!(
-            check(&p, vec![clean(&p.root), p.int.crl(&spec)], &[], Duration::ZERO).unwrap_err(),
+            check(
+                &p,
+                vec![clean(&p.root), p.int.crl(&spec)],
+                &[],
+                Duration::ZERO
+            )
+            .unwrap_err(),
             PathError::RevocationStatusUnknown
         );
         let mut spec = CrlSpec::full(now());
@@ -979,7 +1005,13 @@ mod tests {
             ..EntrySpec::revoked(vec![0x42], 0)
         });
         assert_eq!(
-            check(&p, vec![clean(&p.root), p.int.crl(&spec)], &[], Duration::ZERO).unwrap_err(),
+            check(
+                &p,
+                vec![clean(&p.root), p.int.crl(&spec)],
+                &[],
+                Duration::ZERO
+            )
+            .unwrap_err(),
             PathError::RevocationStatusUnknown
         );
     }
@@ -996,8 +1028,13 @@ mod tests {
         let p = pki();
         let mut d = delta(1, 2);
         d.entries.push(EntrySpec::revoked(p.ee.serial(), 4));
-        let err = check(&p, vec![clean(&p.root), clean(&p.int), p.int.crl(&d)], &[], Duration::ZERO)
-            .unwrap_err();
+        let err = check(
+            &p,
+            vec![clean(&p.root), clean(&p.int), p.int.crl(&d)],
+            &[],
+            Duration::ZERO,
+        )
+        .unwrap_err();
         assert_eq!(
             err,
             PathError::Revoked {
@@ -1007,8 +1044,13 @@ mod tests {
         // A delta whose base is newer than the full CRL does not apply.
         let mut d = delta(5, 6);
         d.entries.push(EntrySpec::revoked(p.ee.serial(), 4));
-        check(&p, vec![clean(&p.root), clean(&p.int), p.int.crl(&d)], &[], Duration::ZERO)
-            .expect("delta not applicable");
+        check(
+            &p,
+            vec![clean(&p.root), clean(&p.int), p.int.crl(&d)],
+            &[],
+            Duration::ZERO,
+        )
+        .expect("delta not applicable");
         // A delta alone is not enough.
         let mut d = delta(1, 2);
         d.entries.clear();
@@ -1023,7 +1065,13 @@ mod tests {
         let p = pki();
         let mut full = CrlSpec::full(now());
         full.entries.push(EntrySpec::revoked(p.ee.serial(), 6));
-        let held = check(&p, vec![clean(&p.root), p.int.crl(&full)], &[], Duration::ZERO).unwrap_err();
+        let held = check(
+            &p,
+            vec![clean(&p.root), p.int.crl(&full)],
+            &[],
+            Duration::ZERO,
+        )
+        .unwrap_err();
         assert_eq!(
             held,
             PathError::Revoked {
@@ -1032,8 +1080,13 @@ mod tests {
         );
         let mut d = delta(1, 2);
         d.entries.push(EntrySpec::revoked(p.ee.serial(), 8));
-        check(&p, vec![clean(&p.root), p.int.crl(&full), p.int.crl(&d)], &[], Duration::ZERO)
-            .expect("hold lifted");
+        check(
+            &p,
+            vec![clean(&p.root), p.int.crl(&full), p.int.crl(&d)],
+            &[],
+            Duration::ZERO,
+        )
+        .expect("hold lifted");
     }
 
     #[test]
@@ -1055,7 +1108,13 @@ mod tests {
             ..EntrySpec::revoked(serial, 1)
         };
         spec.entries.push(entry(vec![0x7f]));
-        let crls = |spec: &CrlSpec| vec![clean(&p.root), p.root.crl(&CrlSpec::full(now())), crl_issuer.crl(spec)];
+        let crls = |spec: &CrlSpec| {
+            vec![
+                clean(&p.root),
+                p.root.crl(&CrlSpec::full(now())),
+                crl_issuer.crl(spec),
+            ]
+        };
         check(&p, crls(&spec), &[&crl_issuer], Duration::ZERO).expect("not listed");
         spec.entries.push(entry(p.ee.serial()));
         assert_eq!(
@@ -1078,12 +1137,24 @@ mod tests {
         let mut spec = CrlSpec::full(now());
         spec.only_user_certs = true;
         assert_eq!(
-            check(&p, vec![p.root.crl(&spec), clean(&p.int)], &[], Duration::ZERO).unwrap_err(),
+            check(
+                &p,
+                vec![p.root.crl(&spec), clean(&p.int)],
+                &[],
+                Duration::ZERO
+            )
+            .unwrap_err(),
             PathError::RevocationStatusUnknown
         );
         let mut spec = CrlSpec::full(now());
         spec.only_ca_certs = true;
-        check(&p, vec![p.root.crl(&spec), clean(&p.int)], &[], Duration::ZERO).expect("CA-only CRL covers the CA");
+        check(
+            &p,
+            vec![p.root.crl(&spec), clean(&p.int)],
+            &[],
+            Duration::ZERO,
+        )
+        .expect("CA-only CRL covers the CA");
     }
 
     #[test]
@@ -1095,7 +1166,9 @@ mod tests {
         let c = Arc::new(crl(&p.int.crl(&spec)));
         assert_eq!(c.number(), Some(&[0x01, 0x2c][..]));
         assert_eq!(c.delta_base(), None);
-        let v = c.validate(&cert(&p.int), now(), Duration::ZERO).expect("valid CRL");
+        let v = c
+            .validate(&cert(&p.int), now(), Duration::ZERO)
+            .expect("valid CRL");
         let entries: Vec<_> = v.entries().collect();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].reason(), RevocationReason::CertificateHold);
@@ -1109,7 +1182,8 @@ mod tests {
         assert_eq!(v.status(&[0x01]), RevocationStatus::Good);
         // Another issuer's key does not validate it.
         assert_eq!(
-            c.validate(&cert(&p.root), now(), Duration::ZERO).unwrap_err(),
+            c.validate(&cert(&p.root), now(), Duration::ZERO)
+                .unwrap_err(),
             CrlError::SignerNotAuthorized
         );
         assert!(!format!("{c:?}").contains("Intermediate"));

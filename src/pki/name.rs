@@ -117,8 +117,12 @@ fn normalise(tag: Tag, data: &[u8]) -> AttrValue {
             if data.len() % 2 != 0 {
                 None
             } else {
-                let units = data.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-                char::decode_utf16(units).collect::<Result<String, _>>().ok()
+                let units = data
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]));
+                char::decode_utf16(units)
+                    .collect::<Result<String, _>>()
+                    .ok()
             }
         }
         Tag::UniversalString => {
@@ -223,14 +227,16 @@ fn email_within(name: &str, base: &str) -> Option<bool> {
     if local.is_empty() || host.is_empty() {
         return None;
     }
-    Some(if let Some((base_local, base_host)) = base.rsplit_once('@') {
-        local == base_local && host.eq_ignore_ascii_case(base_host)
-    } else if base.starts_with('.') {
-        host.to_ascii_lowercase()
-            .ends_with(&base.to_ascii_lowercase())
-    } else {
-        host.eq_ignore_ascii_case(base)
-    })
+    Some(
+        if let Some((base_local, base_host)) = base.rsplit_once('@') {
+            local == base_local && host.eq_ignore_ascii_case(base_host)
+        } else if base.starts_with('.') {
+            host.to_ascii_lowercase()
+                .ends_with(&base.to_ascii_lowercase())
+        } else {
+            host.eq_ignore_ascii_case(base)
+        },
+    )
 }
 
 /// The host of a URI with an authority (`scheme://[userinfo@]host[:port]/...`).

@@ -346,7 +346,9 @@ impl Certificate {
             return Err(PathError::Malformed);
         }
         let param = |a: &x509_parser::x509::AlgorithmIdentifier<'_>| {
-            a.parameters.as_ref().map(|p| (p.header.tag(), p.data.to_vec()))
+            a.parameters
+                .as_ref()
+                .map(|p| (p.header.tag(), p.data.to_vec()))
         };
         let algorithms_match = tbs.signature.algorithm == cert.signature_algorithm.algorithm
             && param(&tbs.signature) == param(&cert.signature_algorithm);
@@ -422,12 +424,15 @@ impl Certificate {
                 }
                 ParsedExtension::InhibitAnyPolicy(i) => out.inhibit_any_policy = Some(i.skip_certs),
                 ParsedExtension::NameConstraints(nc) => {
-                    let subtrees = |s: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
-                        s.as_ref()
-                            .map(|v| v.iter().map(|t| GName::from_x509(&t.base)).collect())
-                    };
-                    out.name_constraints =
-                        Some((subtrees(&nc.permitted_subtrees), subtrees(&nc.excluded_subtrees)));
+                    let subtrees =
+                        |s: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
+                            s.as_ref()
+                                .map(|v| v.iter().map(|t| GName::from_x509(&t.base)).collect())
+                        };
+                    out.name_constraints = Some((
+                        subtrees(&nc.permitted_subtrees),
+                        subtrees(&nc.excluded_subtrees),
+                    ));
                 }
                 ParsedExtension::SubjectAlternativeName(san) => {
                     out.alt_names = san.general_names.iter().map(GName::from_x509).collect();
@@ -439,10 +444,9 @@ impl Certificate {
                 ParsedExtension::AuthorityKeyIdentifier(aki) => {
                     out.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
                 }
-                ParsedExtension::SubjectKeyIdentifier(k) => {
-                    out.subject_key_id = Some(k.0.to_vec())
-                }
-                ParsedExtension::ExtendedKeyUsage(_) | ParsedExtension::IssuerAlternativeName(_) => {}
+                ParsedExtension::SubjectKeyIdentifier(k) => out.subject_key_id = Some(k.0.to_vec()),
+                ParsedExtension::ExtendedKeyUsage(_)
+                | ParsedExtension::IssuerAlternativeName(_) => {}
                 ParsedExtension::ParseError { .. } => return Err(PathError::Malformed),
                 _ => {
                     if ext.critical && out.unknown_critical.is_none() {
@@ -602,7 +606,9 @@ pub(crate) fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         }
         let (bytes, after) = rest.split_at(n);
         rest = after;
-        bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        bytes
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
     };
     if rest.len() < len {
         return None;
@@ -615,7 +621,11 @@ fn der_length(len: usize) -> Vec<u8> {
     if len < 0x80 {
         vec![len as u8]
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
         let mut out = vec![0x80 | bytes.len() as u8];
         out.extend(bytes);
         out
@@ -839,12 +849,10 @@ impl PathValidator {
             .enumerate()
             .filter(|(_, c)| c.subject == cert.issuer)
             .collect();
-        found.sort_by_key(|(_, c)| {
-            match (&cert.authority_key_id, &c.subject_key_id) {
-                (Some(a), Some(s)) if a == s => 0,
-                (Some(_), Some(_)) => 2,
-                _ => 1,
-            }
+        found.sort_by_key(|(_, c)| match (&cert.authority_key_id, &c.subject_key_id) {
+            (Some(a), Some(s)) if a == s => 0,
+            (Some(_), Some(_)) => 2,
+            _ => 1,
         });
         found
     }
@@ -929,9 +937,21 @@ fn validate_chain(
     let chain: Vec<&Arc<Certificate>> = chain_ee_first.iter().rev().collect();
     let n = chain.len() - 1;
     let mut working = chain[0];
-    let mut explicit_policy = if opts.initial_explicit_policy { 0 } else { n + 1 };
-    let mut inhibit_any = if opts.initial_any_policy_inhibit { 0 } else { n + 1 };
-    let mut policy_mapping = if opts.initial_policy_mapping_inhibit { 0 } else { n + 1 };
+    let mut explicit_policy = if opts.initial_explicit_policy {
+        0
+    } else {
+        n + 1
+    };
+    let mut inhibit_any = if opts.initial_any_policy_inhibit {
+        0
+    } else {
+        n + 1
+    };
+    let mut policy_mapping = if opts.initial_policy_mapping_inhibit {
+        0
+    } else {
+        n + 1
+    };
     let mut max_path_length = n;
     let mut tree = PolicyTree::new();
     let mut names = NameConstraintState::default();
@@ -987,10 +1007,7 @@ fn validate_chain(
             return Err(PathError::NotACa);
         }
         if let Some(maps) = &cert.policy_mappings {
-            if maps
-                .iter()
-                .any(|(a, b)| a == ANY_POLICY || b == ANY_POLICY)
-            {
+            if maps.iter().any(|(a, b)| a == ANY_POLICY || b == ANY_POLICY) {
                 return Err(PathError::InvalidPolicyMapping);
             }
             tree.map(i, maps, policy_mapping > 0)?;
@@ -1137,9 +1154,10 @@ impl PolicyTree {
         if any_allowed && policies.iter().any(|p| p == ANY_POLICY) {
             for &q in &parents {
                 for e in self.nodes[q].expected.clone() {
-                    let exists = self.nodes.iter().any(|c| {
-                        c.alive && c.parent == Some(q) && c.depth == i && c.policy == e
-                    });
+                    let exists = self
+                        .nodes
+                        .iter()
+                        .any(|c| c.alive && c.parent == Some(q) && c.depth == i && c.policy == e);
                     if !exists {
                         self.add(i, e.clone(), vec![e], q)?;
                     }
@@ -1293,7 +1311,9 @@ impl PolicyTree {
 
 #[cfg(test)]
 mod tests {
-    use rcgen::{BasicConstraints, GeneralSubtree, IsCa, KeyUsagePurpose, NameConstraints, SanType};
+    use rcgen::{
+        BasicConstraints, GeneralSubtree, IsCa, KeyUsagePurpose, NameConstraints, SanType,
+    };
     use time::Duration;
     use time::macros::datetime;
 
@@ -1333,7 +1353,9 @@ mod tests {
         v.validate(&Arc::new(cert(ee)), opts)
     }
 
-    fn simple(configure_int: impl FnOnce(&mut rcgen::CertificateParams)) -> Result<ValidatedPath, PathError> {
+    fn simple(
+        configure_int: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> Result<ValidatedPath, PathError> {
         let root = root();
         let mut p = params("Intermediate", true, now());
         configure_int(&mut p);
@@ -1347,7 +1369,11 @@ mod tests {
         let path = simple(|_| {}).expect("valid path");
         assert_eq!(path.chain().len(), 3);
         assert_eq!(path.anchor_index(), 0);
-        assert_eq!(path.policies(), [] as [String; 0], "no policies asserted: tree is NULL");
+        assert_eq!(
+            path.policies(),
+            [] as [String; 0],
+            "no policies asserted: tree is NULL"
+        );
     }
 
     #[test]
@@ -1430,10 +1456,11 @@ mod tests {
         let root = root();
         let mut p = params("EE", false, now());
         // keyUsage written by rcgen and again as a custom extension.
-        p.custom_extensions.push(rcgen::CustomExtension::from_oid_content(
-            &[2, 5, 29, 15],
-            vec![0x03, 0x02, 0x07, 0x80],
-        ));
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[2, 5, 29, 15],
+                vec![0x03, 0x02, 0x07, 0x80],
+            ));
         let ee = root.issue(p);
         assert_eq!(
             Certificate::from_der(&ee.cert_der).unwrap_err(),
@@ -1485,7 +1512,10 @@ mod tests {
         assert!(v.validate(&ok, &PathOptions::at(now())).is_ok());
         let sha1 = rewrite(&card.cert_der, &sha256_rsa, &sha1_rsa);
         let err = v
-            .validate(&Arc::new(Certificate::from_der(&sha1).expect("parses")), &PathOptions::at(now()))
+            .validate(
+                &Arc::new(Certificate::from_der(&sha1).expect("parses")),
+                &PathOptions::at(now()),
+            )
             .unwrap_err();
         assert_eq!(
             err,
@@ -1505,9 +1535,15 @@ mod tests {
         );
         let v = PathValidator::new(vec![cert(&root)], vec![]);
         let err = v
-            .validate(&Arc::new(Certificate::from_der(&sha512).expect("parses")), &PathOptions::at(now()))
+            .validate(
+                &Arc::new(Certificate::from_der(&sha512).expect("parses")),
+                &PathOptions::at(now()),
+            )
             .unwrap_err();
-        assert!(matches!(err, PathError::UnsupportedSignatureAlgorithm { .. }), "{err:?}");
+        assert!(
+            matches!(err, PathError::UnsupportedSignatureAlgorithm { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -1519,7 +1555,10 @@ mod tests {
         der[pos] = b'F';
         let v = PathValidator::new(vec![cert(&root)], vec![]);
         let err = v
-            .validate(&Arc::new(Certificate::from_der(&der).expect("parses")), &PathOptions::at(now()))
+            .validate(
+                &Arc::new(Certificate::from_der(&der).expect("parses")),
+                &PathOptions::at(now()),
+            )
             .unwrap_err();
         assert_eq!(err, PathError::BadSignature);
     }
@@ -1567,7 +1606,11 @@ mod tests {
     #[test]
     fn explicit_policy_required_but_absent_is_refused() {
         let err = policy_path(vec![], &[P1], &explicit(None)).unwrap_err();
-        assert_eq!(err, PathError::PolicyRequired, "intermediate has no policies");
+        assert_eq!(
+            err,
+            PathError::PolicyRequired,
+            "intermediate has no policies"
+        );
         let ok = policy_path(vec![policies(&[P1])], &[P1], &explicit(None)).expect("valid");
         assert_eq!(ok.policies(), [P1.to_string()]);
         let err = policy_path(vec![policies(&[P1])], &[P1], &explicit(Some(&[P2]))).unwrap_err();
@@ -1588,7 +1631,11 @@ mod tests {
     fn policy_mapping_applies_unless_inhibited() {
         let exts = || vec![policies(&[P1]), policy_mappings(&[(P1, P2)])];
         let ok = policy_path(exts(), &[P2], &explicit(Some(&[P1]))).expect("mapped");
-        assert_eq!(ok.policies(), [P2.to_string()], "policies as the end entity names them");
+        assert_eq!(
+            ok.policies(),
+            [P2.to_string()],
+            "policies as the end entity names them"
+        );
         let mut inhibited = explicit(Some(&[P1]));
         inhibited.initial_policy_mapping_inhibit = true;
         assert_eq!(
@@ -1676,7 +1723,9 @@ mod tests {
             PathError::NameConstraintViolation
         );
         assert_eq!(
-            constrained(nc(), san("x.bad.example.jp")).unwrap_err().reason(),
+            constrained(nc(), san("x.bad.example.jp"))
+                .unwrap_err()
+                .reason(),
             "name_constraint_violation"
         );
     }
@@ -1695,7 +1744,8 @@ mod tests {
         };
         assert!(constrained(nc.clone(), |_| {}).is_ok());
         let err = constrained(nc.clone(), |p| {
-            p.distinguished_name.push(rcgen::DnType::OrganizationName, "Elsewhere");
+            p.distinguished_name
+                .push(rcgen::DnType::OrganizationName, "Elsewhere");
             // Rebuild so O differs in position two.
             let mut dn = rcgen::DistinguishedName::new();
             dn.push(rcgen::DnType::CountryName, "JP");

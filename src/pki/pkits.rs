@@ -17,7 +17,10 @@ use super::path::{Certificate, PathOptions, PathValidator, policy_oid};
 
 /// Cases kofu refuses although PKITS expects success, on purpose.
 const EXPECTED_DEVIATIONS: &[(&str, &str)] = &[
-    ("valid_dsa_signatures_test4", "DSA is not a supported algorithm"),
+    (
+        "valid_dsa_signatures_test4",
+        "DSA is not a supported algorithm",
+    ),
     (
         "valid_dsa_parameter_inheritance_test5",
         "DSA is not a supported algorithm",
@@ -57,8 +60,8 @@ fn run(case: &Case) -> Result<&'static str, String> {
         intermediates.push(cert(name));
     }
     let mut crls = Vec::new();
-    for name in std::iter::once("TrustAnchorRootCRL.crl")
-        .chain(case.crls.iter().map(String::as_str))
+    for name in
+        std::iter::once("TrustAnchorRootCRL.crl").chain(case.crls.iter().map(String::as_str))
     {
         let der = std::fs::read(dir().join("crls").join(name)).map_err(|e| e.to_string())?;
         // A CRL that does not parse cannot vouch for anything; skip it.
@@ -84,9 +87,7 @@ fn run(case: &Case) -> Result<&'static str, String> {
                 opts.initial_policy_set = Some(set);
             }
             "initial_explicit_policy" => opts.initial_explicit_policy = value == true,
-            "initial_policy_mapping_inhibit" => {
-                opts.initial_policy_mapping_inhibit = value == true
-            }
+            "initial_policy_mapping_inhibit" => opts.initial_policy_mapping_inhibit = value == true,
             "initial_any_policy_inhibit" => opts.initial_any_policy_inhibit = value == true,
             other => return Err(format!("unknown parameter {other}")),
         }
@@ -120,7 +121,11 @@ fn pkits_verdicts_match_except_documented_deviations() {
                 case.id,
                 case.name,
                 if expect_valid { "valid" } else { "invalid" },
-                if deviation { " (listed as a deviation but matches)" } else { "" }
+                if deviation {
+                    " (listed as a deviation but matches)"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -132,4 +137,3 @@ fn pkits_verdicts_match_except_documented_deviations() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
-

@@ -10,8 +10,8 @@
 //! with the issuer's rcgen key (ECDSA P-256, fast to generate).
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa,
-    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber, SigningKey,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType, IsCa, KeyPair,
+    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, SerialNumber, SigningKey,
 };
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::FromDer;
@@ -126,7 +126,11 @@ impl TestCa {
                     exts.extend(extension("2.5.29.21", false, tlv(0x0a, vec![code])));
                 }
                 if let Some(name) = &e.certificate_issuer {
-                    exts.extend(extension("2.5.29.29", true, tlv(0x30, tlv(0xa4, name.clone()))));
+                    exts.extend(extension(
+                        "2.5.29.29",
+                        true,
+                        tlv(0x30, tlv(0xa4, name.clone())),
+                    ));
                 }
                 if e.unknown_critical {
                     exts.extend(extension("1.3.6.1.4.1.99999.2", true, vec![0x05, 0x00]));
@@ -329,7 +333,11 @@ fn oid(dotted: &str) -> Vec<u8> {
 }
 
 fn integer(n: u64) -> Vec<u8> {
-    let mut bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+    let mut bytes: Vec<u8> = n
+        .to_be_bytes()
+        .into_iter()
+        .skip_while(|&b| b == 0)
+        .collect();
     if bytes.first().is_none_or(|b| b & 0x80 != 0) {
         bytes.insert(0, 0);
     }
@@ -356,7 +364,11 @@ fn tlv(tag: u8, content: Vec<u8>) -> Vec<u8> {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }

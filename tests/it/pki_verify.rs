@@ -27,7 +27,10 @@ fn pem(label: &str, der: &[u8]) -> String {
         .chunks(64)
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }
 
 fn files(name: &str) -> Files {
@@ -102,7 +105,13 @@ fn p(path: &Path) -> &Path {
 fn valid_path_prints_valid_and_exits_zero() {
     let f = files("valid");
     assert_verdict(
-        verify(&[&"--anchor", &p(&f.root), &"--intermediate", &p(&f.int_pem), &p(&f.ee)]),
+        verify(&[
+            &"--anchor",
+            &p(&f.root),
+            &"--intermediate",
+            &p(&f.int_pem),
+            &p(&f.ee),
+        ]),
         0,
         true,
         "ok",
@@ -110,8 +119,15 @@ fn valid_path_prints_valid_and_exits_zero() {
     // With CRLs for every certificate in the path.
     assert_verdict(
         verify(&[
-            &"--anchor", &p(&f.root), &"--intermediate", &p(&f.int_pem),
-            &"--crl", &p(&f.root_crl), &"--crl", &p(&f.int_crl), &p(&f.ee),
+            &"--anchor",
+            &p(&f.root),
+            &"--intermediate",
+            &p(&f.int_pem),
+            &"--crl",
+            &p(&f.root_crl),
+            &"--crl",
+            &p(&f.int_crl),
+            &p(&f.ee),
         ]),
         0,
         true,
@@ -132,15 +148,30 @@ fn invalid_paths_print_the_reason_and_exit_one() {
         .format(&Rfc3339)
         .unwrap();
     assert_verdict(
-        verify(&[&"--anchor", &p(&f.root), &"--intermediate", &p(&f.int_pem), &"--at", &later, &p(&f.ee)]),
+        verify(&[
+            &"--anchor",
+            &p(&f.root),
+            &"--intermediate",
+            &p(&f.int_pem),
+            &"--at",
+            &later,
+            &p(&f.ee),
+        ]),
         1,
         false,
         "expired",
     );
     assert_verdict(
         verify(&[
-            &"--anchor", &p(&f.root), &"--intermediate", &p(&f.int_pem),
-            &"--crl", &p(&f.root_crl), &"--crl", &p(&f.int_crl_revoking_ee), &p(&f.ee),
+            &"--anchor",
+            &p(&f.root),
+            &"--intermediate",
+            &p(&f.int_pem),
+            &"--crl",
+            &p(&f.root_crl),
+            &"--crl",
+            &p(&f.int_crl_revoking_ee),
+            &p(&f.ee),
         ]),
         1,
         false,
@@ -149,8 +180,13 @@ fn invalid_paths_print_the_reason_and_exit_one() {
     // A CRL for the end entity only: the intermediate's status is unknown.
     assert_verdict(
         verify(&[
-            &"--anchor", &p(&f.root), &"--intermediate", &p(&f.int_pem),
-            &"--crl", &p(&f.int_crl), &p(&f.ee),
+            &"--anchor",
+            &p(&f.root),
+            &"--intermediate",
+            &p(&f.int_pem),
+            &"--crl",
+            &p(&f.int_crl),
+            &p(&f.ee),
         ]),
         1,
         false,
@@ -158,8 +194,12 @@ fn invalid_paths_print_the_reason_and_exit_one() {
     );
     assert_verdict(
         verify(&[
-            &"--anchor", &p(&f.root), &"--intermediate", &p(&f.int_pem),
-            &"--explicit-policy", &p(&f.ee),
+            &"--anchor",
+            &p(&f.root),
+            &"--intermediate",
+            &p(&f.int_pem),
+            &"--explicit-policy",
+            &p(&f.ee),
         ]),
         1,
         false,
@@ -187,7 +227,13 @@ fn usage_errors_exit_two() {
     let (code, stdout) = verify(&[&"--anchor", &p(&f.root_crl), &p(&f.ee)]);
     assert_eq!(code, 2, "a CRL is not an anchor: {stdout}");
     assert_eq!(json(&stdout)["reason"], "invalid_anchor");
-    let (code, _) = verify(&[&"--anchor", &p(&f.root), &"--policy", &"not-an-oid", &p(&f.ee)]);
+    let (code, _) = verify(&[
+        &"--anchor",
+        &p(&f.root),
+        &"--policy",
+        &"not-an-oid",
+        &p(&f.ee),
+    ]);
     assert_eq!(code, 2);
     let (code, _) = verify(&[&"--anchor", &p(&f.root), &"--no-such-flag", &p(&f.ee)]);
     assert_eq!(code, 2, "clap usage error");
