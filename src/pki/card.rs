@@ -1018,6 +1018,106 @@ mod tests {
         );
     }
 
+    /// Root → intermediate(s) → card, from the generated test PKI.
+    fn card_below(
+        configure_int: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> (
+        crate::pki::testpki::TestCa,
+        crate::pki::testpki::TestCa,
+        crate::pki::testpki::TestCa,
+    ) {
+        use crate::pki::testpki::{TestCa, params, policies};
+        let root = TestCa::self_signed(params("JPKI root", true, now()));
+        let mut ip = params("JPKI user authentication CA", true, now());
+        configure_int(&mut ip);
+        let int = root.issue(ip);
+        let mut cp = params("OPAQUE0000000002", false, now());
+        cp.custom_extensions
+            .push(policies(&["1.2.392.200149.8.5.1.3.30"]));
+        let card = int.issue(cp);
+        (root, int, card)
+    }
+
+    fn verify_below(
+        root: &crate::pki::testpki::TestCa,
+        intermediates: &[&crate::pki::testpki::TestCa],
+        card: &crate::pki::testpki::TestCa,
+    ) -> Result<VerifiedCard, CardError> {
+        let ders: Vec<Vec<u8>> = intermediates.iter().map(|c| c.cert_der.clone()).collect();
+        let verifier = CardVerifier::new(std::slice::from_ref(&root.cert_der))
+            .expect("anchor")
+            .with_intermediates(&ders)
+            .expect("intermediates");
+        verifier.verify(
+            &card.cert_der,
+            CHALLENGE,
+            &card.sign(CHALLENGE),
+            ChallengeAlgorithm::EcdsaP256Sha256,
+            now(),
+        )
+    }
+
+    #[test]
+    fn card_below_a_configured_intermediate_verifies_and_repeats() {
+        let (root, int, card) = card_below(|_| {});
+        let verified = verify_below(&root, &[&int], &card).expect("verified");
+        assert_eq!(verified.issuer_index(), 0);
+        // Without the intermediate the card's issuer is unknown.
+        assert_eq!(
+            code_of(verify_below(&root, &[], &card)),
+            "card_unknown_issuer"
+        );
+        // The same verifier again (intermediate signature now cached).
+        let verifier = CardVerifier::new(std::slice::from_ref(&root.cert_der))
+            .expect("anchor")
+            .with_intermediates(std::slice::from_ref(&int.cert_der))
+            .expect("intermediates");
+        for _ in 0..3 {
+            verifier
+                .verify(
+                    &card.cert_der,
+                    CHALLENGE,
+                    &card.sign(CHALLENGE),
+                    ChallengeAlgorithm::EcdsaP256Sha256,
+                    now(),
+                )
+                .expect("verified again");
+        }
+    }
+
+    #[test]
+    fn card_below_an_intermediate_that_is_not_a_ca_is_refused() {
+        let (root, int, card) = card_below(|p| p.is_ca = rcgen::IsCa::ExplicitNoCa);
+        assert_eq!(
+            code_of(verify_below(&root, &[&int], &card)),
+            "card_issuer_not_ca"
+        );
+        let (root, int, card) =
+            card_below(|p| p.key_usages = vec![rcgen::KeyUsagePurpose::CrlSign]);
+        assert_eq!(
+            code_of(verify_below(&root, &[&int], &card)),
+            "card_issuer_not_ca"
+        );
+    }
+
+    #[test]
+    fn card_below_an_expired_intermediate_is_refused() {
+        let (root, int, card) = card_below(|p| p.not_after = now() - Duration::days(1));
+        assert_eq!(
+            code_of(verify_below(&root, &[&int], &card)),
+            "card_issuer_not_valid"
+        );
+    }
+
+    #[test]
+    fn unparsable_intermediate_is_a_configuration_error() {
+        let err = CardVerifier::new(std::slice::from_ref(&fixture().ca.cert_der))
+            .expect("anchor")
+            .with_intermediates(&[b"junk".to_vec()])
+            .expect_err("refused");
+        assert_eq!(err.code(), "card_verifier_misconfigured");
+    }
+
     #[test]
     fn policy_oid_constant_is_the_jpki_user_auth_policy() {
         assert_eq!(

@@ -484,7 +484,11 @@ impl Crl {
             return Err(CrlError::NotYetValid);
         }
         if let Some(next) = self.next_update {
-            if time > next + grace {
+            // A grace that overflows the calendar means "never stale".
+            if next
+                .checked_add(grace)
+                .is_some_and(|deadline| time > deadline)
+            {
                 return Err(CrlError::Stale { next_update: next });
             }
         }

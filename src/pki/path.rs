@@ -269,6 +269,9 @@ impl DpName {
     }
 }
 
+/// nameConstraints: (permittedSubtrees, excludedSubtrees), each optional.
+type Subtrees = (Option<Vec<GName>>, Option<Vec<GName>>);
+
 /// keyUsage bits as x509-parser numbers them.
 pub(crate) mod ku {
     pub(crate) const KEY_CERT_SIGN: u16 = 1 << 5;
@@ -300,7 +303,7 @@ pub struct Certificate {
     policy_mappings: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     policy_constraints: Option<(Option<u32>, Option<u32>)>,
     inhibit_any_policy: Option<u32>,
-    name_constraints: Option<(Option<Vec<GName>>, Option<Vec<GName>>)>,
+    name_constraints: Option<Subtrees>,
     alt_names: Vec<GName>,
     pub(crate) distribution_points: Vec<DistPoint>,
     authority_key_id: Option<Vec<u8>>,

@@ -92,6 +92,12 @@ impl TestCa {
         rcgen::Issuer::new(self.params.clone(), self.key())
     }
 
+    /// Signs `message` with this certificate's key (ECDSA P-256 SHA-256,
+    /// ASN.1 DER), as a card signs the challenge.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.key().sign(message).expect("sign")
+    }
+
     /// The DER subject Name.
     pub fn subject_der(&self) -> Vec<u8> {
         let (_, cert) =
