@@ -56,10 +56,7 @@ pub async fn deliver(
     session_id: Uuid,
     copier: &[u8; 32],
 ) -> Result<DeliveryState, DbError> {
-    let Some(row) = client
-        .query_opt_cached(LOAD_FOR_DELIVERY, &[&order_id])
-        .await?
-    else {
+    let Some(row) = client.query_opt_cached(LOAD_FOR_DELIVERY, &[&order_id]).await? else {
         return Ok(DeliveryState::NotFound);
     };
     let state: &str = row.get(0);

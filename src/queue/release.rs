@@ -115,9 +115,7 @@ pub async fn release_pass(
     };
     let start: i64 = row.get(0);
     let now: OffsetDateTime = row.get(1);
-    let rows = tx
-        .query_cached(PENDING, &[&start, &now, &RELEASE_BATCH])
-        .await?;
+    let rows = tx.query_cached(PENDING, &[&start, &now, &RELEASE_BATCH]).await?;
     let more = rows.len() as i64 == RELEASE_BATCH;
     let mut watermark = start;
     let (mut release, mut void): (Vec<Uuid>, Vec<Uuid>) = (Vec::new(), Vec::new());

@@ -141,10 +141,7 @@ pub async fn snapshot_residence(
     let m = tx
         .query_one_cached(LOCK_MUNICIPALITY, &[&municipality_code])
         .await?;
-    let address: String = tx
-        .query_one_cached(LOCK_HOUSEHOLD, &[&household_id])
-        .await?
-        .get(0);
+    let address: String = tx.query_one_cached(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
     let rows = tx.query_cached(LOCK_MEMBERS, &[&household_id]).await?;
     let Some(my_row) = rows.iter().find(|r| r.get::<_, i64>(0) == resident) else {
         return Ok(Err(Ineligible::MovedOut)); // moved to another household meanwhile
