@@ -7,7 +7,7 @@
 //!
 //! - [`server`]   — HTTPS listener (mutual TLS), connection limits, route table, graceful shutdown.
 //! - [`copier`]   — the copier API handlers: session, card, order, document, printed/failed; the menu.
-//! - [`pki`]      — card certificate and challenge-signature verification; demo/test PKI generation.
+//! - [`pki`]      — RFC 5280 path and CRL validation, card certificate and challenge-signature verification, `kofu pki verify`; demo/test PKI generation.
 //! - [`registry`] — municipal registers: municipalities, households, residents, serial → resident links.
 //! - [`queue`]    — orders: tickets in commit order, register snapshot, render workers, delivery checks.
 //! - [`render`]   — certificate PDFs (one file per certificate kind), fonts, Japanese era dates.
