@@ -3,7 +3,7 @@
 //! The rule this file keeps: a [`ValidatedPath`] exists only when one chain
 //! from a configured trust anchor down to the end-entity certificate passed
 //! every step of §6.1 — signatures (by `ring`, with the algorithms
-//! [`CertificateSignatureAlgorithm`] names), name chaining, validity,
+//! `CertificateSignatureAlgorithm` names), name chaining, validity,
 //! basicConstraints and pathLenConstraint, keyUsage keyCertSign, unknown
 //! critical extensions, the full certificate-policy tree (mapping,
 //! inhibitAnyPolicy, requireExplicitPolicy) and name constraints — and, when
