@@ -58,9 +58,9 @@ pub struct VerifyOutcome {
 }
 
 impl VerifyOutcome {
-    /// The single JSON line printed.
+    /// The single JSON line printed, `valid` first as documented.
     pub fn json(&self) -> String {
-        serde_json::json!({"valid": self.valid, "reason": self.reason}).to_string()
+        json_line(self.valid, self.reason)
     }
 
     /// 0 valid, 1 invalid.
@@ -109,8 +109,15 @@ impl UsageError {
 
     /// The JSON line printed for a usage error.
     pub fn json(&self) -> String {
-        serde_json::json!({"valid": false, "reason": self.reason()}).to_string()
+        json_line(false, self.reason())
     }
+}
+
+/// `{"valid":...,"reason":"..."}` in that key order (serde_json's map
+/// would sort the keys).
+fn json_line(valid: bool, reason: &str) -> String {
+    let reason = serde_json::Value::from(reason);
+    format!("{{\"valid\":{valid},\"reason\":{reason}}}")
 }
 
 /// Runs the verification.

@@ -32,6 +32,9 @@ pub const MAX_CERTIFICATE_SIZE: usize = 64 * 1024;
 pub const MAX_PATH_DEPTH: usize = 12;
 /// Complete candidate chains validated before the builder gives up.
 const MAX_CANDIDATE_PATHS: usize = 32;
+/// Partial chains explored before the builder gives up (same-name CAs
+/// cross-certifying each other could otherwise explode the search).
+const MAX_SEARCH_STEPS: usize = 1024;
 /// Nodes allowed in the policy tree: certificate policies can make it grow
 /// exponentially (CVE-2023-0464), so the size is bounded.
 const MAX_POLICY_NODES: usize = 4096;
@@ -832,6 +835,7 @@ impl PathValidator {
             nest,
             only_anchor,
             attempts: 0,
+            steps: 0,
             first_error: None,
         };
         let mut chain = vec![ee];
@@ -877,12 +881,17 @@ struct Search<'v> {
     nest: &'v Nest,
     only_anchor: Option<usize>,
     attempts: usize,
+    steps: usize,
     first_error: Option<PathError>,
 }
 
 impl Search<'_> {
     /// Depth-first: anchors issuing the last certificate, then intermediates.
     fn extend(&mut self, chain: &mut Vec<Arc<Certificate>>) -> Option<ValidatedPath> {
+        self.steps += 1;
+        if self.steps > MAX_SEARCH_STEPS {
+            return None;
+        }
         let last = chain.last()?.clone();
         let v = self.validator;
         for (index, anchor) in v.issuers(&last, &v.anchors) {

@@ -91,6 +91,7 @@ fn json(stdout: &str) -> serde_json::Value {
 
 fn assert_verdict(result: (i32, String), code: i32, valid: bool, reason: &str) {
     let (exit, stdout) = result;
+    assert!(stdout.starts_with("{\"valid\":"), "valid first: {stdout}");
     let v = json(&stdout);
     assert_eq!(exit, code, "{stdout}");
     assert_eq!(v["valid"], valid, "{stdout}");
