@@ -67,6 +67,9 @@ pub struct TlsFiles {
     pub copier_ca: PathBuf,
     /// The JPKI user-authentication CA certificate(s) cards chain to.
     pub card_ca: Vec<PathBuf>,
+    /// Intermediate CA certificates between those anchors and the cards, if
+    /// the issuing CA is not itself configured as an anchor (any order).
+    pub card_intermediates: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -106,6 +109,7 @@ impl TlsFiles {
             server_key: dir.join("server.key"),
             copier_ca: dir.join("store-ca.pem"),
             card_ca: vec![dir.join("user-auth-ca.pem")],
+            card_intermediates: Vec::new(),
         }
     }
 }
