@@ -137,6 +137,9 @@ pub enum CrlError {
     /// thisUpdate is after the validation time.
     #[error("CRL is not yet valid")]
     NotYetValid,
+    /// A delta CRL paired with a CRL it does not apply to.
+    #[error("delta CRL does not apply to this full CRL")]
+    DeltaMismatch,
     /// nextUpdate (plus grace) is before the validation time.
     #[error("CRL is stale since {next_update}")]
     Stale {
@@ -156,6 +159,7 @@ impl CrlError {
             CrlError::BadSignature => "crl_bad_signature",
             CrlError::SignerNotAuthorized => "crl_signer_not_authorized",
             CrlError::NotYetValid => "crl_not_yet_valid",
+            CrlError::DeltaMismatch => "crl_delta_mismatch",
             CrlError::Stale { .. } => "revocation_data_stale",
         }
     }
@@ -227,6 +231,21 @@ impl CrlEntry {
     /// Never log it.
     pub fn serial(&self) -> &[u8] {
         &self.serial
+    }
+
+    /// The serial as a positive magnitude without leading zeros — the form
+    /// of [`super::CardSerial::as_bytes`] — or `None` for a negative serial
+    /// (which no card has).
+    pub fn serial_magnitude(&self) -> Option<&[u8]> {
+        if self.serial.first().is_some_and(|b| b & 0x80 != 0) {
+            return None;
+        }
+        let start = self
+            .serial
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(self.serial.len());
+        Some(&self.serial[start..])
     }
 
     /// Reason code (unspecified when absent).
@@ -523,7 +542,7 @@ impl ValidatedCrl {
 
     /// Status of a serial issued by the CRL issuer, by this CRL alone. A
     /// removeFromCRL entry reads as good here; combining a full CRL and a
-    /// delta is [`combined_status`]'s job.
+    /// delta is [`status_with_delta`]'s job.
     pub fn status(&self, serial: &[u8]) -> RevocationStatus {
         combined_status(self, None, serial, &self.crl.issuer)
     }
@@ -543,10 +562,46 @@ pub enum RevocationStatus {
     },
 }
 
-/// Status of `serial` (issued by `issuer`) from a full CRL and, when given,
-/// a delta CRL based on it: an entry in the delta wins (removeFromCRL lifts
-/// a hold), then the full CRL.
-pub fn combined_status(
+/// Status of `serial`, issued by the CRLs' issuer, from a full CRL and
+/// optionally a delta CRL: an entry in the delta wins (removeFromCRL lifts a
+/// hold), then the full CRL. `serial` is as [`Certificate::serial`].
+///
+/// # Errors
+/// [`CrlError::DeltaMismatch`] when `full` is itself a delta, or `delta` is
+/// not a delta CRL for `full` (other issuer or scope, or a BaseCRLNumber
+/// above the full CRL's number).
+pub fn status_with_delta(
+    full: &ValidatedCrl,
+    delta: Option<&ValidatedCrl>,
+    serial: &[u8],
+) -> Result<RevocationStatus, CrlError> {
+    if full.crl.delta_base.is_some() {
+        return Err(CrlError::DeltaMismatch);
+    }
+    if let Some(d) = delta {
+        if !delta_applies(&full.crl, &d.crl) {
+            return Err(CrlError::DeltaMismatch);
+        }
+    }
+    Ok(combined_status(full, delta, serial, &full.crl.issuer))
+}
+
+/// RFC 5280 §5.2.4: same issuer and scope, and the full CRL's number at
+/// least the delta's BaseCRLNumber.
+fn delta_applies(full: &Crl, delta: &Crl) -> bool {
+    match (full.number.as_deref(), delta.delta_base.as_deref()) {
+        (Some(number), Some(base)) => {
+            delta.issuer == full.issuer
+                && delta.idp == full.idp
+                && crl_number_cmp(number, base) != Ordering::Less
+        }
+        _ => false,
+    }
+}
+
+/// [`status_with_delta`] for an explicit issuer (indirect CRLs), without
+/// the pairing checks (callers have made them).
+pub(crate) fn combined_status(
     full: &ValidatedCrl,
     delta: Option<&ValidatedCrl>,
     serial: &[u8],
@@ -796,16 +851,9 @@ fn best_delta(
     nest: &Nest,
     anchor_index: usize,
 ) -> Option<ValidatedCrl> {
-    let full_number = full.crl.number.as_deref()?;
     let mut best: Option<ValidatedCrl> = None;
     for d in &crls.crls {
-        let Some(base) = d.delta_base.as_deref() else {
-            continue;
-        };
-        if d.issuer != full.crl.issuer
-            || d.idp != full.crl.idp
-            || crl_number_cmp(full_number, base) == Ordering::Less
-        {
+        if !delta_applies(&full.crl, d) {
             continue;
         }
         let Ok(valid) = authenticate(v, crls, d, issuer, opts, nest, anchor_index) else {
@@ -1191,6 +1239,46 @@ mod tests {
             CrlError::SignerNotAuthorized
         );
         assert!(!format!("{c:?}").contains("Intermediate"));
+    }
+
+    #[test]
+    fn full_and_delta_combine_for_an_index_and_mismatched_pairs_are_refused() {
+        let p = pki();
+        let signer = cert(&p.int);
+        let validated = |spec: &CrlSpec| {
+            Arc::new(crl(&p.int.crl(spec)))
+                .validate(&signer, now(), Duration::ZERO)
+                .expect("valid")
+        };
+        let mut full = CrlSpec::full(now());
+        full.number = Some(10);
+        full.entries.push(EntrySpec::revoked(p.ee.serial(), 6));
+        let full = validated(&full);
+        let mut lift = delta(10, 11);
+        lift.entries.push(EntrySpec::revoked(p.ee.serial(), 8));
+        let lift = validated(&lift);
+        let serial = cert(&p.ee).serial().to_vec();
+        assert!(matches!(
+            status_with_delta(&full, None, &serial),
+            Ok(RevocationStatus::Revoked { .. })
+        ));
+        assert_eq!(
+            status_with_delta(&full, Some(&lift), &serial),
+            Ok(RevocationStatus::Good)
+        );
+        let too_new = validated(&delta(12, 13));
+        assert_eq!(
+            status_with_delta(&full, Some(&too_new), &serial),
+            Err(CrlError::DeltaMismatch)
+        );
+        assert_eq!(
+            status_with_delta(&lift, None, &serial),
+            Err(CrlError::DeltaMismatch)
+        );
+        let entry = full.entries().next().expect("entry");
+        let magnitude = entry.serial_magnitude().expect("positive");
+        assert_eq!(magnitude.first().map(|b| *b != 0), Some(true));
+        assert!(serial.ends_with(magnitude));
     }
 
     #[test]

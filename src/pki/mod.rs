@@ -41,7 +41,10 @@ pub mod signature;
 pub mod testpki;
 
 pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};
-pub use crl::{Crl, CrlEntry, CrlError, CrlSet, RevocationReason, RevocationStatus, ValidatedCrl};
+pub use crl::{
+    Crl, CrlEntry, CrlError, CrlSet, RevocationReason, RevocationStatus, ValidatedCrl,
+    status_with_delta,
+};
 pub use demo::{CardKey, CardSpec, DemoCard, DemoPki, DemoPkiError, Issuer, Leaf};
 pub use path::{Certificate, PathError, PathOptions, PathValidator, ValidatedPath};
 pub use signature::{ChallengeAlgorithm, SignatureError, verify_signature};
