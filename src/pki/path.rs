@@ -85,7 +85,8 @@ pub enum PathError {
         /// notAfter of the certificate concerned.
         not_after: OffsetDateTime,
     },
-    /// An issuing certificate is not a version 3 CA (basicConstraints cA).
+    /// An issuing certificate is not a version 3 CA (basicConstraints cA)
+    /// with a non-empty subject.
     #[error("issuing certificate is not a CA")]
     NotACa,
     /// More non-self-issued intermediates than a pathLenConstraint allows.
@@ -1015,7 +1016,8 @@ fn validate_chain(
             break;
         }
         // §6.1.4: preparation for certificate i+1.
-        if cert.version != 2 || !cert.is_ca() {
+        // §4.1.2.6: a CA's subject is never empty (it is what chains).
+        if cert.version != 2 || !cert.is_ca() || cert.subject.is_empty() {
             return Err(PathError::NotACa);
         }
         if let Some(maps) = &cert.policy_mappings {
@@ -1435,6 +1437,8 @@ mod tests {
         assert_eq!(err, PathError::NotACa);
         let err = simple(|p| p.is_ca = IsCa::NoCa).unwrap_err();
         assert_eq!(err.reason(), "not_a_ca");
+        let err = simple(|p| p.distinguished_name = rcgen::DistinguishedName::new()).unwrap_err();
+        assert_eq!(err, PathError::NotACa, "a CA with an empty subject");
     }
 
     #[test]
