@@ -73,6 +73,9 @@ pub struct TlsFiles {
     /// The CA of operator client certificates for the administration
     /// listener (none: no administration listener).
     pub operator_ca: Option<PathBuf>,
+    /// Intermediate CA certificates between those anchors and the cards, if
+    /// the issuing CA is not itself configured as an anchor (any order).
+    pub card_intermediates: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -119,6 +122,7 @@ impl TlsFiles {
             copier_ca: dir.join("store-ca.pem"),
             card_ca: vec![dir.join("user-auth-ca.pem")],
             operator_ca: Some(dir.join(crate::pki::operators::OPERATOR_CA_FILE)),
+            card_intermediates: Vec::new(),
         }
     }
 }

@@ -53,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Offline PKI tools.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -68,8 +73,83 @@ enum EventsCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Validates one certification path (RFC 5280) and prints {"valid":bool,"reason":"..."}; exit 0 valid, 1 invalid, 2 usage error.
+    Verify {
+        /// Trust anchor certificate file (DER or PEM); repeatable.
+        #[arg(long = "anchor")]
+        anchors: Vec<PathBuf>,
+        /// Intermediate certificate file (DER or PEM); repeatable, any order.
+        #[arg(long = "intermediate")]
+        intermediates: Vec<PathBuf>,
+        /// CRL file (DER or PEM, full or delta); repeatable. Any --crl makes revocation checking mandatory for every certificate in the path.
+        #[arg(long = "crl")]
+        crls: Vec<PathBuf>,
+        /// Validation time, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Acceptable policy OID (user-initial-policy-set); repeatable; default anyPolicy.
+        #[arg(long = "policy")]
+        policies: Vec<String>,
+        /// initial-explicit-policy.
+        #[arg(long)]
+        explicit_policy: bool,
+        /// initial-policy-mapping-inhibit.
+        #[arg(long)]
+        inhibit_policy_mapping: bool,
+        /// initial-any-policy-inhibit.
+        #[arg(long)]
+        inhibit_any_policy: bool,
+        /// The end-entity certificate (DER or PEM).
+        cert: PathBuf,
+    },
+}
+
+/// `kofu pki verify`: no runtime, no logging; one JSON line on stdout.
+fn pki_verify(args: kofu::pki::cli::VerifyArgs) -> ExitCode {
+    match kofu::pki::cli::verify(&args) {
+        Ok(outcome) => {
+            println!("{}", outcome.json());
+            ExitCode::from(outcome.exit_code())
+        }
+        Err(e) => {
+            println!("{}", e.json());
+            eprintln!("kofu: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Pki {
+        command:
+            PkiCommand::Verify {
+                anchors,
+                intermediates,
+                crls,
+                at,
+                policies,
+                explicit_policy,
+                inhibit_policy_mapping,
+                inhibit_any_policy,
+                cert,
+            },
+    } = cli.command
+    {
+        return pki_verify(kofu::pki::cli::VerifyArgs {
+            anchors,
+            intermediates,
+            crls,
+            at,
+            policies,
+            explicit_policy,
+            inhibit_policy_mapping,
+            inhibit_any_policy,
+            cert,
+        });
+    }
     // The demo's console is its own report; request logs would drown it (RUST_LOG=info brings them back).
     let default_filter = if matches!(cli.command, Command::Demo { .. }) {
         "warn"
@@ -104,6 +184,7 @@ fn main() -> ExitCode {
             Command::Events {
                 command: EventsCommand::Apply { file, config },
             } => kofu::app::apply_events(config.as_deref(), &file).await,
+            Command::Pki { .. } => unreachable!("handled before the runtime starts"),
         }
     });
     match result {

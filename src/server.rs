@@ -79,7 +79,17 @@ impl Gateway {
                     .map(|c| c.to_vec()),
             );
         }
-        let cards = CardVerifier::new(&anchors).map_err(|e| StartError::CardCa(e.to_string()))?;
+        let mut intermediates = Vec::new();
+        for path in &config.tls.card_intermediates {
+            intermediates.extend(
+                crate::tls::load_certs(path)?
+                    .into_iter()
+                    .map(|c| c.to_vec()),
+            );
+        }
+        let cards = CardVerifier::new(&anchors)
+            .and_then(|v| v.with_intermediates(&intermediates))
+            .map_err(|e| StartError::CardCa(e.to_string()))?;
         let admin = match &config.tls.operator_ca {
             Some(operator_ca) => {
                 let tls = crate::tls::admin_server_config(

@@ -9,4 +9,5 @@ mod copier_flow;
 mod demo_command;
 mod embedded_postgres;
 mod incidents;
+mod pki_verify;
 mod refusals;
