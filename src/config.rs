@@ -106,10 +106,9 @@ impl Default for TlsFiles {
     fn default() -> Self {
         // The demo PKI's files, without the administration listener (which
         // must be asked for: it needs its own port per process).
-        TlsFiles {
-            operator_ca: None,
-            ..TlsFiles::in_dir(Path::new("certs/demo"))
-        }
+        let mut files = TlsFiles::in_dir(Path::new("certs/demo"));
+        files.operator_ca = None;
+        files
     }
 }
 
