@@ -154,6 +154,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0004_document_storage.sql",
         include_str!("../sql/0004_document_storage.sql"),
     ),
+    (
+        5,
+        "0005_revocation.sql",
+        include_str!("../sql/0005_revocation.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"
