@@ -48,10 +48,64 @@ enum Command {
         #[arg(long, env = "KOFU_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Public-key infrastructure tools.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Measures CRL loading, revocation lookups and card authentication; one JSON object a line.
+    Bench {
+        /// Entries in the generated full CRL.
+        #[arg(long, default_value_t = 10_000_000)]
+        serials: usize,
+        /// Entries in the generated delta CRL (half removeFromCRL of held serials).
+        #[arg(long, default_value_t = 10_000)]
+        delta_entries: usize,
+        /// Seconds per timed loop.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Keep the generated CRLs in this directory (default: a temporary one, removed).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The openssl binary the CRL load is compared with.
+        #[arg(long, default_value = "/usr/bin/openssl")]
+        openssl: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // CPU-bound and synchronous: no runtime, no logging on stdout.
+    if let Command::Pki {
+        command:
+            PkiCommand::Bench {
+                serials,
+                delta_entries,
+                seconds,
+                out,
+                openssl,
+            },
+    } = cli.command
+    {
+        let args = kofu::pki::bench::BenchArgs {
+            serials,
+            delta_entries,
+            seconds,
+            out,
+            openssl,
+        };
+        return match kofu::pki::bench::run(&args, &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kofu: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     // The demo's console is its own report; request logs would drown it (RUST_LOG=info brings them back).
     let default_filter = if matches!(cli.command, Command::Demo { .. }) {
         "warn"
@@ -83,6 +137,7 @@ fn main() -> ExitCode {
             }
             Command::Serve { config } => kofu::app::serve(config.as_deref()).await,
             Command::Migrate { config } => kofu::app::migrate(config.as_deref()).await,
+            Command::Pki { .. } => unreachable!("handled before the runtime starts"),
         }
     });
     match result {
