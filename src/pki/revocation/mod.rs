@@ -252,7 +252,75 @@ struct Group {
     max_x: u64,
     shift: u32,
     buckets: Vec<u32>,
-    records: Vec<u8>,
+    records: Arena,
+}
+
+/// Bytes of a group's records: on the heap when small, in anonymous memory
+/// advised for transparent huge pages (`MADV_HUGEPAGE`) when large, so that
+/// random lookups across 150 MB do not each miss the TLB. The mapping is
+/// over-allocated by 2 MiB and used from its first 2 MiB boundary, since a
+/// huge page needs an aligned address.
+enum Arena {
+    Heap(Vec<u8>),
+    Mapped {
+        map: memmap2::MmapMut,
+        offset: usize,
+        len: usize,
+    },
+}
+
+impl Default for Arena {
+    fn default() -> Self {
+        Arena::Heap(Vec::new())
+    }
+}
+
+const HUGE_PAGE: usize = 2 << 20;
+
+impl Arena {
+    /// `len` zero bytes.
+    fn zeroed(len: usize) -> Arena {
+        if len >= 2 * HUGE_PAGE
+            && let Ok(map) = memmap2::MmapMut::map_anon(len + HUGE_PAGE)
+        {
+            // Best effort: without THP it is ordinary memory.
+            let _ = map.advise(memmap2::Advice::HugePage);
+            let addr = map.as_ptr() as usize;
+            let offset = addr.next_multiple_of(HUGE_PAGE) - addr;
+            return Arena::Mapped { map, offset, len };
+        }
+        Arena::Heap(vec![0; len])
+    }
+
+    #[inline]
+    fn get(&self, r: std::ops::Range<usize>) -> Option<&[u8]> {
+        match self {
+            Arena::Heap(v) => v.get(r),
+            Arena::Mapped { map, offset, len } => {
+                if r.end > *len {
+                    return None;
+                }
+                map.get(offset + r.start..offset + r.end)
+            }
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        match self {
+            Arena::Heap(v) => v,
+            Arena::Mapped { map, offset, len } => {
+                map.get_mut(*offset..*offset + *len).unwrap_or_default()
+            }
+        }
+    }
+
+    /// Bytes reserved: the Vec's capacity, or the whole mapping.
+    fn reserved(&self) -> usize {
+        match self {
+            Arena::Heap(v) => v.capacity(),
+            Arena::Mapped { map, .. } => map.len(),
+        }
+    }
 }
 
 /// Buckets larger than this (skewed serials) are binary searched instead of
@@ -276,7 +344,8 @@ impl Group {
     }
 
     fn reason(&self, i: usize) -> Option<u8> {
-        self.records.get(i * (self.width + 1) + self.width).copied()
+        let at = i * (self.width + 1) + self.width;
+        self.records.get(at..at + 1)?.first().copied()
     }
 
     fn lookup(&self, s: &[u8]) -> Option<u8> {
@@ -347,7 +416,7 @@ impl Group {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.buckets.capacity() * 4 + self.records.capacity()
+        self.buckets.capacity() * 4 + self.records.reserved()
     }
 }
 
@@ -501,8 +570,9 @@ impl RevocationIndexBuilder {
 fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
     let count = keys.len();
     let stride = width + 1;
-    let mut records = Vec::with_capacity(count * stride);
-    for k in keys {
+    let mut records = Arena::zeroed(count * stride);
+    let out = records.as_mut_slice();
+    for (k, rec) in keys.iter().zip(out.chunks_exact_mut(stride)) {
         let mut full = [0u8; 24];
         full[..8].copy_from_slice(&k[0].to_be_bytes());
         full[8..16].copy_from_slice(&k[1].to_be_bytes());
@@ -511,10 +581,12 @@ fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
         let mut bytes = [0u8; MAX_SERIAL_LEN];
         bytes[..16].copy_from_slice(&full[..16]);
         bytes[16..20].copy_from_slice(&full[19..23]);
-        records.extend_from_slice(&bytes[..width]);
-        records.push(full[23]);
+        if let Some((reason, serial)) = rec.split_last_mut() {
+            serial.copy_from_slice(&bytes[..width]);
+            *reason = full[23];
+        }
     }
-    let first = records.get(..width).unwrap_or_default();
+    let first = records.get(0..width).unwrap_or_default();
     let last_at = (count - 1) * stride;
     let last = records.get(last_at..last_at + width).unwrap_or_default();
     let prefix_len = first
@@ -702,10 +774,10 @@ impl RevocationSet {
         }
     }
 
-    /// The set with one more reported revocation or suspension.
-    pub fn with_event(&self, serial: Serial, reason: Option<Reason>) -> Self {
+    /// The set with more reported revocations or suspensions.
+    pub fn with_events(&self, events: impl IntoIterator<Item = (Serial, Option<Reason>)>) -> Self {
         let mut next = self.clone();
-        next.events.insert(serial, reason);
+        next.events.extend(events);
         next
     }
 
@@ -766,12 +838,14 @@ pub enum Status {
     Unknown,
 }
 
-/// All CRL scopes. Reads take a read lock just long enough to clone an
-/// `Arc`; writers build the new set first and hold the write lock only to
-/// swap it in, so a reload of 10 million serials never stalls a lookup.
+/// All CRL scopes. A lookup holds the read lock only for the lookup itself
+/// (well under a microsecond); writers build the new set first and hold the
+/// write lock only to swap an `Arc`, so a reload of 10 million serials never
+/// stalls a lookup. A handful of issuers at most (JPKI CA generations), so
+/// a vector scanned by key beats hashing the key.
 #[derive(Default)]
 pub struct RevocationStore {
-    sets: RwLock<HashMap<IssuerKey, Arc<RevocationSet>>>,
+    sets: RwLock<Vec<(IssuerKey, Arc<RevocationSet>)>>,
 }
 
 impl fmt::Debug for RevocationStore {
@@ -789,14 +863,18 @@ impl RevocationStore {
     /// The current set for `issuer` (a consistent snapshot).
     pub fn snapshot(&self, issuer: &IssuerKey) -> Option<Arc<RevocationSet>> {
         let sets = self.sets.read().unwrap_or_else(|e| e.into_inner());
-        sets.get(issuer).cloned()
+        sets.iter()
+            .find(|(k, _)| k == issuer)
+            .map(|(_, s)| Arc::clone(s))
     }
 
     /// Checks one serial. `Unknown` when no CRL is loaded for the issuer.
+    #[inline]
     pub fn lookup(&self, issuer: &IssuerKey, serial: &Serial) -> Status {
-        match self.snapshot(issuer) {
+        let sets = self.sets.read().unwrap_or_else(|e| e.into_inner());
+        match sets.iter().find(|(k, _)| k == issuer) {
             None => Status::Unknown,
-            Some(set) => match set.lookup(serial) {
+            Some((_, set)) => match set.lookup(serial) {
                 Some(r) => Status::Revoked(r),
                 None => Status::Good,
             },
@@ -809,8 +887,18 @@ impl RevocationStore {
     pub fn update(&self, issuer: IssuerKey, f: impl FnOnce(&RevocationSet) -> RevocationSet) {
         let current = self.snapshot(&issuer).unwrap_or_default();
         let next = Arc::new(f(&current));
-        let mut sets = self.sets.write().unwrap_or_else(|e| e.into_inner());
-        sets.insert(issuer, next);
+        let old = {
+            let mut sets = self.sets.write().unwrap_or_else(|e| e.into_inner());
+            match sets.iter_mut().find(|(k, _)| *k == issuer) {
+                Some((_, slot)) => Some(std::mem::replace(slot, next)),
+                None => {
+                    sets.push((issuer, next));
+                    None
+                }
+            }
+        };
+        // The old set (maybe 150 MB) is freed here, outside the lock.
+        drop(old);
     }
 
     /// Installs a full CRL's index for `issuer`.
@@ -826,13 +914,22 @@ impl RevocationStore {
     /// Records a revocation (`reason` e.g. keyCompromise, superseded) or a
     /// suspension (`Some(Reason::CertificateHold)`) reported before a CRL.
     pub fn record_event(&self, issuer: IssuerKey, serial: Serial, reason: Option<Reason>) {
-        self.update(issuer, |cur| cur.with_event(serial, reason));
+        self.record_events(issuer, [(serial, reason)]);
+    }
+
+    /// [`RevocationStore::record_event`] for many serials in one swap.
+    pub fn record_events(
+        &self,
+        issuer: IssuerKey,
+        events: impl IntoIterator<Item = (Serial, Option<Reason>)>,
+    ) {
+        self.update(issuer, |cur| cur.with_events(events));
     }
 
     /// Issuers with a loaded set.
     pub fn issuers(&self) -> Vec<IssuerKey> {
         let sets = self.sets.read().unwrap_or_else(|e| e.into_inner());
-        sets.keys().copied().collect()
+        sets.iter().map(|(k, _)| *k).collect()
     }
 }
 

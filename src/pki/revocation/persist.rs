@@ -205,6 +205,8 @@ pub async fn load_all(client: &Client) -> Result<RevocationStore, PersistError> 
             store.apply_delta(issuer, changes, loaded.info);
         }
     }
+    let mut events: std::collections::BTreeMap<IssuerKey, Vec<(Serial, Option<Reason>)>> =
+        Default::default();
     for row in client.query_cached(EVENTS, &[]).await? {
         let issuer = issuer_of(row.get(0))?;
         let serial = Serial::from_magnitude(row.get(1))
@@ -218,7 +220,10 @@ pub async fn load_all(client: &Client) -> Result<RevocationStore, PersistError> 
                     .ok_or(PersistError::Row { what: "reason" })?,
             ),
         };
-        store.record_event(issuer, serial, reason);
+        events.entry(issuer).or_default().push((serial, reason));
+    }
+    for (issuer, list) in events {
+        store.record_events(issuer, list);
     }
     Ok(store)
 }
