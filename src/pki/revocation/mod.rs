@@ -361,7 +361,7 @@ impl Group {
             return None;
         }
         let d = x - self.min_x;
-        let k = (d >> self.shift) as usize;
+        let k = d.checked_shr(self.shift).unwrap_or(0) as usize;
         let lo = *self.buckets.get(k)? as usize;
         let hi = *self.buckets.get(k + 1)? as usize;
         if hi <= lo {
@@ -373,7 +373,7 @@ impl Group {
         // Interpolate inside the bucket, then walk: serials are spread
         // about evenly, so the guess is a few records off at most and the
         // walk stays in one or two cache lines.
-        let within = u128::from(d - ((k as u64) << self.shift));
+        let within = u128::from(d - (k as u64).checked_shl(self.shift).unwrap_or(0));
         let guess = lo + ((within * (hi - lo) as u128) >> self.shift) as usize;
         let mut i = guess.min(hi - 1);
         match self.entry(i).cmp(s) {
@@ -603,13 +603,14 @@ fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
     let target_bits = (usize::BITS - (count / 32).leading_zeros()).min(28);
     let span_bits = u64::BITS - span.leading_zeros();
     let shift = span_bits.saturating_sub(target_bits);
-    let nb = ((span >> shift) + 1) as usize;
+    // `shift` may be 64 (one bucket for a span of 64 bits): shifts are checked.
+    let nb = (span.checked_shr(shift).unwrap_or(0) + 1) as usize;
     let mut buckets = Vec::with_capacity(nb + 1);
     let mut i = 0usize;
     for k in 0..nb {
         while i < count {
             let e = records.get(i * stride..i * stride + width).unwrap_or_default();
-            if ((key_after(e, prefix_len) - min_x) >> shift) as usize >= k {
+            if (key_after(e, prefix_len) - min_x).checked_shr(shift).unwrap_or(0) as usize >= k {
                 break;
             }
             i += 1;
