@@ -9,3 +9,4 @@ mod demo_command;
 mod embedded_postgres;
 mod incidents;
 mod refusals;
+mod revocation;
