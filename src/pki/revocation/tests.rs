@@ -468,3 +468,53 @@ fn stored_crls_are_checked_against_their_digest() {
         CrlLoadError::StoredDigest
     );
 }
+
+/// Writes the fuzz seed corpora (`fuzz/corpus/`): run by hand with
+/// `--ignored` when the formats change.
+#[test]
+#[ignore]
+fn write_fuzz_seed_corpus() {
+    use crate::pki::demo::{CardKey, CardSpec};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let ca = Issuer::user_auth_ca("fuzz-seed").unwrap();
+    let crls = root.join("crl_entries");
+    let certs = root.join("certificate");
+    let anchor = root.join("anchor");
+    for d in [&crls, &certs, &anchor] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(anchor.join("user-auth-ca.der"), &ca.cert_der).unwrap();
+    let entries: Vec<_> = crlgen::random_entries(20, 1).collect();
+    let full = crlgen::generate_crl(&ca, &CrlSpec::full(1), entries.iter().copied()).unwrap();
+    std::fs::write(crls.join("full-20.crl"), &full).unwrap();
+    let delta = crlgen::generate_crl(
+        &ca,
+        &CrlSpec::delta(2, 1),
+        [
+            (entries[0].0, Some(Reason::RemoveFromCrl)),
+            (s(&[9; 10]), Some(Reason::CertificateHold)),
+        ],
+    )
+    .unwrap();
+    std::fs::write(crls.join("delta-2.crl"), &delta).unwrap();
+    let empty = crlgen::generate_crl(&ca, &CrlSpec::full(3), []).unwrap();
+    std::fs::write(crls.join("empty.crl"), &empty).unwrap();
+    let now = OffsetDateTime::now_utc();
+    for (name, key) in [("card-rsa.der", CardKey::Rsa2048), ("card-p256.der", CardKey::EcdsaP256)] {
+        let card = ca
+            .issue_card(
+                name,
+                &CardSpec {
+                    key,
+                    serial: vec![0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0],
+                    not_before: now - time::Duration::days(1),
+                    not_after: now + time::Duration::days(3650),
+                    key_usage_digital_signature: true,
+                    with_policy: true,
+                    cn: "FUZZSEED".into(),
+                },
+            )
+            .unwrap();
+        std::fs::write(certs.join(name), &card.cert_der).unwrap();
+    }
+}
