@@ -35,8 +35,7 @@ use crate::BoxError;
 use crate::pki::crlgen::{self, CrlSpec};
 use crate::pki::demo::{CardKey, CardSpec, Issuer};
 use crate::pki::revocation::{
-    IssuerKey, LoadedContent, Reason, RevocationStore, Serial, Status, load_crl,
-    load_stored_crl,
+    IssuerKey, LoadedContent, Reason, RevocationStore, Serial, Status, load_crl, load_stored_crl,
 };
 use crate::pki::{CardVerifier, ChallengeAlgorithm};
 
@@ -122,7 +121,10 @@ fn run_in(args: &BenchArgs, dir: &Path, out: &mut impl Write) -> Result<(), BoxE
         return Err("generated full CRL loaded as a delta".into());
     };
     let t = Instant::now();
-    let restored = load_stored_crl(&bytes, ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref())?;
+    let restored = load_stored_crl(
+        &bytes,
+        ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref(),
+    )?;
     let restore_s = t.elapsed().as_secs_f64();
     drop(restored);
     drop(bytes);
@@ -160,7 +162,8 @@ fn run_in(args: &BenchArgs, dir: &Path, out: &mut impl Write) -> Result<(), BoxE
     };
     store.install_full(issuer, index, Some(loaded.info));
 
-    let (lookups, store_ns, index_ns, clock_ns) = lookup_bench(&store, &issuer, &sample, args.seconds);
+    let (lookups, store_ns, index_ns, clock_ns) =
+        lookup_bench(&store, &issuer, &sample, args.seconds);
     emit(
         out,
         json!({
@@ -184,7 +187,11 @@ fn run_in(args: &BenchArgs, dir: &Path, out: &mut impl Write) -> Result<(), BoxE
         .map(|_| (crlgen::random_serial(&mut rng), Some(Reason::KeyCompromise)))
         .collect();
     delta_entries.extend(holds.iter().map(|s| (*s, Some(Reason::RemoveFromCrl))));
-    let delta_der = crlgen::generate_crl(&ca, &CrlSpec::delta(101, 100), delta_entries.iter().copied())?;
+    let delta_der = crlgen::generate_crl(
+        &ca,
+        &CrlSpec::delta(101, 100),
+        delta_entries.iter().copied(),
+    )?;
     std::fs::write(dir.join("delta.crl"), &delta_der)?;
     let t = Instant::now();
     let delta = load_crl(&delta_der, &ca_spki)?;
@@ -266,10 +273,12 @@ pub fn lookup_bench(
 ) -> (usize, Vec<u32>, Vec<u32>, u32) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     let queries: Vec<Serial> = (0..200_000)
-        .map(|i| match present.get(rng.gen_range(0..present.len().max(1))) {
-            Some(s) if i % 2 == 0 => *s,
-            _ => crlgen::random_serial(&mut rng),
-        })
+        .map(
+            |i| match present.get(rng.gen_range(0..present.len().max(1))) {
+                Some(s) if i % 2 == 0 => *s,
+                _ => crlgen::random_serial(&mut rng),
+            },
+        )
         .collect();
     let Some(set) = store.snapshot(issuer) else {
         return (0, Vec::new(), Vec::new(), 0);
@@ -355,10 +364,20 @@ fn card_auth_bench(
     // Bare ring: the same two RSA-2048 PKCS#1 SHA-256 verifications.
     let (_, ca_cert) = x509_parser::certificate::X509Certificate::from_der(&ca.cert_der)
         .map_err(|_| "CA certificate does not parse")?;
-    let ca_key = ca_cert.tbs_certificate.subject_pki.subject_public_key.data.to_vec();
+    let ca_key = ca_cert
+        .tbs_certificate
+        .subject_pki
+        .subject_public_key
+        .data
+        .to_vec();
     let (_, card_cert) = x509_parser::certificate::X509Certificate::from_der(&card.cert_der)
         .map_err(|_| "card certificate does not parse")?;
-    let card_key = card_cert.tbs_certificate.subject_pki.subject_public_key.data.to_vec();
+    let card_key = card_cert
+        .tbs_certificate
+        .subject_pki
+        .subject_public_key
+        .data
+        .to_vec();
     let tbs = card_cert.tbs_certificate.as_ref().to_vec();
     let cert_sig = card_cert.signature_value.data.to_vec();
     let rsa = &ring::signature::RSA_PKCS1_2048_8192_SHA256;

@@ -38,7 +38,9 @@ pub struct CrlSpec {
 impl CrlSpec {
     /// A full CRL numbered `number`, issued now, next update in a day.
     pub fn full(number: u64) -> Self {
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         CrlSpec {
             number,
             delta_base: None,
@@ -156,7 +158,20 @@ fn push_entry(out: &mut Vec<u8>, serial: &Serial, reason: Option<Reason>, date: 
     if let Some(r) = reason {
         // SEQUENCE { SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED r } } }
         out.extend_from_slice(&[
-            0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, 0x0a, 0x01, r.code(),
+            0x30,
+            0x0c,
+            0x30,
+            0x0a,
+            0x06,
+            0x03,
+            0x55,
+            0x1d,
+            0x15,
+            0x04,
+            0x03,
+            0x0a,
+            0x01,
+            r.code(),
         ]);
     }
 }
@@ -210,9 +225,7 @@ pub fn generate_crl(
         .extensions()
         .iter()
         .find_map(|e| match e.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => {
-                Some(k.0.to_vec())
-            }
+            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
             _ => None,
         });
 

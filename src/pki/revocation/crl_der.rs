@@ -356,7 +356,10 @@ fn read_number(content: &[u8]) -> R<Vec<u8>> {
         None => Err(CrlLoadError::Malformed),
         Some(&b) if b & 0x80 != 0 => Err(CrlLoadError::Malformed),
         Some(_) => {
-            let start = content.iter().position(|&b| b != 0).unwrap_or(content.len());
+            let start = content
+                .iter()
+                .position(|&b| b != 0)
+                .unwrap_or(content.len());
             let m = content.get(start..).unwrap_or_default();
             if m.len() > 20 {
                 return Err(CrlLoadError::Malformed);
@@ -442,12 +445,12 @@ impl<'a> CrlEntries<'a> {
     /// [`CrlLoadError::UnsupportedAlgorithm`] or [`CrlLoadError::SignatureInvalid`].
     pub fn verify_signature(&self, issuer_spki_der: &[u8]) -> R<()> {
         use x509_parser::prelude::FromDer;
-        let alg = match x509_parser::x509::AlgorithmIdentifier::from_der(self.signature_algorithm)
-        {
-            Ok(([], id)) => CertificateSignatureAlgorithm::from_identifier(&id),
-            _ => None,
-        }
-        .ok_or(CrlLoadError::UnsupportedAlgorithm)?;
+        let alg =
+            match x509_parser::x509::AlgorithmIdentifier::from_der(self.signature_algorithm) {
+                Ok(([], id)) => CertificateSignatureAlgorithm::from_identifier(&id),
+                _ => None,
+            }
+            .ok_or(CrlLoadError::UnsupportedAlgorithm)?;
         signature::verify_certificate_signature(issuer_spki_der, alg, self.tbs, self.signature)
             .map_err(|_| CrlLoadError::SignatureInvalid)
     }
@@ -573,8 +576,8 @@ pub fn der_from_pem_or_der(bytes: &[u8]) -> R<Cow<'_, [u8]>> {
     use rustls_pki_types::CertificateRevocationListDer;
     use rustls_pki_types::pem::PemObject;
     if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
-        let crl = CertificateRevocationListDer::from_pem_slice(bytes)
-            .map_err(|_| CrlLoadError::Pem)?;
+        let crl =
+            CertificateRevocationListDer::from_pem_slice(bytes).map_err(|_| CrlLoadError::Pem)?;
         Ok(Cow::Owned(crl.as_ref().to_vec()))
     } else {
         Ok(Cow::Borrowed(bytes))
@@ -595,7 +598,10 @@ pub fn load_crl(bytes: &[u8], issuer_spki_der: &[u8]) -> R<LoadedCrl> {
     let (signature, loaded) = std::thread::scope(|s| {
         let sig = s.spawn(|| crl.verify_signature(issuer_spki_der));
         let loaded = build(&crl);
-        (sig.join().unwrap_or(Err(CrlLoadError::SignatureInvalid)), loaded)
+        (
+            sig.join().unwrap_or(Err(CrlLoadError::SignatureInvalid)),
+            loaded,
+        )
     });
     signature?;
     loaded

@@ -589,11 +589,7 @@ fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
     let first = records.get(0..width).unwrap_or_default();
     let last_at = (count - 1) * stride;
     let last = records.get(last_at..last_at + width).unwrap_or_default();
-    let prefix_len = first
-        .iter()
-        .zip(last)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let prefix_len = first.iter().zip(last).take_while(|(a, b)| a == b).count();
     let min_x = key_after(first, prefix_len);
     let max_x = key_after(last, prefix_len);
     let span = max_x - min_x;
@@ -609,8 +605,14 @@ fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
     let mut i = 0usize;
     for k in 0..nb {
         while i < count {
-            let e = records.get(i * stride..i * stride + width).unwrap_or_default();
-            if (key_after(e, prefix_len) - min_x).checked_shr(shift).unwrap_or(0) as usize >= k {
+            let e = records
+                .get(i * stride..i * stride + width)
+                .unwrap_or_default();
+            if (key_after(e, prefix_len) - min_x)
+                .checked_shr(shift)
+                .unwrap_or(0) as usize
+                >= k
+            {
                 break;
             }
             i += 1;

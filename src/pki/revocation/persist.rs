@@ -56,7 +56,8 @@ const INSERT_CRL: &str = "INSERT INTO revocation_crl
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (issuer_key, sha256) DO NOTHING
      RETURNING id";
-const INSERT_CHUNK: &str = "INSERT INTO revocation_crl_chunk (crl_id, seq, data) VALUES ($1, $2, $3)";
+const INSERT_CHUNK: &str =
+    "INSERT INTO revocation_crl_chunk (crl_id, seq, data) VALUES ($1, $2, $3)";
 /// A full CRL supersedes every older CRL of its issuer, full or delta; a
 /// delta supersedes older deltas.
 const PRUNE_AFTER_FULL: &str =
@@ -143,7 +144,8 @@ pub async fn save_event(
     Ok(())
 }
 
-const LATEST_FULL: &str = "SELECT DISTINCT ON (issuer_key) id, issuer_key, crl_number, sha256, size_bytes
+const LATEST_FULL: &str =
+    "SELECT DISTINCT ON (issuer_key) id, issuer_key, crl_number, sha256, size_bytes
      FROM revocation_crl WHERE delta_base IS NULL
      ORDER BY issuer_key, crl_number DESC";
 const LATEST_DELTA: &str = "SELECT id, sha256, size_bytes FROM revocation_crl
@@ -209,8 +211,8 @@ pub async fn load_all(client: &Client) -> Result<RevocationStore, PersistError> 
         Default::default();
     for row in client.query_cached(EVENTS, &[]).await? {
         let issuer = issuer_of(row.get(0))?;
-        let serial = Serial::from_magnitude(row.get(1))
-            .map_err(|_| PersistError::Row { what: "serial" })?;
+        let serial =
+            Serial::from_magnitude(row.get(1)).map_err(|_| PersistError::Row { what: "serial" })?;
         let reason = match row.get::<_, Option<i16>>(2) {
             None => None,
             Some(c) => Some(

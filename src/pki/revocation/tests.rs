@@ -29,7 +29,10 @@ fn serials_are_canonical_whatever_their_leading_zeros() {
     assert_eq!(s(&[0x81]).as_bytes(), &[0x81]);
     assert_eq!(s(&[0x81]).to_der_integer(), vec![0, 0x81]);
     assert_eq!(Serial::from_der_integer(&[0, 0x81]).unwrap(), s(&[0x81]));
-    assert_eq!(Serial::from_der_integer(&[0x81]), Err(SerialError::Negative));
+    assert_eq!(
+        Serial::from_der_integer(&[0x81]),
+        Err(SerialError::Negative)
+    );
     assert_eq!(Serial::from_magnitude(&[0, 0]), Err(SerialError::Zero));
     assert_eq!(Serial::from_magnitude(&[]), Err(SerialError::Zero));
     assert_eq!(Serial::from_magnitude(&[1; 21]), Err(SerialError::TooLong));
@@ -111,7 +114,12 @@ fn dense_sequential_and_skewed_serials_are_all_found() {
         b[4..12].copy_from_slice(&n.to_be_bytes());
         (s(&b), Some(Reason::CertificateHold))
     }));
-    entries.push((s(&[0x42, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), None));
+    entries.push((
+        s(&[
+            0x42, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]),
+        None,
+    ));
     entries.extend(crlgen::random_entries(20_000, 5));
     let index = index_of(&entries);
     let model: BTreeMap<Serial, Option<Reason>> = entries.iter().copied().collect();
@@ -169,7 +177,10 @@ fn delta_adds_and_remove_from_crl_lifts_a_hold() {
     assert!(set.lookup(&held).unwrap().is_hold());
     assert_eq!(set.lookup(&added), None);
     // A newer delta replaces the older one (deltas are cumulative).
-    let newer = with_delta.with_delta([(revoked, Change::Revoked(Some(Reason::KeyCompromise)))], None);
+    let newer = with_delta.with_delta(
+        [(revoked, Change::Revoked(Some(Reason::KeyCompromise)))],
+        None,
+    );
     assert!(newer.lookup(&held).unwrap().is_hold());
     assert_eq!(newer.lookup(&added), None);
     // Compaction folds the overlay into a fresh base.
@@ -321,7 +332,9 @@ fn a_generated_crl_loads_with_every_entry_and_its_metadata() {
         assert_eq!(index.lookup(serial), Some(Revocation { reason: *reason }));
     }
     assert!(
-        f.entries.iter().any(|(_, r)| *r == Some(Reason::CertificateHold)),
+        f.entries
+            .iter()
+            .any(|(_, r)| *r == Some(Reason::CertificateHold)),
         "the generator makes holds"
     );
 }
@@ -339,7 +352,11 @@ fn pem_crls_load_too() {
     pem.push_str("-----END X509 CRL-----\n");
     assert!(load_crl(pem.as_bytes(), &f.spki).is_ok());
     assert_eq!(
-        load_crl(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", &f.spki).unwrap_err(),
+        load_crl(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            &f.spki
+        )
+        .unwrap_err(),
         CrlLoadError::Pem
     );
 }
@@ -363,7 +380,10 @@ fn a_tampered_crl_or_another_key_fails_the_signature() {
     let mut sig = f.der.clone();
     let last = sig.len() - 1;
     sig[last] ^= 0x80;
-    assert_eq!(load_crl(&sig, &f.spki).unwrap_err(), CrlLoadError::SignatureInvalid);
+    assert_eq!(
+        load_crl(&sig, &f.spki).unwrap_err(),
+        CrlLoadError::SignatureInvalid
+    );
 }
 
 #[test]
@@ -374,7 +394,10 @@ fn every_truncation_and_trailing_byte_is_refused() {
     }
     let mut longer = f.der.clone();
     longer.push(0);
-    assert_eq!(parse_crl_entries(&longer).unwrap_err(), CrlLoadError::Malformed);
+    assert_eq!(
+        parse_crl_entries(&longer).unwrap_err(),
+        CrlLoadError::Malformed
+    );
 }
 
 #[test]
@@ -411,7 +434,11 @@ fn delta_crls_become_changes_against_their_base() {
     entries.extend(held.iter().map(|s| (*s, Some(Reason::RemoveFromCrl))));
     let der = crlgen::generate_crl(&f.ca, &CrlSpec::delta(8, 7), entries).unwrap();
     let loaded = load_crl(&der, &f.spki).unwrap();
-    let LoadedContent::Delta { base_number, changes } = loaded.content else {
+    let LoadedContent::Delta {
+        base_number,
+        changes,
+    } = loaded.content
+    else {
         panic!("delta loaded as full")
     };
     assert_eq!(base_number, vec![7]);
@@ -500,7 +527,10 @@ fn write_fuzz_seed_corpus() {
     let empty = crlgen::generate_crl(&ca, &CrlSpec::full(3), []).unwrap();
     std::fs::write(crls.join("empty.crl"), &empty).unwrap();
     let now = OffsetDateTime::now_utc();
-    for (name, key) in [("card-rsa.der", CardKey::Rsa2048), ("card-p256.der", CardKey::EcdsaP256)] {
+    for (name, key) in [
+        ("card-rsa.der", CardKey::Rsa2048),
+        ("card-p256.der", CardKey::EcdsaP256),
+    ] {
         let card = ca
             .issue_card(
                 name,
