@@ -7,7 +7,8 @@
 //!
 //! - [`server`]   — HTTPS listener (mutual TLS), connection limits, route table, graceful shutdown.
 //! - [`copier`]   — the copier API handlers: session, card, order, document, printed/failed; the menu.
-//! - [`pki`]      — card certificate and challenge-signature verification; demo/test PKI generation.
+//! - [`pki`]      — card certificate and challenge-signature verification; the revocation index, CRL
+//!   loading and its PostgreSQL store; demo/test PKI and CRL generation; `kofu pki bench`.
 //! - [`registry`] — municipal registers: municipalities, households, residents, serial → resident links.
 //! - [`queue`]    — orders: tickets in commit order, register snapshot, render workers, delivery checks.
 //! - [`render`]   — certificate PDFs (one file per certificate kind), fonts, Japanese era dates.
