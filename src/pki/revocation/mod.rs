@@ -884,6 +884,22 @@ impl RevocationStore {
         }
     }
 
+    /// Revocation status of a verified card, in the CRL scope of the CA that
+    /// issued it (`issuers[card.issuer_index()]`, the [`IssuerKey`]s of the
+    /// anchors given to `CardVerifier::new`, in the same order). Taking the
+    /// proof value means revocation is never checked for an unverified
+    /// certificate. `Unknown` (refuse) when the index has no issuer key or no
+    /// CRL is loaded for it.
+    pub fn check_card(&self, issuers: &[IssuerKey], card: &crate::pki::VerifiedCard) -> Status {
+        let (Some(issuer), Ok(serial)) = (
+            issuers.get(card.issuer_index()),
+            Serial::try_from(card.serial()),
+        ) else {
+            return Status::Unknown;
+        };
+        self.lookup(issuer, &serial)
+    }
+
     /// Replaces the set for `issuer` with `f(current)`; `f` runs outside the
     /// lock. Concurrent writers to one issuer are the caller's to serialise
     /// (the importer is one task); the last swap wins.
