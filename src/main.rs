@@ -74,6 +74,9 @@ enum PkiCommand {
         /// The openssl binary the CRL load is compared with.
         #[arg(long, default_value = "/usr/bin/openssl")]
         openssl: PathBuf,
+        /// Also save the CRLs to a private PostgreSQL cluster and time the rebuild at start.
+        #[arg(long)]
+        postgres: bool,
     },
 }
 
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
                 seconds,
                 out,
                 openssl,
+                postgres,
             },
     } = cli.command
     {
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
             seconds,
             out,
             openssl,
+            postgres,
         };
         return match kofu::pki::bench::run(&args, &mut std::io::stdout().lock()) {
             Ok(()) => ExitCode::SUCCESS,

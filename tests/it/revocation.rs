@@ -127,6 +127,7 @@ fn pki_bench_prints_one_json_object_per_benchmark() {
             "100",
             "--seconds",
             "0.2",
+            "--postgres",
         ])
         .output()
         .unwrap();
@@ -155,6 +156,7 @@ fn pki_bench_prints_one_json_object_per_benchmark() {
         ("revocation_memory", &["bytes_per_serial", "heap_bytes"]),
         ("revocation_lookup", &["median_ns", "p99_ns", "lookups"]),
         ("delta_apply", &["entries", "ms", "load_ms"]),
+        ("restart_restore", &["serials", "save_s", "restore_s"]),
         (
             "card_auth",
             &["per_core_per_s", "bare_ring_rsa2048_x2_per_s", "ratio"],
@@ -169,5 +171,6 @@ fn pki_bench_prints_one_json_object_per_benchmark() {
     }
     assert_eq!(lines[0]["serials"], 1000);
     assert!(lines[1]["bytes_per_serial"].as_f64().unwrap() <= 32.0);
-    assert!(lines[4]["per_core_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(lines[4]["serials"], 1000);
+    assert!(lines[5]["per_core_per_s"].as_f64().unwrap() > 0.0);
 }
