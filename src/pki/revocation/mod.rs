@@ -240,7 +240,7 @@ impl Revocation {
 /// beside its serial: a hit costs no extra cache miss). `buckets[k]` is the
 /// first entry whose bucket key is `k`; the key is the 8 bytes after the
 /// group's common prefix, minus the smallest such value, shifted right so
-/// the keys fit in about `count / 32` buckets (interpolation narrowing: works
+/// the keys fit in about `count / 64` buckets (interpolation narrowing: works
 /// for random serials and for dense, sequential ones alike). Inside a bucket
 /// the position is interpolated again and the records walked from there.
 #[derive(Default)]
@@ -325,7 +325,7 @@ impl Arena {
 
 /// Buckets larger than this (skewed serials) are binary searched instead of
 /// interpolated and walked.
-const SCAN_LIMIT: usize = 96;
+const SCAN_LIMIT: usize = 192;
 
 /// The 8 bytes after `p` (zero padded), big-endian.
 #[inline]
@@ -593,10 +593,11 @@ fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
     let min_x = key_after(first, prefix_len);
     let max_x = key_after(last, prefix_len);
     let span = max_x - min_x;
-    // 16 to 32 entries a bucket: the table (at most a quarter byte a serial,
-    // 2.5 MB for 10 million) stays in the CPU caches, so a lookup costs one
-    // table read from cache and one or two cache lines of records.
-    let target_bits = (usize::BITS - (count / 32).leading_zeros()).min(28);
+    // 32 to 64 entries a bucket: the table (at most an eighth of a byte a
+    // serial, about 1.25 MB for 10 million) stays in the CPU caches, so a
+    // lookup costs one table read from cache and one or two cache lines of
+    // records (interpolation inside the bucket lands within a few records).
+    let target_bits = (usize::BITS - (count / 64).leading_zeros()).min(28);
     let span_bits = u64::BITS - span.leading_zeros();
     let shift = span_bits.saturating_sub(target_bits);
     // `shift` may be 64 (one bucket for a span of 64 bits): shifts are checked.
@@ -630,6 +631,40 @@ fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
         buckets,
         records,
     }
+}
+
+/// Average latency of one dependent random read across `bytes` of memory
+/// laid out like the index (huge-page-advised, one cache line per step):
+/// the floor a lookup that misses the caches cannot beat on this machine.
+/// For `kofu pki bench`.
+pub fn random_read_latency_ns(bytes: usize, steps: usize) -> f64 {
+    use rand::{Rng, SeedableRng};
+    const LINE: usize = 64;
+    let lines = (bytes / LINE).max(2);
+    let mut arena = Arena::zeroed(lines * LINE);
+    // Sattolo's shuffle: one cycle through every line.
+    let mut order: Vec<u32> = (0..lines as u32).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    for i in (1..lines).rev() {
+        let j = rng.gen_range(0..i);
+        order.swap(i, j);
+    }
+    let mem = arena.as_mut_slice();
+    for i in 0..lines {
+        let (from, to) = (order[i] as usize, order[(i + 1) % lines]);
+        if let Some(slot) = mem.get_mut(from * LINE..from * LINE + 4) {
+            slot.copy_from_slice(&to.to_le_bytes());
+        }
+    }
+    drop(order);
+    let mut at = 0usize;
+    let t = std::time::Instant::now();
+    for _ in 0..steps {
+        let next = arena.get(at * LINE..at * LINE + 4).unwrap_or(&[0; 4]);
+        at = u32::from_le_bytes([next[0], next[1], next[2], next[3]]) as usize;
+    }
+    std::hint::black_box(at);
+    t.elapsed().as_nanos() as f64 / steps.max(1) as f64
 }
 
 /// Identifies a CRL scope: SHA-256 over the CA's subject Name DER followed by
