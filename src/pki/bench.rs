@@ -277,7 +277,9 @@ async fn restore_bench(
         let t = Instant::now();
         let store = persist::load_all(&client).await?;
         let restore_s = t.elapsed().as_secs_f64();
-        let set = store.snapshot(issuer).ok_or("restored store lacks the issuer")?;
+        let set = store
+            .snapshot(issuer)
+            .ok_or("restored store lacks the issuer")?;
         Ok::<_, BoxError>(json!({
             "bench": "restart_restore",
             "serials": set.base().len(),
@@ -414,10 +416,20 @@ fn card_auth_bench(
     // Bare ring: the same two RSA-2048 PKCS#1 SHA-256 verifications.
     let (_, ca_cert) = x509_parser::certificate::X509Certificate::from_der(&ca.cert_der)
         .map_err(|_| "CA certificate does not parse")?;
-    let ca_key = ca_cert.tbs_certificate.subject_pki.subject_public_key.data.to_vec();
+    let ca_key = ca_cert
+        .tbs_certificate
+        .subject_pki
+        .subject_public_key
+        .data
+        .to_vec();
     let (_, card_cert) = x509_parser::certificate::X509Certificate::from_der(&card.cert_der)
         .map_err(|_| "card certificate does not parse")?;
-    let card_key = card_cert.tbs_certificate.subject_pki.subject_public_key.data.to_vec();
+    let card_key = card_cert
+        .tbs_certificate
+        .subject_pki
+        .subject_public_key
+        .data
+        .to_vec();
     let tbs = card_cert.tbs_certificate.as_ref().to_vec();
     let cert_sig = card_cert.signature_value.data.to_vec();
     let rsa = &ring::signature::RSA_PKCS1_2048_8192_SHA256;
