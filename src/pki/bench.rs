@@ -168,7 +168,7 @@ fn run_in(args: &BenchArgs, dir: &Path, out: &mut impl Write) -> Result<(), BoxE
             .filter_map(|_| index.nth(rng.gen_range(0..index.len())))
             .collect()
     };
-    store.install_full(issuer, index, Some(loaded.info));
+    store.install_full(issuer, index, Some(loaded.info))?;
 
     let dram_ns = crate::pki::revocation::random_read_latency_ns(heap.max(1 << 20), 1_000_000);
     let (lookups, store_ns, index_ns, clock_ns) =
@@ -206,12 +206,16 @@ fn run_in(args: &BenchArgs, dir: &Path, out: &mut impl Write) -> Result<(), BoxE
     let t = Instant::now();
     let delta = load_crl(&delta_der, &ca_spki)?;
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
-    let LoadedContent::Delta { changes, .. } = delta.content else {
+    let LoadedContent::Delta {
+        changes,
+        base_number,
+    } = delta.content
+    else {
         return Err("generated delta CRL loaded as a full CRL".into());
     };
     let n = changes.len();
     let t = Instant::now();
-    store.apply_delta(issuer, changes, delta.info);
+    store.apply_delta(issuer, &base_number, changes, delta.info)?;
     let apply_ms = t.elapsed().as_secs_f64() * 1e3;
     // The delta took effect: a lifted hold is good, an addition revoked.
     if let Some(h) = holds.first()

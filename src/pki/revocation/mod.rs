@@ -865,6 +865,28 @@ impl RevocationSet {
     }
 }
 
+/// Compares two CRL numbers given as big-endian magnitudes without leading
+/// zeros.
+fn cmp_number(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let strip = |x: &[u8]| -> usize { x.iter().position(|&b| b != 0).unwrap_or(x.len()) };
+    let (a, b) = (&a[strip(a)..], &b[strip(b)..]);
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// Why the store refused a CRL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Older than what the store already holds.
+    #[error("CRL is older than the one already loaded")]
+    Stale,
+    /// A delta CRL arrived for an issuer without a full CRL.
+    #[error("delta CRL without a full CRL to apply it to")]
+    NoBase,
+    /// The delta CRL does not apply to the loaded full CRL.
+    #[error("delta CRL does not apply to the loaded full CRL")]
+    DeltaBaseMismatch,
+}
+
 /// Outcome of a revocation check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -955,14 +977,72 @@ impl RevocationStore {
         drop(old);
     }
 
-    /// Installs a full CRL's index for `issuer`.
-    pub fn install_full(&self, issuer: IssuerKey, index: RevocationIndex, info: Option<CrlInfo>) {
-        self.update(issuer, |cur| cur.with_full(index, info));
+    /// Installs a full CRL's index for `issuer`, unless the set already
+    /// holds a newer one (a higher cRLNumber): a replayed or out-of-order
+    /// older CRL must not resurrect revoked serials.
+    ///
+    /// # Errors
+    /// [`StoreError::Stale`] when the current base is newer.
+    pub fn install_full(
+        &self,
+        issuer: IssuerKey,
+        index: RevocationIndex,
+        info: Option<CrlInfo>,
+    ) -> Result<(), StoreError> {
+        let mut result = Ok(());
+        self.update(issuer, |cur| {
+            let current = cur.base_info().and_then(|i| i.number.as_deref());
+            let new = info.as_ref().and_then(|i| i.number.as_deref());
+            if let (Some(c), Some(n)) = (current, new)
+                && cmp_number(n, c) == std::cmp::Ordering::Less
+            {
+                result = Err(StoreError::Stale);
+                return cur.clone();
+            }
+            cur.with_full(index, info)
+        });
+        result
     }
 
-    /// Applies a delta CRL's entries for `issuer` (replacing an older delta).
-    pub fn apply_delta(&self, issuer: IssuerKey, changes: Vec<(Serial, Change)>, info: CrlInfo) {
-        self.update(issuer, |cur| cur.with_delta(changes, Some(info)));
+    /// Applies a delta CRL's entries for `issuer`, replacing an older delta.
+    /// RFC 5280 §5.2.4: the base must be at least the delta's BaseCRLNumber
+    /// and older than the delta itself; a delta older than the current
+    /// delta is ignored.
+    ///
+    /// # Errors
+    /// [`StoreError::NoBase`], [`StoreError::DeltaBaseMismatch`] or
+    /// [`StoreError::Stale`].
+    pub fn apply_delta(
+        &self,
+        issuer: IssuerKey,
+        base_number: &[u8],
+        changes: Vec<(Serial, Change)>,
+        info: CrlInfo,
+    ) -> Result<(), StoreError> {
+        use std::cmp::Ordering::{Greater, Less};
+        let mut result = Ok(());
+        self.update(issuer, |cur| {
+            let Some(base) = cur.base_info().and_then(|i| i.number.as_deref()) else {
+                result = Err(StoreError::NoBase);
+                return cur.clone();
+            };
+            let Some(number) = info.number.as_deref() else {
+                result = Err(StoreError::DeltaBaseMismatch);
+                return cur.clone();
+            };
+            if cmp_number(base, base_number) == Less || cmp_number(number, base) != Greater {
+                result = Err(StoreError::DeltaBaseMismatch);
+                return cur.clone();
+            }
+            if let Some(current) = cur.delta_info().and_then(|i| i.number.as_deref())
+                && cmp_number(number, current) == Less
+            {
+                result = Err(StoreError::Stale);
+                return cur.clone();
+            }
+            cur.with_delta(changes, Some(info))
+        });
+        result
     }
 
     /// Records a revocation (`reason` e.g. keyCompromise, superseded) or a

@@ -193,7 +193,9 @@ pub async fn load_all(client: &Client) -> Result<RevocationStore, PersistError> 
         let LoadedContent::Full(index) = loaded.content else {
             return Err(PersistError::Row { what: "delta_base" });
         };
-        store.install_full(issuer, index, Some(loaded.info));
+        store
+            .install_full(issuer, index, Some(loaded.info))
+            .map_err(|_| PersistError::Row { what: "crl_number" })?;
         if let Some(d) = client
             .query_opt_cached(LATEST_DELTA, &[&issuer.0.as_slice(), &number])
             .await?
@@ -201,10 +203,16 @@ pub async fn load_all(client: &Client) -> Result<RevocationStore, PersistError> 
             let id: i64 = d.get(0);
             let der = fetch_crl(client, id, d.get(2)).await?;
             let loaded = rebuild(der, d.get(1), id).await?;
-            let LoadedContent::Delta { changes, .. } = loaded.content else {
+            let LoadedContent::Delta {
+                changes,
+                base_number,
+            } = loaded.content
+            else {
                 return Err(PersistError::Row { what: "delta_base" });
             };
-            store.apply_delta(issuer, changes, loaded.info);
+            store
+                .apply_delta(issuer, &base_number, changes, loaded.info)
+                .map_err(|_| PersistError::Row { what: "delta_base" })?;
         }
     }
     let mut events: std::collections::BTreeMap<IssuerKey, Vec<(Serial, Option<Reason>)>> =

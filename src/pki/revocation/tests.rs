@@ -199,29 +199,78 @@ fn events_win_and_survive_a_full_crl_that_does_not_list_them() {
     let store = RevocationStore::new();
     let ca = IssuerKey([1; 32]);
     assert_eq!(store.lookup(&ca, &lost), Status::Unknown);
-    store.install_full(ca, RevocationIndex::default(), None);
+    store
+        .install_full(ca, RevocationIndex::default(), Some(info(1)))
+        .unwrap();
     assert_eq!(store.lookup(&ca, &lost), Status::Good);
     store.record_event(ca, lost, Some(Reason::CertificateHold));
     store.record_event(ca, other, Some(Reason::KeyCompromise));
     // A delta that lifts the hold does not undo a reported event.
-    store.apply_delta(
-        ca,
-        vec![(lost, Change::Removed)],
-        CrlInfo {
-            number: Some(vec![2]),
-            this_update: OffsetDateTime::UNIX_EPOCH,
-            next_update: None,
-        },
-    );
+    store
+        .apply_delta(ca, &[1], vec![(lost, Change::Removed)], info(2))
+        .unwrap();
     assert!(matches!(store.lookup(&ca, &lost), Status::Revoked(r) if r.is_hold()));
     // A full CRL listing `other` absorbs that event; `lost` stays an event.
-    store.install_full(ca, index_of(&[(other, Some(Reason::KeyCompromise))]), None);
+    store
+        .install_full(
+            ca,
+            index_of(&[(other, Some(Reason::KeyCompromise))]),
+            Some(info(3)),
+        )
+        .unwrap();
     let set = store.snapshot(&ca).unwrap();
     assert_eq!(set.overlay_len(), (0, 1));
     assert!(matches!(store.lookup(&ca, &lost), Status::Revoked(_)));
     assert!(matches!(store.lookup(&ca, &other), Status::Revoked(_)));
     assert_eq!(store.issuers(), vec![ca]);
     assert_eq!(store.lookup(&IssuerKey([2; 32]), &lost), Status::Unknown);
+}
+
+fn info(n: u8) -> CrlInfo {
+    CrlInfo {
+        number: Some(vec![n]),
+        this_update: OffsetDateTime::UNIX_EPOCH,
+        next_update: None,
+    }
+}
+
+#[test]
+fn older_crls_and_misfit_deltas_are_refused() {
+    let ca = IssuerKey([3; 32]);
+    let listed = s(&[4; 10]);
+    let store = RevocationStore::new();
+    assert_eq!(
+        store.apply_delta(ca, &[1], vec![], info(2)),
+        Err(StoreError::NoBase)
+    );
+    store
+        .install_full(ca, index_of(&[(listed, None)]), Some(info(5)))
+        .unwrap();
+    // An older full CRL would un-revoke `listed`: refused, state kept.
+    assert_eq!(
+        store.install_full(ca, RevocationIndex::default(), Some(info(4))),
+        Err(StoreError::Stale)
+    );
+    assert!(matches!(store.lookup(&ca, &listed), Status::Revoked(_)));
+    // Base 6 is newer than the loaded 5; number 5 is not newer than it.
+    assert_eq!(
+        store.apply_delta(ca, &[6], vec![], info(7)),
+        Err(StoreError::DeltaBaseMismatch)
+    );
+    assert_eq!(
+        store.apply_delta(ca, &[4], vec![], info(5)),
+        Err(StoreError::DeltaBaseMismatch)
+    );
+    store
+        .apply_delta(ca, &[4], vec![(listed, Change::Removed)], info(7))
+        .unwrap();
+    assert_eq!(store.lookup(&ca, &listed), Status::Good);
+    assert_eq!(
+        store.apply_delta(ca, &[5], vec![], info(6)),
+        Err(StoreError::Stale)
+    );
+    assert_eq!(cmp_number(&[1, 0], &[0xff]), std::cmp::Ordering::Greater);
+    assert_eq!(cmp_number(&[0, 7], &[7]), std::cmp::Ordering::Equal);
 }
 
 proptest! {
