@@ -164,6 +164,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0006_certificate_events.sql",
         include_str!("../sql/0006_certificate_events.sql"),
     ),
+    (
+        7,
+        "0007_revocation.sql",
+        include_str!("../sql/0007_revocation.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -7,7 +7,9 @@
 //!
 //! - [`server`]   — HTTPS listener (mutual TLS), connection limits, route table, graceful shutdown.
 //! - [`copier`]   — the copier API handlers: session, card, order, document, printed/failed; the menu.
-//! - [`pki`]      — RFC 5280 path and CRL validation, card certificate and challenge-signature verification, `kofu pki verify`; demo/test PKI generation.
+//! - [`pki`]      — RFC 5280 path and CRL validation, card certificate and challenge-signature verification,
+//!   `kofu pki verify`; the revocation index, CRL loading and its PostgreSQL store; demo/test PKI and CRL
+//!   generation; `kofu pki bench`.
 //! - [`registry`] — municipal registers: municipalities, households, residents, serial → resident links,
 //!   J-LIS certificate lifecycle events (issued, renewed, suspended, revoked).
 //! - [`admin`]    — the administration API (operator mutual TLS, separate listener): certificate events.

@@ -53,7 +53,7 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
-    /// Offline PKI tools.
+    /// Public-key infrastructure tools.
     Pki {
         #[command(subcommand)]
         command: PkiCommand,
@@ -104,6 +104,27 @@ enum PkiCommand {
         /// The end-entity certificate (DER or PEM).
         cert: PathBuf,
     },
+    /// Measures CRL loading, revocation lookups and card authentication; one JSON object a line.
+    Bench {
+        /// Entries in the generated full CRL.
+        #[arg(long, default_value_t = 10_000_000)]
+        serials: usize,
+        /// Entries in the generated delta CRL (half removeFromCRL of held serials).
+        #[arg(long, default_value_t = 10_000)]
+        delta_entries: usize,
+        /// Seconds per timed loop.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Keep the generated CRLs in this directory (default: a temporary one, removed).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The openssl binary the CRL load is compared with.
+        #[arg(long, default_value = "/usr/bin/openssl")]
+        openssl: PathBuf,
+        /// Also save the CRLs to a private PostgreSQL cluster and time the rebuild at start.
+        #[arg(long)]
+        postgres: bool,
+    },
 }
 
 /// `kofu pki verify`: no runtime, no logging; one JSON line on stdout.
@@ -149,6 +170,35 @@ fn main() -> ExitCode {
             inhibit_any_policy,
             cert,
         });
+    }
+    // CPU-bound and synchronous: no runtime, no logging on stdout.
+    if let Command::Pki {
+        command:
+            PkiCommand::Bench {
+                serials,
+                delta_entries,
+                seconds,
+                out,
+                openssl,
+                postgres,
+            },
+    } = cli.command
+    {
+        let args = kofu::pki::bench::BenchArgs {
+            serials,
+            delta_entries,
+            seconds,
+            out,
+            openssl,
+            postgres,
+        };
+        return match kofu::pki::bench::run(&args, &mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kofu: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     // The demo's console is its own report; request logs would drown it (RUST_LOG=info brings them back).
     let default_filter = if matches!(cli.command, Command::Demo { .. }) {

@@ -29,17 +29,27 @@
 //!   store-network CA, server and copier certificates, demo cards) with
 //!   rcgen. Never production keys; never used on the verification path.
 //!
+//! - `revocation` — the national-scale revocation index (10 million serials
+//!   at about 16 bytes each), delta CRL overlay, the per-issuer store with
+//!   lock-free-for-readers swaps, the streaming CRL loader, persistence.
+//! - `crlgen` — signed CRLs of any size for tests and the benchmark.
+//! - `bench` — `kofu pki bench`: the figures the revocation targets are
+//!   judged by, one JSON object a line.
+//!
 //! `x509-parser` parses; every signature decision is `ring`'s.
 
+pub mod bench;
 pub mod card;
 pub mod cli;
 pub mod crl;
+pub mod crlgen;
 pub mod demo;
 pub mod name;
 pub mod operators;
 pub mod path;
 #[cfg(test)]
 mod pkits;
+pub mod revocation;
 pub mod signature;
 pub mod testpki;
 

@@ -11,3 +11,4 @@ mod embedded_postgres;
 mod incidents;
 mod pki_verify;
 mod refusals;
+mod revocation;
