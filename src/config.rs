@@ -35,6 +35,7 @@ pub struct Config {
     pub db_pool_size: usize,
     pub statement_timeout_ms: u64,
     pub tls: TlsFiles,
+    pub revocation: RevocationConfig,
     /// How long a copier session (and its challenge) lives.
     pub session_ttl_secs: u64,
     /// Render workers (CPU-bound; about one per core).
@@ -58,6 +59,33 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Time allowed for the TLS handshake and for the request head.
     pub header_timeout_ms: u64,
+}
+
+/// Revocation checking of card certificates (always on, fail closed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RevocationConfig {
+    /// How long past a CRL's nextUpdate it is still used; after that, cards
+    /// of that CA are refused with `revocation_data_stale`.
+    pub grace_secs: u64,
+    /// A directory watched for new CRL files (`*.crl`, `*.der`, `*.pem`),
+    /// imported as `kofu crl import` would.
+    pub crl_dir: Option<PathBuf>,
+}
+
+impl Default for RevocationConfig {
+    fn default() -> Self {
+        RevocationConfig {
+            grace_secs: 6 * 3600,
+            crl_dir: None,
+        }
+    }
+}
+
+impl RevocationConfig {
+    pub fn grace(&self) -> Duration {
+        Duration::from_secs(self.grace_secs)
+    }
 }
 
 /// PEM files for the server identity and the trust anchors.
@@ -88,6 +116,7 @@ impl Default for Config {
             db_pool_size: 16,
             statement_timeout_ms: 10_000,
             tls: TlsFiles::default(),
+            revocation: RevocationConfig::default(),
             session_ttl_secs: 600,
             render_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             document_wait_ms: 10_000,

@@ -207,6 +207,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "このカードの電子証明書は失効しているか、更新されています。",
     ),
     (
+        "revocation_data_stale",
+        "The gateway has no current revocation list for this card; please try again later.",
+        "現在この電子証明書の失効情報を確認できません。しばらくしてから再度お試しください。",
+    ),
+    (
         "event_malformed",
         "The certificate event is malformed.",
         "証明書イベントの形式が正しくありません。",

@@ -48,6 +48,11 @@ enum Command {
         #[arg(long, env = "KOFU_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Certificate revocation lists of the card CAs.
+    Crl {
+        #[command(subcommand)]
+        command: CrlCommand,
+    },
     /// J-LIS certificate lifecycle events, applied directly to DATABASE_URL.
     Events {
         #[command(subcommand)]
@@ -57,6 +62,19 @@ enum Command {
     Pki {
         #[command(subcommand)]
         command: PkiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CrlCommand {
+    /// Imports CRL files (full or delta, DER or PEM) signed by a configured
+    /// card CA (`tls.card_ca`) into DATABASE_URL; every gateway loads them
+    /// within a second. Prints one JSON line per file.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, env = "KOFU_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -234,6 +252,9 @@ fn main() -> ExitCode {
             Command::Events {
                 command: EventsCommand::Apply { file, config },
             } => kofu::app::apply_events(config.as_deref(), &file).await,
+            Command::Crl {
+                command: CrlCommand::Import { files, config },
+            } => kofu::app::import_crls(config.as_deref(), &files).await,
             Command::Pki { .. } => unreachable!("handled before the runtime starts"),
         }
     });

@@ -27,6 +27,7 @@ use crate::config::Config;
 use crate::copier;
 use crate::db::Pool;
 use crate::error::Problem;
+use crate::pki::revocation::service::RevocationService;
 use crate::http::{self, ApiRequest, ApiResponse, CopierIdentity, OperatorIdentity};
 use crate::i18n::Lang;
 use crate::ops;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub pool: Pool,
     pub config: Arc<Config>,
     pub cards: Arc<CardVerifier>,
+    /// CRLs of the card CAs (fail closed: see `pki::revocation::service`).
+    pub revocation: Arc<RevocationService>,
     pub pipeline: Pipeline,
 }
 
@@ -126,13 +129,31 @@ impl Gateway {
             PipelineSettings::from_config(&config),
             shutdown_rx.clone(),
         );
+        let revocation = Arc::new(
+            RevocationService::new(&anchors, config.revocation.grace())
+                .map_err(StartError::CardCa)?,
+        );
+        // Loaded before the first request when PostgreSQL is up; otherwise
+        // cards are refused (`revocation_data_stale`) until it is.
+        if let Ok(client) = pool.get().await
+            && let Err(e) = revocation.refresh(&client).await
+        {
+            tracing::warn!(error = %e, "revocation data not loaded at start");
+        }
+        let mut tasks = workers;
+        tasks.push(tokio::spawn(crate::pki::revocation::service::keep_current(
+            revocation.clone(),
+            pool.clone(),
+            config.revocation.crl_dir.clone(),
+            shutdown_rx.clone(),
+        )));
         let state = Arc::new(AppState {
             pool,
             config: config.clone(),
             cards: Arc::new(cards),
+            revocation,
             pipeline,
         });
-        let mut tasks = workers;
         tasks.push(tokio::spawn(serve_api(
             api,
             TlsAcceptor::from(tls),

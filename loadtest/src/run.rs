@@ -335,6 +335,12 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         })
         .collect::<Result<_, _>>()?;
     population::link_cards(&client, &links).await?;
+    // A current CRL of the card CA, with national-looking revocations (none of
+    // them ours): the gateways refuse every card without one.
+    let revoked: Vec<_> = kofu::pki::crlgen::random_entries(10_000, 7).collect();
+    kofu::pki::revocation::service::publish_demo_crl(&pki.user_auth_ca, &mut client, &revoked)
+        .await
+        .map_err(|e| format!("CRL: {e}"))?;
     let serials: Vec<Vec<u8>> = links.iter().map(|(s, _)| s.clone()).collect();
     let holders = population::holders(&client, &serials).await?;
     let base_ticket: i64 = client.query_one(audit::BASE_TICKET_SQL, &[]).await?.get(0);

@@ -22,6 +22,7 @@ use crate::error::Problem;
 use crate::http::{self, ApiRequest, ApiResult};
 use crate::pki::ChallengeAlgorithm;
 use crate::queue::{self, Completion, DeliveryState, NewOrder, Refusal};
+use crate::pki::revocation::service::RevocationRefusal;
 use crate::registry::{self, HolderLookup, ResidenceOptions};
 use crate::server::AppState;
 
@@ -181,6 +182,19 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             return Err(p(status, e.code()));
         }
     };
+
+    // Revocation (CRLs), fail closed; J-LIS events are read with the serial below.
+    if let Err(refusal) = state.revocation.check(&card, OffsetDateTime::now_utc()) {
+        let code = refusal.code();
+        metrics::counter!("kofu_card_refusals_total", "code" => code).increment(1);
+        tracing::info!(code, "card refused");
+        let status = if refusal == RevocationRefusal::Stale {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        return Err(p(status, code));
+    }
 
     let found =
         registry::authenticate_holder(&db, session_id, card.serial(), queue::RESIDENCE_CERTIFICATE)

@@ -233,7 +233,14 @@ impl TestApp {
         db.dbname(&dbname);
         let pool = kofu::db::pool(db, 8, std::time::Duration::from_secs(10));
         {
-            let client = pool.get().await.unwrap();
+            let mut client = pool.get().await.unwrap();
+            kofu::pki::revocation::service::publish_demo_crl(
+                &pki.demo.user_auth_ca,
+                &mut client,
+                &[],
+            )
+            .await
+            .expect("a current CRL of the test CA");
             for (label, code) in kofu::registry::demo::CARD_HOLDERS {
                 let serial = kofu::demo::card_serial(&pki.card(label).cert_der).unwrap();
                 assert!(

@@ -21,6 +21,7 @@
 
 pub mod crl_der;
 pub mod persist;
+pub mod service;
 
 use std::collections::HashMap;
 use std::fmt;
