@@ -30,6 +30,45 @@ pub async fn migrate(config_path: Option<&Path>) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// `kofu events apply FILE`: J-LIS certificate events from JSON lines (`-`
+/// for stdin), one transaction each; one JSON line out per event. Stops at
+/// the first refused event with its stable code.
+pub async fn apply_events(config_path: Option<&Path>, file: &Path) -> Result<(), BoxError> {
+    use std::io::BufRead;
+    let config = Config::load(config_path)?;
+    let pool = crate::db::pool(database(&config)?, 1, config.statement_timeout());
+    let mut client = pool.get().await?;
+    let input: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?,
+        ))
+    };
+    for (n, line) in input.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let event: crate::registry::events::CertificateEvent = serde_json::from_str(&line)
+            .map_err(|e| format!("line {}: event_malformed: {e}", n + 1))?;
+        match crate::registry::events::apply(&mut client, &event).await {
+            Ok(outcome) => println!(
+                "{}",
+                serde_json::json!({"event_id": event.event_id, "outcome": outcome})
+            ),
+            Err(e) => {
+                println!(
+                    "{}",
+                    serde_json::json!({"event_id": event.event_id, "error": e.code()})
+                );
+                return Err(format!("line {}: {}: {e}", n + 1, e.code()).into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `kofu serve`: migrate, serve until SIGINT/SIGTERM, drain, exit.
 pub async fn serve(config_path: Option<&Path>) -> Result<(), BoxError> {
     let config = Config::load(config_path)?;

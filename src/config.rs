@@ -27,6 +27,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Operations listener (`/metrics`, `/dashboard`); keep it on a private network.
     pub ops_listen: SocketAddr,
+    /// Administration API (`/v1/admin/...`, mutual TLS with operator
+    /// certificates); started only when `tls.operator_ca` is set.
+    pub admin_listen: SocketAddr,
     /// PostgreSQL URL for `kofu serve` (`DATABASE_URL` overrides it).
     pub database_url: Option<String>,
     pub db_pool_size: usize,
@@ -67,6 +70,12 @@ pub struct TlsFiles {
     pub copier_ca: PathBuf,
     /// The JPKI user-authentication CA certificate(s) cards chain to.
     pub card_ca: Vec<PathBuf>,
+    /// The CA of operator client certificates for the administration
+    /// listener (none: no administration listener).
+    pub operator_ca: Option<PathBuf>,
+    /// Intermediate CA certificates between those anchors and the cards, if
+    /// the issuing CA is not itself configured as an anchor (any order).
+    pub card_intermediates: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -74,6 +83,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8443".parse().expect("literal address"),
             ops_listen: "127.0.0.1:9090".parse().expect("literal address"),
+            admin_listen: "127.0.0.1:8444".parse().expect("literal address"),
             database_url: None,
             db_pool_size: 16,
             statement_timeout_ms: 10_000,
@@ -94,7 +104,11 @@ impl Default for Config {
 
 impl Default for TlsFiles {
     fn default() -> Self {
-        TlsFiles::in_dir(Path::new("certs/demo"))
+        // The demo PKI's files, without the administration listener (which
+        // must be asked for: it needs its own port per process).
+        let mut files = TlsFiles::in_dir(Path::new("certs/demo"));
+        files.operator_ca = None;
+        files
     }
 }
 
@@ -106,6 +120,8 @@ impl TlsFiles {
             server_key: dir.join("server.key"),
             copier_ca: dir.join("store-ca.pem"),
             card_ca: vec![dir.join("user-auth-ca.pem")],
+            operator_ca: Some(dir.join(crate::pki::operators::OPERATOR_CA_FILE)),
+            card_intermediates: Vec::new(),
         }
     }
 }

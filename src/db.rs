@@ -156,8 +156,18 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     ),
     (
         5,
-        "0005_revocation.sql",
-        include_str!("../sql/0005_revocation.sql"),
+        "0005_release_function.sql",
+        include_str!("../sql/0005_release_function.sql"),
+    ),
+    (
+        6,
+        "0006_certificate_events.sql",
+        include_str!("../sql/0006_certificate_events.sql"),
+    ),
+    (
+        7,
+        "0007_revocation.sql",
+        include_str!("../sql/0007_revocation.sql"),
     ),
 ];
 

@@ -90,9 +90,14 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
 
     let certs = args.certs.clone();
     let had_pki = certs.join("user-auth-ca.pem").exists();
-    let pki = tokio::task::spawn_blocking(move || DemoPki::load_or_generate(&certs)).await??;
+    let pki = tokio::task::spawn_blocking(move || {
+        let pki = DemoPki::load_or_generate(&certs)?;
+        crate::pki::operators::OperatorPki::ensure_files(&certs)?;
+        Ok::<_, BoxError>(pki)
+    })
+    .await??;
     println!(
-        "  demo PKI     {} in {}: user-auth CA, store-network CA, {} copiers, {} cards",
+        "  demo PKI     {} in {}: user-auth CA, store-network CA, operator CA, {} copiers, {} cards",
         if had_pki { "reused" } else { "generated" },
         args.certs.display(),
         pki.copiers.len(),
@@ -134,6 +139,14 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
     println!("  public       {api}/healthz  {api}/v1/openapi.yaml");
     println!("  dashboard    http://{}/dashboard", gateway.ops_addr);
     println!("  metrics      http://{}/metrics", gateway.ops_addr);
+    if let Some(admin) = gateway.admin_addr {
+        println!(
+            "  admin API    https://{admin}/v1/admin/certificate-events  (mutual TLS; operator certificates from {})",
+            args.certs
+                .join(crate::pki::operators::OPERATOR_CA_FILE)
+                .display()
+        );
+    }
 
     let outcome = copier_run(args, &pki, &api).await;
     if let Err(e) = &outcome {

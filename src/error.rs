@@ -197,6 +197,51 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "このカードは参加市区町村の住民と紐付いていません。",
     ),
     (
+        "card_suspended",
+        "This card's certificate is suspended (reported lost). Please contact your municipality.",
+        "このカードの電子証明書は一時保留中です(紛失の届出)。市区町村の窓口にお問い合わせください。",
+    ),
+    (
+        "card_revoked",
+        "This card's certificate has been revoked or replaced.",
+        "このカードの電子証明書は失効しているか、更新されています。",
+    ),
+    (
+        "event_malformed",
+        "The certificate event is malformed.",
+        "証明書イベントの形式が正しくありません。",
+    ),
+    (
+        "event_id_reused",
+        "This event id was already used for a different event.",
+        "このイベントIDは別のイベントに使用されています。",
+    ),
+    (
+        "resident_not_found",
+        "No resident with that resident code is registered.",
+        "該当する住民票コードの住民は登録されていません。",
+    ),
+    (
+        "serial_not_linked",
+        "The certificate serial is not linked to a resident.",
+        "この証明書シリアル番号は住民と紐付いていません。",
+    ),
+    (
+        "serial_linked_elsewhere",
+        "The certificate serial is already linked to another resident.",
+        "この証明書シリアル番号は別の住民と紐付いています。",
+    ),
+    (
+        "serial_not_active",
+        "The certificate serial is suspended or revoked.",
+        "この証明書シリアル番号は一時保留中または失効しています。",
+    ),
+    (
+        "operator_role_required",
+        "This operation needs an operator certificate with the right role.",
+        "この操作には適切な権限を持つ運用者証明書が必要です。",
+    ),
+    (
         "resident_not_eligible",
         "Certificates cannot be issued for this resident at a store.",
         "この方の証明書はコンビニでは交付できません。",

@@ -43,6 +43,28 @@ impl CopierIdentity {
     }
 }
 
+/// An operator on the administration listener, named by a client
+/// certificate the operator CA issued; its roles come from the certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorIdentity {
+    /// SHA-256 of the client certificate's DER (for the audit trail).
+    pub fingerprint: [u8; 32],
+    /// `urn:kofu:role:<role>` subjectAltNames, without the prefix.
+    pub roles: Vec<String>,
+}
+
+impl OperatorIdentity {
+    pub fn from_certificate(der: &[u8]) -> OperatorIdentity {
+        let digest = ring::digest::digest(&ring::digest::SHA256, der);
+        let mut fingerprint = [0u8; 32];
+        fingerprint.copy_from_slice(digest.as_ref());
+        OperatorIdentity {
+            fingerprint,
+            roles: crate::pki::operators::roles_of(der),
+        }
+    }
+}
+
 /// A request as handlers see it.
 #[derive(Debug)]
 pub struct ApiRequest {
@@ -51,6 +73,8 @@ pub struct ApiRequest {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub copier: Option<CopierIdentity>,
+    /// Set only on the administration listener.
+    pub operator: Option<OperatorIdentity>,
     pub lang: Lang,
 }
 
@@ -65,6 +89,18 @@ impl ApiRequest {
             StatusCode::UNAUTHORIZED,
             "copier_certificate_required",
         ))
+    }
+
+    /// The operator, if their certificate carries `role`; otherwise
+    /// `operator_role_required`.
+    pub fn operator_with(&self, role: &str) -> Result<&OperatorIdentity, Problem> {
+        self.operator
+            .as_ref()
+            .filter(|o| o.roles.iter().any(|r| r == role))
+            .ok_or(Problem::new(
+                StatusCode::FORBIDDEN,
+                "operator_role_required",
+            ))
     }
 
     /// The body as JSON of type `T`, or `malformed_request`.

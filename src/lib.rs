@@ -7,9 +7,11 @@
 //!
 //! - [`server`]   — HTTPS listener (mutual TLS), connection limits, route table, graceful shutdown.
 //! - [`copier`]   — the copier API handlers: session, card, order, document, printed/failed; the menu.
-//! - [`pki`]      — card certificate and challenge-signature verification; the revocation index, CRL
-//!   loading and its PostgreSQL store; demo/test PKI and CRL generation; `kofu pki bench`.
-//! - [`registry`] — municipal registers: municipalities, households, residents, serial → resident links.
+//! - [`pki`]      — RFC 5280 path and CRL validation, card certificate and challenge-signature verification, `kofu pki verify`; the
+//!   national-scale revocation index, CRL loading and its PostgreSQL store, `kofu pki bench`; demo/test PKI generation.
+//! - [`registry`] — municipal registers: municipalities, households, residents, serial → resident links,
+//!   J-LIS certificate lifecycle events (issued, renewed, suspended, revoked).
+//! - [`admin`]    — the administration API (operator mutual TLS, separate listener): certificate events.
 //! - [`queue`]    — orders: tickets in commit order, register snapshot, render workers, delivery checks.
 //! - [`render`]   — certificate PDFs (one file per certificate kind), fonts, Japanese era dates.
 //! - [`ops`]      — Prometheus metrics and the operator dashboard (separate listener).
@@ -21,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod copier;

@@ -48,7 +48,12 @@ enum Command {
         #[arg(long, env = "KOFU_CONFIG")]
         config: Option<PathBuf>,
     },
-    /// Public-key infrastructure tools.
+    /// J-LIS certificate lifecycle events, applied directly to DATABASE_URL.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Offline PKI tools.
     Pki {
         #[command(subcommand)]
         command: PkiCommand,
@@ -56,7 +61,49 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum EventsCommand {
+    /// Applies events from a file of JSON lines (`-` for stdin), in order,
+    /// each in its own transaction; prints one JSON line per event and stops
+    /// at the first refused one (exit 1). Safe to run again: events are idempotent.
+    Apply {
+        /// JSON lines: {"event_id", "kind": issued|renewed|suspended|revoked, "serial", ...}
+        file: PathBuf,
+        #[arg(long, env = "KOFU_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum PkiCommand {
+    /// Validates one certification path (RFC 5280) and prints {"valid":bool,"reason":"..."}; exit 0 valid, 1 invalid, 2 usage error.
+    Verify {
+        /// Trust anchor certificate file (DER or PEM); repeatable.
+        #[arg(long = "anchor")]
+        anchors: Vec<PathBuf>,
+        /// Intermediate certificate file (DER or PEM); repeatable, any order.
+        #[arg(long = "intermediate")]
+        intermediates: Vec<PathBuf>,
+        /// CRL file (DER or PEM, full or delta); repeatable. Any --crl makes revocation checking mandatory for every certificate in the path.
+        #[arg(long = "crl")]
+        crls: Vec<PathBuf>,
+        /// Validation time, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Acceptable policy OID (user-initial-policy-set); repeatable; default anyPolicy.
+        #[arg(long = "policy")]
+        policies: Vec<String>,
+        /// initial-explicit-policy.
+        #[arg(long)]
+        explicit_policy: bool,
+        /// initial-policy-mapping-inhibit.
+        #[arg(long)]
+        inhibit_policy_mapping: bool,
+        /// initial-any-policy-inhibit.
+        #[arg(long)]
+        inhibit_any_policy: bool,
+        /// The end-entity certificate (DER or PEM).
+        cert: PathBuf,
+    },
     /// Measures CRL loading, revocation lookups and card authentication; one JSON object a line.
     Bench {
         /// Entries in the generated full CRL.
@@ -80,9 +127,51 @@ enum PkiCommand {
     },
 }
 
+/// `kofu pki verify`: no runtime, no logging; one JSON line on stdout.
+fn pki_verify(args: kofu::pki::cli::VerifyArgs) -> ExitCode {
+    match kofu::pki::cli::verify(&args) {
+        Ok(outcome) => {
+            println!("{}", outcome.json());
+            ExitCode::from(outcome.exit_code())
+        }
+        Err(e) => {
+            println!("{}", e.json());
+            eprintln!("kofu: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // CPU-bound and synchronous: no runtime, no logging on stdout.
+    if let Command::Pki {
+        command:
+            PkiCommand::Verify {
+                anchors,
+                intermediates,
+                crls,
+                at,
+                policies,
+                explicit_policy,
+                inhibit_policy_mapping,
+                inhibit_any_policy,
+                cert,
+            },
+    } = cli.command
+    {
+        return pki_verify(kofu::pki::cli::VerifyArgs {
+            anchors,
+            intermediates,
+            crls,
+            at,
+            policies,
+            explicit_policy,
+            inhibit_policy_mapping,
+            inhibit_any_policy,
+            cert,
+        });
+    }
+    // `kofu pki bench`: CPU-bound and synchronous: no runtime, no logging on stdout.
     if let Command::Pki {
         command:
             PkiCommand::Bench {
@@ -142,6 +231,9 @@ fn main() -> ExitCode {
             }
             Command::Serve { config } => kofu::app::serve(config.as_deref()).await,
             Command::Migrate { config } => kofu::app::migrate(config.as_deref()).await,
+            Command::Events {
+                command: EventsCommand::Apply { file, config },
+            } => kofu::app::apply_events(config.as_deref(), &file).await,
             Command::Pki { .. } => unreachable!("handled before the runtime starts"),
         }
     });

@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::copier;
 use crate::db::Pool;
 use crate::error::Problem;
-use crate::http::{self, ApiRequest, ApiResponse, CopierIdentity};
+use crate::http::{self, ApiRequest, ApiResponse, CopierIdentity, OperatorIdentity};
 use crate::i18n::Lang;
 use crate::ops;
 use crate::pki::CardVerifier;
@@ -55,6 +55,8 @@ pub struct AppState {
 pub struct Gateway {
     pub api_addr: SocketAddr,
     pub ops_addr: SocketAddr,
+    /// The administration listener, when `tls.operator_ca` is configured.
+    pub admin_addr: Option<SocketAddr>,
     pub state: Arc<AppState>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -77,7 +79,34 @@ impl Gateway {
                     .map(|c| c.to_vec()),
             );
         }
-        let cards = CardVerifier::new(&anchors).map_err(|e| StartError::CardCa(e.to_string()))?;
+        let mut intermediates = Vec::new();
+        for path in &config.tls.card_intermediates {
+            intermediates.extend(
+                crate::tls::load_certs(path)?
+                    .into_iter()
+                    .map(|c| c.to_vec()),
+            );
+        }
+        let cards = CardVerifier::new(&anchors)
+            .and_then(|v| v.with_intermediates(&intermediates))
+            .map_err(|e| StartError::CardCa(e.to_string()))?;
+        let admin = match &config.tls.operator_ca {
+            Some(operator_ca) => {
+                let tls = crate::tls::admin_server_config(
+                    &config.tls.server_cert,
+                    &config.tls.server_key,
+                    operator_ca,
+                )?;
+                let listener = TcpListener::bind(config.admin_listen)
+                    .await
+                    .map_err(|e| StartError::Bind(config.admin_listen, e))?;
+                let addr = listener
+                    .local_addr()
+                    .map_err(|e| StartError::Bind(config.admin_listen, e))?;
+                Some((listener, tls, addr))
+            }
+            None => None,
+        };
         let api = TcpListener::bind(config.listen)
             .await
             .map_err(|e| StartError::Bind(config.listen, e))?;
@@ -107,9 +136,20 @@ impl Gateway {
         tasks.push(tokio::spawn(serve_api(
             api,
             TlsAcceptor::from(tls),
+            Side::Copier,
             state.clone(),
             shutdown_rx.clone(),
         )));
+        let admin_addr = admin.as_ref().map(|(_, _, addr)| *addr);
+        if let Some((listener, tls, _)) = admin {
+            tasks.push(tokio::spawn(serve_api(
+                listener,
+                TlsAcceptor::from(tls),
+                Side::Admin,
+                state.clone(),
+                shutdown_rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(ops::serve(
             ops_listener,
             state.clone(),
@@ -119,6 +159,7 @@ impl Gateway {
         Ok(Gateway {
             api_addr,
             ops_addr,
+            admin_addr,
             state,
             shutdown,
             tasks,
@@ -135,9 +176,18 @@ impl Gateway {
     }
 }
 
+/// Which listener a connection came in on: the copier API (store-network CA)
+/// or the administration API (operator CA). Each serves only its own routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Copier,
+    Admin,
+}
+
 async fn serve_api(
     listener: TcpListener,
     acceptor: TlsAcceptor,
+    side: Side,
     state: Arc<AppState>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -175,13 +225,18 @@ async fn serve_api(
                 }
                 Err(_) => return,
             };
-            let copier = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .map(|c| CopierIdentity::from_certificate(c));
-            let service = service_fn(move |req| handle(state.clone(), copier.clone(), req));
+            let peer = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+            let peer = match side {
+                Side::Copier => Peer {
+                    copier: peer.map(|c| CopierIdentity::from_certificate(c)),
+                    operator: None,
+                },
+                Side::Admin => Peer {
+                    copier: None,
+                    operator: peer.map(|c| OperatorIdentity::from_certificate(c)),
+                },
+            };
+            let service = service_fn(move |req| handle(state.clone(), peer.clone(), req));
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder
                 .http1()
@@ -208,9 +263,16 @@ async fn serve_api(
     }
 }
 
+/// Who is on the other end, as the listener's trust anchor vouches.
+#[derive(Debug, Clone)]
+struct Peer {
+    copier: Option<CopierIdentity>,
+    operator: Option<OperatorIdentity>,
+}
+
 async fn handle(
     state: Arc<AppState>,
-    copier: Option<CopierIdentity>,
+    peer: Peer,
     req: Request<Incoming>,
 ) -> Result<ApiResponse, std::convert::Infallible> {
     let started = Instant::now();
@@ -242,10 +304,16 @@ async fn handle(
             path: parts.uri.path().to_owned(),
             headers: parts.headers,
             body,
-            copier,
+            copier: peer.copier,
+            operator: peer.operator,
             lang,
         };
-        match dispatch(&state, &request).await {
+        let dispatched = if request.operator.is_some() {
+            crate::admin::dispatch(&state, &request).await
+        } else {
+            dispatch(&state, &request).await
+        };
+        match dispatched {
             Ok(response) => response,
             Err(p) => http::problem(&p, lang),
         }
@@ -277,6 +345,7 @@ fn route_template(method: &Method, path: &str) -> &'static str {
         (&Method::GET, ["v1", "orders", _, "document"]) => "/v1/orders/{id}/document",
         (&Method::POST, ["v1", "orders", _, "printed"]) => "/v1/orders/{id}/printed",
         (&Method::POST, ["v1", "orders", _, "failed"]) => "/v1/orders/{id}/failed",
+        (&Method::POST, ["v1", "admin", "certificate-events"]) => "/v1/admin/certificate-events",
         _ => "other",
     }
 }

@@ -76,6 +76,25 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
+/// The administration listener's TLS server: a client certificate issued by
+/// the operator CA is required at the handshake (no anonymous connection
+/// gets further), and copier certificates are not accepted.
+pub fn admin_server_config(
+    cert: &Path,
+    key: &Path,
+    operator_ca: &Path,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(operator_ca)?), provider())
+            .build()?;
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(load_certs(cert)?, load_key(key)?)?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// A copier's TLS client: trusts `server_ca`, presents `identity` if given.
 pub fn client_config(
     server_ca: &Path,

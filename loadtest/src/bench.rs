@@ -30,12 +30,14 @@ pub struct BenchArgs {
 }
 
 /// One load run's figures.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Figures {
     throughput_per_s: f64,
     p99_ms: f64,
     transactions_per_issuance: Option<f64>,
     out_of_order: i64,
+    /// CPU ms per issuance by process (kofu, postgres, loadtest, everything).
+    cpu_ms_per_issuance: Value,
 }
 
 pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
@@ -84,7 +86,8 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
 
     let renders_per_s = tokio::task::spawn_blocking({
         let seconds = args.render_seconds;
-        move || render_ceiling(seconds)
+        let household_fraction = args.base.household_fraction;
+        move || render_ceiling(seconds, household_fraction)
     })
     .await?
     .map_err(|e| format!("render ceiling: {e}"))?;
@@ -105,7 +108,8 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
                "throughput_per_s_median": o_tp, "p99_ms_median": o_p99,
                "throughput_per_s": ordered.iter().map(|f| f.throughput_per_s).collect::<Vec<_>>(),
                "p99_ms": ordered.iter().map(|f| f.p99_ms).collect::<Vec<_>>(),
-               "out_of_order": ordered.iter().map(|f| f.out_of_order).collect::<Vec<_>>()}),
+               "out_of_order": ordered.iter().map(|f| f.out_of_order).collect::<Vec<_>>(),
+               "cpu_ms_per_issuance": ordered.iter().map(|f| f.cpu_ms_per_issuance.clone()).collect::<Vec<_>>()}),
         json!({"bench": "issuance_unordered", "throughput_per_s_median": u_tp, "p99_ms_median": u_p99,
                "throughput_per_s": unordered.iter().map(|f| f.throughput_per_s).collect::<Vec<_>>(),
                "p99_ms": unordered.iter().map(|f| f.p99_ms).collect::<Vec<_>>(),
@@ -113,7 +117,7 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
         json!({"bench": "cost_of_strict_order",
                "throughput_loss": round3(1.0 - o_tp / u_tp), "p99_increase": round3(o_p99 / u_p99 - 1.0),
                "targets": {"throughput_loss_at_most": 0.10, "p99_increase_at_most": 0.20}}),
-        json!({"bench": "render_ceiling", "threads": threads(), "renders_per_s": round1(renders_per_s)}),
+        json!({"bench": "render_ceiling", "threads": threads(), "household_fraction": args.base.household_fraction, "renders_per_s": round1(renders_per_s)}),
         json!({"bench": "database_ceiling", "pgbench_insert_tps": round1(pgbench_tps), "pgbench_clients": args.pgbench_clients,
                "transactions_per_issuance": tx_per_issuance, "issuances_per_s": round1(db_ceiling)}),
         json!({"bench": "throughput_vs_lower_ceiling", "lower_ceiling_per_s": round1(lower),
@@ -141,6 +145,7 @@ fn read_figures(path: &std::path::Path) -> Result<Figures, BoxError> {
         transactions_per_issuance: report["details"]["database"]["transactions_per_issuance"]
             .as_f64(),
         out_of_order: report["out_of_order"].as_i64().unwrap_or(-1),
+        cpu_ms_per_issuance: report["details"]["cpu_ms_per_issuance"].clone(),
     })
 }
 
@@ -148,13 +153,22 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Residence certificates per second with every core rendering and nothing else.
-fn render_ceiling(seconds: f64) -> Result<f64, String> {
+/// Residence certificates per second with every core rendering and nothing
+/// else, in the mix the load asks for: a `household_fraction` share of
+/// whole-household certificates (three people; the synthetic households
+/// average 2.6) and the rest for one person.
+fn render_ceiling(seconds: f64, household_fraction: f64) -> Result<f64, String> {
+    use kofu::render::model::ResidenceCertificate;
     let renderer = kofu::render::Renderer::global();
-    let certificate = kofu::render::model::ResidenceCertificate::sample(1);
-    renderer
-        .residence_certificate(&certificate)
-        .map_err(|e| e.to_string())?; // warm
+    let households = (household_fraction.clamp(0.0, 1.0) * 10.0).round() as usize;
+    let mix: Vec<ResidenceCertificate> = (0..10)
+        .map(|i| ResidenceCertificate::sample(if i < households { 3 } else { 1 }))
+        .collect();
+    for certificate in &mix {
+        renderer
+            .residence_certificate(certificate)
+            .map_err(|e| e.to_string())?; // warm
+    }
     let until = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let total: u64 = std::thread::scope(|scope| {
@@ -163,9 +177,10 @@ fn render_ceiling(seconds: f64) -> Result<f64, String> {
                 scope.spawn(|| {
                     let mut n = 0u64;
                     while Instant::now() < until {
+                        let certificate = &mix[n as usize % mix.len()];
                         std::hint::black_box(
                             renderer
-                                .residence_certificate(&certificate)
+                                .residence_certificate(certificate)
                                 .expect("renders"),
                         );
                         n += 1;

@@ -33,6 +33,7 @@ mod audit;
 mod bench;
 mod cards;
 mod cluster;
+mod cpu;
 mod flow;
 mod pdfcheck;
 mod population;

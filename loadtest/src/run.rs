@@ -605,6 +605,7 @@ async fn run_in(
     let faults = Arc::new(Faults::default());
     let in_flight = Arc::new(AtomicU64::new(0));
     let duration = Duration::from_secs_f64(args.duration_s);
+    let cpu_before = crate::cpu::snapshot();
     let commits_before = match &infra.pool {
         Some(pool) => committed_transactions(pool).await,
         None => None,
@@ -703,6 +704,11 @@ async fn run_in(
     }
     let interrupted = *interrupt.borrow();
     let load_s = world.now_s().min(args.duration_s);
+    let cpu_spent = crate::cpu::spent(&cpu_before, &crate::cpu::snapshot());
+    let finished_in_load = {
+        let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+        tally.printed + tally.voided
+    };
     stop.store(true, Ordering::Relaxed);
     say(&format!(
         "load stopped at {load_s:.1} s; waiting for {} issuance(s) in flight",
@@ -750,6 +756,24 @@ async fn run_in(
         Some(pool) => committed_transactions(pool).await,
         None => None,
     };
+    {
+        // CPU milliseconds per finished issuance during the load, by process:
+        // where the two cores go (see `cpu`; meaningful without kill faults).
+        let per = |name: &str| {
+            let seconds = cpu_spent.get(name).copied().unwrap_or(0.0);
+            (seconds * 1000.0 / finished_in_load.max(1) as f64 * 100.0).round() / 100.0
+        };
+        let total: f64 = cpu_spent.values().sum();
+        details.insert(
+            "cpu_ms_per_issuance".into(),
+            serde_json::json!({
+                "kofu": per("kofu"),
+                "postgres": per("postgres"),
+                "loadtest": per("loadtest"),
+                "everything": (total * 1000.0 / finished_in_load.max(1) as f64 * 100.0).round() / 100.0,
+            }),
+        );
+    }
     let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
     if let (Some(before), Some(after)) = (commits_before, commits_after) {
         // Every transaction PostgreSQL committed in kofu's database during the

@@ -22,7 +22,7 @@ use crate::error::Problem;
 use crate::http::{self, ApiRequest, ApiResult};
 use crate::pki::ChallengeAlgorithm;
 use crate::queue::{self, Completion, DeliveryState, NewOrder, Refusal};
-use crate::registry::{self, ResidenceOptions};
+use crate::registry::{self, HolderLookup, ResidenceOptions};
 use crate::server::AppState;
 
 /// How often a waiting document fetch re-checks for a release made elsewhere.
@@ -185,9 +185,22 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let found =
         registry::authenticate_holder(&db, session_id, card.serial(), queue::RESIDENCE_CERTIFICATE)
             .await?;
-    let Some((holder, fee)) = found else {
-        tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
-        return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
+    let (holder, fee) = match found {
+        HolderLookup::Found(holder, fee) => (holder, fee),
+        HolderLookup::NotLinked => {
+            tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
+            return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));
+        }
+        HolderLookup::Suspended | HolderLookup::Revoked => {
+            let code = if matches!(found, HolderLookup::Suspended) {
+                "card_suspended"
+            } else {
+                "card_revoked"
+            };
+            metrics::counter!("kofu_card_refusals_total", "code" => code).increment(1);
+            tracing::info!(code, "card refused");
+            return Err(p(StatusCode::FORBIDDEN, code));
+        }
     };
     metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
         .increment(1);
@@ -247,7 +260,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"));
     }
 
-    let mut db = client(state).await?;
+    let db = client(state).await?;
     let row = db
         .query_opt_cached(AUTHENTICATED_SESSION, &[&session_id, &order.kind])
         .await
@@ -299,10 +312,10 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         copies: order.copies,
         fee_yen,
     };
-    match queue::accept(&mut db, &new, state.pipeline.settings()).await? {
+    match queue::accept(db, &new, state.pipeline.settings()).await? {
         Ok(accepted) => {
             if accepted.new {
-                state.pipeline.submit(accepted.order_id);
+                state.pipeline.submit(&accepted);
             }
             Ok(http::json(StatusCode::CREATED, &accepted))
         }
@@ -324,6 +337,10 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
         .and_then(|s| Uuid::parse_str(s).ok())
         .ok_or(p(StatusCode::FORBIDDEN, "order_session_mismatch"))?;
     let deadline = tokio::time::Instant::now() + state.config.document_wait();
+    state
+        .pipeline
+        .wait_for_local_release(order_id, deadline)
+        .await;
     loop {
         // A connection per check: waiting fetches must not hold the pool.
         let outcome = queue::deliver(

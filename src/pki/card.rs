@@ -2,30 +2,31 @@
 //! (利用者証明用電子証明書) and of its signature over the session challenge.
 //!
 //! The rule this file keeps: a [`VerifiedCard`] exists only after every check
-//! passed, in this order — the certificate parses, a configured trust anchor
-//! issued it, it is valid now, its key usage and policy are those of a JPKI
-//! user-authentication certificate, it carries no critical extension we do not
-//! understand, and its key signed the challenge. Nothing here reads or logs
+//! passed, in this order — the certificate parses, an RFC 5280 path from a
+//! configured trust anchor (through configured intermediates, if any) to it
+//! validates ([`super::path`]), it is valid now, its key usage and policy are
+//! those of a JPKI user-authentication certificate, it carries no critical
+//! extension we do not understand, and its key signed the challenge. Nothing here reads or logs
 //! personal data; the serial leaves only inside the proof value, and its
 //! `Debug` shows a fingerprint.
 //!
-//! Revocation (CRL / OCSP) is a separate step that takes a `VerifiedCard`.
+//! Revocation (CRL / OCSP) is a separate step that takes a `VerifiedCard`
+//! (the bulk revocation index); [`super::crl`] provides the validated CRLs.
 
 use std::fmt;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::der_parser::asn1_rs::Oid;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::oid_registry::{
-    OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER, OID_X509_EXT_BASIC_CONSTRAINTS,
-    OID_X509_EXT_CERTIFICATE_POLICIES, OID_X509_EXT_KEY_USAGE, OID_X509_EXT_SUBJECT_KEY_IDENTIFIER,
+    OID_X509_EXT_BASIC_CONSTRAINTS, OID_X509_EXT_CERTIFICATE_POLICIES, OID_X509_EXT_KEY_USAGE,
 };
 use x509_parser::prelude::{FromDer, X509Version};
 
-use super::signature::{
-    self, CertificateSignatureAlgorithm, ChallengeAlgorithm, PublicKey, SignatureError,
-};
+use super::path::{Certificate, PathError, PathOptions, PathValidator};
+use super::signature::{self, ChallengeAlgorithm, PublicKey, SignatureError};
 
 /// Largest certificate accepted, card or anchor. JPKI certificates are about
 /// 1.5 KiB; the bound keeps hostile input cheap to refuse.
@@ -105,6 +106,20 @@ pub enum CardError {
     /// The card's signature over the challenge does not verify.
     #[error("challenge signature does not verify")]
     ChallengeSignatureInvalid,
+    /// An intermediate CA in the path is not a CA, or lacks keyCertSign.
+    #[error("an issuing certificate of the card is not a CA")]
+    IssuerNotCa,
+    /// An intermediate CA in the path is expired or not yet valid.
+    #[error("an issuing certificate of the card is not valid now")]
+    IssuerNotValid,
+    /// The path breaks a constraint a CA set (path length, name
+    /// constraints, policies) or an intermediate has an unknown critical
+    /// extension; `reason` is the [`PathError::reason`].
+    #[error("card certification path refused: {reason}")]
+    PathRefused {
+        /// Stable reason from path validation.
+        reason: &'static str,
+    },
     /// Configuration: no trust anchor was given.
     #[error("no user-authentication CA certificate configured")]
     NoTrustAnchors,
@@ -113,6 +128,12 @@ pub enum CardError {
     #[error("user-authentication CA certificate #{index} is unusable")]
     InvalidTrustAnchor {
         /// Position in the list given to [`CardVerifier::new`].
+        index: usize,
+    },
+    /// Configuration: the intermediate at `index` does not parse.
+    #[error("intermediate CA certificate #{index} is unusable")]
+    InvalidIntermediate {
+        /// Position in the list given to [`CardVerifier::with_intermediates`].
         index: usize,
     },
 }
@@ -135,9 +156,12 @@ impl CardError {
             CardError::ChallengeAlgorithmMismatch { .. } | CardError::ChallengeSignatureInvalid => {
                 "card_signature_invalid"
             }
-            CardError::NoTrustAnchors | CardError::InvalidTrustAnchor { .. } => {
-                "card_verifier_misconfigured"
-            }
+            CardError::IssuerNotCa => "card_issuer_not_ca",
+            CardError::IssuerNotValid => "card_issuer_not_valid",
+            CardError::PathRefused { .. } => "card_path_refused",
+            CardError::NoTrustAnchors
+            | CardError::InvalidTrustAnchor { .. }
+            | CardError::InvalidIntermediate { .. } => "card_verifier_misconfigured",
         }
     }
 }
@@ -224,29 +248,24 @@ impl VerifiedCard {
     }
 }
 
-/// A configured user-authentication CA, reduced to what verification needs.
-#[derive(Clone)]
-struct TrustAnchor {
-    /// DER of the anchor's subject Name, compared byte for byte with the card
-    /// certificate's issuer.
-    subject: Vec<u8>,
-    /// DER SubjectPublicKeyInfo.
-    spki: Vec<u8>,
-    /// subjectKeyIdentifier, when the anchor has one.
-    key_id: Option<Vec<u8>>,
-}
-
 /// Verifies card certificates against the configured user-authentication CA
-/// certificate(s) (JPKI rolls its CA over, so more than one may be trusted).
+/// certificate(s) (JPKI rolls its CA over, so more than one may be trusted)
+/// and, when configured, intermediate CAs between them and the cards.
+///
+/// Path validation is [`PathValidator`]'s; it caches verified intermediate
+/// signatures by certificate hash, so a card costs one signature check on
+/// its own certificate plus the challenge.
 #[derive(Clone)]
 pub struct CardVerifier {
-    anchors: Vec<TrustAnchor>,
+    paths: Arc<PathValidator>,
+    anchors: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for CardVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CardVerifier")
             .field("anchors", &self.anchors.len())
+            .field("intermediates", &self.paths.intermediates().len())
             .finish()
     }
 }
@@ -267,16 +286,42 @@ impl CardVerifier {
         let anchors = anchor_ders
             .iter()
             .enumerate()
+            .map(|(index, der)| parse_anchor(der).ok_or(CardError::InvalidTrustAnchor { index }))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CardVerifier {
+            paths: Arc::new(PathValidator::new(anchors, Vec::new())),
+            anchors: anchor_ders.to_vec(),
+        })
+    }
+
+    /// Adds intermediate CA certificates (any order) between the anchors
+    /// and the cards. They are checked on every path, like any CA.
+    ///
+    /// # Errors
+    /// [`CardError::InvalidIntermediate`] for one that does not parse.
+    pub fn with_intermediates(self, intermediate_ders: &[Vec<u8>]) -> Result<Self, CardError> {
+        let intermediates = intermediate_ders
+            .iter()
+            .enumerate()
             .map(|(index, der)| {
-                TrustAnchor::parse(der).ok_or(CardError::InvalidTrustAnchor { index })
+                Certificate::from_der(der).map_err(|_| CardError::InvalidIntermediate { index })
             })
-            .collect::<Result<_, _>>()?;
-        Ok(CardVerifier { anchors })
+            .collect::<Result<Vec<_>, _>>()?;
+        let anchors = self
+            .anchors
+            .iter()
+            .filter_map(|der| parse_anchor(der))
+            .collect();
+        Ok(CardVerifier {
+            paths: Arc::new(PathValidator::new(anchors, intermediates)),
+            anchors: self.anchors,
+        })
     }
 
     /// Checks, in order: the certificate parses (no trailing data, at most
-    /// 16 KiB), its issuer is one of the anchors (by DN and by signature),
-    /// it is valid at `now`, keyUsage is present, critical and has
+    /// 16 KiB), an RFC 5280 path from one of the anchors validates at `now`
+    /// (signatures, names, validity, CA constraints), the card itself is
+    /// valid at `now`, keyUsage is present, critical and has
     /// digitalSignature, certificatePolicies contain
     /// 1.2.392.200149.8.5.1.3.30, no unknown extension is critical, and
     /// finally that `signature` over `challenge` verifies with the
@@ -302,7 +347,7 @@ impl CardVerifier {
             ParseError::Malformed => CardError::Malformed,
         })?;
         let serial = serial_of(&cert)?;
-        let issuer_index = self.check_issuer(&cert)?;
+        let issuer_index = self.check_path(&cert, certificate_der, now)?;
         let not_after = check_validity(&cert, now)?;
         check_key_usage(&cert)?;
         check_policy(&cert)?;
@@ -316,76 +361,57 @@ impl CardVerifier {
         })
     }
 
-    /// Issuer check: among anchors whose subject equals the certificate's
-    /// issuer (and whose subjectKeyIdentifier equals its
-    /// authorityKeyIdentifier when both are present), one must verify the
-    /// signature. When a key identifier matched but the signature failed the
-    /// certificate was altered (`CertificateSignatureInvalid`); otherwise no
-    /// trusted CA vouches for it (`UnknownIssuer`), which is also what a
-    /// look-alike CA with the same name and another key gets.
-    /// Returns the index of the anchor that verified.
-    fn check_issuer(&self, cert: &X509Certificate<'_>) -> Result<usize, CardError> {
-        let alg = CertificateSignatureAlgorithm::from_identifier(&cert.signature_algorithm)
-            .ok_or(CardError::UnsupportedAlgorithm)?;
-        let authority_key_id = authority_key_id(cert)?;
-        let issuer = cert.tbs_certificate.issuer.as_raw();
-        let signed = cert.tbs_certificate.as_ref();
-        let signature = &cert.signature_value.data;
-        let mut key_id_matched = false;
-        let candidates = self.anchors.iter().enumerate();
-        for (index, anchor) in candidates.filter(|(_, a)| a.subject == issuer) {
-            if let (Some(aki), Some(ski)) = (authority_key_id, anchor.key_id.as_deref()) {
-                if aki != ski {
-                    continue;
+    /// Path validation, its errors mapped to the card's stable codes.
+    /// Returns the index of the anchor the path ends at.
+    fn check_path(
+        &self,
+        cert: &X509Certificate<'_>,
+        der: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<usize, CardError> {
+        let card = Arc::new(Certificate::from_der(der).map_err(|_| CardError::Malformed)?);
+        match self.paths.validate(&card, &PathOptions::at(now)) {
+            Ok(path) => Ok(path.anchor_index()),
+            Err(e) => Err(match e {
+                PathError::UnknownIssuer | PathError::PathTooLong => CardError::UnknownIssuer,
+                PathError::BadSignature => CardError::CertificateSignatureInvalid,
+                PathError::UnsupportedSignatureAlgorithm { .. } => CardError::UnsupportedAlgorithm,
+                PathError::Malformed
+                | PathError::TooLarge
+                | PathError::DuplicateExtension
+                | PathError::SignatureAlgorithmMismatch => CardError::Malformed,
+                // The card's own dates keep their codes; an issuer's get theirs.
+                PathError::NotYetValid { .. } | PathError::Expired { .. } => {
+                    check_validity(cert, now)?;
+                    CardError::IssuerNotValid
                 }
-                key_id_matched = true;
-            }
-            // An anchor whose key cannot have made this kind of signature
-            // (AlgorithmMismatch) simply did not issue the certificate.
-            if signature::verify_certificate_signature(&anchor.spki, alg, signed, signature).is_ok()
-            {
-                return Ok(index);
-            }
+                PathError::NotACa | PathError::MissingKeyCertSign => CardError::IssuerNotCa,
+                PathError::UnknownCriticalExtension { .. } => {
+                    check_critical_extensions(cert)?;
+                    CardError::PathRefused { reason: e.reason() }
+                }
+                other => CardError::PathRefused {
+                    reason: other.reason(),
+                },
+            }),
         }
-        Err(if key_id_matched {
-            CardError::CertificateSignatureInvalid
-        } else {
-            CardError::UnknownIssuer
-        })
     }
 }
 
-impl TrustAnchor {
-    fn parse(der: &[u8]) -> Option<TrustAnchor> {
-        let cert = parse_certificate(der).ok()?;
-        let is_ca = cert
-            .tbs_certificate
-            .basic_constraints()
-            .ok()
-            .flatten()
-            .is_some_and(|bc| bc.value.ca);
-        if !is_ca {
-            return None;
-        }
-        let spki = cert.tbs_certificate.subject_pki.raw;
-        PublicKey::parse(spki).ok()?;
-        let key_id = match cert
-            .tbs_certificate
-            .get_extension_unique(&OID_X509_EXT_SUBJECT_KEY_IDENTIFIER)
-            .ok()?
-        {
-            None => None,
-            Some(ext) => match ext.parsed_extension() {
-                ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-                _ => return None,
-            },
-        };
-        Some(TrustAnchor {
-            subject: cert.tbs_certificate.subject.as_raw().to_vec(),
-            spki: spki.to_vec(),
-            key_id,
-        })
+/// A trust anchor must parse, be a CA and hold a key we verify with.
+fn parse_anchor(der: &[u8]) -> Option<Certificate> {
+    let cert = parse_certificate(der).ok()?;
+    let is_ca = cert
+        .tbs_certificate
+        .basic_constraints()
+        .ok()
+        .flatten()
+        .is_some_and(|bc| bc.value.ca);
+    if !is_ca {
+        return None;
     }
+    PublicKey::parse(cert.tbs_certificate.subject_pki.raw).ok()?;
+    Certificate::from_der(der).ok()
 }
 
 enum ParseError {
@@ -432,21 +458,6 @@ fn serial_of(cert: &X509Certificate<'_>) -> Result<CardSerial, CardError> {
     match raw.first() {
         Some(first) if first & 0x80 == 0 => CardSerial::from_bytes(raw),
         _ => Err(CardError::InvalidSerial),
-    }
-}
-
-/// The authorityKeyIdentifier's keyIdentifier, if the extension has one.
-fn authority_key_id<'a>(cert: &'a X509Certificate<'_>) -> Result<Option<&'a [u8]>, CardError> {
-    let ext = cert
-        .tbs_certificate
-        .get_extension_unique(&OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER)
-        .map_err(|_| CardError::Malformed)?;
-    match ext.map(|e| e.parsed_extension()) {
-        None => Ok(None),
-        Some(ParsedExtension::AuthorityKeyIdentifier(aki)) => {
-            Ok(aki.key_identifier.as_ref().map(|id| id.0))
-        }
-        Some(_) => Err(CardError::Malformed),
     }
 }
 
@@ -1005,6 +1016,106 @@ mod tests {
                 .to_lowercase()
                 .contains("deadbeef")
         );
+    }
+
+    /// Root → intermediate(s) → card, from the generated test PKI.
+    fn card_below(
+        configure_int: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> (
+        crate::pki::testpki::TestCa,
+        crate::pki::testpki::TestCa,
+        crate::pki::testpki::TestCa,
+    ) {
+        use crate::pki::testpki::{TestCa, params, policies};
+        let root = TestCa::self_signed(params("JPKI root", true, now()));
+        let mut ip = params("JPKI user authentication CA", true, now());
+        configure_int(&mut ip);
+        let int = root.issue(ip);
+        let mut cp = params("OPAQUE0000000002", false, now());
+        cp.custom_extensions
+            .push(policies(&["1.2.392.200149.8.5.1.3.30"]));
+        let card = int.issue(cp);
+        (root, int, card)
+    }
+
+    fn verify_below(
+        root: &crate::pki::testpki::TestCa,
+        intermediates: &[&crate::pki::testpki::TestCa],
+        card: &crate::pki::testpki::TestCa,
+    ) -> Result<VerifiedCard, CardError> {
+        let ders: Vec<Vec<u8>> = intermediates.iter().map(|c| c.cert_der.clone()).collect();
+        let verifier = CardVerifier::new(std::slice::from_ref(&root.cert_der))
+            .expect("anchor")
+            .with_intermediates(&ders)
+            .expect("intermediates");
+        verifier.verify(
+            &card.cert_der,
+            CHALLENGE,
+            &card.sign(CHALLENGE),
+            ChallengeAlgorithm::EcdsaP256Sha256,
+            now(),
+        )
+    }
+
+    #[test]
+    fn card_below_a_configured_intermediate_verifies_and_repeats() {
+        let (root, int, card) = card_below(|_| {});
+        let verified = verify_below(&root, &[&int], &card).expect("verified");
+        assert_eq!(verified.issuer_index(), 0);
+        // Without the intermediate the card's issuer is unknown.
+        assert_eq!(
+            code_of(verify_below(&root, &[], &card)),
+            "card_unknown_issuer"
+        );
+        // The same verifier again (intermediate signature now cached).
+        let verifier = CardVerifier::new(std::slice::from_ref(&root.cert_der))
+            .expect("anchor")
+            .with_intermediates(std::slice::from_ref(&int.cert_der))
+            .expect("intermediates");
+        for _ in 0..3 {
+            verifier
+                .verify(
+                    &card.cert_der,
+                    CHALLENGE,
+                    &card.sign(CHALLENGE),
+                    ChallengeAlgorithm::EcdsaP256Sha256,
+                    now(),
+                )
+                .expect("verified again");
+        }
+    }
+
+    #[test]
+    fn card_below_an_intermediate_that_is_not_a_ca_is_refused() {
+        let (root, int, card) = card_below(|p| p.is_ca = rcgen::IsCa::ExplicitNoCa);
+        assert_eq!(
+            code_of(verify_below(&root, &[&int], &card)),
+            "card_issuer_not_ca"
+        );
+        let (root, int, card) =
+            card_below(|p| p.key_usages = vec![rcgen::KeyUsagePurpose::CrlSign]);
+        assert_eq!(
+            code_of(verify_below(&root, &[&int], &card)),
+            "card_issuer_not_ca"
+        );
+    }
+
+    #[test]
+    fn card_below_an_expired_intermediate_is_refused() {
+        let (root, int, card) = card_below(|p| p.not_after = now() - Duration::days(1));
+        assert_eq!(
+            code_of(verify_below(&root, &[&int], &card)),
+            "card_issuer_not_valid"
+        );
+    }
+
+    #[test]
+    fn unparsable_intermediate_is_a_configuration_error() {
+        let err = CardVerifier::new(std::slice::from_ref(&fixture().ca.cert_der))
+            .expect("anchor")
+            .with_intermediates(&[b"junk".to_vec()])
+            .expect_err("refused");
+        assert_eq!(err.code(), "card_verifier_misconfigured");
     }
 
     #[test]

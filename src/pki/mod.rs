@@ -1,18 +1,33 @@
-//! Public-key infrastructure: checking the My Number Card, and making the
-//! demo PKI.
+//! Public-key infrastructure: certification paths and CRLs by RFC 5280,
+//! checking the My Number Card, and making the demo and test PKI.
 //!
 //! - `signature` — verifies signatures with `ring`, binding each key to the
 //!   one algorithm its SubjectPublicKeyInfo names (challenge signatures and
 //!   certificate signatures).
+//! - `path` — RFC 5280 §6.1 path building and validation, owned by kofu:
+//!   [`PathValidator`] (anchors, an unordered intermediate pool, optional
+//!   CRLs) turns an end-entity [`Certificate`] into a [`ValidatedPath`] or a
+//!   typed [`PathError`] with a stable `reason()`.
+//! - `name` — distinguished-name comparison (RFC 5280 §7.1 normalisation),
+//!   general names and name-constraint matching.
+//! - `crl` — CRL parsing and validation (§6.3): [`Crl`] → [`ValidatedCrl`]
+//!   (signature, signer's cRLSign, freshness, critical extensions), entries,
+//!   [`RevocationStatus`], full + delta combination, CRL-number helpers; the
+//!   pure pieces a bulk revocation index feeds on.
 //! - `card` — verifies the card's user-authentication certificate
-//!   (利用者証明用電子証明書) against the configured JPKI CA and the card's
-//!   signature over the session challenge; the result is a [`VerifiedCard`],
-//!   the proof value every later step (revocation, serial→resident mapping,
-//!   issuing) requires.
+//!   (利用者証明用電子証明書) through `path` against the configured JPKI CA(s)
+//!   and intermediates, then the JPKI profile and the card's signature over
+//!   the session challenge; the result is a [`VerifiedCard`], the proof
+//!   value every later step (revocation, serial→resident mapping, issuing)
+//!   requires.
+//! - `cli` — `kofu pki verify`: files in, one JSON line out.
+//! - `testpki` — generated PKI (certificates, full/delta/indirect CRLs) for
+//!   the path, CRL and CLI tests. Never on the verification path.
+//! - `operators` — the operator CA and operator client certificates (roles
+//!   as `urn:kofu:role:` URIs) for the administration listener.
 //! - `demo` — generates the demo and test PKI (user-authentication CA,
 //!   store-network CA, server and copier certificates, demo cards) with
 //!   rcgen. Never production keys; never used on the verification path.
-//!
 //! - `revocation` — the national-scale revocation index (10 million serials
 //!   at about 16 bytes each), delta CRL overlay, the per-issuer store with
 //!   lock-free-for-readers swaps, the streaming CRL loader, persistence.
@@ -24,13 +39,26 @@
 
 pub mod bench;
 pub mod card;
+pub mod cli;
+pub mod crl;
 pub mod crlgen;
 pub mod demo;
+pub mod name;
+pub mod operators;
+pub mod path;
+#[cfg(test)]
+mod pkits;
 pub mod revocation;
 pub mod signature;
+pub mod testpki;
 
 pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};
+pub use crl::{
+    Crl, CrlEntry, CrlError, CrlSet, RevocationReason, RevocationStatus, ValidatedCrl,
+    status_with_delta,
+};
 pub use demo::{CardKey, CardSpec, DemoCard, DemoPki, DemoPkiError, Issuer, Leaf};
+pub use path::{Certificate, PathError, PathOptions, PathValidator, ValidatedPath};
 pub use signature::{ChallengeAlgorithm, SignatureError, verify_signature};
 
 #[cfg(test)]

@@ -36,17 +36,39 @@ pub enum DeliveryState {
     Ready(Delivery),
 }
 
-const LOAD_FOR_DELIVERY: &str = "
+/// Loads the order, its session and its document, and marks it delivered
+/// when released and every stored binding agrees — one statement, one round
+/// trip. The PDF is read only when the order was marked. The SHA-256 of the
+/// stored bytes is checked in Rust afterwards; should that ever fail, not a
+/// byte leaves and the order is voided ([`VOID_UNBOUND`]), so it can never be
+/// confirmed printed.
+const DELIVER: &str = "
+    WITH o AS (
+        SELECT o.id, o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
+               s.resident_id AS session_resident
+          FROM orders o
+          JOIN sessions s ON s.id = o.session_id
+         WHERE o.id = $1),
+    marked AS (
+        UPDATE orders SET state = 'delivered', delivered_at = coalesce(orders.delivered_at, now())
+          FROM o JOIN documents d ON d.order_id = o.id
+         WHERE orders.id = o.id AND orders.copier_fingerprint = $2 AND orders.session_id = $3
+           AND orders.state IN ('released', 'delivered')
+           AND d.session_id = o.session_id AND d.copier_fingerprint = o.copier_fingerprint
+           AND d.resident_id = o.resident_id AND o.session_resident = o.resident_id
+        RETURNING orders.id)
     SELECT o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
-           s.resident_id, d.session_id, d.copier_fingerprint, d.resident_id,
-           d.pdf, d.sha256, d.page_count, d.document_number
-      FROM orders o
-      JOIN sessions s ON s.id = o.session_id
+           o.session_resident, d.session_id, d.copier_fingerprint, d.resident_id,
+           CASE WHEN m.id IS NOT NULL THEN d.pdf END, d.sha256, d.page_count, d.document_number,
+           m.id IS NOT NULL
+      FROM o
       LEFT JOIN documents d ON d.order_id = o.id
-     WHERE o.id = $1";
-const MARK_DELIVERED: &str = "
-    UPDATE orders SET state = 'delivered', delivered_at = coalesce(delivered_at, now())
-     WHERE id = $1 AND copier_fingerprint = $2 AND state IN ('released', 'delivered')";
+      LEFT JOIN marked m ON m.id = o.id";
+
+/// A marked order whose stored bytes failed the hash check: voided and refunded.
+const VOID_UNBOUND: &str = "
+    UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'binding_check_failed', refund_yen = amount_yen
+     WHERE id = $1 AND state = 'delivered'";
 
 /// Checks order, session, copier, resident and document hash against each
 /// other, and marks the order delivered when they all agree.
@@ -56,7 +78,10 @@ pub async fn deliver(
     session_id: Uuid,
     copier: &[u8; 32],
 ) -> Result<DeliveryState, DbError> {
-    let Some(row) = client.query_opt_cached(LOAD_FOR_DELIVERY, &[&order_id]).await? else {
+    let Some(row) = client
+        .query_opt_cached(DELIVER, &[&order_id, &copier.as_slice(), &session_id])
+        .await?
+    else {
         return Ok(DeliveryState::NotFound);
     };
     let state: &str = row.get(0);
@@ -81,38 +106,36 @@ pub async fn deliver(
     let doc_resident: Option<i64> = row.get(8);
     let pdf: Option<Vec<u8>> = row.get(9);
     let stored_hash: Option<&[u8]> = row.get(10);
-    let (Some(pdf), Some(stored_hash)) = (pdf, stored_hash) else {
-        return Ok(DeliveryState::BindingMismatch);
-    };
-    let actual = ring::digest::digest(&ring::digest::SHA256, &pdf);
+    let marked: bool = row.get(13);
     let bound = doc_session == Some(order_session)
         && doc_copier == Some(order_copier)
         && doc_resident == Some(order_resident)
-        && session_resident == Some(order_resident)
-        && actual.as_ref() == stored_hash;
-    if !bound {
+        && session_resident == Some(order_resident);
+    if bound && !marked {
+        // Released when read, voided (print deadline) before the update.
+        return Ok(DeliveryState::Voided);
+    }
+    let (true, Some(pdf), Some(stored_hash)) = (bound, pdf, stored_hash) else {
         tracing::error!(%order_id, "document binding check failed; not delivered");
         metrics::counter!("kofu_binding_check_failures_total").increment(1);
+        return Ok(DeliveryState::BindingMismatch);
+    };
+    let actual = ring::digest::digest(&ring::digest::SHA256, &pdf);
+    if actual.as_ref() != stored_hash {
+        tracing::error!(%order_id, "document hash check failed; not delivered, order voided");
+        metrics::counter!("kofu_binding_check_failures_total").increment(1);
+        client.execute_cached(VOID_UNBOUND, &[&order_id]).await?;
         return Ok(DeliveryState::BindingMismatch);
     }
     let mut sha256 = [0u8; 32];
     sha256.copy_from_slice(actual.as_ref());
-    let delivery = Delivery {
+    Ok(DeliveryState::Ready(Delivery {
         ticket: row.get(4),
         page_count: row.get(11),
         document_number: row.get(12),
         pdf,
         sha256,
-    };
-    if client
-        .execute_cached(MARK_DELIVERED, &[&order_id, &copier.as_slice()])
-        .await?
-        == 0
-    {
-        // Voided between the read and now.
-        return Ok(DeliveryState::Voided);
-    }
-    Ok(DeliveryState::Ready(delivery))
+    }))
 }
 
 /// How a printed/failed report ended.

@@ -59,7 +59,7 @@ pub struct NewOrder {
 }
 
 /// What the copier is told once the order is durable.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct AcceptedOrder {
     pub order_id: Uuid,
     pub ticket: i64,
@@ -67,6 +67,22 @@ pub struct AcceptedOrder {
     /// False when this answers a retry of an order accepted earlier.
     #[serde(skip)]
     pub new: bool,
+    /// A new order's snapshot and binding, handed straight to this process's
+    /// render workers (see [`Pipeline::submit`]).
+    #[serde(skip)]
+    pub render: Option<Arc<LocalRender>>,
+}
+
+/// An order this process has just accepted, with the render lease the
+/// acceptance took: the worker renders it without reading it back.
+#[derive(Debug)]
+pub struct LocalRender {
+    certificate: ResidenceCertificate,
+    session_id: Uuid,
+    copier_fingerprint: [u8; 32],
+    resident_id: ResidentId,
+    /// When the acceptance committed (its lease runs from there).
+    accepted_at: std::time::Instant,
 }
 
 /// Why an order was not accepted.
@@ -78,8 +94,12 @@ pub enum Refusal {
 }
 
 const FIND_BY_KEY: &str = "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
-/// Ticket and row in one statement, last in the transaction: the counter row
-/// stays locked only for this insert and the commit.
+/// Ticket and row in one statement, last in the transaction, with COMMIT
+/// sent right behind it: the counter row stays locked only for the server's
+/// own work on this insert and the commit. There is deliberately no
+/// `ON CONFLICT`: a concurrent acceptance with the same Idempotency-Key must
+/// fail the statement (unique violation), so the pipelined COMMIT turns into
+/// a rollback and the ticket bump goes with it — tickets never have gaps.
 const INSERT_WITH_TICKET: &str = "
     WITH ticket AS (UPDATE ticket_counter SET last = last + 1 RETURNING last)
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
@@ -88,20 +108,37 @@ const INSERT_WITH_TICKET: &str = "
     SELECT $1, ticket.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
            now() + make_interval(secs => $13), now() + make_interval(secs => $14), $15
       FROM ticket
-    ON CONFLICT (session_id, idempotency_key) DO NOTHING
     RETURNING ticket";
 
 /// Accepts an order: returns the existing one for a repeated Idempotency-Key,
 /// otherwise snapshots the registers, takes a ticket and commits.
+///
+/// The transaction is pipelined on `client`: BEGIN goes out with the first
+/// reads and COMMIT right behind the ticket insert, three round trips in all.
+/// Should this future be dropped with the transaction open (the request was
+/// cancelled), the connection is closed rather than returned to the pool, so
+/// PostgreSQL rolls the transaction back and no pooled connection is ever
+/// left inside one.
 pub async fn accept(
-    client: &mut Client,
+    client: Client,
     order: &NewOrder,
     settings: &PipelineSettings,
 ) -> Result<Result<AcceptedOrder, Refusal>, DbError> {
+    let mut connection = OpenTransaction {
+        client: Some(client),
+        open: false,
+    };
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match accept_once(client, order, settings).await {
+        connection.open = true;
+        let outcome = accept_once(connection.client(), order, settings).await;
+        if outcome.is_err() {
+            // The transaction may still be open (an error before the commit).
+            connection.client().batch_execute("ROLLBACK").await?;
+        }
+        connection.open = false;
+        match outcome {
             Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) => {} // a concurrent retry with the same key won: answer with its order
             Err(e) if e.is_retryable() && attempt < 5 => {
@@ -112,15 +149,53 @@ pub async fn accept(
     }
 }
 
+/// A pooled connection that may be inside a transaction (see [`accept`]).
+struct OpenTransaction {
+    client: Option<Client>,
+    open: bool,
+}
+
+impl OpenTransaction {
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        if self.open
+            && let Some(client) = self.client.take()
+        {
+            // Detached from the pool and dropped: the connection closes and
+            // PostgreSQL rolls back whatever was open.
+            drop(deadpool_postgres::Object::take(client));
+        }
+    }
+}
+
+/// One attempt. Every `Ok` leaves the transaction closed (committed or
+/// rolled back); `Ok(None)` means a concurrent acceptance with the same key
+/// won, so the caller looks again.
 async fn accept_once(
-    client: &mut Client,
+    client: &Client,
     order: &NewOrder,
     settings: &PipelineSettings,
 ) -> Result<Option<Result<AcceptedOrder, Refusal>>, DbError> {
-    if let Some(row) = client
-        .query_opt_cached(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
-        .await?
-    {
+    // Pipelined: BEGIN, the idempotency lookup and the snapshot's first read
+    // go out together, and the snapshot's locks follow in one more round trip.
+    let (_, existing, snapshot) = tokio::try_join!(
+        async { client.batch_execute("BEGIN").await.map_err(DbError::from) },
+        async {
+            client
+                .query_opt_cached(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
+                .await
+                .map_err(DbError::from)
+        },
+        registry::snapshot_residence(client, order.resident_id, order.options),
+    )?;
+    if let Some(row) = existing {
+        client.batch_execute("ROLLBACK").await?;
+        // A retry: answer with the order already accepted, whatever the registers say now.
         let same: &[u8] = row.get(3);
         if same != order.request_hash {
             return Ok(Some(Err(Refusal::KeyReused)));
@@ -130,13 +205,15 @@ async fn accept_once(
             ticket: row.get(1),
             amount_yen: row.get(2),
             new: false,
+            render: None,
         })));
     }
-    let tx = client.transaction().await?;
-    let snapshot = match registry::snapshot_residence(&tx, order.resident_id, order.options).await?
-    {
+    let snapshot = match snapshot {
         Ok(s) => s,
-        Err(why) => return Ok(Some(Err(Refusal::Ineligible(why)))),
+        Err(why) => {
+            client.batch_execute("ROLLBACK").await?;
+            return Ok(Some(Err(Refusal::Ineligible(why))));
+        }
     };
     let order_id = Uuid::from_bytes(crate::random_bytes());
     // The identity is filled in from the order row at render time.
@@ -154,40 +231,70 @@ async fn accept_once(
         members: snapshot.members,
     };
     let amount_yen = order.fee_yen * order.copies;
-    let inserted = tx
-        .query_opt_cached(
-            INSERT_WITH_TICKET,
-            &[
-                &order_id,
-                &order.session_id,
-                &order.idempotency_key,
-                &order.request_hash.as_slice(),
-                &order.copier_fingerprint.as_slice(),
-                &order.resident_id,
-                &order.municipality_code,
-                &RESIDENCE_CERTIFICATE,
-                &serde_json::to_value(order.options).expect("options serialise"),
-                &order.copies,
-                &amount_yen,
-                &serde_json::to_value(&certificate).expect("snapshot serialises"),
-                &settings.render_deadline.as_secs_f64(),
-                &settings.render_lease.as_secs_f64(),
-                &settings.instance,
-            ],
-        )
-        .await?;
-    let Some(row) = inserted else {
-        // A concurrent retry with the same key won; ours rolls back, ticket included.
-        drop(tx);
-        return Ok(None);
+    // Prepared first (a no-op once cached), so nothing can come between the
+    // insert and the COMMIT sent right behind it.
+    let insert = client.prepare_cached(INSERT_WITH_TICKET).await?;
+    let options = serde_json::to_value(order.options).expect("options serialise");
+    let snapshot = serde_json::to_value(&certificate).expect("snapshot serialises");
+    let (render_deadline, render_lease) = (
+        settings.render_deadline.as_secs_f64(),
+        settings.render_lease.as_secs_f64(),
+    );
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+        &order_id,
+        &order.session_id,
+        &order.idempotency_key,
+        &order.request_hash.as_slice(),
+        &order.copier_fingerprint.as_slice(),
+        &order.resident_id,
+        &order.municipality_code,
+        &RESIDENCE_CERTIFICATE,
+        &options,
+        &order.copies,
+        &amount_yen,
+        &snapshot,
+        &render_deadline,
+        &render_lease,
+        &settings.instance,
+    ];
+    let (inserted, committed) = tokio::join!(
+        client.query_one(&insert, &params),
+        client.batch_execute("COMMIT"),
+    );
+    let row = match inserted {
+        Ok(row) => row,
+        // The statement failed, so the COMMIT behind it rolled back, ticket included.
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            committed?;
+            return Ok(None); // a concurrent retry with the same key won
+        }
+        Err(e) => {
+            committed?;
+            return Err(e.into());
+        }
     };
-    tx.commit().await?;
+    committed?;
+    let accepted_at = std::time::Instant::now();
     metrics::counter!("kofu_orders_accepted_total", "municipality" => order.municipality_code.clone()).increment(1);
+    let ticket: i64 = row.get(0);
+    let mut certificate = certificate;
+    certificate.document = DocumentIdentity {
+        order_id,
+        ticket,
+        document_number: document_number(&order.municipality_code, ticket),
+    };
     Ok(Some(Ok(AcceptedOrder {
         order_id,
-        ticket: row.get(0),
+        ticket,
         amount_yen,
         new: true,
+        render: Some(Arc::new(LocalRender {
+            certificate,
+            session_id: order.session_id,
+            copier_fingerprint: order.copier_fingerprint,
+            resident_id: order.resident_id,
+            accepted_at,
+        })),
     })))
 }
 
@@ -218,11 +325,19 @@ impl PipelineSettings {
     }
 }
 
-/// A render job: an order to claim and render.
-#[derive(Debug, Clone, Copy)]
+/// A render job: an order to render, with its snapshot when this process
+/// accepted it (otherwise the worker claims it and reads the snapshot back).
+#[derive(Debug, Clone)]
 struct Job {
     order_id: Uuid,
+    local: Option<Arc<LocalRender>>,
 }
+
+/// Tickets of orders accepted here and not fetched yet: a fetch that finds
+/// its order here waits for the release watermark before asking the
+/// database. Only a hint — every delivery is decided by the database — and
+/// bounded: cleared when it grows past this (copiers that fetch elsewhere).
+const TICKET_HINTS_MAX: usize = 65_536;
 
 struct Shared {
     jobs: mpsc::Sender<Job>,
@@ -230,6 +345,8 @@ struct Shared {
     waiting: std::sync::Mutex<std::collections::HashMap<Uuid, Arc<Notify>>>,
     /// The release watermark as last seen by this process (ordered mode).
     watermark: watch::Sender<i64>,
+    /// Order → ticket for orders accepted here (see [`TICKET_HINTS_MAX`]).
+    ticket_hints: std::sync::Mutex<std::collections::HashMap<Uuid, i64>>,
     /// Raised after a render, so the releaser runs at once.
     release_needed: Notify,
     /// Test-only artificial render delay (milliseconds).
@@ -258,6 +375,7 @@ impl Pipeline {
         let shared = Arc::new(Shared {
             jobs,
             watermark: watch::Sender::new(0),
+            ticket_hints: std::sync::Mutex::new(std::collections::HashMap::new()),
             waiting: std::sync::Mutex::new(std::collections::HashMap::new()),
             release_needed: Notify::new(),
             render_delay_ms: AtomicU64::new(0),
@@ -284,14 +402,44 @@ impl Pipeline {
     }
 
     /// Hands an order accepted (and claimed) by this process to the render workers.
-    pub fn submit(&self, order_id: Uuid) {
-        self.enqueue(Job { order_id });
+    pub fn submit(&self, accepted: &AcceptedOrder) {
+        if self.shared.settings.ordered {
+            let mut hints = self
+                .shared
+                .ticket_hints
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if hints.len() >= TICKET_HINTS_MAX {
+                hints.clear();
+            }
+            hints.insert(accepted.order_id, accepted.ticket);
+        }
+        self.enqueue(Job {
+            order_id: accepted.order_id,
+            local: accepted.render.clone(),
+        });
     }
 
     fn enqueue(&self, job: Job) {
+        let order_id = job.order_id;
         if self.shared.jobs.try_send(job).is_err() {
             metrics::counter!("kofu_render_queue_full_total").increment(1);
-            tracing::warn!(order_id = %job.order_id, "render queue full; the sweeper retries it");
+            tracing::warn!(%order_id, "render queue full; the sweeper retries it");
+        }
+    }
+
+    /// Ordered mode: when this process accepted `order_id`, waits (at most
+    /// until `deadline`) for the watermark to pass its ticket, so the first
+    /// database read of a fetch usually finds the document released.
+    pub async fn wait_for_local_release(&self, order_id: Uuid, deadline: tokio::time::Instant) {
+        let ticket = self
+            .shared
+            .ticket_hints
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&order_id);
+        if let Some(ticket) = ticket {
+            let _ = tokio::time::timeout_at(deadline, self.released_through(ticket)).await;
         }
     }
 

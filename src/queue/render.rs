@@ -1,10 +1,12 @@
 //! Render workers: turn an order's snapshot into its PDF and store the
 //! document bound to the order, its session, copier and resident.
 //!
-//! Rule: a worker renders only an order whose render lease it holds (the
-//! acceptance takes it for the accepting process, the worker renews it as it
-//! starts, and a lapsed lease may be taken by any process), and storing is
-//! conditional on the order still being `accepted`, so a late or duplicate
+//! Rule: a worker renders only an order whose render lease it holds. The
+//! acceptance takes the lease for the accepting process, whose worker renders
+//! at once from the snapshot in hand while the lease is fresh; otherwise the
+//! worker renews (or, once lapsed, takes over) the lease and reads the stored
+//! snapshot back. Storing is conditional on the order still being
+//! `accepted`, so a late or duplicate
 //! render never overwrites or revives anything.
 
 use std::sync::Arc;
@@ -48,7 +50,7 @@ pub(super) async fn worker(
             _ = stop.changed() => None,
         };
         let Some(job) = next else { break };
-        match render_order(&pipeline, &pool, job).await {
+        match render_order(&pipeline, &pool, &job).await {
             Ok(true) => {
                 if pipeline.settings().ordered {
                     pipeline.shared.release_needed.notify_one();
@@ -72,9 +74,7 @@ pub(super) async fn worker(
                 let pipeline = pipeline.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(RETRY_AFTER_FAILURE).await;
-                    pipeline.enqueue(Job {
-                        order_id: job.order_id,
-                    });
+                    pipeline.enqueue(job);
                 });
             }
         }
@@ -90,48 +90,45 @@ const CLAIM: &str = "
      WHERE id = $1 AND state = 'accepted'
        AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
     RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code";
-const STORE_DOCUMENT: &str = "
-    INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-    ON CONFLICT (order_id) DO NOTHING";
-/// Ordered: `rendered`, the releaser releases it in turn. Unordered (benchmark
-/// only): released at once.
-const MARK_RENDERED: &str = "
-    UPDATE orders
-       SET state = CASE WHEN $2 THEN 'rendered' ELSE 'released' END,
-           rendered_at = now(),
-           released_at = CASE WHEN $2 THEN NULL ELSE now() END,
-           print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END
-     WHERE id = $1 AND state = 'accepted'";
+/// Marks the order rendered and stores its bound document in one statement
+/// (one round trip, one commit). Ordered: `rendered`, and the releaser releases
+/// it in turn; unordered (benchmark only): released at once. The document is
+/// stored only if the order was still `accepted`, so a voided order or one
+/// rendered elsewhere meanwhile gets nothing.
+const STORE_RENDERED: &str = "
+    WITH marked AS (
+        UPDATE orders
+           SET state = CASE WHEN $2 THEN 'rendered' ELSE 'released' END,
+               rendered_at = now(),
+               released_at = CASE WHEN $2 THEN NULL ELSE now() END,
+               print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END
+         WHERE id = $1 AND state = 'accepted'
+        RETURNING id),
+    stored AS (
+        INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
+        SELECT id, $4, $5, $6, $7, $8, $9, $10 FROM marked
+        ON CONFLICT (order_id) DO NOTHING
+        RETURNING order_id)
+    SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM stored)";
 
 /// Renders one order from its snapshot and stores the bound document.
 /// Returns false when there was nothing to do (claimed elsewhere, done, voided).
-async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool, RenderJobError> {
+async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<bool, RenderJobError> {
     let settings = pipeline.settings();
-    let mut client = pool.get().await.map_err(DbError::from)?;
-    let row = client
-        .query_opt_cached(
-            CLAIM,
-            &[
-                &job.order_id,
-                &settings.render_lease.as_secs_f64(),
-                &settings.instance,
-            ],
-        )
-        .await?;
-    let Some(row) = row else { return Ok(false) };
-    let mut certificate: ResidenceCertificate =
-        serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
-    let session_id: Uuid = row.get(1);
-    let copier: Vec<u8> = row.get(2);
-    let resident: i64 = row.get(3);
-    let ticket: i64 = row.get(4);
-    let municipality: String = row.get(5);
-    // The identity on every page comes from the order row itself.
-    certificate.document = DocumentIdentity {
-        order_id: job.order_id,
-        ticket,
-        document_number: document_number(&municipality, ticket),
+    let (certificate, session_id, copier, resident) = match &job.local {
+        // Accepted here moments ago: the acceptance took the lease and the
+        // snapshot is in hand, so nothing needs reading back. Storing stays
+        // conditional, so even a render that outlives its lease is harmless.
+        Some(local) if local.accepted_at.elapsed() < settings.render_lease / 2 => (
+            local.certificate.clone(),
+            local.session_id,
+            local.copier_fingerprint.to_vec(),
+            local.resident_id,
+        ),
+        _ => match claim(pipeline, pool, job.order_id).await? {
+            Some(claimed) => claimed,
+            None => return Ok(false),
+        },
     };
     let document_number = certificate.document.document_number.clone();
 
@@ -150,34 +147,58 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: Job) -> Result<bool
     metrics::histogram!("kofu_render_duration_seconds", "kind" => RESIDENCE_CERTIFICATE)
         .record(started.elapsed().as_secs_f64());
 
-    let tx = client.transaction().await?;
-    let marked = tx
-        .execute_cached(
-            MARK_RENDERED,
+    let client = pool.get().await.map_err(DbError::from)?;
+    let row = client
+        .query_one_cached(
+            STORE_RENDERED,
             &[
                 &job.order_id,
                 &settings.ordered,
                 &settings.print_deadline.as_secs_f64(),
+                &session_id,
+                &copier,
+                &resident,
+                &document_number,
+                &rendered.pdf,
+                &rendered.sha256.as_slice(),
+                &(rendered.page_count as i32),
             ],
         )
         .await?;
-    if marked == 0 {
-        return Ok(false); // voided or rendered elsewhere meanwhile; nothing is stored
-    }
-    tx.execute_cached(
-        STORE_DOCUMENT,
-        &[
-            &job.order_id,
-            &session_id,
-            &copier,
-            &resident,
-            &document_number,
-            &rendered.pdf,
-            &rendered.sha256.as_slice(),
-            &(rendered.page_count as i32),
-        ],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
+    let marked: i64 = row.get(0);
+    // Voided or rendered elsewhere meanwhile: nothing was stored.
+    Ok(marked == 1)
+}
+
+/// Takes (or renews) the render lease and reads the order's snapshot and
+/// binding back; `None` when the order is not ours to render.
+async fn claim(
+    pipeline: &Pipeline,
+    pool: &Pool,
+    order_id: Uuid,
+) -> Result<Option<(ResidenceCertificate, Uuid, Vec<u8>, i64)>, RenderJobError> {
+    let settings = pipeline.settings();
+    let client = pool.get().await.map_err(DbError::from)?;
+    let row = client
+        .query_opt_cached(
+            CLAIM,
+            &[
+                &order_id,
+                &settings.render_lease.as_secs_f64(),
+                &settings.instance,
+            ],
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut certificate: ResidenceCertificate =
+        serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
+    let ticket: i64 = row.get(4);
+    let municipality: String = row.get(5);
+    // The identity on every page comes from the order row itself.
+    certificate.document = DocumentIdentity {
+        order_id,
+        ticket,
+        document_number: document_number(&municipality, ticket),
+    };
+    Ok(Some((certificate, row.get(1), row.get(2), row.get(3))))
 }

@@ -7,10 +7,15 @@
 //! wholly before the order (and shown) or wholly after it (and not).
 
 pub mod demo;
+pub mod events;
 
 use time::Date;
 
-use crate::db::{Cached, Client, DbError, Transaction};
+use tokio_postgres::types::ToSql;
+
+use deadpool_postgres::GenericClient;
+
+use crate::db::{Cached, Client, DbError};
 use crate::pki::CardSerial;
 use crate::render::model::{Domicile, MunicipalityHeader, ResidentRecord, Sex};
 
@@ -34,49 +39,77 @@ pub struct CardHolder {
     pub ineligible: Option<Ineligible>,
 }
 
-/// One round trip: find the card's holder, bind them to the session, and
-/// read the municipality's fee for `$3`.
+/// What the serial of a verified card leads to.
+#[derive(Debug, Clone)]
+pub enum HolderLookup {
+    /// The linked resident, now bound to the session, and the fee for the kind asked.
+    Found(CardHolder, Option<i32>),
+    /// No resident is linked to this serial.
+    NotLinked,
+    /// J-LIS suspended the certificate (lost card; certificateHold).
+    Suspended,
+    /// J-LIS revoked the certificate, or a renewal superseded it.
+    Revoked,
+}
+
+/// One round trip: the serial's J-LIS status, its holder (bound to the
+/// session only when the certificate is neither suspended nor revoked), and
+/// the municipality's fee for `$3`. Always exactly one row.
 const AUTHENTICATE_HOLDER: &str = "
-    WITH holder AS (
+    WITH card AS (
+        SELECT $2::bytea AS serial,
+               (SELECT cs.status FROM certificate_status cs WHERE cs.serial = $2) AS card_status),
+    holder AS (
         SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
-               (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3) AS fee
-          FROM certificate_links l
-          JOIN residents r ON r.id = l.resident_id
-          JOIN municipalities m ON m.code = r.municipality_code
-         WHERE l.serial = $2),
+               (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3) AS fee,
+               card.card_status
+          FROM card
+          LEFT JOIN certificate_links l ON l.serial = card.serial
+          LEFT JOIN residents r ON r.id = l.resident_id
+          LEFT JOIN municipalities m ON m.code = r.municipality_code),
     bound AS (
         UPDATE sessions s SET resident_id = holder.id, card_serial = $2, authenticated_at = now()
-          FROM holder WHERE s.id = $1 RETURNING s.id)
+          FROM holder
+         WHERE s.id = $1 AND holder.id IS NOT NULL AND holder.card_status IS NULL
+        RETURNING s.id)
     SELECT holder.*, (SELECT count(*) FROM bound) FROM holder";
 
 /// Finds the resident a verified card's serial is linked to and binds them to
-/// the session. Also returns the fee for `kind` there, if offered.
+/// the session, unless J-LIS has suspended or revoked the certificate (read
+/// in the same statement, so an event committed by any process counts).
+/// Also returns the fee for `kind` there, if offered.
 pub async fn authenticate_holder(
     client: &Client,
     session_id: uuid::Uuid,
     serial: &CardSerial,
     kind: &str,
-) -> Result<Option<(CardHolder, Option<i32>)>, DbError> {
-    let row = client
-        .query_opt_cached(
+) -> Result<HolderLookup, DbError> {
+    let r = client
+        .query_one_cached(
             AUTHENTICATE_HOLDER,
             &[&session_id, &serial.as_bytes(), &kind],
         )
         .await?;
-    Ok(row.map(|r| {
-        let holder = CardHolder {
-            resident_id: r.get(0),
-            ineligible: ineligibility(r.get(1), r.get(2)),
-            municipality: MunicipalityHeader {
-                code: r.get(3),
-                name: r.get(4),
-                mayor_title: r.get(5),
-                mayor_name: r.get(6),
-                seal_text: r.get(7),
-            },
-        };
-        (holder, r.get(8))
-    }))
+    match r.get::<_, Option<&str>>(9) {
+        Some("suspended") => return Ok(HolderLookup::Suspended),
+        Some(_) => return Ok(HolderLookup::Revoked),
+        None => {}
+    }
+    let Some(resident_id) = r.get::<_, Option<i64>>(0) else {
+        return Ok(HolderLookup::NotLinked);
+    };
+    let holder = CardHolder {
+        resident_id,
+        ineligible: ineligibility(r.get(1), r.get(2)),
+        municipality: MunicipalityHeader {
+            code: r.get(3),
+            name: r.get(4),
+            mayor_title: r.get(5),
+            mayor_name: r.get(6),
+            seal_text: r.get(7),
+        },
+    };
+    Ok(HolderLookup::Found(holder, r.get(8)))
 }
 
 fn ineligibility(status: &str, protected: bool) -> Option<Ineligible> {
@@ -127,8 +160,8 @@ const LOCK_MEMBERS: &str = "
 /// # Errors
 /// `Ok(Err(Ineligible))` when the resident, or a household member the
 /// certificate would show, may not be issued one at a store.
-pub async fn snapshot_residence(
-    tx: &Transaction<'_>,
+pub async fn snapshot_residence<C: GenericClient>(
+    tx: &C,
     resident: ResidentId,
     options: ResidenceOptions,
 ) -> Result<Result<ResidenceSnapshot, Ineligible>, DbError> {
@@ -138,11 +171,22 @@ pub async fn snapshot_residence(
     let me = tx.query_one_cached(HOUSEHOLD_OF, &[&resident]).await?;
     let household_id: i64 = me.get(0);
     let municipality_code: String = me.get(1);
-    let m = tx
-        .query_one_cached(LOCK_MUNICIPALITY, &[&municipality_code])
-        .await?;
-    let address: String = tx.query_one_cached(LOCK_HOUSEHOLD, &[&household_id]).await?.get(0);
-    let rows = tx.query_cached(LOCK_MEMBERS, &[&household_id]).await?;
+    // Pipelined in one round trip. PostgreSQL runs them in the order sent,
+    // so statements are prepared first (a no-op once cached): a Parse sent
+    // between two executions could otherwise reorder the locks.
+    let (lock_municipality, lock_household, lock_members) = tokio::try_join!(
+        tx.prepare_cached(LOCK_MUNICIPALITY),
+        tx.prepare_cached(LOCK_HOUSEHOLD),
+        tx.prepare_cached(LOCK_MEMBERS),
+    )?;
+    let by_code: [&(dyn ToSql + Sync); 1] = [&municipality_code];
+    let by_household: [&(dyn ToSql + Sync); 1] = [&household_id];
+    let (m, household, rows) = tokio::try_join!(
+        tx.query_one(&lock_municipality, &by_code),
+        tx.query_one(&lock_household, &by_household),
+        tx.query(&lock_members, &by_household),
+    )?;
+    let address: String = household.get(0);
     let Some(my_row) = rows.iter().find(|r| r.get::<_, i64>(0) == resident) else {
         return Ok(Err(Ineligible::MovedOut)); // moved to another household meanwhile
     };

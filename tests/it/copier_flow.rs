@@ -249,3 +249,102 @@ async fn health_openapi_and_metrics_are_served() {
     assert!(body.contains("kofu_orders_printed_total"), "{body}");
     assert!(!body.contains("日向"), "no personal data in metrics");
 }
+
+/// Waits until the order has been released (its document is stored and it is
+/// its turn), so the next fetch goes straight to the delivery checks.
+async fn wait_for_release(app: &TestApp, order_id: Uuid) {
+    for _ in 0..400 {
+        if order_row(app, order_id).await.0 == "released" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("order was never released");
+}
+
+#[tokio::test]
+async fn a_stored_document_that_no_longer_matches_its_binding_is_never_delivered() {
+    let app = TestApp::spawn().await;
+    // Each tampering breaks one link the delivery must re-check.
+    let tamperings = [
+        "UPDATE documents SET pdf = overlay(pdf placing '\\x00'::bytea from 200) WHERE order_id = $1",
+        "UPDATE documents SET resident_id = resident_id + 1 WHERE order_id = $1",
+        "UPDATE documents SET session_id = gen_random_uuid() WHERE order_id = $1",
+        "UPDATE documents SET copier_fingerprint = '\\x00'::bytea WHERE order_id = $1",
+    ];
+    for (i, tamper) in tamperings.iter().enumerate() {
+        let copier = app.copier(1);
+        let session = copier.open_session().await.unwrap();
+        copier
+            .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+            .await
+            .unwrap();
+        let ack = copier
+            .place_order(
+                session.session_id,
+                &format!("tamper-{i}"),
+                &Default::default(),
+            )
+            .await
+            .unwrap();
+        wait_for_release(&app, ack.order_id).await;
+        let changed = app
+            .db()
+            .await
+            .execute(*tamper, &[&ack.order_id])
+            .await
+            .unwrap();
+        assert_eq!(changed, 1, "{tamper}");
+
+        let fetched = copier
+            .fetch_document(session.session_id, ack.order_id)
+            .await
+            .unwrap();
+        assert_eq!(fetched.status, 500, "{tamper}");
+        assert!(!fetched.body.starts_with(b"%PDF"), "{tamper}: bytes left");
+        let printed = copier.confirm_printed(ack.order_id).await.unwrap();
+        assert_ne!(
+            printed.status, 200,
+            "{tamper}: a refused document was confirmed printed"
+        );
+        assert_ne!(order_row(&app, ack.order_id).await.0, "printed", "{tamper}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_make_one_order_and_leave_no_ticket_gap() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    copier
+        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let spec = OrderSpec::default();
+    let place = || copier.place_order(session.session_id, "same-key", &spec);
+    // Polled together on one task: the requests go out at once.
+    let (a, b, c, d, e, f) = tokio::join!(place(), place(), place(), place(), place(), place());
+    let results = [a, b, c, d, e, f].map(|r| r.unwrap());
+    let first = &results[0];
+    assert!(
+        results
+            .iter()
+            .all(|a| a.order_id == first.order_id && a.ticket == first.ticket)
+    );
+
+    // The next order takes the very next ticket, and is issued: nothing holds release back.
+    let next = app
+        .copier(2)
+        .issue(app.pki.card("card-ecdsa-1"), &spec, "ja")
+        .await
+        .unwrap();
+    assert_eq!(next.ack.ticket, first.ticket + 1);
+    let orders: i64 = app
+        .db()
+        .await
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(orders, 2);
+}

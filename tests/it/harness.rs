@@ -123,6 +123,7 @@ pub fn pki() -> &'static TestPki {
     PKI.get_or_init(|| {
         let dir = scratch_dir().join("certs");
         let demo = DemoPki::load_or_generate(&dir).expect("generate the test PKI");
+        kofu::pki::operators::OperatorPki::ensure_files(&dir).expect("generate the operator PKI");
         let now = OffsetDateTime::now_utc();
         let ca = &demo.user_auth_ca;
         let card = |label: &str, s: CardSpec| ca.issue_card(label, &s).expect("issue test card");
@@ -245,6 +246,7 @@ impl TestApp {
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             ops_listen: "127.0.0.1:0".parse().unwrap(),
+            admin_listen: "127.0.0.1:0".parse().unwrap(),
             tls: TlsFiles::in_dir(&pki.dir),
             render_workers: 2,
             ..Config::default()
@@ -270,6 +272,22 @@ impl TestApp {
             &self.api,
             &self.pki.dir.join("store-ca.pem"),
             Some((&cert, &key)),
+        )
+        .unwrap()
+    }
+
+    /// A client of the administration listener presenting the certificate
+    /// and key `<stem>.pem`/`.key` from the test PKI directory.
+    pub fn admin_client(&self, stem: &str) -> CopierClient {
+        let dir = &self.pki.dir;
+        let admin = self.gateway.admin_addr.expect("admin listener");
+        CopierClient::new(
+            &format!("https://{admin}"),
+            &dir.join("store-ca.pem"),
+            Some((
+                &dir.join(format!("{stem}.pem")),
+                &dir.join(format!("{stem}.key")),
+            )),
         )
         .unwrap()
     }
@@ -309,4 +327,89 @@ pub fn page_texts(pdf: &[u8]) -> Vec<String> {
         .into_iter()
         .map(|chunks| chunks.concat())
         .collect()
+}
+
+/// A `kofu serve` child process on the test's database.
+pub struct ServeProcess {
+    child: std::process::Child,
+    pub api: String,
+    ops: String,
+}
+
+impl ServeProcess {
+    pub fn start(app: &TestApp) -> ServeProcess {
+        Self::start_with(app, &[])
+    }
+
+    pub fn start_with(app: &TestApp, env: &[(&str, &str)]) -> ServeProcess {
+        use std::io::{BufRead, BufReader};
+        let dir = &app.pki.dir;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
+            .args(["--log-json", "serve"])
+            .env("DATABASE_URL", app.database_url())
+            .env("KOFU_LISTEN", "127.0.0.1:0")
+            .env("KOFU_OPS_LISTEN", "127.0.0.1:0")
+            .env("KOFU_TLS__SERVER_CERT", dir.join("server.pem"))
+            .env("KOFU_TLS__SERVER_KEY", dir.join("server.key"))
+            .env("KOFU_TLS__COPIER_CA", dir.join("store-ca.pem"))
+            .env(
+                "KOFU_TLS__CARD_CA",
+                format!("[\"{}\"]", dir.join("user-auth-ca.pem").display()),
+            )
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let (api, ops) = loop {
+            let line = lines.next().expect("kofu serve exited early").unwrap();
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if let (Some(api), Some(ops)) = (
+                v["fields"]["api_addr"].as_str(),
+                v["fields"]["ops_addr"].as_str(),
+            ) {
+                break (format!("https://{api}"), ops.to_owned());
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        ServeProcess { child, api, ops }
+    }
+
+    /// The test-only hook on the operations listener.
+    pub fn set_render_delay_ms(&self, ms: u64) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.ops).unwrap();
+        let body = ms.to_string();
+        write!(s, "PUT /test/render-delay-ms HTTP/1.1\r\nHost: ops\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+        let mut response = String::new();
+        s.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap(); // SIGKILL: no drain, no goodbye
+        self.child.wait().unwrap();
+    }
+
+    pub fn copier(&self, app: &TestApp, n: usize) -> CopierClient {
+        let (_, cert, key) = kofu::demo::copier_files(&app.pki.dir, &app.pki.demo, n - 1);
+        CopierClient::new(
+            &self.api,
+            &app.pki.dir.join("store-ca.pem"),
+            Some((&cert, &key)),
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
 }

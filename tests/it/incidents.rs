@@ -7,7 +7,7 @@ use kofu::registry::ResidenceOptions;
 use kofu::sim::{CopierClient, Issued, OrderSpec, SimError};
 use uuid::Uuid;
 
-use crate::harness::{TestApp, page_texts};
+use crate::harness::{ServeProcess, TestApp, page_texts};
 
 /// The resident names in an order's snapshot, and the order's delivered
 /// document hash as stored.
@@ -421,91 +421,6 @@ async fn takamatsu_two_gateway_processes_keep_order_and_binding() {
         (1, 16),
         "no gaps"
     );
-}
-
-/// A `kofu serve` child process on the test's database.
-struct ServeProcess {
-    child: std::process::Child,
-    api: String,
-    ops: String,
-}
-
-impl ServeProcess {
-    fn start(app: &TestApp) -> ServeProcess {
-        Self::start_with(app, &[])
-    }
-
-    fn start_with(app: &TestApp, env: &[(&str, &str)]) -> ServeProcess {
-        use std::io::{BufRead, BufReader};
-        let dir = &app.pki.dir;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
-            .args(["--log-json", "serve"])
-            .env("DATABASE_URL", app.database_url())
-            .env("KOFU_LISTEN", "127.0.0.1:0")
-            .env("KOFU_OPS_LISTEN", "127.0.0.1:0")
-            .env("KOFU_TLS__SERVER_CERT", dir.join("server.pem"))
-            .env("KOFU_TLS__SERVER_KEY", dir.join("server.key"))
-            .env("KOFU_TLS__COPIER_CA", dir.join("store-ca.pem"))
-            .env(
-                "KOFU_TLS__CARD_CA",
-                format!("[\"{}\"]", dir.join("user-auth-ca.pem").display()),
-            )
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let (api, ops) = loop {
-            let line = lines.next().expect("kofu serve exited early").unwrap();
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if let (Some(api), Some(ops)) = (
-                v["fields"]["api_addr"].as_str(),
-                v["fields"]["ops_addr"].as_str(),
-            ) {
-                break (format!("https://{api}"), ops.to_owned());
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        ServeProcess { child, api, ops }
-    }
-
-    /// The test-only hook on the operations listener.
-    fn set_render_delay_ms(&self, ms: u64) {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&self.ops).unwrap();
-        let body = ms.to_string();
-        write!(s, "PUT /test/render-delay-ms HTTP/1.1\r\nHost: ops\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
-        let mut response = String::new();
-        s.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().unwrap(); // SIGKILL: no drain, no goodbye
-        self.child.wait().unwrap();
-    }
-
-    fn copier(&self, app: &TestApp, n: usize) -> CopierClient {
-        let (_, cert, key) = kofu::demo::copier_files(&app.pki.dir, &app.pki.demo, n - 1);
-        CopierClient::new(
-            &self.api,
-            &app.pki.dir.join("store-ca.pem"),
-            Some((&cert, &key)),
-        )
-        .unwrap()
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
 }
 
 /// Waits until a render worker has renewed `order_id`'s render lease (so its

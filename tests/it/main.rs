@@ -4,9 +4,11 @@
 
 mod harness;
 
+mod certificate_events;
 mod copier_flow;
 mod demo_command;
 mod embedded_postgres;
 mod incidents;
+mod pki_verify;
 mod refusals;
 mod revocation;

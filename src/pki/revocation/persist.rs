@@ -1,4 +1,4 @@
-//! The revocation store in PostgreSQL (`sql/0005_revocation.sql`): imported
+//! The revocation store in PostgreSQL (`sql/0007_revocation.sql`): imported
 //! CRLs kept as their signed DER in chunks, J-LIS revocation events, and the
 //! rebuild of the in-memory [`RevocationStore`] at start.
 //!
