@@ -72,21 +72,27 @@ pub async fn apply_events(config_path: Option<&Path>, file: &Path) -> Result<(),
 /// `kofu crl import FILE...`: CRLs of the configured card CAs into the
 /// database, one JSON line per file (`{"file", "imported": true|false}`;
 /// false when it was already there). Stops at the first file refused.
-pub async fn import_crls(config_path: Option<&Path>, files: &[std::path::PathBuf]) -> Result<(), BoxError> {
+pub async fn import_crls(
+    config_path: Option<&Path>,
+    files: &[std::path::PathBuf],
+) -> Result<(), BoxError> {
     let config = Config::load(config_path)?;
     let mut anchors = Vec::new();
     for path in &config.tls.card_ca {
-        anchors.extend(crate::tls::load_certs(path)?.into_iter().map(|c| c.to_vec()));
+        anchors.extend(
+            crate::tls::load_certs(path)?
+                .into_iter()
+                .map(|c| c.to_vec()),
+        );
     }
     let pool = crate::db::pool(database(&config)?, 1, config.statement_timeout());
     let mut client = pool.get().await?;
     crate::db::migrate(&mut client).await?;
     for file in files {
         let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let imported =
-            crate::pki::revocation::service::import_bytes(&anchors, &mut client, &bytes)
-                .await
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+        let imported = crate::pki::revocation::service::import_bytes(&anchors, &mut client, &bytes)
+            .await
+            .map_err(|e| format!("{}: {e}", file.display()))?;
         println!(
             "{}",
             serde_json::json!({"file": file.display().to_string(), "imported": imported})

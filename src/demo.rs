@@ -115,8 +115,9 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
         registry::demo::link_card(&client, &serial, resident_code).await?;
     }
     // A current CRL of the demo CA: cards are refused when there is none.
-    let crl = crate::pki::revocation::service::publish_demo_crl(&pki.user_auth_ca, &mut client, &[])
-        .await?;
+    let crl =
+        crate::pki::revocation::service::publish_demo_crl(&pki.user_auth_ca, &mut client, &[])
+            .await?;
     std::fs::write(args.certs.join("user-auth-ca.crl"), &crl)?;
     println!(
         "  revocation   current CRL of the demo CA imported ({})",

@@ -27,11 +27,11 @@ use crate::config::Config;
 use crate::copier;
 use crate::db::Pool;
 use crate::error::Problem;
-use crate::pki::revocation::service::RevocationService;
 use crate::http::{self, ApiRequest, ApiResponse, CopierIdentity, OperatorIdentity};
 use crate::i18n::Lang;
 use crate::ops;
 use crate::pki::CardVerifier;
+use crate::pki::revocation::service::RevocationService;
 use crate::queue::{Pipeline, PipelineSettings};
 
 #[derive(Debug, thiserror::Error)]

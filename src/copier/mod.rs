@@ -21,8 +21,8 @@ use crate::db::Cached;
 use crate::error::Problem;
 use crate::http::{self, ApiRequest, ApiResult};
 use crate::pki::ChallengeAlgorithm;
-use crate::queue::{self, Completion, DeliveryState, NewOrder, Refusal};
 use crate::pki::revocation::service::RevocationRefusal;
+use crate::queue::{self, Completion, DeliveryState, NewOrder, Refusal};
 use crate::registry::{self, HolderLookup, ResidenceOptions};
 use crate::server::AppState;
 

@@ -16,7 +16,8 @@ fn spki(cert_der: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn saved_crls_and_events_rebuild_the_same_store_after_a_restart() {
     let app = TestApp::spawn().await;
-    let ca = &app.pki.demo.user_auth_ca;
+    // A CA of its own: the harness already published a CRL for the test CA.
+    let ca = &kofu::pki::Issuer::user_auth_ca("restart").unwrap();
     let spki = spki(&ca.cert_der);
     let issuer = IssuerKey::of_ca_certificate(&ca.cert_der).unwrap();
     let entries: Vec<_> = crlgen::random_entries(1_000, 17).collect();
@@ -100,18 +101,24 @@ async fn saved_crls_and_events_rebuild_the_same_store_after_a_restart() {
             .unwrap()
     );
     let left: i64 = client
-        .query_one("SELECT count(*) FROM revocation_crl", &[])
+        .query_one(
+            "SELECT count(*) FROM revocation_crl WHERE issuer_key = $1",
+            &[&issuer.0.as_slice()],
+        )
         .await
         .unwrap()
         .get(0);
-    assert_eq!(left, 1);
+    assert_eq!(left, 1, "older CRLs of this CA are pruned");
     let store = persist::load_all(&client).await.unwrap();
     assert_eq!(store.lookup(&issuer, &entries[0].0), Status::Good);
     assert!(matches!(
         store.lookup(&issuer, &reported),
         Status::Revoked(_)
     ));
-    assert_eq!(persist::freshness(&client).await.unwrap().len(), 1);
+    // One newest CRL per CA: this test's CA and the harness's test CA.
+    let freshness = persist::freshness(&client).await.unwrap();
+    assert_eq!(freshness.len(), 2);
+    assert!(freshness.iter().any(|(k, _, _)| *k == issuer));
 }
 
 #[test]
@@ -173,4 +180,250 @@ fn pki_bench_prints_one_json_object_per_benchmark() {
     assert!(lines[1]["bytes_per_serial"].as_f64().unwrap() <= 32.0);
     assert_eq!(lines[4]["serials"], 1000);
     assert!(lines[5]["per_core_per_s"].as_f64().unwrap() > 0.0);
+}
+
+// --- Revocation through the real copier API -------------------------------
+
+use kofu::pki::revocation::service::publish_demo_crl;
+use kofu::sim::CopierClient;
+
+fn serial_of(card: &kofu::pki::DemoCard) -> Serial {
+    let s = kofu::demo::card_serial(&card.cert_der).unwrap();
+    Serial::from_magnitude(s.as_bytes()).unwrap()
+}
+
+/// The card step: `None` when accepted, else the refusal's code.
+async fn card_step(copier: &CopierClient, card: &kofu::pki::DemoCard) -> Option<String> {
+    let session = copier.open_session().await.unwrap();
+    match copier.present_card(&session, card, "ja").await {
+        Ok(_) => None,
+        Err(kofu::sim::SimError::Refused { code, .. }) => Some(code),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Waits (at most 3 s) for the gateway to see `want` for `card`: CRLs reach
+/// every process by polling PostgreSQL every 500 ms.
+async fn eventually(app: &TestApp, card: &kofu::pki::DemoCard, want: Option<&str>) {
+    let copier = app.copier(1);
+    let mut last = None;
+    for _ in 0..30 {
+        last = card_step(&copier, card).await;
+        if last.as_deref() == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("wanted {want:?}, still {last:?}");
+}
+
+#[tokio::test]
+async fn a_card_revoked_by_a_full_crl_is_refused_and_others_still_work() {
+    let app = TestApp::spawn().await;
+    let (revoked, other) = (app.pki.card("card-rsa-1"), app.pki.card("card-ecdsa-1"));
+    eventually(&app, revoked, None).await;
+    let mut client = app.db().await;
+    publish_demo_crl(
+        &app.pki.demo.user_auth_ca,
+        &mut client,
+        &[(serial_of(revoked), Some(Reason::KeyCompromise))],
+    )
+    .await
+    .unwrap();
+    eventually(&app, revoked, Some("card_revoked")).await;
+    assert_eq!(card_step(&app.copier(2), other).await, None);
+}
+
+#[tokio::test]
+async fn revoked_by_delta_then_held_then_renewed() {
+    let app = TestApp::spawn().await;
+    let ca = &app.pki.demo.user_auth_ca;
+    let (card, held) = (app.pki.card("card-rsa-2"), app.pki.card("card-ecdsa-1"));
+    let base = 9_000_000_000_000_000_000u64;
+    let mut client = app.db().await;
+    let full = crlgen::generate_crl(ca, &CrlSpec::full(base), Vec::new()).unwrap();
+    let delta = crlgen::generate_crl(
+        ca,
+        &CrlSpec::delta(base + 1, base),
+        vec![
+            (serial_of(card), Some(Reason::Superseded)),
+            (serial_of(held), Some(Reason::CertificateHold)),
+        ],
+    )
+    .unwrap();
+    let anchors = [ca.cert_der.clone()];
+    for der in [&full, &delta] {
+        assert!(
+            kofu::pki::revocation::service::import_bytes(&anchors, &mut client, der)
+                .await
+                .unwrap()
+        );
+    }
+    eventually(&app, card, Some("card_revoked")).await;
+    eventually(&app, held, Some("card_suspended")).await;
+
+    // The held card is renewed: J-LIS links the new serial to the same
+    // resident, and the new card works at once.
+    let renewed = &app.pki.unlinked;
+    let hex = |s: Serial| {
+        s.as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let r = app
+        .admin_client(kofu::pki::operators::JLIS_OPERATOR_STEM)
+        .post_json(
+            "/v1/admin/certificate-events",
+            &[],
+            &serde_json::json!({"event_id": "renew-held", "kind": "renewed",
+                                "serial": hex(serial_of(held)), "new_serial": hex(serial_of(renewed))}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.problem_code());
+    assert_eq!(card_step(&app.copier(1), renewed).await, None);
+    assert_eq!(
+        card_step(&app.copier(1), held).await.as_deref(),
+        Some("card_suspended")
+    );
+}
+
+#[tokio::test]
+async fn without_a_current_crl_every_card_is_refused_as_stale() {
+    let app = TestApp::spawn_with(|c| c.revocation.grace_secs = 0).await;
+    let ca = &app.pki.demo.user_auth_ca;
+    let card = app.pki.card("card-rsa-1");
+    eventually(&app, card, None).await;
+    // A newer CRL that is already past its nextUpdate.
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap();
+    let stale = CrlSpec {
+        number: u64::MAX / 2,
+        delta_base: None,
+        this_update: now - time::Duration::days(2),
+        next_update: now - time::Duration::days(1),
+    };
+    let der = crlgen::generate_crl(ca, &stale, Vec::new()).unwrap();
+    let mut client = app.db().await;
+    kofu::pki::revocation::service::import_bytes(&[ca.cert_der.clone()], &mut client, &der)
+        .await
+        .unwrap();
+    eventually(&app, card, Some("revocation_data_stale")).await;
+    let metrics = reqwest_free_metrics(&app).await;
+    assert!(metrics.contains("kofu_revocation_stale 1"), "{metrics}");
+}
+
+/// The operations listener's `/metrics`, over a plain TCP request.
+async fn reqwest_free_metrics(app: &TestApp) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(app.gateway.ops_addr)
+        .await
+        .unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: ops\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn crls_come_in_by_command_or_watched_directory_and_foreign_ones_are_refused() {
+    let dir = tempdir("crl-watch");
+    let app = TestApp::spawn_with({
+        let dir = dir.clone();
+        move |c| c.revocation.crl_dir = Some(dir)
+    })
+    .await;
+    let ca = &app.pki.demo.user_auth_ca;
+    let card = app.pki.card("card-rsa-1");
+
+    // Dropped into the watched directory: imported and in force.
+    let der = crlgen::generate_crl(
+        ca,
+        &CrlSpec::full(u64::MAX / 4),
+        vec![(serial_of(card), Some(Reason::KeyCompromise))],
+    )
+    .unwrap();
+    std::fs::write(dir.join("a-full.crl"), &der).unwrap();
+    eventually(&app, card, Some("card_revoked")).await;
+
+    // `kofu crl import`: a CRL from a CA the gateway does not trust is refused
+    // (exit 1), and so is one signed by a CA whose keyUsage lacks cRLSign.
+    let stranger = kofu::pki::Issuer::user_auth_ca("stranger").unwrap();
+    let foreign = crlgen::generate_crl(&stranger, &CrlSpec::full(1), Vec::new()).unwrap();
+    let path = dir.join("foreign.der");
+    std::fs::write(&path, &foreign).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
+        .args(["crl", "import"])
+        .arg(&path)
+        .env("DATABASE_URL", app.database_url())
+        .env(
+            "KOFU_TLS__CARD_CA",
+            format!("[\"{}\"]", app.pki.dir.join("user-auth-ca.pem").display()),
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let newer = crlgen::generate_crl(ca, &CrlSpec::full(u64::MAX / 3), Vec::new()).unwrap();
+    std::fs::write(dir.join("newer.pem"), pem("X509 CRL", &newer)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
+        .args(["crl", "import"])
+        .arg(dir.join("newer.pem"))
+        .env("DATABASE_URL", app.database_url())
+        .env(
+            "KOFU_TLS__CARD_CA",
+            format!("[\"{}\"]", app.pki.dir.join("user-auth-ca.pem").display()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(r#""imported":true"#));
+    // The newer CRL no longer lists the card.
+    eventually(&app, card, None).await;
+
+    let no_crl_sign = kofu::pki::revocation::service::import_bytes(
+        &[ca_without_crl_sign()],
+        &mut app.db().await,
+        &foreign,
+    )
+    .await;
+    let refused = no_crl_sign.expect_err("a CA without cRLSign signs no CRL");
+    assert!(refused.to_string().contains("cRLSign"), "{refused}");
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kofu-{name}-{}", uuid::Uuid::from_bytes(kofu::random_bytes())));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// The "stranger" CA again, but as a certificate whose keyUsage has only
+/// keyCertSign: CRLs signed with its key must not be accepted.
+fn ca_without_crl_sign() -> Vec<u8> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+    params.self_signed(&key).unwrap().der().to_vec()
 }

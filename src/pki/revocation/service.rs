@@ -118,10 +118,7 @@ impl RevocationService {
     }
 
     fn store(&self) -> Arc<RevocationStore> {
-        self.store
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Revocation status of a verified card at `now`.
@@ -155,12 +152,14 @@ impl RevocationService {
     pub fn any_stale(&self, now: OffsetDateTime) -> bool {
         let store = self.store();
         let grace = time::Duration::try_from(self.grace).unwrap_or(time::Duration::ZERO);
-        self.issuers.iter().any(|issuer| match store.snapshot(issuer) {
-            None => true,
-            Some(set) => set
-                .base_info()
-                .is_none_or(|i| i.next_update.is_some_and(|n| n + grace < now)),
-        })
+        self.issuers
+            .iter()
+            .any(|issuer| match store.snapshot(issuer) {
+                None => true,
+                Some(set) => set
+                    .base_info()
+                    .is_none_or(|i| i.next_update.is_some_and(|n| n + grace < now)),
+            })
     }
 
     /// Reloads every stored CRL when one was imported since the last load
@@ -345,9 +344,13 @@ async fn import_new_files(
             continue;
         };
         match service.import(client, &bytes).await {
-            Ok(true) => tracing::info!(file = %path.display(), "CRL imported from the watched directory"),
+            Ok(true) => {
+                tracing::info!(file = %path.display(), "CRL imported from the watched directory")
+            }
             Ok(false) => {}
-            Err(e) => tracing::warn!(file = %path.display(), error = %e, "CRL in the watched directory not imported"),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "CRL in the watched directory not imported")
+            }
         }
     }
 }
