@@ -8,6 +8,7 @@ mod certificate_events;
 mod copier_flow;
 mod demo_command;
 mod embedded_postgres;
+mod fuzz_smoke;
 mod incidents;
 mod pki_verify;
 mod refusals;

@@ -307,9 +307,13 @@ async fn without_a_current_crl_every_card_is_refused_as_stale() {
     };
     let der = crlgen::generate_crl(ca, &stale, Vec::new()).unwrap();
     let mut client = app.db().await;
-    kofu::pki::revocation::service::import_bytes(&[ca.cert_der.clone()], &mut client, &der)
-        .await
-        .unwrap();
+    kofu::pki::revocation::service::import_bytes(
+        std::slice::from_ref(&ca.cert_der),
+        &mut client,
+        &der,
+    )
+    .await
+    .unwrap();
     eventually(&app, card, Some("revocation_data_stale")).await;
     let metrics = reqwest_free_metrics(&app).await;
     assert!(metrics.contains("kofu_revocation_stale 1"), "{metrics}");
@@ -399,7 +403,10 @@ async fn crls_come_in_by_command_or_watched_directory_and_foreign_ones_are_refus
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kofu-{name}-{}", uuid::Uuid::from_bytes(kofu::random_bytes())));
+    let dir = std::env::temp_dir().join(format!(
+        "kofu-{name}-{}",
+        uuid::Uuid::from_bytes(kofu::random_bytes())
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
