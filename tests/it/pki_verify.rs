@@ -241,3 +241,155 @@ fn usage_errors_exit_two() {
     let (code, _) = verify(&[&p(&f.ee)]);
     assert_eq!(code, 2, "no anchor");
 }
+
+/// The issue's refusals that the other tests here do not cover, through the
+/// real binary: not yet valid, an intermediate without keyCertSign, a CRL
+/// signed by a key without cRLSign, a stale CRL, revoked by a delta, and a
+/// hold lifted by a delta's removeFromCRL (valid again).
+#[test]
+fn every_refusal_of_the_issue_prints_its_reason() {
+    use rcgen::KeyUsagePurpose;
+    let dir = crate::harness::scratch_dir().join("pki-verify-refusals");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |file: &str, bytes: &[u8]| {
+        let path = dir.join(file);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let now = OffsetDateTime::now_utc();
+    let root = TestCa::self_signed(params("Root", true, now));
+    let int = root.issue(params("Intermediate", true, now));
+    let ee = int.issue(params("EE", false, now));
+    let (root_f, int_f, ee_f) = (
+        write("root.der", &root.cert_der),
+        write("int.der", &int.cert_der),
+        write("ee.der", &ee.cert_der),
+    );
+    let root_crl = write("root.crl", &root.crl(&CrlSpec::full(now)));
+    let path_with = |crls: &[&Path]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--anchor".into(),
+            root_f.clone().into(),
+            "--intermediate".into(),
+            int_f.clone().into(),
+        ];
+        for crl in crls {
+            args.push("--crl".into());
+            args.push(crl.as_os_str().to_owned());
+        }
+        args.push(ee_f.clone().into());
+        args
+    };
+    let run = |args: Vec<std::ffi::OsString>| {
+        let refs: Vec<&dyn AsRef<std::ffi::OsStr>> = args
+            .iter()
+            .map(|a| a as &dyn AsRef<std::ffi::OsStr>)
+            .collect();
+        verify(&refs)
+    };
+
+    // Not yet valid: checked 60 days before the certificates begin.
+    let earlier = (now - time::Duration::days(60)).format(&Rfc3339).unwrap();
+    let mut args = path_with(&[]);
+    args.splice(0..0, ["--at".into(), earlier.into()]);
+    assert_verdict(run(args), 1, false, "not_yet_valid");
+
+    // An intermediate CA without keyCertSign.
+    let mut no_cert_sign = params("Intermediate without keyCertSign", true, now);
+    no_cert_sign.key_usages = vec![KeyUsagePurpose::CrlSign];
+    let bad_int = root.issue(no_cert_sign);
+    let bad_ee = bad_int.issue(params("EE below it", false, now));
+    let (bad_int_f, bad_ee_f) = (
+        write("bad-int.der", &bad_int.cert_der),
+        write("bad-ee.der", &bad_ee.cert_der),
+    );
+    assert_verdict(
+        verify(&[
+            &"--anchor",
+            &p(&root_f),
+            &"--intermediate",
+            &p(&bad_int_f),
+            &p(&bad_ee_f),
+        ]),
+        1,
+        false,
+        "missing_key_cert_sign",
+    );
+
+    // A CRL signed by an intermediate whose keyUsage lacks cRLSign is not
+    // usable, so the end entity's status is unknown.
+    let mut no_crl_sign = params("Intermediate without cRLSign", true, now);
+    no_crl_sign.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let quiet_int = root.issue(no_crl_sign);
+    let quiet_ee = quiet_int.issue(params("EE below the quiet one", false, now));
+    let (quiet_int_f, quiet_ee_f, quiet_crl) = (
+        write("quiet-int.der", &quiet_int.cert_der),
+        write("quiet-ee.der", &quiet_ee.cert_der),
+        write("quiet.crl", &quiet_int.crl(&CrlSpec::full(now))),
+    );
+    assert_verdict(
+        verify(&[
+            &"--anchor",
+            &p(&root_f),
+            &"--intermediate",
+            &p(&quiet_int_f),
+            &"--crl",
+            &p(&root_crl),
+            &"--crl",
+            &p(&quiet_crl),
+            &p(&quiet_ee_f),
+        ]),
+        1,
+        false,
+        "revocation_status_unknown",
+    );
+
+    // A stale CRL (past its nextUpdate).
+    let mut stale = CrlSpec::full(now);
+    stale.this_update = now - time::Duration::days(10);
+    stale.next_update = Some(now - time::Duration::days(3));
+    let stale_crl = write("stale.crl", &int.crl(&stale));
+    assert_verdict(
+        run(path_with(&[&root_crl, &stale_crl])),
+        1,
+        false,
+        "revocation_data_stale",
+    );
+
+    // Revoked by a delta CRL on top of a clean full one.
+    let full = write("int-full.crl", &int.crl(&CrlSpec::full(now)));
+    let mut delta = CrlSpec::full(now);
+    delta.number = Some(2);
+    delta.delta_base = Some(1);
+    delta.entries.push(EntrySpec::revoked(ee.serial(), 1));
+    let delta_revoking = write("int-delta-revoking.crl", &int.crl(&delta));
+    assert_verdict(
+        run(path_with(&[&root_crl, &full, &delta_revoking])),
+        1,
+        false,
+        "revoked",
+    );
+
+    // Held (certificateHold) by the full CRL, then lifted by a delta's
+    // removeFromCRL: valid again.
+    let mut held = CrlSpec::full(now);
+    held.entries.push(EntrySpec::revoked(ee.serial(), 6));
+    let held_full = write("int-held.crl", &int.crl(&held));
+    assert_verdict(
+        run(path_with(&[&root_crl, &held_full])),
+        1,
+        false,
+        "revoked",
+    );
+    let mut lift = CrlSpec::full(now);
+    lift.number = Some(2);
+    lift.delta_base = Some(1);
+    lift.entries.push(EntrySpec::revoked(ee.serial(), 8));
+    let lifted = write("int-delta-lift.crl", &int.crl(&lift));
+    assert_verdict(
+        run(path_with(&[&root_crl, &held_full, &lifted])),
+        0,
+        true,
+        "ok",
+    );
+}

@@ -434,3 +434,54 @@ fn ca_without_crl_sign() -> Vec<u8> {
     params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
     params.self_signed(&key).unwrap().der().to_vec()
 }
+
+#[tokio::test]
+async fn a_card_below_an_intermediate_without_key_cert_sign_is_refused_at_the_copier() {
+    use base64::Engine;
+    use kofu::pki::testpki::{TestCa, params, policies};
+    let now = time::OffsetDateTime::now_utc();
+    let dir = tempdir("intermediate");
+    let root = TestCa::self_signed(params("JPKI root", true, now));
+    let mut bad = params("User authentication CA without keyCertSign", true, now);
+    bad.key_usages = vec![rcgen::KeyUsagePurpose::CrlSign];
+    let int = root.issue(bad);
+    let mut card_params = params("OPAQUE0000000003", false, now);
+    card_params
+        .custom_extensions
+        .push(policies(&["1.2.392.200149.8.5.1.3.30"]));
+    let card = int.issue(card_params);
+    let (root_pem, int_pem) = (dir.join("root.pem"), dir.join("int.pem"));
+    std::fs::write(&root_pem, pem("CERTIFICATE", &root.cert_der)).unwrap();
+    std::fs::write(&int_pem, pem("CERTIFICATE", &int.cert_der)).unwrap();
+    let app = TestApp::spawn_with(move |c| {
+        c.tls.card_ca.push(root_pem);
+        c.tls.card_intermediates = vec![int_pem];
+    })
+    .await;
+
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&session.challenge)
+        .unwrap();
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let r = copier
+        .post_json(
+            &format!("/v1/sessions/{}/card", session.session_id),
+            &[],
+            &serde_json::json!({
+                "certificate": b64(&card.cert_der),
+                "signature": b64(&card.sign(&challenge)),
+                "algorithm": "ecdsa-p256-sha256",
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 403);
+    assert_eq!(r.problem_code().as_deref(), Some("card_issuer_not_ca"));
+    // The demo cards, under the other anchor, still work.
+    assert_eq!(
+        card_step(&app.copier(2), app.pki.card("card-rsa-1")).await,
+        None
+    );
+}
