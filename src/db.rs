@@ -169,6 +169,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0007_revocation.sql",
         include_str!("../sql/0007_revocation.sql"),
     ),
+    (
+        8,
+        "0008_release_clock.sql",
+        include_str!("../sql/0008_release_clock.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -485,3 +485,28 @@ async fn a_card_below_an_intermediate_without_key_cert_sign_is_refused_at_the_co
         None
     );
 }
+
+#[tokio::test]
+async fn a_crl_narrowed_by_its_distribution_point_is_refused_not_trusted_for_every_card() {
+    use kofu::pki::testpki::{CrlSpec as TestCrl, TestCa, params};
+    let app = TestApp::spawn().await;
+    let now = time::OffsetDateTime::now_utc();
+    let ca = TestCa::self_signed(params("Partitioned CA", true, now));
+    let anchors = [ca.cert_der.clone()];
+    let mut client = app.db().await;
+    let mut ca_only = TestCrl::full(now);
+    ca_only.only_ca_certs = true;
+    let refused =
+        kofu::pki::revocation::service::import_bytes(&anchors, &mut client, &ca.crl(&ca_only))
+            .await
+            .expect_err("a CA-only CRL cannot vouch for cards");
+    assert!(refused.to_string().contains("scope"), "{refused}");
+    let mut users_only = TestCrl::full(now);
+    users_only.only_user_certs = true;
+    assert!(
+        kofu::pki::revocation::service::import_bytes(&anchors, &mut client, &ca.crl(&users_only))
+            .await
+            .unwrap(),
+        "a CRL of all end entities is fine"
+    );
+}

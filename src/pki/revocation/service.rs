@@ -194,6 +194,27 @@ impl RevocationService {
     }
 }
 
+/// issuingDistributionPoint `{ onlyContainsUserCerts TRUE }`: still every
+/// card of the CA, so the one scope the bulk store accepts besides none.
+const IDP_ONLY_USER_CERTS: &[u8] = &[0x30, 0x03, 0x81, 0x01, 0xff];
+
+/// The bulk store keeps one scope per CA: all its certificates. A CRL whose
+/// issuingDistributionPoint narrows that (a partition by distribution point,
+/// CA certificates only, some reasons only, or an indirect CRL) would make
+/// cards it does not cover look unrevoked, so it is refused: fail closed.
+fn check_scope(der: &[u8]) -> Result<(), ImportError> {
+    let crl = super::parse_crl_entries(der).map_err(|e| ImportError::NotOurs(e.to_string()))?;
+    match crl.meta.issuing_distribution_point {
+        None => Ok(()),
+        Some(idp) if idp == IDP_ONLY_USER_CERTS => Ok(()),
+        Some(_) => Err(ImportError::NotOurs(
+            "the CRL's issuingDistributionPoint narrows its scope (partitioned, CA-only, \
+             reason-limited or indirect); the gateway needs a CRL covering all of the CA's cards"
+                .to_owned(),
+        )),
+    }
+}
+
 async fn import_with(
     issuers: &[IssuerKey],
     spkis: &[Vec<u8>],
@@ -203,6 +224,7 @@ async fn import_with(
     let der = super::der_from_pem_or_der(bytes)
         .map_err(|e| ImportError::NotOurs(e.to_string()))?
         .into_owned();
+    check_scope(&der)?;
     let mut last = String::from("no card CA configured");
     for (issuer, spki) in issuers.iter().zip(spkis) {
         if spki.is_empty() {
