@@ -21,6 +21,7 @@ pub struct DemoArgs {
     pub certs: PathBuf,
     pub listen: SocketAddr,
     pub ops_listen: SocketAddr,
+    pub admin_listen: SocketAddr,
     pub once: bool,
 }
 
@@ -136,6 +137,7 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
     let config = Config {
         listen: args.listen,
         ops_listen: args.ops_listen,
+        admin_listen: args.admin_listen,
         tls: TlsFiles::in_dir(&args.certs),
         ..Config::default()
     };

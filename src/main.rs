@@ -34,6 +34,9 @@ enum Command {
         listen: SocketAddr,
         #[arg(long, default_value = "127.0.0.1:9090")]
         ops_listen: SocketAddr,
+        /// The administration API (J-LIS certificate events; operator mutual TLS).
+        #[arg(long, default_value = "127.0.0.1:8444")]
+        admin_listen: SocketAddr,
         /// Stop after the simulated copier run instead of serving until Ctrl-C.
         #[arg(long)]
         once: bool,
@@ -236,6 +239,7 @@ fn main() -> ExitCode {
                 certs,
                 listen,
                 ops_listen,
+                admin_listen,
                 once,
             } => {
                 kofu::demo::run(kofu::demo::DemoArgs {
@@ -243,6 +247,7 @@ fn main() -> ExitCode {
                     certs,
                     listen,
                     ops_listen,
+                    admin_listen,
                     once,
                 })
                 .await

@@ -10,7 +10,8 @@ fn demo(dir: &std::path::Path, once: bool) -> Command {
         .arg(dir.join("var"))
         .arg("--certs")
         .arg(dir.join("certs"))
-        .args(["--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"]);
+        .args(["--listen", "127.0.0.1:0", "--ops-listen", "127.0.0.1:0"])
+        .args(["--admin-listen", "127.0.0.1:0"]);
     if once {
         cmd.arg("--once");
     }
