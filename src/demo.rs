@@ -164,10 +164,12 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
         println!("simulated copier failed: {e}");
     }
     if !args.once && outcome.is_ok() {
+        // Installed before "Serving." is printed: a SIGTERM right after it drains.
+        let stop = crate::app::shutdown_signal();
         println!(
             "Serving. Try `cargo run --release -p loadtest -- once --gateway {api}`. Press Ctrl-C to stop."
         );
-        crate::app::shutdown_signal().await;
+        stop.await;
         println!("Stopping: draining requests, then PostgreSQL.");
     }
     gateway.shutdown().await;
