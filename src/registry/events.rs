@@ -273,7 +273,6 @@ const SET_STATUS: &str = "
     INSERT INTO certificate_status (serial, status, reason) VALUES ($1, $2, $3)
     ON CONFLICT (serial) DO UPDATE SET status = excluded.status, reason = excluded.reason, changed_at = now()
      WHERE certificate_status.status = 'suspended' AND excluded.status = 'revoked'";
-const NOTIFY: &str = "SELECT pg_notify('kofu_certificate_events', $1)";
 
 /// Records and applies one event in one transaction.
 ///
@@ -363,9 +362,6 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
                 .await?;
         }
     }
-    // Wakes listeners (metrics, caches) in every process once this commits;
-    // the payload is the kind only, never a serial.
-    tx.execute_cached(NOTIFY, &[&checked.kind]).await?;
     tx.commit().await?;
     metrics::counter!("kofu_certificate_events_total", "kind" => checked.kind).increment(1);
     Ok(Outcome::Applied)

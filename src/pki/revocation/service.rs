@@ -133,11 +133,7 @@ impl RevocationService {
         let Some(set) = store.snapshot(issuer) else {
             return Err(RevocationRefusal::Stale);
         };
-        let grace = time::Duration::try_from(self.grace).unwrap_or(time::Duration::ZERO);
-        let expired = |next: Option<OffsetDateTime>| next.is_some_and(|n| n + grace < now);
-        if set.base_info().is_none_or(|i| expired(i.next_update))
-            || set.delta_info().is_some_and(|i| expired(i.next_update))
-        {
+        if self.is_stale(&set, now) {
             return Err(RevocationRefusal::Stale);
         }
         match store.check_card(&self.issuers, card) {
@@ -151,15 +147,20 @@ impl RevocationService {
     /// True when some card CA has no current CRL at `now` (the operator gauge).
     pub fn any_stale(&self, now: OffsetDateTime) -> bool {
         let store = self.store();
+        self.issuers.iter().any(|issuer| {
+            store
+                .snapshot(issuer)
+                .is_none_or(|set| self.is_stale(&set, now))
+        })
+    }
+
+    /// A CA's CRLs are stale when there is no full CRL, or the full or the
+    /// delta CRL is past its nextUpdate plus the grace.
+    fn is_stale(&self, set: &super::RevocationSet, now: OffsetDateTime) -> bool {
         let grace = time::Duration::try_from(self.grace).unwrap_or(time::Duration::ZERO);
-        self.issuers
-            .iter()
-            .any(|issuer| match store.snapshot(issuer) {
-                None => true,
-                Some(set) => set
-                    .base_info()
-                    .is_none_or(|i| i.next_update.is_some_and(|n| n + grace < now)),
-            })
+        let expired = |next: Option<OffsetDateTime>| next.is_some_and(|n| n + grace < now);
+        set.base_info().is_none_or(|i| expired(i.next_update))
+            || set.delta_info().is_some_and(|i| expired(i.next_update))
     }
 
     /// Reloads every stored CRL when one was imported since the last load
@@ -279,25 +280,6 @@ pub async fn publish_demo_crl(
     )?;
     import_bytes(std::slice::from_ref(&ca.cert_der), client, &der).await?;
     Ok(der)
-}
-
-/// `kofu crl import`: imports CRL files for the card CAs in `anchor_ders`.
-///
-/// # Errors
-/// The first file that cannot be read or is not a CRL of a card CA.
-pub async fn import_files(
-    anchor_ders: &[Vec<u8>],
-    client: &mut Client,
-    files: &[PathBuf],
-) -> Result<Vec<(PathBuf, bool)>, ImportError> {
-    let (issuers, spkis) = anchors(anchor_ders).map_err(ImportError::NotOurs)?;
-    let mut done = Vec::new();
-    for file in files {
-        let bytes = std::fs::read(file).map_err(|e| ImportError::Read(file.clone(), e))?;
-        let new = import_with(&issuers, &spkis, client, &bytes).await?;
-        done.push((file.clone(), new));
-    }
-    Ok(done)
 }
 
 /// Keeps `service` current: polls PostgreSQL for CRLs imported anywhere,
