@@ -44,6 +44,7 @@ pub mod cli;
 pub mod crl;
 pub mod crlgen;
 pub mod demo;
+pub mod fuzzing;
 pub mod name;
 pub mod operators;
 pub mod path;
