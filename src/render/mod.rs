@@ -94,9 +94,44 @@ pub enum RenderError {
     /// The PDF writer reported errors (e.g. font subsetting failed).
     #[error("the PDF writer reported {errors} error(s)")]
     Pdf { errors: usize },
+    /// The PDF writer's trailer did not have the shape
+    /// [`set_file_identifier`] expects (a writer upgrade changed it).
+    #[error("the PDF trailer has no file identifier to set")]
+    NoFileIdentifier,
     /// The finished PDF is implausibly large (see [`MAX_PDF_BYTES`]).
     #[error("the rendered PDF is {bytes} bytes, more than the {max} allowed")]
     TooLarge { bytes: usize, max: usize },
+}
+
+/// Sets the trailer's file identifier (`/ID`, ISO 32000-1 §14.4) to the
+/// order id, in place of the two random strings the PDF writer puts there.
+/// That makes rendering a pure function of the snapshot: delivery can render
+/// a document again and match it, byte for byte, against the SHA-256 bound
+/// when it was first rendered. Both strings keep their length (32 bytes), so
+/// no offset in the cross-reference table moves.
+fn set_file_identifier(pdf: &mut [u8], order_id: uuid::Uuid) -> Result<(), RenderError> {
+    const MARK: &[u8] = b"/ID[(";
+    const LEN: usize = 32;
+    let trailer = pdf
+        .windows(b"trailer".len())
+        .rposition(|w| w == b"trailer")
+        .ok_or(RenderError::NoFileIdentifier)?;
+    let at = pdf[trailer..]
+        .windows(MARK.len())
+        .position(|w| w == MARK)
+        .map(|i| trailer + i + MARK.len())
+        .ok_or(RenderError::NoFileIdentifier)?;
+    let second = at + LEN + 2;
+    let shape_ok = pdf.len() >= second + LEN + 2
+        && &pdf[at + LEN..second] == b")("
+        && &pdf[second + LEN..second + LEN + 2] == b")]";
+    if !shape_ok {
+        return Err(RenderError::NoFileIdentifier);
+    }
+    let id = order_id.simple().to_string().to_ascii_uppercase();
+    pdf[at..at + LEN].copy_from_slice(id.as_bytes());
+    pdf[second..second + LEN].copy_from_slice(id.as_bytes());
+    Ok(())
 }
 
 /// A rendered certificate, ready to hand to the copier that ordered it.
@@ -156,7 +191,13 @@ impl Renderer {
     ) -> Result<RenderedDocument, RenderError> {
         let face = self.face_for(&cert.document);
         let pages = residence::pages(&face, cert)?;
-        self.finish(residence::TITLE, face.id(), pages, cert.issued_on)
+        self.finish(
+            residence::TITLE,
+            face.id(),
+            pages,
+            cert.issued_on,
+            cert.document.order_id,
+        )
     }
 
     /// The font under a resource name unique to this document. The name is
@@ -180,6 +221,7 @@ impl Renderer {
         font_id: &FontId,
         pages: Vec<PdfPage>,
         issued_on: time::Date,
+        order_id: uuid::Uuid,
     ) -> Result<RenderedDocument, RenderError> {
         // Each layout bounds its member count, so this is a handful of pages.
         let page_count = pages.len() as u32;
@@ -206,7 +248,8 @@ impl Renderer {
             image_optimization: None,
         };
         let mut warnings = Vec::new();
-        let pdf = doc.save(&options, &mut warnings);
+        let mut pdf = doc.save(&options, &mut warnings);
+        set_file_identifier(&mut pdf, order_id)?;
         let errors = warnings
             .iter()
             .filter(|w| w.severity == PdfParseErrorSeverity::Error)
@@ -345,6 +388,26 @@ mod tests {
         assert_eq!(doc.sha256.as_slice(), digest.as_ref());
         assert!(doc.pdf.len() < 300 * 1024, "{} bytes", doc.pdf.len());
         assert_eq!(page_texts(&doc.pdf).len(), 1);
+    }
+
+    #[test]
+    fn rendering_is_deterministic_to_the_byte() {
+        // Delivery re-renders from the stored snapshot when the PDF is not
+        // in memory and checks it against the SHA-256 bound at render time;
+        // that works only if the same snapshot always gives the same bytes.
+        for members in [1, 7] {
+            let cert = certificate(members);
+            let first = render(&cert);
+            for _ in 0..3 {
+                let again = render(&cert);
+                assert_eq!(again.sha256, first.sha256, "{members} members");
+                assert_eq!(again.pdf, first.pdf);
+            }
+            // The file identifier is the order id, twice.
+            let id = cert.document.order_id.simple().to_string().to_ascii_uppercase();
+            let trailer = format!("/ID[({id})({id})]");
+            assert_eq!(occurrences(&first.pdf, trailer.as_bytes()), 1);
+        }
     }
 
     #[test]
