@@ -174,6 +174,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0008_release_clock.sql",
         include_str!("../sql/0008_release_clock.sql"),
     ),
+    (
+        9,
+        "0009_document_binding.sql",
+        include_str!("../sql/0009_document_binding.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -359,6 +359,7 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
         // A connection per check: waiting fetches must not hold the pool.
         let outcome = queue::deliver(
             &client(state).await?,
+            &state.pipeline,
             order_id,
             session_id,
             &copier.fingerprint,

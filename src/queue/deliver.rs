@@ -2,11 +2,15 @@
 //! copier's printed/failed report.
 //!
 //! Rule: a document goes out only when the order, its session, the copier
-//! certificate, the resident and the stored hash all agree, and only once the
-//! order is released (ticket order). Printed and voided are final.
+//! certificate, the resident and the bound hash all agree, and only once the
+//! order is released (ticket order). The bytes come from the rendering
+//! process's memory or are rendered again from the snapshot; either way they
+//! are hashed right before they leave. Printed and voided are final.
 
 use uuid::Uuid;
 
+use super::Pipeline;
+use super::render::{RenderJobError, render_again};
 use crate::db::{Cached, Client, DbError};
 
 /// A document ready to hand to its copier, after every binding check.
@@ -36,12 +40,12 @@ pub enum DeliveryState {
     Ready(Delivery),
 }
 
-/// Loads the order, its session and its document, and marks it delivered
-/// when released and every stored binding agrees — one statement, one round
-/// trip. The PDF is read only when the order was marked. The SHA-256 of the
-/// stored bytes is checked in Rust afterwards; should that ever fail, not a
-/// byte leaves and the order is voided ([`VOID_UNBOUND`]), so it can never be
-/// confirmed printed.
+/// Loads the order, its session and its document binding, and marks it
+/// delivered when released and every stored binding agrees — one statement,
+/// one round trip. (`d.pdf` is set only on rows bound before migration 0009.)
+/// The SHA-256 of the bytes about to leave is checked in Rust afterwards;
+/// should that ever fail, not a byte leaves and the order is voided
+/// ([`VOID_UNBOUND`]), so it can never be confirmed printed.
 const DELIVER: &str = "
     WITH o AS (
         SELECT o.id, o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
@@ -65,7 +69,7 @@ const DELIVER: &str = "
       LEFT JOIN documents d ON d.order_id = o.id
       LEFT JOIN marked m ON m.id = o.id";
 
-/// A marked order whose stored bytes failed the hash check: voided and refunded.
+/// A marked order whose bytes failed the hash check: voided and refunded.
 const VOID_UNBOUND: &str = "
     UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'binding_check_failed', refund_yen = amount_yen
      WHERE id = $1 AND state = 'delivered'";
@@ -74,6 +78,7 @@ const VOID_UNBOUND: &str = "
 /// other, and marks the order delivered when they all agree.
 pub async fn deliver(
     client: &Client,
+    pipeline: &Pipeline,
     order_id: Uuid,
     session_id: Uuid,
     copier: &[u8; 32],
@@ -115,18 +120,31 @@ pub async fn deliver(
         // Released when read, voided (print deadline) before the update.
         return Ok(DeliveryState::Voided);
     }
-    let (true, Some(pdf), Some(stored_hash)) = (bound, pdf, stored_hash) else {
+    let (true, Some(stored_hash)) = (bound, stored_hash) else {
         tracing::error!(%order_id, "document binding check failed; not delivered");
         metrics::counter!("kofu_binding_check_failures_total").increment(1);
         return Ok(DeliveryState::BindingMismatch);
     };
-    let actual = ring::digest::digest(&ring::digest::SHA256, &pdf);
-    if actual.as_ref() != stored_hash {
+    let pdf = match pdf.or_else(|| pipeline.take_document(order_id).map(|d| d.pdf)) {
+        Some(pdf) => Some(pdf),
+        None => match render_again(client, order_id).await {
+            Ok(rendered) => Some(rendered.pdf),
+            Err(RenderJobError::Db(e)) => return Err(e),
+            Err(e) => {
+                tracing::error!(%order_id, error = %e, "document could not be rendered again");
+                None
+            }
+        },
+    };
+    let actual = pdf
+        .as_ref()
+        .map(|pdf| ring::digest::digest(&ring::digest::SHA256, pdf));
+    let (Some(pdf), Some(actual)) = (pdf, actual.filter(|a| a.as_ref() == stored_hash)) else {
         tracing::error!(%order_id, "document hash check failed; not delivered, order voided");
         metrics::counter!("kofu_binding_check_failures_total").increment(1);
         client.execute_cached(VOID_UNBOUND, &[&order_id]).await?;
         return Ok(DeliveryState::BindingMismatch);
-    }
+    };
     let mut sha256 = [0u8; 32];
     sha256.copy_from_slice(actual.as_ref());
     Ok(DeliveryState::Ready(Delivery {

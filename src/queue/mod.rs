@@ -17,6 +17,7 @@
 //!   before printed. Each step is one conditional UPDATE (invariant 3).
 
 pub mod deliver;
+pub mod documents;
 pub mod release;
 pub mod render;
 
@@ -351,6 +352,8 @@ struct Shared {
     release_needed: Notify,
     /// Test-only artificial render delay (milliseconds).
     render_delay_ms: AtomicU64,
+    /// PDFs rendered here, held until their delivery (see [`documents`]).
+    documents: documents::DocumentCache,
     settings: PipelineSettings,
 }
 
@@ -379,6 +382,7 @@ impl Pipeline {
             waiting: std::sync::Mutex::new(std::collections::HashMap::new()),
             release_needed: Notify::new(),
             render_delay_ms: AtomicU64::new(0),
+            documents: documents::DocumentCache::new(documents::BUDGET_BYTES),
             settings,
         });
         let pipeline = Pipeline { shared };
@@ -484,6 +488,12 @@ impl Pipeline {
 
     pub fn settings(&self) -> &PipelineSettings {
         &self.shared.settings
+    }
+
+    /// The PDF this process rendered for `order_id`, if it still holds it;
+    /// taken, so a second fetch renders again (see [`documents`]).
+    pub fn take_document(&self, order_id: Uuid) -> Option<crate::render::RenderedDocument> {
+        self.shared.documents.take(order_id)
     }
 
     /// Test-only: slow every render down by `ms` milliseconds (0 = off).

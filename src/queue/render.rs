@@ -1,5 +1,5 @@
-//! Render workers: turn an order's snapshot into its PDF and store the
-//! document bound to the order, its session, copier and resident.
+//! Render workers: turn an order's snapshot into its PDF and bind the
+//! document (its SHA-256) to the order, its session, copier and resident.
 //!
 //! Rule: a worker renders only an order whose render lease it holds. The
 //! acceptance takes the lease for the accepting process, whose worker renders
@@ -90,8 +90,10 @@ const CLAIM: &str = "
      WHERE id = $1 AND state = 'accepted'
        AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
     RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code";
-/// Marks the order rendered and stores its bound document in one statement
-/// (one round trip, one commit). Ordered: `rendered`, and the releaser releases
+/// Marks the order rendered and binds its document in one statement (one
+/// round trip, one commit): the SHA-256 with order, session, copier and
+/// resident. The bytes stay in this process's memory until delivery (see
+/// [`super::documents`]). Ordered: `rendered`, and the releaser releases
 /// it in turn; unordered (benchmark only): released at once. The document is
 /// stored only if the order was still `accepted`, so a voided order or one
 /// rendered elsewhere meanwhile gets nothing.
@@ -105,8 +107,8 @@ const STORE_RENDERED: &str = "
          WHERE id = $1 AND state = 'accepted'
         RETURNING id),
     stored AS (
-        INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, pdf, sha256, page_count)
-        SELECT id, $4, $5, $6, $7, $8, $9, $10 FROM marked
+        INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, sha256, page_count)
+        SELECT id, $4, $5, $6, $7, $8, $9 FROM marked
         ON CONFLICT (order_id) DO NOTHING
         RETURNING order_id)
     SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM stored)";
@@ -147,27 +149,81 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
     metrics::histogram!("kofu_render_duration_seconds", "kind" => RESIDENCE_CERTIFICATE)
         .record(started.elapsed().as_secs_f64());
 
-    let client = pool.get().await.map_err(DbError::from)?;
-    let row = client
-        .query_one_cached(
-            STORE_RENDERED,
-            &[
-                &job.order_id,
-                &settings.ordered,
-                &settings.print_deadline.as_secs_f64(),
-                &session_id,
-                &copier,
-                &resident,
-                &document_number,
-                &rendered.pdf,
-                &rendered.sha256.as_slice(),
-                &(rendered.page_count as i32),
-            ],
-        )
-        .await?;
-    let marked: i64 = row.get(0);
+    let (sha256, page_count) = (rendered.sha256, rendered.page_count as i32);
+    // Held before the binding commits, so a fetch that finds the order
+    // released finds its bytes here too.
+    let documents = &pipeline.shared.documents;
+    documents.put(job.order_id, rendered);
+    let stored = async {
+        let client = pool.get().await.map_err(DbError::from)?;
+        let row = client
+            .query_one_cached(
+                STORE_RENDERED,
+                &[
+                    &job.order_id,
+                    &settings.ordered,
+                    &settings.print_deadline.as_secs_f64(),
+                    &session_id,
+                    &copier,
+                    &resident,
+                    &document_number,
+                    &sha256.as_slice(),
+                    &page_count,
+                ],
+            )
+            .await?;
+        Ok::<i64, RenderJobError>(row.get(0))
+    }
+    .await;
     // Voided or rendered elsewhere meanwhile: nothing was stored.
-    Ok(marked == 1)
+    if !matches!(stored, Ok(1)) {
+        documents.discard(job.order_id);
+    }
+    Ok(stored? == 1)
+}
+
+/// The order's snapshot and the row its identity comes from.
+const STORED_SNAPSHOT: &str =
+    "SELECT snapshot, ticket, municipality_code FROM orders WHERE id = $1";
+
+/// Renders an order again from its stored snapshot, for a delivery in a
+/// process that does not hold the PDF. The result must match the SHA-256
+/// bound at the first render; the caller checks.
+pub(super) async fn render_again(
+    client: &crate::db::Client,
+    order_id: Uuid,
+) -> Result<crate::render::RenderedDocument, RenderJobError> {
+    let row = client
+        .query_one_cached(STORED_SNAPSHOT, &[&order_id])
+        .await?;
+    let certificate = stored_certificate(order_id, row.get(0), row.get(1), row.get(2))?;
+    metrics::counter!("kofu_documents_rendered_again_total").increment(1);
+    let span = tracing::Span::current();
+    let rendered = tokio::task::spawn_blocking(move || {
+        let _guard = span.enter();
+        Renderer::global().residence_certificate(&certificate)
+    })
+    .await
+    .map_err(|_| RenderJobError::Panicked)??;
+    Ok(rendered)
+}
+
+/// The certificate as the acceptance stored it, with the identity printed on
+/// every page taken from the order row itself.
+fn stored_certificate(
+    order_id: Uuid,
+    snapshot: serde_json::Value,
+    ticket: i64,
+    municipality: &str,
+) -> Result<ResidenceCertificate, RenderJobError> {
+    let mut certificate: ResidenceCertificate =
+        serde_json::from_value(snapshot).map_err(RenderJobError::Snapshot)?;
+    certificate.document = DocumentIdentity {
+        order_id,
+        ticket,
+        document_number: document_number(municipality, ticket),
+    };
+    Ok(certificate)
 }
 
 /// Takes (or renews) the render lease and reads the order's snapshot and
@@ -190,15 +246,6 @@ async fn claim(
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut certificate: ResidenceCertificate =
-        serde_json::from_value(row.get(0)).map_err(RenderJobError::Snapshot)?;
-    let ticket: i64 = row.get(4);
-    let municipality: String = row.get(5);
-    // The identity on every page comes from the order row itself.
-    certificate.document = DocumentIdentity {
-        order_id,
-        ticket,
-        document_number: document_number(&municipality, ticket),
-    };
+    let certificate = stored_certificate(order_id, row.get(0), row.get(4), row.get(5))?;
     Ok(Some((certificate, row.get(1), row.get(2), row.get(3))))
 }

@@ -404,7 +404,12 @@ mod tests {
                 assert_eq!(again.pdf, first.pdf);
             }
             // The file identifier is the order id, twice.
-            let id = cert.document.order_id.simple().to_string().to_ascii_uppercase();
+            let id = cert
+                .document
+                .order_id
+                .simple()
+                .to_string()
+                .to_ascii_uppercase();
             let trailer = format!("/ID[({id})({id})]");
             assert_eq!(occurrences(&first.pdf, trailer.as_bytes()), 1);
         }

@@ -4,7 +4,7 @@ use kofu::registry::ResidenceOptions;
 use kofu::sim::OrderSpec;
 use uuid::Uuid;
 
-use crate::harness::TestApp;
+use crate::harness::{ServeProcess, TestApp};
 
 async fn order_row(app: &TestApp, order_id: Uuid) -> (String, serde_json::Value, i32) {
     let row = app
@@ -267,7 +267,7 @@ async fn a_stored_document_that_no_longer_matches_its_binding_is_never_delivered
     let app = TestApp::spawn().await;
     // Each tampering breaks one link the delivery must re-check.
     let tamperings = [
-        "UPDATE documents SET pdf = overlay(pdf placing '\\x00'::bytea from 200) WHERE order_id = $1",
+        "UPDATE documents SET sha256 = sha256(sha256) WHERE order_id = $1",
         "UPDATE documents SET resident_id = resident_id + 1 WHERE order_id = $1",
         "UPDATE documents SET session_id = gen_random_uuid() WHERE order_id = $1",
         "UPDATE documents SET copier_fingerprint = '\\x00'::bytea WHERE order_id = $1",
@@ -347,4 +347,99 @@ async fn concurrent_retries_with_one_key_make_one_order_and_leave_no_ticket_gap(
         .unwrap()
         .get(0);
     assert_eq!(orders, 2);
+}
+
+/// Places an order through the in-process gateway (which renders it and
+/// holds its PDF) and waits until it is released.
+async fn released_order(app: &TestApp, key: &str) -> (kofu::sim::OpenedSession, Uuid) {
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    copier
+        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let ack = copier
+        .place_order(session.session_id, key, &Default::default())
+        .await
+        .unwrap();
+    wait_for_release(app, ack.order_id).await;
+    (session, ack.order_id)
+}
+
+#[tokio::test]
+async fn a_document_fetched_from_another_process_is_rendered_again_and_must_match_its_binding() {
+    let app = TestApp::spawn().await;
+    let other = ServeProcess::start(&app);
+    let bound_hash = |order_id: Uuid| {
+        let app = &app;
+        async move {
+            let row = app
+                .db()
+                .await
+                .query_one(
+                    "SELECT sha256, pdf IS NULL FROM documents WHERE order_id = $1",
+                    &[&order_id],
+                )
+                .await
+                .unwrap();
+            assert!(row.get::<_, bool>(1), "the bytes are not stored");
+            row.get::<_, Vec<u8>>(0)
+        }
+    };
+
+    // The other process does not hold the PDF: it renders the snapshot again
+    // and the bytes match the hash bound at the first render. (One render
+    // here first, so the two processes are not at the same point of any
+    // per-process state a renderer might keep, like printpdf's ID counter.)
+    released_order(&app, "first").await;
+    let (session, order_id) = released_order(&app, "elsewhere").await;
+    let fetched = other
+        .copier(&app, 1)
+        .fetch_document(session.session_id, order_id)
+        .await
+        .unwrap();
+    assert_eq!(fetched.status, 200);
+    assert!(fetched.body.starts_with(b"%PDF"));
+    let digest = ring::digest::digest(&ring::digest::SHA256, &fetched.body);
+    assert_eq!(digest.as_ref(), bound_hash(order_id).await.as_slice());
+    assert_eq!(
+        other
+            .copier(&app, 1)
+            .confirm_printed(order_id)
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+
+    // A snapshot changed after rendering renders to other bytes: refused and voided.
+    let (session, order_id) = released_order(&app, "tampered").await;
+    let changed = app
+        .db()
+        .await
+        .execute(
+            "UPDATE orders SET snapshot = jsonb_set(snapshot, '{address}', '\"東京都千代田区千代田1-1\"') WHERE id = $1",
+            &[&order_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let fetched = other
+        .copier(&app, 1)
+        .fetch_document(session.session_id, order_id)
+        .await
+        .unwrap();
+    assert_eq!(fetched.status, 500);
+    assert!(!fetched.body.starts_with(b"%PDF"), "bytes left");
+    let row = app
+        .db()
+        .await
+        .query_one(
+            "SELECT state, void_reason FROM orders WHERE id = $1",
+            &[&order_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, &str>(0), "voided");
+    assert_eq!(row.get::<_, Option<&str>>(1), Some("binding_check_failed"));
 }
