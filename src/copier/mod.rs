@@ -251,11 +251,29 @@ fn one() -> i32 {
     1
 }
 
-const AUTHENTICATED_SESSION: &str = "
-    SELECT s.copier_fingerprint, s.expires_at > now(), s.resident_id, r.municipality_code,
-           (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = r.municipality_code AND f.kind = $2)
-      FROM sessions s LEFT JOIN residents r ON r.id = s.resident_id
-     WHERE s.id = $1";
+/// Why a session cannot order, once the acceptance found no authenticated
+/// resident for it (the rare path, so a separate read).
+async fn order_session_problem(
+    db: &crate::db::Client,
+    session_id: Uuid,
+    copier: &[u8; 32],
+) -> Problem {
+    match db.query_opt_cached(SESSION_STATE, &[&session_id]).await {
+        Err(e) => crate::db::DbError::from(e).into(),
+        Ok(None) => p(StatusCode::NOT_FOUND, "session_not_found"),
+        Ok(Some(row)) => {
+            let owner: &[u8] = row.get(0);
+            if owner != copier.as_slice() {
+                p(StatusCode::FORBIDDEN, "session_belongs_to_another_copier")
+            } else if !row.get::<_, bool>(1) {
+                p(StatusCode::GONE, "session_expired")
+            } else {
+                // No resident: no card verified, or the resident is gone.
+                p(StatusCode::FORBIDDEN, "session_not_authenticated")
+            }
+        }
+    }
+}
 
 /// `POST /v1/sessions/{id}/orders`: places an order; answers only once it is durable.
 pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
@@ -274,43 +292,6 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         return Err(p(StatusCode::UNPROCESSABLE_ENTITY, "invalid_options"));
     }
 
-    let db = client(state).await?;
-    let row = db
-        .query_opt_cached(AUTHENTICATED_SESSION, &[&session_id, &order.kind])
-        .await
-        .map_err(crate::db::DbError::from)?;
-    let Some(row) = row else {
-        return Err(p(StatusCode::NOT_FOUND, "session_not_found"));
-    };
-    let owner: &[u8] = row.get(0);
-    if owner != copier.fingerprint.as_slice() {
-        return Err(p(
-            StatusCode::FORBIDDEN,
-            "session_belongs_to_another_copier",
-        ));
-    }
-    if !row.get::<_, bool>(1) {
-        return Err(p(StatusCode::GONE, "session_expired"));
-    }
-    let (Some(resident_id), Some(municipality_code)) = (
-        row.get::<_, Option<i64>>(2),
-        row.get::<_, Option<String>>(3),
-    ) else {
-        return Err(p(StatusCode::FORBIDDEN, "session_not_authenticated"));
-    };
-    if order.kind != queue::RESIDENCE_CERTIFICATE {
-        return Err(p(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "certificate_kind_unavailable",
-        ));
-    }
-    let Some(fee_yen) = row.get::<_, Option<i32>>(4) else {
-        return Err(p(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "certificate_kind_unavailable",
-        ));
-    };
-
     let canonical = serde_json::to_vec(&order).expect("order serialises");
     let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
     let mut request_hash = [0u8; 32];
@@ -320,13 +301,12 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         idempotency_key: key,
         request_hash,
         copier_fingerprint: copier.fingerprint,
-        resident_id,
-        municipality_code,
+        kind: order.kind.clone(),
         options: order.options,
         copies: order.copies,
-        fee_yen,
     };
-    match queue::accept(db, &new, state.pipeline.settings()).await? {
+    // The session, its resident and the fee are read inside the acceptance.
+    match queue::accept(client(state).await?, &new, state.pipeline.settings()).await? {
         Ok(accepted) => {
             if accepted.new {
                 state.pipeline.submit(&accepted);
@@ -338,6 +318,18 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             "idempotency_key_reused",
         )),
         Err(Refusal::Ineligible(_)) => Err(p(StatusCode::FORBIDDEN, "resident_not_eligible")),
+        Err(Refusal::SessionUnusable) => {
+            Err(order_session_problem(&client(state).await?, session_id, &copier.fingerprint).await)
+        }
+        Err(Refusal::OtherCopier) => Err(p(
+            StatusCode::FORBIDDEN,
+            "session_belongs_to_another_copier",
+        )),
+        Err(Refusal::SessionExpired) => Err(p(StatusCode::GONE, "session_expired")),
+        Err(Refusal::KindUnavailable) => Err(p(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_kind_unavailable",
+        )),
     }
 }
 

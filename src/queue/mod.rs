@@ -45,18 +45,18 @@ pub fn document_number(municipality_code: &str, ticket: i64) -> String {
     format!("KF-{municipality_code}-{ticket:09}")
 }
 
-/// An order as the copier placed it, after validation.
+/// An order as the copier placed it, after validation of the request
+/// itself; the session, its resident and the fee are read (and checked) in
+/// the acceptance transaction.
 #[derive(Debug, Clone)]
 pub struct NewOrder {
     pub session_id: Uuid,
     pub idempotency_key: String,
     pub request_hash: [u8; 32],
     pub copier_fingerprint: [u8; 32],
-    pub resident_id: ResidentId,
-    pub municipality_code: String,
+    pub kind: String,
     pub options: ResidenceOptions,
     pub copies: i32,
-    pub fee_yen: i32,
 }
 
 /// What the copier is told once the order is durable.
@@ -89,6 +89,14 @@ pub struct LocalRender {
 /// Why an order was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
+    /// No such session, or no card was verified in it (the caller tells
+    /// which apart outside the transaction).
+    SessionUnusable,
+    /// The session was opened by another copier.
+    OtherCopier,
+    SessionExpired,
+    /// Not a kind the pipeline issues, or not offered by the municipality.
+    KindUnavailable,
     /// The same Idempotency-Key was used in this session for another request.
     KeyReused,
     Ineligible(Ineligible),
@@ -182,9 +190,10 @@ async fn accept_once(
     order: &NewOrder,
     settings: &PipelineSettings,
 ) -> Result<Option<Result<AcceptedOrder, Refusal>>, DbError> {
-    // Pipelined: BEGIN, the idempotency lookup and the snapshot's first read
-    // go out together, and the snapshot's locks follow in one more round trip.
-    let (_, existing, snapshot) = tokio::try_join!(
+    // Pipelined: BEGIN, the idempotency lookup and the session's resident
+    // (the municipality locked) go out together; the snapshot's other locks
+    // follow in one more round trip.
+    let (_, existing, holder) = tokio::try_join!(
         async { client.batch_execute("BEGIN").await.map_err(DbError::from) },
         async {
             client
@@ -192,8 +201,25 @@ async fn accept_once(
                 .await
                 .map_err(DbError::from)
         },
-        registry::snapshot_residence(client, order.resident_id, order.options),
+        registry::session_resident(client, order.session_id, &order.kind),
     )?;
+    let refuse = |why: Refusal| async move {
+        client.batch_execute("ROLLBACK").await?;
+        Ok::<_, DbError>(Some(Err(why)))
+    };
+    let Some(holder) = holder else {
+        return refuse(Refusal::SessionUnusable).await;
+    };
+    if holder.copier_fingerprint != order.copier_fingerprint {
+        return refuse(Refusal::OtherCopier).await;
+    }
+    if holder.expired {
+        return refuse(Refusal::SessionExpired).await;
+    }
+    let fee_yen = match holder.fee_yen {
+        Some(fee) if order.kind == RESIDENCE_CERTIFICATE => fee,
+        _ => return refuse(Refusal::KindUnavailable).await,
+    };
     if let Some(row) = existing {
         client.batch_execute("ROLLBACK").await?;
         // A retry: answer with the order already accepted, whatever the registers say now.
@@ -209,13 +235,11 @@ async fn accept_once(
             render: None,
         })));
     }
-    let snapshot = match snapshot {
+    let snapshot = match registry::snapshot_residence(client, &holder, order.options).await? {
         Ok(s) => s,
-        Err(why) => {
-            client.batch_execute("ROLLBACK").await?;
-            return Ok(Some(Err(Refusal::Ineligible(why))));
-        }
+        Err(why) => return refuse(Refusal::Ineligible(why)).await,
     };
+    let municipality_code = holder.municipality.code.clone();
     let order_id = Uuid::from_bytes(crate::random_bytes());
     // The identity is filled in from the order row at render time.
     let certificate = ResidenceCertificate {
@@ -231,7 +255,7 @@ async fn accept_once(
         whole_household: order.options.whole_household,
         members: snapshot.members,
     };
-    let amount_yen = order.fee_yen * order.copies;
+    let amount_yen = fee_yen * order.copies;
     // Prepared first (a no-op once cached), so nothing can come between the
     // insert and the COMMIT sent right behind it.
     let insert = client.prepare_cached(INSERT_WITH_TICKET).await?;
@@ -247,8 +271,8 @@ async fn accept_once(
         &order.idempotency_key,
         &order.request_hash.as_slice(),
         &order.copier_fingerprint.as_slice(),
-        &order.resident_id,
-        &order.municipality_code,
+        &holder.resident_id,
+        &municipality_code,
         &RESIDENCE_CERTIFICATE,
         &options,
         &order.copies,
@@ -276,13 +300,14 @@ async fn accept_once(
     };
     committed?;
     let accepted_at = std::time::Instant::now();
-    metrics::counter!("kofu_orders_accepted_total", "municipality" => order.municipality_code.clone()).increment(1);
+    metrics::counter!("kofu_orders_accepted_total", "municipality" => municipality_code.clone())
+        .increment(1);
     let ticket: i64 = row.get(0);
     let mut certificate = certificate;
     certificate.document = DocumentIdentity {
         order_id,
         ticket,
-        document_number: document_number(&order.municipality_code, ticket),
+        document_number: document_number(&municipality_code, ticket),
     };
     Ok(Some(Ok(AcceptedOrder {
         order_id,
@@ -293,7 +318,7 @@ async fn accept_once(
             certificate,
             session_id: order.session_id,
             copier_fingerprint: order.copier_fingerprint,
-            resident_id: order.resident_id,
+            resident_id: holder.resident_id,
             accepted_at,
         })),
     })))

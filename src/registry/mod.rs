@@ -2,8 +2,8 @@
 //! residents (住民基本台帳), and the card-serial → resident links.
 //!
 //! Rule: the only way from a card to a person is `resident_for_serial`; the
-//! records a document shows are read by `snapshot_residence` inside the
-//! acceptance transaction, under row locks, so a register change is either
+//! records a document shows are read by `session_resident` and
+//! `snapshot_residence` inside the acceptance transaction, under row locks, so a register change is either
 //! wholly before the order (and shown) or wholly after it (and not).
 
 pub mod demo;
@@ -144,9 +144,20 @@ pub struct ResidenceSnapshot {
     pub members: Vec<ResidentRecord>,
 }
 
-const HOUSEHOLD_OF: &str = "SELECT household_id, municipality_code FROM residents WHERE id = $1";
+/// The session's authenticated resident, their municipality locked `FOR
+/// SHARE` (the first lock of the snapshot, parent before child), and the
+/// municipality's fee for `$2`. No row when the session does not exist or
+/// is not authenticated; the caller tells those apart.
+const SESSION_RESIDENT: &str = "
+    SELECT s.copier_fingerprint, s.expires_at > now(), r.id, r.household_id,
+           m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
+           (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $2)
+      FROM sessions s
+      JOIN residents r ON r.id = s.resident_id
+      JOIN municipalities m ON m.code = r.municipality_code
+     WHERE s.id = $1
+       FOR SHARE OF m";
 const LOCK_HOUSEHOLD: &str = "SELECT address FROM households WHERE id = $1 FOR SHARE";
-const LOCK_MUNICIPALITY: &str = "SELECT code, name, mayor_title, mayor_name, seal_text FROM municipalities WHERE code = $1 FOR SHARE";
 const LOCK_MEMBERS: &str = "
     SELECT id, name, name_kana, birth_date, sex, relationship, is_householder, became_resident_on,
            domicile, head_of_register, my_number, status, protected
@@ -155,34 +166,73 @@ const LOCK_MEMBERS: &str = "
      ORDER BY register_order
        FOR SHARE";
 
-/// Reads what a residence certificate for `resident` shows.
+/// An ordering session's resident, read (and their municipality locked)
+/// inside the acceptance transaction by [`session_resident`].
+#[derive(Debug, Clone)]
+pub struct SessionResident {
+    pub copier_fingerprint: Vec<u8>,
+    pub expired: bool,
+    pub resident_id: ResidentId,
+    pub household_id: i64,
+    pub municipality: MunicipalityHeader,
+    /// The municipality's fee for the kind asked, if it offers it.
+    pub fee_yen: Option<i32>,
+}
+
+/// The first step of a snapshot: the session's resident, with the
+/// municipality row locked. `None` when the session does not exist or is not
+/// authenticated.
+pub async fn session_resident<C: GenericClient>(
+    tx: &C,
+    session_id: uuid::Uuid,
+    kind: &str,
+) -> Result<Option<SessionResident>, DbError> {
+    let Some(row) = tx
+        .query_opt_cached(SESSION_RESIDENT, &[&session_id, &kind])
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(SessionResident {
+        copier_fingerprint: row.get(0),
+        expired: !row.get::<_, bool>(1),
+        resident_id: row.get(2),
+        household_id: row.get(3),
+        municipality: MunicipalityHeader {
+            code: row.get(4),
+            name: row.get(5),
+            mayor_title: row.get(6),
+            mayor_name: row.get(7),
+            seal_text: row.get(8),
+        },
+        fee_yen: row.get(9),
+    }))
+}
+
+/// Reads what a residence certificate for the session's resident shows:
+/// the second step, after [`session_resident`] locked the municipality.
 ///
 /// # Errors
 /// `Ok(Err(Ineligible))` when the resident, or a household member the
 /// certificate would show, may not be issued one at a store.
 pub async fn snapshot_residence<C: GenericClient>(
     tx: &C,
-    resident: ResidentId,
+    holder: &SessionResident,
     options: ResidenceOptions,
 ) -> Result<Result<ResidenceSnapshot, Ineligible>, DbError> {
     // Locks go parent to child (municipality, household, residents), the
     // order register updates are expected to use; a deadlock with a sync that
-    // uses another order is retried by the caller.
-    let me = tx.query_one_cached(HOUSEHOLD_OF, &[&resident]).await?;
-    let household_id: i64 = me.get(0);
-    let municipality_code: String = me.get(1);
-    // Pipelined in one round trip. PostgreSQL runs them in the order sent,
-    // so statements are prepared first (a no-op once cached): a Parse sent
-    // between two executions could otherwise reorder the locks.
-    let (lock_municipality, lock_household, lock_members) = tokio::try_join!(
-        tx.prepare_cached(LOCK_MUNICIPALITY),
+    // uses another order is retried by the caller. Pipelined in one round
+    // trip. PostgreSQL runs them in the order sent, so statements are
+    // prepared first (a no-op once cached): a Parse sent between two
+    // executions could otherwise reorder the locks.
+    let resident = holder.resident_id;
+    let (lock_household, lock_members) = tokio::try_join!(
         tx.prepare_cached(LOCK_HOUSEHOLD),
         tx.prepare_cached(LOCK_MEMBERS),
     )?;
-    let by_code: [&(dyn ToSql + Sync); 1] = [&municipality_code];
-    let by_household: [&(dyn ToSql + Sync); 1] = [&household_id];
-    let (m, household, rows) = tokio::try_join!(
-        tx.query_one(&lock_municipality, &by_code),
+    let by_household: [&(dyn ToSql + Sync); 1] = [&holder.household_id];
+    let (household, rows) = tokio::try_join!(
         tx.query_one(&lock_household, &by_household),
         tx.query(&lock_members, &by_household),
     )?;
@@ -193,13 +243,7 @@ pub async fn snapshot_residence<C: GenericClient>(
     if let Some(why) = ineligibility(my_row.get(11), my_row.get(12)) {
         return Ok(Err(why));
     }
-    let municipality = MunicipalityHeader {
-        code: m.get(0),
-        name: m.get(1),
-        mayor_title: m.get(2),
-        mayor_name: m.get(3),
-        seal_text: m.get(4),
-    };
+    let municipality = holder.municipality.clone();
 
     let mut members = Vec::new();
     let mut householder = None;
