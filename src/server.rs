@@ -52,6 +52,8 @@ pub struct AppState {
     /// CRLs of the card CAs (fail closed: see `pki::revocation::service`).
     pub revocation: Arc<RevocationService>,
     pub pipeline: Pipeline,
+    /// Challenges of sessions opened here (see `copier::challenges`).
+    pub challenges: crate::copier::challenges::ChallengeCache,
 }
 
 /// A running gateway: the API and operations listeners and the render pipeline.
@@ -153,6 +155,7 @@ impl Gateway {
             cards: Arc::new(cards),
             revocation,
             pipeline,
+            challenges: Default::default(),
         });
         tasks.push(tokio::spawn(serve_api(
             api,

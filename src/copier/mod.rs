@@ -6,6 +6,7 @@
 //! opened by one copier is unusable from another, and a document is handed
 //! only to the copier and session that ordered it (invariant 1).
 
+pub mod challenges;
 pub mod menu;
 
 use base64::Engine;
@@ -76,6 +77,12 @@ pub async fn open_session(state: &AppState, req: &ApiRequest) -> ApiResult {
         .await
         .map_err(crate::db::DbError::from)?;
     let expires_at: OffsetDateTime = row.get(0);
+    state.challenges.put(
+        session_id,
+        challenge,
+        copier.fingerprint,
+        state.config.session_ttl(),
+    );
     metrics::counter!("kofu_sessions_opened_total").increment(1);
     Ok(http::json(
         StatusCode::CREATED,
@@ -102,6 +109,23 @@ const TAKE_CHALLENGE: &str = "
 const SESSION_STATE: &str = "
     SELECT copier_fingerprint, expires_at > now(), challenge_used_at IS NOT NULL, resident_id
       FROM sessions WHERE id = $1";
+
+/// Spends the session's challenge and returns it; the session's problem
+/// (another copier's, expired, already spent) when it cannot.
+async fn take_challenge(
+    db: &crate::db::Client,
+    session_id: Uuid,
+    copier: &[u8; 32],
+) -> Result<Vec<u8>, Problem> {
+    match db
+        .query_opt_cached(TAKE_CHALLENGE, &[&session_id, &copier.as_slice()])
+        .await
+        .map_err(crate::db::DbError::from)?
+    {
+        Some(row) => Ok(row.get(0)),
+        None => Err(session_problem(db, session_id, copier).await),
+    }
+}
 
 /// Why a session cannot be used, when the fast path found nothing.
 async fn session_problem(db: &crate::db::Client, session_id: Uuid, copier: &[u8; 32]) -> Problem {
@@ -141,17 +165,23 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         .ok_or(p(StatusCode::BAD_REQUEST, "card_algorithm_unsupported"))?;
 
     let db = client(state).await?;
-    // Single use: the challenge is spent before anything is checked.
-    let challenge: Vec<u8> = match db
-        .query_opt_cached(
-            TAKE_CHALLENGE,
-            &[&session_id, &copier.fingerprint.as_slice()],
-        )
-        .await
-        .map_err(crate::db::DbError::from)?
-    {
-        Some(row) => row.get(0),
-        None => return Err(session_problem(&db, session_id, &copier.fingerprint).await),
+    // Single use. Opened here: the signature is checked against the challenge
+    // held in memory, and the binding statement spends it (only if still
+    // unspent and equal). Opened elsewhere: spent before anything is checked.
+    let held = state.challenges.take(session_id, &copier.fingerprint);
+    let challenge: Vec<u8> = match &held {
+        Some(held) => held.challenge.to_vec(),
+        None => take_challenge(&db, session_id, &copier.fingerprint).await?,
+    };
+    // A refusal before the binding statement still spends a held challenge;
+    // a session problem found doing so comes first, as on the slow path.
+    let refuse = |problem: Problem| async {
+        if held.is_some()
+            && let Err(session) = take_challenge(&db, session_id, &copier.fingerprint).await
+        {
+            return session;
+        }
+        problem
     };
 
     let cards = state.cards.clone();
@@ -179,7 +209,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
                 }
                 _ => StatusCode::FORBIDDEN,
             };
-            return Err(p(status, e.code()));
+            return Err(refuse(p(status, e.code())).await);
         }
     };
 
@@ -193,14 +223,23 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         } else {
             StatusCode::FORBIDDEN
         };
-        return Err(p(status, code));
+        return Err(refuse(p(status, code)).await);
     }
 
-    let found =
-        registry::authenticate_holder(&db, session_id, card.serial(), queue::RESIDENCE_CERTIFICATE)
-            .await?;
+    let found = registry::authenticate_holder(
+        &db,
+        session_id,
+        &copier.fingerprint,
+        held.as_ref().map(|h| &h.challenge),
+        card.serial(),
+        queue::RESIDENCE_CERTIFICATE,
+    )
+    .await?;
     let (holder, fee) = match found {
         HolderLookup::Found(holder, fee) => (holder, fee),
+        HolderLookup::SessionUnusable => {
+            return Err(session_problem(&db, session_id, &copier.fingerprint).await);
+        }
         HolderLookup::NotLinked => {
             tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
             return Err(p(StatusCode::FORBIDDEN, "card_not_registered"));

@@ -50,11 +50,21 @@ pub enum HolderLookup {
     Suspended,
     /// J-LIS revoked the certificate, or a renewal superseded it.
     Revoked,
+    /// The session was not updated: another copier's, expired, or its
+    /// challenge already spent (the caller tells which).
+    SessionUnusable,
 }
 
-/// One round trip: the serial's J-LIS status, its holder (bound to the
-/// session only when the certificate is neither suspended nor revoked), and
-/// the municipality's fee for `$3`. Always exactly one row.
+/// One round trip: the serial's J-LIS status, its holder, the
+/// municipality's fee for `$3`, and the session updated: the challenge spent
+/// and — only when the certificate is neither suspended nor revoked — the
+/// holder bound. Always exactly one row; its last column counts the sessions
+/// updated (0: not this copier's, expired, or the challenge not as expected).
+///
+/// `$5` is the challenge the signature was verified over, when the caller
+/// held it (the session was opened in this process): the statement spends it
+/// only if it is still unspent and equal. NULL when the caller already spent
+/// it with its own statement before verifying.
 const AUTHENTICATE_HOLDER: &str = "
     WITH card AS (
         SELECT $2::bytea AS serial,
@@ -62,34 +72,54 @@ const AUTHENTICATE_HOLDER: &str = "
     holder AS (
         SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
                (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3) AS fee,
-               card.card_status
+               card.card_status,
+               r.id IS NOT NULL AND card.card_status IS NULL AS usable
           FROM card
           LEFT JOIN certificate_links l ON l.serial = card.serial
           LEFT JOIN residents r ON r.id = l.resident_id
           LEFT JOIN municipalities m ON m.code = r.municipality_code),
     bound AS (
-        UPDATE sessions s SET resident_id = holder.id, card_serial = $2, authenticated_at = now()
+        UPDATE sessions s
+           SET challenge_used_at = coalesce(s.challenge_used_at, now()),
+               resident_id = CASE WHEN holder.usable THEN holder.id ELSE s.resident_id END,
+               card_serial = CASE WHEN holder.usable THEN $2 ELSE s.card_serial END,
+               authenticated_at = CASE WHEN holder.usable THEN now() ELSE s.authenticated_at END
           FROM holder
-         WHERE s.id = $1 AND holder.id IS NOT NULL AND holder.card_status IS NULL
+         WHERE s.id = $1 AND s.copier_fingerprint = $4 AND s.expires_at > now()
+           AND CASE WHEN $5::bytea IS NULL THEN s.challenge_used_at IS NOT NULL
+                    ELSE s.challenge_used_at IS NULL AND s.challenge = $5 END
         RETURNING s.id)
     SELECT holder.*, (SELECT count(*) FROM bound) FROM holder";
 
 /// Finds the resident a verified card's serial is linked to and binds them to
 /// the session, unless J-LIS has suspended or revoked the certificate (read
 /// in the same statement, so an event committed by any process counts).
-/// Also returns the fee for `kind` there, if offered.
+/// Also returns the fee for `kind` there, if offered. With `challenge`, the
+/// session's challenge is spent in the same statement (see
+/// [`AUTHENTICATE_HOLDER`]).
 pub async fn authenticate_holder(
     client: &Client,
     session_id: uuid::Uuid,
+    copier: &[u8; 32],
+    challenge: Option<&[u8; 32]>,
     serial: &CardSerial,
     kind: &str,
 ) -> Result<HolderLookup, DbError> {
     let r = client
         .query_one_cached(
             AUTHENTICATE_HOLDER,
-            &[&session_id, &serial.as_bytes(), &kind],
+            &[
+                &session_id,
+                &serial.as_bytes(),
+                &kind,
+                &copier.as_slice(),
+                &challenge.map(|c| c.as_slice()),
+            ],
         )
         .await?;
+    if r.get::<_, i64>(11) == 0 {
+        return Ok(HolderLookup::SessionUnusable);
+    }
     match r.get::<_, Option<&str>>(9) {
         Some("suspended") => return Ok(HolderLookup::Suspended),
         Some(_) => return Ok(HolderLookup::Revoked),

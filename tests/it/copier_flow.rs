@@ -443,3 +443,33 @@ async fn a_document_fetched_from_another_process_is_rendered_again_and_must_matc
     assert_eq!(row.get::<_, &str>(0), "voided");
     assert_eq!(row.get::<_, Option<&str>>(1), Some("binding_check_failed"));
 }
+
+#[tokio::test]
+async fn a_session_opened_on_one_process_is_continued_on_another() {
+    // The card step on the other process does not hold the challenge in
+    // memory: it spends it in the database first, then verifies.
+    let app = TestApp::spawn().await;
+    let other = ServeProcess::start(&app);
+    let here = app.copier(1);
+    let there = other.copier(&app, 1);
+    let card = app.pki.card("card-rsa-1");
+
+    let session = here.open_session().await.unwrap();
+    there.present_card(&session, card, "ja").await.unwrap();
+    match here.present_card(&session, card, "ja").await {
+        Err(kofu::sim::SimError::Refused { code, .. }) => {
+            assert_eq!(code, "challenge_already_used", "spent on the other process")
+        }
+        other => panic!("replay accepted: {other:?}"),
+    }
+    let ack = here
+        .place_order(session.session_id, "k", &Default::default())
+        .await
+        .unwrap();
+    let fetched = there
+        .fetch_document(session.session_id, ack.order_id)
+        .await
+        .unwrap();
+    assert_eq!(fetched.status, 200);
+    assert!(fetched.body.starts_with(b"%PDF"));
+}
