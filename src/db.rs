@@ -4,6 +4,17 @@
 //! `application_name` and a `statement_timeout`. Losing PostgreSQL turns into
 //! 503 (`DbError::is_unavailable`), and the pool recovers by itself when it
 //! comes back.
+//!
+//! # Relaxed commits
+//! The durability rule for statements that end in
+//! `set_config('synchronous_commit', 'off', true)`: their implicit
+//! transaction commits without waiting for its WAL flush. Only writes whose
+//! loss in a database crash harms nobody may do that: opening a session (the
+//! copier starts over), binding a rendered document and a release pass (the
+//! pipeline does them again, in the same order). Everything a copier is told
+//! that matters (an accepted order, a delivery, a print) commits
+//! synchronously, and WAL is flushed in order, so that commit makes every
+//! earlier relaxed one durable too.
 
 use std::time::Duration;
 

@@ -480,6 +480,11 @@ impl Pipeline {
         let _ = rx.wait_for(|w| *w >= ticket).await;
     }
 
+    /// The release watermark as this process last saw it.
+    pub fn watermark(&self) -> i64 {
+        *self.shared.watermark.borrow()
+    }
+
     /// Unordered mode: resolves when this process renders (and so releases)
     /// `order_id`, or after `poll` for a render done elsewhere.
     pub async fn rendered_or(&self, order_id: Uuid, poll: Duration) {

@@ -17,6 +17,11 @@ use crate::db::{Cached, Client, DbError, Pool};
 
 /// How often every process looks for work a peer (or a crash) left behind.
 const RELEASE_TICK: Duration = Duration::from_millis(25);
+/// The least time between two passes of one process: renders finishing
+/// meanwhile are released together, so a pass (a fixed cost in the
+/// database) is shared by several orders under load, for at most this much
+/// added latency.
+const RELEASE_MIN_GAP: Duration = Duration::from_millis(8);
 const SWEEP_TICK: Duration = Duration::from_millis(500);
 /// Orders looked at per release pass.
 const RELEASE_BATCH: i64 = 512;
@@ -25,12 +30,15 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
     if !pipeline.settings().ordered {
         return;
     }
+    let mut last_pass = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = pipeline.shared.release_needed.notified() => {}
             _ = tokio::time::sleep(RELEASE_TICK) => {}
             _ = stop.changed() => break,
         }
+        tokio::time::sleep_until(last_pass + RELEASE_MIN_GAP).await;
+        last_pass = tokio::time::Instant::now();
         let outcome = match pool.get().await {
             Ok(mut client) => release_pass(&mut client, pipeline.settings().print_deadline).await,
             Err(e) => Err(e.into()),
@@ -72,8 +80,12 @@ pub struct ReleasePass {
 }
 
 /// The whole pass runs server-side in one call (`sql/0005_release_function.sql`
-/// has the steps): one round trip instead of seven.
-const RELEASE_PASS: &str = "SELECT * FROM kofu_release_pass($1, $2)";
+/// has the steps): one round trip instead of seven. It always returns one
+/// row, projected after the function ran, and commits without waiting for
+/// the WAL flush (see "Relaxed commits" in [`crate::db`]): a release lost in a
+/// database crash is made again by the next pass, in the same order.
+const RELEASE_PASS: &str = "
+    SELECT p.*, set_config('synchronous_commit', 'off', true) FROM kofu_release_pass($1, $2) p";
 
 /// One pass of the releaser (see the module rule). Returns at once, with the
 /// watermark another process has reached, when that process holds the

@@ -93,7 +93,9 @@ const CLAIM: &str = "
 /// Marks the order rendered and binds its document in one statement (one
 /// round trip, one commit): the SHA-256 with order, session, copier and
 /// resident. The bytes stay in this process's memory until delivery (see
-/// [`super::documents`]). Ordered: `rendered`, and the releaser releases
+/// [`super::documents`]). Committed without waiting for the WAL flush
+/// (see "Relaxed commits" in [`crate::db`]): lost in a database crash, the order is
+/// simply rendered again. Ordered: `rendered`, and the releaser releases
 /// it in turn; unordered (benchmark only): released at once. The document is
 /// stored only if the order was still `accepted`, so a voided order or one
 /// rendered elsewhere meanwhile gets nothing.
@@ -111,7 +113,8 @@ const STORE_RENDERED: &str = "
         SELECT id, $4, $5, $6, $7, $8, $9 FROM marked
         ON CONFLICT (order_id) DO NOTHING
         RETURNING order_id)
-    SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM stored)";
+    SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM stored),
+           set_config('synchronous_commit', 'off', true)";
 
 /// Renders one order from its snapshot and stores the bound document.
 /// Returns false when there was nothing to do (claimed elsewhere, done, voided).
