@@ -138,18 +138,26 @@ pub async fn accept(
         open: false,
     };
     let mut attempt = 0;
+    // Optimistic: a new key is by far the common case, so the first attempt
+    // does not look the key up; the unique constraint catches a retry (its
+    // insert fails, the pipelined COMMIT rolls back, no ticket is used) and
+    // the next attempt looks it up. A refusal on ineligibility is checked
+    // the same way, since a retry of an accepted order must get its order.
+    let mut look_up_key = false;
     loop {
         attempt += 1;
         connection.open = true;
-        let outcome = accept_once(connection.client(), order, settings).await;
+        let outcome = accept_once(connection.client(), order, settings, look_up_key).await;
         if outcome.is_err() {
             // The transaction may still be open (an error before the commit).
             connection.client().batch_execute("ROLLBACK").await?;
         }
         connection.open = false;
         match outcome {
+            Ok(Some(Err(Refusal::Ineligible(_)))) if !look_up_key => look_up_key = true,
             Ok(Some(outcome)) => return Ok(outcome),
-            Ok(None) => {} // a concurrent retry with the same key won: answer with its order
+            // The key is taken (a retry, or a concurrent one won): answer with its order.
+            Ok(None) => look_up_key = true,
             Err(e) if e.is_retryable() && attempt < 5 => {
                 metrics::counter!("kofu_acceptance_retries_total").increment(1);
             }
@@ -183,12 +191,14 @@ impl Drop for OpenTransaction {
 }
 
 /// One attempt. Every `Ok` leaves the transaction closed (committed or
-/// rolled back); `Ok(None)` means a concurrent acceptance with the same key
-/// won, so the caller looks again.
+/// rolled back); `Ok(None)` means the key is already taken (by an earlier
+/// order, or a concurrent acceptance that won), so the caller looks again
+/// with `look_up_key`.
 async fn accept_once(
     client: &Client,
     order: &NewOrder,
     settings: &PipelineSettings,
+    look_up_key: bool,
 ) -> Result<Option<Result<AcceptedOrder, Refusal>>, DbError> {
     // Pipelined: BEGIN, the idempotency lookup and the session's resident
     // (the municipality locked) go out together; the snapshot's other locks
@@ -196,6 +206,9 @@ async fn accept_once(
     let (_, existing, holder) = tokio::try_join!(
         async { client.batch_execute("BEGIN").await.map_err(DbError::from) },
         async {
+            if !look_up_key {
+                return Ok(None);
+            }
             client
                 .query_opt_cached(FIND_BY_KEY, &[&order.session_id, &order.idempotency_key])
                 .await
@@ -291,7 +304,7 @@ async fn accept_once(
         // The statement failed, so the COMMIT behind it rolled back, ticket included.
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
             committed?;
-            return Ok(None); // a concurrent retry with the same key won
+            return Ok(None); // the key is taken: look it up
         }
         Err(e) => {
             committed?;

@@ -154,6 +154,31 @@ async fn an_idempotency_key_retry_returns_the_same_order() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("idempotency_key_reused"), "{err}");
+
+    // A retry after the registers changed still answers with the order
+    // accepted before the change (the first attempt does not look the key
+    // up; its refusal must not reach the copier).
+    app.db()
+        .await
+        .execute(
+            "UPDATE residents SET status = 'deceased' WHERE id = (SELECT resident_id FROM orders WHERE id = $1)",
+            &[&first.order_id],
+        )
+        .await
+        .unwrap();
+    let late = copier
+        .place_order(session.session_id, "retry-me", &spec)
+        .await
+        .unwrap();
+    assert_eq!(late.order_id, first.order_id);
+    let ticket_counter: i64 = app
+        .db()
+        .await
+        .query_one("SELECT last FROM ticket_counter", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ticket_counter, first.ticket, "no ticket spent by retries");
 }
 
 #[tokio::test]
