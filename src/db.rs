@@ -190,6 +190,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0009_document_binding.sql",
         include_str!("../sql/0009_document_binding.sql"),
     ),
+    (
+        10,
+        "0010_drop_orders_state.sql",
+        include_str!("../sql/0010_drop_orders_state.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"
