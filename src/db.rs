@@ -195,6 +195,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0010_drop_orders_state.sql",
         include_str!("../sql/0010_drop_orders_state.sql"),
     ),
+    (
+        11,
+        "0011_orders_vacuum.sql",
+        include_str!("../sql/0011_orders_vacuum.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

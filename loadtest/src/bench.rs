@@ -43,6 +43,16 @@ struct Figures {
 pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
     let dir = args.base.out.join("bench");
     std::fs::create_dir_all(&dir)?;
+    // Every bench starts from a new cluster, so two benches (say, before and
+    // after a change) see the same database, not one grown by the other.
+    if args.base.data.exists() {
+        eprintln!(
+            "bench: starting from a new cluster in {}",
+            args.base.data.display()
+        );
+        std::fs::remove_dir_all(&args.base.data)
+            .map_err(|e| format!("removing {}: {e}", args.base.data.display()))?;
+    }
     let mut ordered = Vec::new();
     let mut unordered = Vec::new();
     for round in 0..args.rounds {
