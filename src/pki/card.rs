@@ -369,7 +369,7 @@ impl CardVerifier {
         der: &[u8],
         now: OffsetDateTime,
     ) -> Result<usize, CardError> {
-        let card = Arc::new(Certificate::from_der(der).map_err(|_| CardError::Malformed)?);
+        let card = Arc::new(Certificate::from_parsed(der, cert).map_err(|_| CardError::Malformed)?);
         match self.paths.validate(&card, &PathOptions::at(now)) {
             Ok(path) => Ok(path.anchor_index()),
             Err(e) => Err(match e {

@@ -341,6 +341,19 @@ impl Certificate {
             Ok(([], cert)) => cert,
             _ => return Err(PathError::Malformed),
         };
+        Self::from_parsed(der, &cert)
+    }
+
+    /// [`Certificate::from_der`] for a certificate the caller has already
+    /// parsed from `der` (the card verifier does, for its profile checks), so
+    /// the bytes are not parsed twice.
+    pub(crate) fn from_parsed(
+        der: &[u8],
+        cert: &X509Certificate<'_>,
+    ) -> Result<Certificate, PathError> {
+        if der.len() > MAX_CERTIFICATE_SIZE {
+            return Err(PathError::TooLarge);
+        }
         let tbs = &cert.tbs_certificate;
         if tbs.extensions_map().is_err() {
             return Err(PathError::DuplicateExtension);
