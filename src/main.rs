@@ -97,34 +97,7 @@ enum EventsCommand {
 #[derive(Subcommand)]
 enum PkiCommand {
     /// Validates one certification path (RFC 5280) and prints {"valid":bool,"reason":"..."}; exit 0 valid, 1 invalid, 2 usage error.
-    Verify {
-        /// Trust anchor certificate file (DER or PEM); repeatable.
-        #[arg(long = "anchor")]
-        anchors: Vec<PathBuf>,
-        /// Intermediate certificate file (DER or PEM); repeatable, any order.
-        #[arg(long = "intermediate")]
-        intermediates: Vec<PathBuf>,
-        /// CRL file (DER or PEM, full or delta); repeatable. Any --crl makes revocation checking mandatory for every certificate in the path.
-        #[arg(long = "crl")]
-        crls: Vec<PathBuf>,
-        /// Validation time, RFC 3339 (default: now).
-        #[arg(long)]
-        at: Option<String>,
-        /// Acceptable policy OID (user-initial-policy-set); repeatable; default anyPolicy.
-        #[arg(long = "policy")]
-        policies: Vec<String>,
-        /// initial-explicit-policy.
-        #[arg(long)]
-        explicit_policy: bool,
-        /// initial-policy-mapping-inhibit.
-        #[arg(long)]
-        inhibit_policy_mapping: bool,
-        /// initial-any-policy-inhibit.
-        #[arg(long)]
-        inhibit_any_policy: bool,
-        /// The end-entity certificate (DER or PEM).
-        cert: PathBuf,
-    },
+    Verify(kofu::pki::cli::VerifyArgs),
     /// Measures CRL loading, revocation lookups and card authentication; one JSON object a line.
     Bench {
         /// Entries in the generated full CRL.
@@ -166,31 +139,10 @@ fn pki_verify(args: kofu::pki::cli::VerifyArgs) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Pki {
-        command:
-            PkiCommand::Verify {
-                anchors,
-                intermediates,
-                crls,
-                at,
-                policies,
-                explicit_policy,
-                inhibit_policy_mapping,
-                inhibit_any_policy,
-                cert,
-            },
+        command: PkiCommand::Verify(args),
     } = cli.command
     {
-        return pki_verify(kofu::pki::cli::VerifyArgs {
-            anchors,
-            intermediates,
-            crls,
-            at,
-            policies,
-            explicit_policy,
-            inhibit_policy_mapping,
-            inhibit_any_policy,
-            cert,
-        });
+        return pki_verify(args);
     }
     // CPU-bound and synchronous: no runtime, no logging on stdout.
     if let Command::Pki {

@@ -126,12 +126,27 @@ async fn take_challenge(
         .map_err(crate::db::DbError::from)?
     {
         Some(row) => Ok(row.get(0)),
-        None => Err(session_problem(db, session_id, copier).await),
+        None => Err(session_problem(db, session_id, copier, Step::Card).await),
     }
 }
 
-/// Why a session cannot be used, when the fast path found nothing.
-async fn session_problem(db: &crate::db::Client, session_id: Uuid, copier: &[u8; 32]) -> Problem {
+/// The step a session was refused at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Presenting the card (the challenge must be unspent).
+    Card,
+    /// Ordering (a card must have been verified).
+    Order,
+}
+
+/// Why a session cannot be used at `step`, when the fast path found
+/// nothing (the rare path, so a separate read).
+async fn session_problem(
+    db: &crate::db::Client,
+    session_id: Uuid,
+    copier: &[u8; 32],
+    step: Step,
+) -> Problem {
     match db.query_opt_cached(SESSION_STATE, &[&session_id]).await {
         Err(e) => crate::db::DbError::from(e).into(),
         Ok(None) => p(StatusCode::NOT_FOUND, "session_not_found"),
@@ -141,6 +156,9 @@ async fn session_problem(db: &crate::db::Client, session_id: Uuid, copier: &[u8;
                 p(StatusCode::FORBIDDEN, "session_belongs_to_another_copier")
             } else if !row.get::<_, bool>(1) {
                 p(StatusCode::GONE, "session_expired")
+            } else if step == Step::Order {
+                // No resident: no card verified, or the resident is gone.
+                p(StatusCode::FORBIDDEN, "session_not_authenticated")
             } else if row.get::<_, bool>(2) {
                 p(StatusCode::CONFLICT, "challenge_already_used")
             } else {
@@ -241,7 +259,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let (holder, fee) = match found {
         HolderLookup::Found(holder, fee) => (holder, fee),
         HolderLookup::SessionUnusable => {
-            return Err(session_problem(&db, session_id, &copier.fingerprint).await);
+            return Err(session_problem(&db, session_id, &copier.fingerprint, Step::Card).await);
         }
         HolderLookup::NotLinked => {
             tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
@@ -293,30 +311,6 @@ fn one() -> i32 {
     1
 }
 
-/// Why a session cannot order, once the acceptance found no authenticated
-/// resident for it (the rare path, so a separate read).
-async fn order_session_problem(
-    db: &crate::db::Client,
-    session_id: Uuid,
-    copier: &[u8; 32],
-) -> Problem {
-    match db.query_opt_cached(SESSION_STATE, &[&session_id]).await {
-        Err(e) => crate::db::DbError::from(e).into(),
-        Ok(None) => p(StatusCode::NOT_FOUND, "session_not_found"),
-        Ok(Some(row)) => {
-            let owner: &[u8] = row.get(0);
-            if owner != copier.as_slice() {
-                p(StatusCode::FORBIDDEN, "session_belongs_to_another_copier")
-            } else if !row.get::<_, bool>(1) {
-                p(StatusCode::GONE, "session_expired")
-            } else {
-                // No resident: no card verified, or the resident is gone.
-                p(StatusCode::FORBIDDEN, "session_not_authenticated")
-            }
-        }
-    }
-}
-
 /// `POST /v1/sessions/{id}/orders`: places an order; answers only once it is durable.
 pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
     let copier = req.copier()?;
@@ -360,9 +354,13 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             "idempotency_key_reused",
         )),
         Err(Refusal::Ineligible(_)) => Err(p(StatusCode::FORBIDDEN, "resident_not_eligible")),
-        Err(Refusal::SessionUnusable) => {
-            Err(order_session_problem(&client(state).await?, session_id, &copier.fingerprint).await)
-        }
+        Err(Refusal::SessionUnusable) => Err(session_problem(
+            &client(state).await?,
+            session_id,
+            &copier.fingerprint,
+            Step::Order,
+        )
+        .await),
         Err(Refusal::OtherCopier) => Err(p(
             StatusCode::FORBIDDEN,
             "session_belongs_to_another_copier",

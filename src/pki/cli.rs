@@ -23,28 +23,35 @@ use super::path::{Certificate, PathError, PathOptions, PathValidator, policy_oid
 /// Largest input file read (a CRL file may be large).
 const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 
-/// The command's inputs, as parsed by clap in `main`.
-#[derive(Debug, Clone, Default)]
+/// The command's inputs (`kofu pki verify`'s arguments; the doc comments are
+/// its `--help`).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct VerifyArgs {
-    /// Trust anchor files (DER, or PEM with one or more certificates).
+    /// Trust anchor certificate file (DER or PEM); repeatable.
+    #[arg(long = "anchor")]
     pub anchors: Vec<PathBuf>,
-    /// Intermediate certificate files.
+    /// Intermediate certificate file (DER or PEM); repeatable, any order.
+    #[arg(long = "intermediate")]
     pub intermediates: Vec<PathBuf>,
-    /// CRL files (DER or PEM); when any is given, revocation is required
-    /// for every certificate in the path.
+    /// CRL file (DER or PEM, full or delta); repeatable. Any --crl makes revocation checking mandatory for every certificate in the path.
+    #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
-    /// Validation time, RFC 3339; default now.
+    /// Validation time, RFC 3339 (default: now).
+    #[arg(long)]
     pub at: Option<String>,
-    /// user-initial-policy-set (dotted OIDs); empty = anyPolicy.
+    /// Acceptable policy OID (user-initial-policy-set); repeatable; default anyPolicy.
+    #[arg(long = "policy")]
     pub policies: Vec<String>,
     /// initial-explicit-policy.
+    #[arg(long)]
     pub explicit_policy: bool,
     /// initial-policy-mapping-inhibit.
+    #[arg(long)]
     pub inhibit_policy_mapping: bool,
     /// initial-any-policy-inhibit.
+    #[arg(long)]
     pub inhibit_any_policy: bool,
-    /// The end-entity certificate (further certificates in a PEM file join
-    /// the intermediates).
+    /// The end-entity certificate (DER or PEM; further certificates in a PEM file join the intermediates).
     pub cert: PathBuf,
 }
 

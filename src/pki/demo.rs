@@ -918,7 +918,7 @@ fn load_card(dir: &Path, label: &str) -> Result<DemoCard, DemoPkiError> {
 }
 
 /// PEM with 64-column base64 lines (RFC 7468).
-fn pem(label: &str, der: &[u8]) -> String {
+pub fn pem(label: &str, der: &[u8]) -> String {
     use base64::Engine;
     let body = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");

@@ -8,6 +8,7 @@
 //! never reach an administration call nor an operator certificate act as a
 //! copier. The demo generates both with rcgen; never production keys.
 
+use super::demo::pem;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
@@ -163,18 +164,6 @@ fn write(path: &Path, contents: &str, secret: bool) -> Result<(), OperatorPkiErr
         .map_err(|e| OperatorPkiError::Io(path.to_owned(), e))?;
     file.write_all(contents.as_bytes())
         .map_err(|e| OperatorPkiError::Io(path.to_owned(), e))
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 /// The roles an operator certificate carries (its `urn:kofu:role:` URIs).

@@ -136,10 +136,12 @@ pub async fn deliver(
             }
         },
     };
-    let actual = pdf
-        .as_ref()
-        .map(|pdf| ring::digest::digest(&ring::digest::SHA256, pdf));
-    let (Some(pdf), Some(actual)) = (pdf, actual.filter(|a| a.as_ref() == stored_hash)) else {
+    // The bytes about to leave, hashed here and matched with the bound hash.
+    let checked = pdf.and_then(|pdf| {
+        let actual = ring::digest::digest(&ring::digest::SHA256, &pdf);
+        (actual.as_ref() == stored_hash).then_some((pdf, actual))
+    });
+    let Some((pdf, actual)) = checked else {
         tracing::error!(%order_id, "document hash check failed; not delivered, order voided");
         metrics::counter!("kofu_binding_check_failures_total").increment(1);
         client.execute_cached(VOID_UNBOUND, &[&order_id]).await?;

@@ -297,42 +297,24 @@ async fn a_stored_document_that_no_longer_matches_its_binding_is_never_delivered
         "UPDATE documents SET session_id = gen_random_uuid() WHERE order_id = $1",
         "UPDATE documents SET copier_fingerprint = '\\x00'::bytea WHERE order_id = $1",
     ];
+    let copier = app.copier(1);
     for (i, tamper) in tamperings.iter().enumerate() {
-        let copier = app.copier(1);
-        let session = copier.open_session().await.unwrap();
-        copier
-            .present_card(&session, app.pki.card("card-rsa-1"), "ja")
-            .await
-            .unwrap();
-        let ack = copier
-            .place_order(
-                session.session_id,
-                &format!("tamper-{i}"),
-                &Default::default(),
-            )
-            .await
-            .unwrap();
-        wait_for_release(&app, ack.order_id).await;
-        let changed = app
-            .db()
-            .await
-            .execute(*tamper, &[&ack.order_id])
-            .await
-            .unwrap();
+        let (session, order_id) = released_order(&app, &format!("tamper-{i}")).await;
+        let changed = app.db().await.execute(*tamper, &[&order_id]).await.unwrap();
         assert_eq!(changed, 1, "{tamper}");
 
         let fetched = copier
-            .fetch_document(session.session_id, ack.order_id)
+            .fetch_document(session.session_id, order_id)
             .await
             .unwrap();
         assert_eq!(fetched.status, 500, "{tamper}");
         assert!(!fetched.body.starts_with(b"%PDF"), "{tamper}: bytes left");
-        let printed = copier.confirm_printed(ack.order_id).await.unwrap();
+        let printed = copier.confirm_printed(order_id).await.unwrap();
         assert_ne!(
             printed.status, 200,
             "{tamper}: a refused document was confirmed printed"
         );
-        assert_ne!(order_row(&app, ack.order_id).await.0, "printed", "{tamper}");
+        assert_ne!(order_row(&app, order_id).await.0, "printed", "{tamper}");
     }
 }
 

@@ -2,6 +2,7 @@
 //! files (DER and PEM), checking the one JSON line and the exit status
 //! (0 valid, 1 invalid, 2 usage error). No PostgreSQL needed.
 
+use kofu::pki::demo::pem;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,20 +18,6 @@ struct Files {
     root_crl: PathBuf,
     int_crl: PathBuf,
     int_crl_revoking_ee: PathBuf,
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
 }
 
 fn files(name: &str) -> Files {

@@ -3,6 +3,7 @@
 //! the JSON lines its readers expect.
 
 use kofu::pki::crlgen::{self, CrlSpec};
+use kofu::pki::demo::pem;
 use kofu::pki::revocation::{IssuerKey, LoadedContent, Reason, Serial, Status, load_crl, persist};
 
 use crate::harness::{TestApp, pki};
@@ -409,20 +410,6 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b = base64::engine::general_purpose::STANDARD.encode(der);
-    let lines: Vec<&str> = b
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect();
-    format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
 }
 
 /// The "stranger" CA again, but as a certificate whose keyUsage has only
