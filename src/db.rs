@@ -200,6 +200,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0011_orders_vacuum.sql",
         include_str!("../sql/0011_orders_vacuum.sql"),
     ),
+    (
+        12,
+        "0012_hot_orders.sql",
+        include_str!("../sql/0012_hot_orders.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

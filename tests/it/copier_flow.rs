@@ -480,3 +480,49 @@ async fn a_session_opened_on_one_process_is_continued_on_another() {
     assert_eq!(fetched.status, 200);
     assert!(fetched.body.starts_with(b"%PDF"));
 }
+
+/// The `rendered`, `released` and `delivered` updates are heap-only (sql/0012)
+/// only while no index of orders, by key or by predicate, names a column
+/// they write. An index on any of them would silently put every update back
+/// into all the indexes.
+#[tokio::test]
+async fn no_index_of_orders_names_a_column_the_in_place_updates_write() {
+    const WRITTEN_IN_PLACE: &[&str] = &[
+        "state",
+        "rendered_at",
+        "released_at",
+        "print_deadline",
+        "delivered_at",
+        "render_claimed_by",
+        "render_claimed_until",
+    ];
+    let app = TestApp::spawn().await;
+    let rows = app
+        .db()
+        .await
+        .query(
+            "SELECT a.attname, pg_get_indexdef(i.indexrelid)
+               FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum > 0
+              WHERE i.indrelid = 'orders'::regclass
+                AND (a.attnum = ANY (i.indkey)
+                     OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M'))",
+            &[],
+        )
+        .await
+        .unwrap();
+    let indexed: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert!(
+        indexed.iter().any(|(column, _)| column == "ticket"),
+        "the query sees the ticket index: {indexed:?}"
+    );
+    assert!(
+        indexed.iter().any(|(column, _)| column == "printed_at"),
+        "the query sees predicate columns: {indexed:?}"
+    );
+    for (column, index) in &indexed {
+        assert!(
+            !WRITTEN_IN_PLACE.contains(&column.as_str()),
+            "{index} names {column}, which an in-place update writes"
+        );
+    }
+}
