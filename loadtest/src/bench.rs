@@ -6,7 +6,8 @@
 //!    benchmark-only `release_ordered = false`); throughput and end-to-end p99
 //!    of each, medians over the rounds, and their ratios.
 //! 2. The render ceiling: residence certificates rendered per second by one
-//!    thread per core, nothing else running.
+//!    thread per core, nothing else running, over a sample of the documents
+//!    the runs' orders asked for (their stored snapshots).
 //! 3. The database ceiling: `pgbench` single-row INSERT transactions per second
 //!    on the same PostgreSQL cluster, divided by the transactions kofu commits
 //!    per issuance (measured in the ordered runs from `pg_stat_database`).
@@ -94,10 +95,21 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
         }
     }
 
-    let renders_per_s = tokio::task::spawn_blocking({
+    // The documents the runs asked for, read while PostgreSQL is up; it is
+    // stopped again before the render ceiling, which runs with nothing else.
+    let mix = orders_mix(&args.base.data, CEILING_MIX)
+        .await
+        .map_err(|e| format!("reading the runs' orders: {e}"))?;
+    let (renders_per_s, synthetic_per_s) = tokio::task::spawn_blocking({
         let seconds = args.render_seconds;
         let household_fraction = args.base.household_fraction;
-        move || render_ceiling(seconds, household_fraction)
+        move || -> Result<(f64, f64), String> {
+            let synthetic = synthetic_mix(household_fraction);
+            Ok((
+                render_ceiling(&mix, seconds)?,
+                render_ceiling(&synthetic, seconds / 2.0)?,
+            ))
+        }
     })
     .await?
     .map_err(|e| format!("render ceiling: {e}"))?;
@@ -127,7 +139,9 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
         json!({"bench": "cost_of_strict_order",
                "throughput_loss": round3(1.0 - o_tp / u_tp), "p99_increase": round3(o_p99 / u_p99 - 1.0),
                "targets": {"throughput_loss_at_most": 0.10, "p99_increase_at_most": 0.20}}),
-        json!({"bench": "render_ceiling", "threads": threads(), "household_fraction": args.base.household_fraction, "renders_per_s": round1(renders_per_s)}),
+        json!({"bench": "render_ceiling", "threads": threads(), "documents": "the runs' own orders",
+               "orders_sampled": CEILING_MIX, "renders_per_s": round1(renders_per_s),
+               "synthetic_mix_renders_per_s": round1(synthetic_per_s), "household_fraction": args.base.household_fraction}),
         json!({"bench": "database_ceiling", "pgbench_insert_tps": round1(pgbench_tps), "pgbench_clients": args.pgbench_clients,
                "transactions_per_issuance": tx_per_issuance, "issuances_per_s": round1(db_ceiling)}),
         json!({"bench": "throughput_vs_lower_ceiling", "lower_ceiling_per_s": round1(lower),
@@ -163,18 +177,73 @@ fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// Residence certificates per second with every core rendering and nothing
-/// else, in the mix the load asks for: a `household_fraction` share of
-/// whole-household certificates (three people; the synthetic households
-/// average 2.6) and the rest for one person.
-fn render_ceiling(seconds: f64, household_fraction: f64) -> Result<f64, String> {
+/// Orders whose documents the render ceiling renders.
+const CEILING_MIX: i64 = 400;
+
+/// The certificates the runs' orders asked for: `limit` orders spread over
+/// all of them (a fixed pseudo-random pick), each built from its stored
+/// snapshot with the identity the render worker prints, so the ceiling
+/// renders the same names, households and page counts as the load did.
+async fn orders_mix(
+    data: &std::path::Path,
+    limit: i64,
+) -> Result<Vec<kofu::render::model::ResidenceCertificate>, BoxError> {
+    use kofu::render::model::{DocumentIdentity, ResidenceCertificate};
+    let pg = EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false }).await?;
+    let rows = async {
+        let (client, conn) = pg.config(pgembed::DATABASE).connect(tokio_postgres::NoTls).await?;
+        let conn = tokio::spawn(conn);
+        let rows = client
+            .query(
+                "SELECT id, snapshot, ticket, municipality_code FROM orders
+                  WHERE kind = 'residence_certificate' ORDER BY md5(id::text) LIMIT $1",
+                &[&limit],
+            )
+            .await;
+        drop(client);
+        let _ = conn.await;
+        rows
+    }
+    .await;
+    pg.stop().await?;
+    let mix = rows?
+        .iter()
+        .map(|row| {
+            let mut certificate: ResidenceCertificate = serde_json::from_value(row.get(1))?;
+            let ticket: i64 = row.get(2);
+            certificate.document = DocumentIdentity {
+                order_id: row.get(0),
+                ticket,
+                document_number: kofu::queue::document_number(row.get(3), ticket),
+            };
+            Ok(certificate)
+        })
+        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    if mix.is_empty() {
+        return Err("the runs accepted no orders".into());
+    }
+    Ok(mix)
+}
+
+/// The mix before the runs' own orders were used: a `household_fraction`
+/// share of three-person whole-household certificates, the rest for one
+/// person, all with the same few names. Reported beside the ceiling.
+fn synthetic_mix(household_fraction: f64) -> Vec<kofu::render::model::ResidenceCertificate> {
     use kofu::render::model::ResidenceCertificate;
-    let renderer = kofu::render::Renderer::global();
     let households = (household_fraction.clamp(0.0, 1.0) * 10.0).round() as usize;
-    let mix: Vec<ResidenceCertificate> = (0..10)
+    (0..10)
         .map(|i| ResidenceCertificate::sample(if i < households { 3 } else { 1 }))
-        .collect();
-    for certificate in &mix {
+        .collect()
+}
+
+/// Certificates per second with every core rendering `mix` round robin and
+/// nothing else running.
+fn render_ceiling(
+    mix: &[kofu::render::model::ResidenceCertificate],
+    seconds: f64,
+) -> Result<f64, String> {
+    let renderer = kofu::render::Renderer::global();
+    for certificate in mix {
         renderer
             .residence_certificate(certificate)
             .map_err(|e| e.to_string())?; // warm
