@@ -205,6 +205,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0012_hot_orders.sql",
         include_str!("../sql/0012_hot_orders.sql"),
     ),
+    (
+        13,
+        "0013_release_pass_updates.sql",
+        include_str!("../sql/0013_release_pass_updates.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

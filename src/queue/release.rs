@@ -21,7 +21,7 @@ const RELEASE_TICK: Duration = Duration::from_millis(25);
 /// meanwhile are released together, so a pass (a fixed cost in the
 /// database) is shared by several orders under load, for at most this much
 /// added latency.
-const RELEASE_MIN_GAP: Duration = Duration::from_millis(8);
+const RELEASE_MIN_GAP: Duration = Duration::from_millis(16);
 const SWEEP_TICK: Duration = Duration::from_millis(500);
 /// Orders looked at per release pass.
 const RELEASE_BATCH: i64 = 512;
