@@ -10,11 +10,20 @@
 //! `set_config('synchronous_commit', 'off', true)`: their implicit
 //! transaction commits without waiting for its WAL flush. Only writes whose
 //! loss in a database crash harms nobody may do that: opening a session (the
-//! copier starts over), binding a rendered document and a release pass (the
-//! pipeline does them again, in the same order). Everything a copier is told
-//! that matters (an accepted order, a delivery, a print) commits
-//! synchronously, and WAL is flushed in order, so that commit makes every
-//! earlier relaxed one durable too.
+//! copier starts over), binding a card holder to a session, binding a
+//! rendered document and a release pass (the pipeline does them again, in
+//! the same order). Everything a copier is told that matters (an accepted
+//! order, a delivery, a print) commits synchronously, and WAL is flushed in
+//! order, so that commit makes every earlier relaxed one durable too.
+//!
+//! The card step is relaxed on purpose, not by accident. Its commit spends
+//! the session's challenge, and the order placed next (synchronous) makes
+//! that durable. Lost in a crash before any order, the session is simply
+//! unauthenticated again: the copier's order is refused and the resident
+//! starts over. What that crash would leave spendable is the same challenge,
+//! in the same session, for the same copier (mutual TLS) and card, which can
+//! only bind the holder that was already bound, after the card and
+//! revocation checks run again.
 
 use std::time::Duration;
 
@@ -209,6 +218,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         13,
         "0013_release_pass_updates.sql",
         include_str!("../sql/0013_release_pass_updates.sql"),
+    ),
+    (
+        14,
+        "0014_forward_only_when.sql",
+        include_str!("../sql/0014_forward_only_when.sql"),
     ),
 ];
 

@@ -61,6 +61,10 @@ pub enum HolderLookup {
 /// holder bound. Always exactly one row; its last column counts the sessions
 /// updated (0: not this copier's, expired, or the challenge not as expected).
 ///
+/// Committed without waiting for the WAL flush (see "Relaxed commits" in
+/// [`crate::db`]): the acceptance that uses the session commits
+/// synchronously and so makes this binding durable first.
+///
 /// `$5` is the challenge the signature was verified over, when the caller
 /// held it (the session was opened in this process): the statement spends it
 /// only if it is still unspent and equal. NULL when the caller already spent
@@ -89,7 +93,7 @@ const AUTHENTICATE_HOLDER: &str = "
            AND CASE WHEN $5::bytea IS NULL THEN s.challenge_used_at IS NOT NULL
                     ELSE s.challenge_used_at IS NULL AND s.challenge = $5 END
         RETURNING s.id)
-    SELECT holder.*, (SELECT count(*) FROM bound) FROM holder";
+    SELECT holder.*, (SELECT count(*) FROM bound), set_config('synchronous_commit', 'off', true) FROM holder";
 
 /// Finds the resident a verified card's serial is linked to and binds them to
 /// the session, unless J-LIS has suspended or revoked the certificate (read

@@ -570,7 +570,7 @@ async fn a_printed_order_can_never_become_voided_or_printed_again() {
         .await
         .unwrap();
     let db = app.db().await;
-    for state in ["voided", "delivered"] {
+    for state in ["voided", "delivered", "rendered", "accepted"] {
         let err = db
             .execute(
                 "UPDATE orders SET state = $2 WHERE id = $1",
@@ -582,6 +582,12 @@ async fn a_printed_order_can_never_become_voided_or_printed_again() {
             err.code(),
             Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION),
             "printed -> {state}"
+        );
+        // Refused by the forward-only trigger itself, not only by a constraint.
+        let message = err.as_db_error().map(|e| e.message().to_owned());
+        assert_eq!(
+            message.as_deref(),
+            Some(format!("illegal order state transition printed -> {state}").as_str())
         );
     }
     let again = app
