@@ -224,6 +224,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0014_forward_only_when.sql",
         include_str!("../sql/0014_forward_only_when.sql"),
     ),
+    (
+        15,
+        "0015_binding_on_orders.sql",
+        include_str!("../sql/0015_binding_on_orders.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -41,32 +41,40 @@ pub enum DeliveryState {
 }
 
 /// Loads the order, its session and its document binding, and marks it
-/// delivered when released and every stored binding agrees — one statement,
-/// one round trip. (`d.pdf` is set only on rows bound before migration 0009.)
-/// The SHA-256 of the bytes about to leave is checked in Rust afterwards;
-/// should that ever fail, not a byte leaves and the order is voided
-/// ([`VOID_UNBOUND`]), so it can never be confirmed printed.
+/// delivered when released and every bound value agrees — one statement,
+/// one round trip. The binding is on the order row (`sql/0015`), or in its
+/// `documents` row for orders bound before that (whose `d.pdf` is set only
+/// when bound before 0009). The SHA-256 of the bytes about to leave is
+/// checked in Rust afterwards; should that ever fail, not a byte leaves and
+/// the order is voided ([`VOID_UNBOUND`]), so it can never be confirmed printed.
 const DELIVER: &str = "
     WITH o AS (
         SELECT o.id, o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
-               s.resident_id AS session_resident
+               s.resident_id AS session_resident,
+               coalesce(o.bound_session_id, d.session_id) AS bound_session,
+               coalesce(o.bound_copier_fingerprint, d.copier_fingerprint) AS bound_copier,
+               coalesce(o.bound_resident_id, d.resident_id) AS bound_resident,
+               d.pdf,
+               coalesce(o.document_sha256, d.sha256) AS sha256,
+               coalesce(o.page_count, d.page_count) AS page_count,
+               coalesce(o.document_number, d.document_number) AS document_number
           FROM orders o
           JOIN sessions s ON s.id = o.session_id
+          LEFT JOIN documents d ON o.document_sha256 IS NULL AND d.order_id = o.id
          WHERE o.id = $1),
     marked AS (
         UPDATE orders SET state = 'delivered', delivered_at = coalesce(orders.delivered_at, now())
-          FROM o JOIN documents d ON d.order_id = o.id
+          FROM o
          WHERE orders.id = o.id AND orders.copier_fingerprint = $2 AND orders.session_id = $3
-           AND orders.state IN ('released', 'delivered')
-           AND d.session_id = o.session_id AND d.copier_fingerprint = o.copier_fingerprint
-           AND d.resident_id = o.resident_id AND o.session_resident = o.resident_id
+           AND orders.state IN ('released', 'delivered') AND o.sha256 IS NOT NULL
+           AND o.bound_session = o.session_id AND o.bound_copier = o.copier_fingerprint
+           AND o.bound_resident = o.resident_id AND o.session_resident = o.resident_id
         RETURNING orders.id)
     SELECT o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
-           o.session_resident, d.session_id, d.copier_fingerprint, d.resident_id,
-           CASE WHEN m.id IS NOT NULL THEN d.pdf END, d.sha256, d.page_count, d.document_number,
+           o.session_resident, o.bound_session, o.bound_copier, o.bound_resident,
+           CASE WHEN m.id IS NOT NULL THEN o.pdf END, o.sha256, o.page_count, o.document_number,
            m.id IS NOT NULL
       FROM o
-      LEFT JOIN documents d ON d.order_id = o.id
       LEFT JOIN marked m ON m.id = o.id";
 
 /// A marked order whose bytes failed the hash check: voided and refunded.

@@ -90,31 +90,26 @@ const CLAIM: &str = "
      WHERE id = $1 AND state = 'accepted'
        AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
     RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code";
-/// Marks the order rendered and binds its document in one statement (one
-/// round trip, one commit): the SHA-256 with order, session, copier and
-/// resident. The bytes stay in this process's memory until delivery (see
+/// Marks the order rendered and binds its document in the same row update
+/// (one round trip, one commit, heap-only): the SHA-256, number and page
+/// count with the session, copier and resident the render saw
+/// (`sql/0015`). The bytes stay in this process's memory until delivery (see
 /// [`super::documents`]). Committed without waiting for the WAL flush
 /// (see "Relaxed commits" in [`crate::db`]): lost in a database crash, the order is
 /// simply rendered again. Ordered: `rendered`, and the releaser releases
-/// it in turn; unordered (benchmark only): released at once. The document is
-/// stored only if the order was still `accepted`, so a voided order or one
-/// rendered elsewhere meanwhile gets nothing.
+/// it in turn; unordered (benchmark only): released at once. Bound only if
+/// the order was still `accepted`, so a voided order or one rendered
+/// elsewhere meanwhile gets nothing.
 const STORE_RENDERED: &str = "
-    WITH marked AS (
-        UPDATE orders
-           SET state = CASE WHEN $2 THEN 'rendered' ELSE 'released' END,
-               rendered_at = now(),
-               released_at = CASE WHEN $2 THEN NULL ELSE now() END,
-               print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END
-         WHERE id = $1 AND state = 'accepted'
-        RETURNING id),
-    stored AS (
-        INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, sha256, page_count)
-        SELECT id, $4, $5, $6, $7, $8, $9 FROM marked
-        ON CONFLICT (order_id) DO NOTHING
-        RETURNING order_id)
-    SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM stored),
-           set_config('synchronous_commit', 'off', true)";
+    UPDATE orders
+       SET state = CASE WHEN $2 THEN 'rendered' ELSE 'released' END,
+           rendered_at = now(),
+           released_at = CASE WHEN $2 THEN NULL ELSE now() END,
+           print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END,
+           bound_session_id = $4, bound_copier_fingerprint = $5, bound_resident_id = $6,
+           document_number = $7, document_sha256 = $8, page_count = $9
+     WHERE id = $1 AND state = 'accepted'
+    RETURNING set_config('synchronous_commit', 'off', true)";
 
 /// Renders one order from its snapshot and stores the bound document.
 /// Returns false when there was nothing to do (claimed elsewhere, done, voided).
@@ -159,8 +154,8 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
     documents.put(job.order_id, rendered);
     let stored = async {
         let client = pool.get().await.map_err(DbError::from)?;
-        let row = client
-            .query_one_cached(
+        let bound = client
+            .execute_cached(
                 STORE_RENDERED,
                 &[
                     &job.order_id,
@@ -175,7 +170,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
                 ],
             )
             .await?;
-        Ok::<i64, RenderJobError>(row.get(0))
+        Ok::<u64, RenderJobError>(bound)
     }
     .await;
     // Voided or rendered elsewhere meanwhile: nothing was stored.

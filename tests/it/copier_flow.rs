@@ -292,10 +292,18 @@ async fn a_stored_document_that_no_longer_matches_its_binding_is_never_delivered
     let app = TestApp::spawn().await;
     // Each tampering breaks one link the delivery must re-check.
     let tamperings = [
-        "UPDATE documents SET sha256 = sha256(sha256) WHERE order_id = $1",
-        "UPDATE documents SET resident_id = resident_id + 1 WHERE order_id = $1",
-        "UPDATE documents SET session_id = gen_random_uuid() WHERE order_id = $1",
-        "UPDATE documents SET copier_fingerprint = '\\x00'::bytea WHERE order_id = $1",
+        "UPDATE orders SET document_sha256 = sha256(document_sha256) WHERE id = $1",
+        "UPDATE orders SET bound_resident_id = bound_resident_id + 1 WHERE id = $1",
+        "UPDATE orders SET bound_session_id = gen_random_uuid() WHERE id = $1",
+        "UPDATE orders SET bound_copier_fingerprint = '\\x00'::bytea WHERE id = $1",
+        // A binding from before 0015 lives in `documents`; tampered there too.
+        "WITH moved AS (
+             UPDATE orders SET bound_session_id = NULL, bound_copier_fingerprint = NULL, bound_resident_id = NULL,
+                               document_number = NULL, document_sha256 = NULL, page_count = NULL
+              WHERE id = $1
+             RETURNING id, session_id, copier_fingerprint, resident_id, ticket)
+         INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, sha256, page_count)
+         SELECT id, session_id, copier_fingerprint, resident_id + 1, 'KF-legacy-' || ticket, '\\x00'::bytea, 1 FROM moved",
     ];
     let copier = app.copier(1);
     for (i, tamper) in tamperings.iter().enumerate() {
@@ -384,7 +392,8 @@ async fn a_document_fetched_from_another_process_is_rendered_again_and_must_matc
                 .db()
                 .await
                 .query_one(
-                    "SELECT sha256, pdf IS NULL FROM documents WHERE order_id = $1",
+                    "SELECT o.document_sha256, NOT EXISTS (SELECT 1 FROM documents d WHERE d.order_id = o.id)
+                       FROM orders o WHERE o.id = $1",
                     &[&order_id],
                 )
                 .await
@@ -525,4 +534,49 @@ async fn no_index_of_orders_names_a_column_the_in_place_updates_write() {
             "{index} names {column}, which an in-place update writes"
         );
     }
+}
+
+/// An order bound before `sql/0015` has its binding in a `documents` row and
+/// none on the order; it is delivered from that binding, checked the same way.
+#[tokio::test]
+async fn an_order_bound_in_the_documents_table_before_0015_is_still_delivered() {
+    let app = TestApp::spawn().await;
+    let (session, order_id) = released_order(&app, "legacy-binding").await;
+    let moved = app
+        .db()
+        .await
+        .execute(
+            "WITH moved AS (
+                 UPDATE orders o SET bound_session_id = NULL, bound_copier_fingerprint = NULL,
+                                     bound_resident_id = NULL, document_number = NULL,
+                                     document_sha256 = NULL, page_count = NULL
+                   FROM orders b WHERE b.id = o.id AND o.id = $1
+                 RETURNING o.id, b.bound_session_id, b.bound_copier_fingerprint, b.bound_resident_id,
+                           b.document_number, b.document_sha256, b.page_count)
+             INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, sha256, page_count)
+             SELECT * FROM moved",
+            &[&order_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    let bound: Vec<u8> = app
+        .db()
+        .await
+        .query_one("SELECT sha256 FROM documents WHERE order_id = $1", &[&order_id])
+        .await
+        .unwrap()
+        .get(0);
+    let fetched = app
+        .copier(1)
+        .fetch_document(session.session_id, order_id)
+        .await
+        .unwrap();
+    assert_eq!(fetched.status, 200);
+    assert!(fetched.body.starts_with(b"%PDF"));
+    assert_eq!(
+        fetched.header("kofu-document-sha256"),
+        Some(kofu::http::hex(&bound).as_str())
+    );
+    assert_eq!(order_row(&app, order_id).await.0, "delivered");
 }
