@@ -191,7 +191,10 @@ async fn orders_mix(
     use kofu::render::model::{DocumentIdentity, ResidenceCertificate};
     let pg = EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false }).await?;
     let rows = async {
-        let (client, conn) = pg.config(pgembed::DATABASE).connect(tokio_postgres::NoTls).await?;
+        let (client, conn) = pg
+            .config(pgembed::DATABASE)
+            .connect(tokio_postgres::NoTls)
+            .await?;
         let conn = tokio::spawn(conn);
         let rows = client
             .query(

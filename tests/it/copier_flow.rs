@@ -563,7 +563,10 @@ async fn an_order_bound_in_the_documents_table_before_0015_is_still_delivered() 
     let bound: Vec<u8> = app
         .db()
         .await
-        .query_one("SELECT sha256 FROM documents WHERE order_id = $1", &[&order_id])
+        .query_one(
+            "SELECT sha256 FROM documents WHERE order_id = $1",
+            &[&order_id],
+        )
         .await
         .unwrap()
         .get(0);
