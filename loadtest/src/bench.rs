@@ -95,11 +95,11 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
         }
     }
 
-    // The documents the runs asked for, read while PostgreSQL is up; it is
-    // stopped again before the render ceiling, which runs with nothing else.
-    let mix = orders_mix(&args.base.data, CEILING_MIX)
-        .await
-        .map_err(|e| format!("reading the runs' orders: {e}"))?;
+    // One PostgreSQL session for the database side: pgbench, then the
+    // documents the runs asked for. It is stopped before the render ceiling,
+    // which runs with nothing else.
+    let (pgbench_tps, mix) =
+        database_side(&args.base.data, args.pgbench_seconds, args.pgbench_clients).await?;
     let (renders_per_s, synthetic_per_s) = tokio::task::spawn_blocking({
         let seconds = args.render_seconds;
         let household_fraction = args.base.household_fraction;
@@ -113,9 +113,6 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
     })
     .await?
     .map_err(|e| format!("render ceiling: {e}"))?;
-    let pgbench_tps = pgbench(&args.base.data, args.pgbench_seconds, args.pgbench_clients)
-        .await
-        .map_err(|e| format!("pgbench: {e}"))?;
 
     let o_tp = median(ordered.iter().map(|f| f.throughput_per_s));
     let u_tp = median(unordered.iter().map(|f| f.throughput_per_s));
@@ -185,42 +182,20 @@ const CEILING_MIX: i64 = 400;
 /// snapshot with the identity the render worker prints, so the ceiling
 /// renders the same names, households and page counts as the load did.
 async fn orders_mix(
-    data: &std::path::Path,
+    pg: &EmbeddedPostgres,
     limit: i64,
 ) -> Result<Vec<kofu::render::model::ResidenceCertificate>, BoxError> {
-    use kofu::render::model::{DocumentIdentity, ResidenceCertificate};
-    let pg = EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false }).await?;
-    let rows = async {
-        let (client, conn) = pg
-            .config(pgembed::DATABASE)
-            .connect(tokio_postgres::NoTls)
-            .await?;
-        let conn = tokio::spawn(conn);
-        let rows = client
-            .query(
-                "SELECT id, snapshot, ticket, municipality_code FROM orders
-                  WHERE kind = 'residence_certificate' ORDER BY md5(id::text) LIMIT $1",
-                &[&limit],
-            )
-            .await;
-        drop(client);
-        let _ = conn.await;
-        rows
-    }
-    .await;
-    pg.stop().await?;
-    let mix = rows?
+    let client = connect(pg).await?;
+    let rows = client
+        .query(
+            "SELECT id, snapshot, ticket, municipality_code FROM orders
+              WHERE kind = 'residence_certificate' ORDER BY md5(id::text) LIMIT $1",
+            &[&limit],
+        )
+        .await?;
+    let mix = rows
         .iter()
-        .map(|row| {
-            let mut certificate: ResidenceCertificate = serde_json::from_value(row.get(1))?;
-            let ticket: i64 = row.get(2);
-            certificate.document = DocumentIdentity {
-                order_id: row.get(0),
-                ticket,
-                document_number: kofu::queue::document_number(row.get(3), ticket),
-            };
-            Ok(certificate)
-        })
+        .map(|row| kofu::queue::stored_certificate(row.get(0), row.get(1), row.get(2), row.get(3)))
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
     if mix.is_empty() {
         return Err("the runs accepted no orders".into());
@@ -279,45 +254,85 @@ fn render_ceiling(
     Ok(total as f64 / started.elapsed().as_secs_f64())
 }
 
-/// `pgbench` single-row INSERT TPS on the cluster under `data`.
-async fn pgbench(data: &std::path::Path, seconds: u64, clients: usize) -> Result<f64, BoxError> {
-    let bin = pgembed::find_bin_dir().ok_or("no PostgreSQL binaries")?;
+/// Starts the cluster under `data` once for the database ceiling (`pgbench`)
+/// and the render ceiling's documents ([`orders_mix`]), and stops it again.
+async fn database_side(
+    data: &std::path::Path,
+    seconds: u64,
+    clients: usize,
+) -> Result<(f64, Vec<kofu::render::model::ResidenceCertificate>), BoxError> {
     let pg = EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false })
         .await
         .map_err(|e| format!("starting PostgreSQL in {}: {e}", data.display()))?;
     let result = async {
-        let (client, conn) = pg.config(pgembed::DATABASE).connect(tokio_postgres::NoTls).await?;
-        let conn = tokio::spawn(conn);
-        client
-            .batch_execute("DROP TABLE IF EXISTS bench_insert; CREATE TABLE bench_insert (id bigserial PRIMARY KEY, payload text NOT NULL)")
-            .await?;
-        drop(client);
-        let _ = conn.await;
-        let script: PathBuf = std::env::temp_dir().join(format!("kofu-pgbench-{}.sql", std::process::id()));
-        std::fs::write(&script, "INSERT INTO bench_insert (payload) VALUES ('residence_certificate');\n")?;
-        let out = tokio::process::Command::new(bin.join("pgbench"))
-            .arg("-h")
-            .arg(pg.cluster_dir())
-            .args(["-p", "5432", "-U", pgembed::USER, "-n", "-f"])
-            .arg(&script)
-            .args(["-c", &clients.to_string(), "-j", &threads().to_string(), "-T", &seconds.to_string(), pgembed::DATABASE])
-            .output()
+        let tps = pgbench(&pg, seconds, clients)
             .await
-            .map_err(|e| format!("running {}: {e}", bin.join("pgbench").display()))?;
-        let _ = std::fs::remove_file(&script);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() {
-            return Err(format!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr)).into());
-        }
-        // "tps = 2345.678901 (without initial connection time)"
-        stdout
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("tps = ").and_then(|r| r.split_whitespace().next()).and_then(|v| v.parse().ok()))
-            .ok_or_else(|| BoxError::from(format!("no tps in pgbench output: {stdout}")))
+            .map_err(|e| format!("pgbench: {e}"))?;
+        let mix = orders_mix(&pg, CEILING_MIX)
+            .await
+            .map_err(|e| format!("reading the runs' orders: {e}"))?;
+        Ok::<_, BoxError>((tps, mix))
     }
     .await;
     pg.stop().await?;
     result
+}
+
+/// A connection to the cluster's kofu database; it closes when dropped.
+async fn connect(pg: &EmbeddedPostgres) -> Result<tokio_postgres::Client, BoxError> {
+    let (client, conn) = pg
+        .config(pgembed::DATABASE)
+        .connect(tokio_postgres::NoTls)
+        .await?;
+    tokio::spawn(conn);
+    Ok(client)
+}
+
+/// `pgbench` single-row INSERT TPS on the running cluster.
+async fn pgbench(pg: &EmbeddedPostgres, seconds: u64, clients: usize) -> Result<f64, BoxError> {
+    let bin = pgembed::find_bin_dir().ok_or("no PostgreSQL binaries")?;
+    connect(pg)
+        .await?
+        .batch_execute("DROP TABLE IF EXISTS bench_insert; CREATE TABLE bench_insert (id bigserial PRIMARY KEY, payload text NOT NULL)")
+        .await?;
+    let script: PathBuf =
+        std::env::temp_dir().join(format!("kofu-pgbench-{}.sql", std::process::id()));
+    std::fs::write(
+        &script,
+        "INSERT INTO bench_insert (payload) VALUES ('residence_certificate');\n",
+    )?;
+    let out = tokio::process::Command::new(bin.join("pgbench"))
+        .arg("-h")
+        .arg(pg.cluster_dir())
+        .args(["-p", "5432", "-U", pgembed::USER, "-n", "-f"])
+        .arg(&script)
+        .args([
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &threads().to_string(),
+            "-T",
+            &seconds.to_string(),
+            pgembed::DATABASE,
+        ])
+        .output()
+        .await
+        .map_err(|e| format!("running {}: {e}", bin.join("pgbench").display()))?;
+    let _ = std::fs::remove_file(&script);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    // "tps = 2345.678901 (without initial connection time)"
+    stdout
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("tps = ")
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .ok_or_else(|| BoxError::from(format!("no tps in pgbench output: {stdout}")))
 }
 
 fn median(values: impl Iterator<Item = f64>) -> f64 {

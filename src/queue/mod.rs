@@ -45,6 +45,25 @@ pub fn document_number(municipality_code: &str, ticket: i64) -> String {
     format!("KF-{municipality_code}-{ticket:09}")
 }
 
+/// The certificate an order's stored snapshot describes, with the identity
+/// printed on every page taken from the order row itself: its id, ticket and
+/// the number they give. What every render of an order renders (the render
+/// workers, a delivery elsewhere, and `loadtest bench`'s render ceiling).
+pub fn stored_certificate(
+    order_id: Uuid,
+    snapshot: serde_json::Value,
+    ticket: i64,
+    municipality_code: &str,
+) -> Result<ResidenceCertificate, serde_json::Error> {
+    let mut certificate: ResidenceCertificate = serde_json::from_value(snapshot)?;
+    certificate.document = DocumentIdentity {
+        order_id,
+        ticket,
+        document_number: document_number(municipality_code, ticket),
+    };
+    Ok(certificate)
+}
+
 /// An order as the copier placed it, after validation of the request
 /// itself; the session, its resident and the fee are read (and checked) in
 /// the acceptance transaction.

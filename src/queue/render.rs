@@ -15,10 +15,10 @@ use std::time::Instant;
 use tokio::sync::{Mutex, mpsc, watch};
 use uuid::Uuid;
 
-use super::{Job, Pipeline, RESIDENCE_CERTIFICATE, document_number};
+use super::{Job, Pipeline, RESIDENCE_CERTIFICATE, stored_certificate};
 use crate::db::{Cached, DbError, Pool};
 use crate::render::Renderer;
-use crate::render::model::{DocumentIdentity, ResidenceCertificate};
+use crate::render::model::ResidenceCertificate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderJobError {
@@ -194,7 +194,8 @@ pub(super) async fn render_again(
     let row = client
         .query_one_cached(STORED_SNAPSHOT, &[&order_id])
         .await?;
-    let certificate = stored_certificate(order_id, row.get(0), row.get(1), row.get(2))?;
+    let certificate = stored_certificate(order_id, row.get(0), row.get(1), row.get(2))
+        .map_err(RenderJobError::Snapshot)?;
     metrics::counter!("kofu_documents_rendered_again_total").increment(1);
     let span = tracing::Span::current();
     let rendered = tokio::task::spawn_blocking(move || {
@@ -204,24 +205,6 @@ pub(super) async fn render_again(
     .await
     .map_err(|_| RenderJobError::Panicked)??;
     Ok(rendered)
-}
-
-/// The certificate as the acceptance stored it, with the identity printed on
-/// every page taken from the order row itself.
-fn stored_certificate(
-    order_id: Uuid,
-    snapshot: serde_json::Value,
-    ticket: i64,
-    municipality: &str,
-) -> Result<ResidenceCertificate, RenderJobError> {
-    let mut certificate: ResidenceCertificate =
-        serde_json::from_value(snapshot).map_err(RenderJobError::Snapshot)?;
-    certificate.document = DocumentIdentity {
-        order_id,
-        ticket,
-        document_number: document_number(municipality, ticket),
-    };
-    Ok(certificate)
 }
 
 /// Takes (or renews) the render lease and reads the order's snapshot and
@@ -244,6 +227,7 @@ async fn claim(
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let certificate = stored_certificate(order_id, row.get(0), row.get(4), row.get(5))?;
+    let certificate = stored_certificate(order_id, row.get(0), row.get(4), row.get(5))
+        .map_err(RenderJobError::Snapshot)?;
     Ok(Some((certificate, row.get(1), row.get(2), row.get(3))))
 }

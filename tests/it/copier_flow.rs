@@ -139,13 +139,7 @@ async fn an_idempotency_key_retry_returns_the_same_order() {
         .unwrap();
     assert_eq!(first.order_id, again.order_id);
     assert_eq!(first.ticket, again.ticket);
-    let count: i64 = app
-        .db()
-        .await
-        .query_one("SELECT count(*) FROM orders", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let count: i64 = app.scalar("SELECT count(*) FROM orders", &[]).await;
     assert_eq!(count, 1);
 
     let other = OrderSpec { copies: 3, ..spec };
@@ -171,13 +165,7 @@ async fn an_idempotency_key_retry_returns_the_same_order() {
         .await
         .unwrap();
     assert_eq!(late.order_id, first.order_id);
-    let ticket_counter: i64 = app
-        .db()
-        .await
-        .query_one("SELECT last FROM ticket_counter", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let ticket_counter: i64 = app.scalar("SELECT last FROM ticket_counter", &[]).await;
     assert_eq!(ticket_counter, first.ticket, "no ticket spent by retries");
 }
 
@@ -291,25 +279,25 @@ async fn wait_for_release(app: &TestApp, order_id: Uuid) {
 async fn a_stored_document_that_no_longer_matches_its_binding_is_never_delivered() {
     let app = TestApp::spawn().await;
     // Each tampering breaks one link the delivery must re-check.
-    let tamperings = [
-        "UPDATE orders SET document_sha256 = sha256(document_sha256) WHERE id = $1",
-        "UPDATE orders SET bound_resident_id = bound_resident_id + 1 WHERE id = $1",
-        "UPDATE orders SET bound_session_id = gen_random_uuid() WHERE id = $1",
-        "UPDATE orders SET bound_copier_fingerprint = '\\x00'::bytea WHERE id = $1",
+    let tamperings: [&[&str]; 5] = [
+        &["UPDATE orders SET document_sha256 = sha256(document_sha256) WHERE id = $1"],
+        &["UPDATE orders SET bound_resident_id = bound_resident_id + 1 WHERE id = $1"],
+        &["UPDATE orders SET bound_session_id = gen_random_uuid() WHERE id = $1"],
+        &["UPDATE orders SET bound_copier_fingerprint = '\\x00'::bytea WHERE id = $1"],
         // A binding from before 0015 lives in `documents`; tampered there too.
-        "WITH moved AS (
-             UPDATE orders SET bound_session_id = NULL, bound_copier_fingerprint = NULL, bound_resident_id = NULL,
-                               document_number = NULL, document_sha256 = NULL, page_count = NULL
-              WHERE id = $1
-             RETURNING id, session_id, copier_fingerprint, resident_id, ticket)
-         INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, sha256, page_count)
-         SELECT id, session_id, copier_fingerprint, resident_id + 1, 'KF-legacy-' || ticket, '\\x00'::bytea, 1 FROM moved",
+        &[
+            MOVE_BINDING_TO_DOCUMENTS,
+            "UPDATE documents SET resident_id = resident_id + 1 WHERE order_id = $1",
+        ],
     ];
     let copier = app.copier(1);
-    for (i, tamper) in tamperings.iter().enumerate() {
+    for (i, steps) in tamperings.iter().enumerate() {
         let (session, order_id) = released_order(&app, &format!("tamper-{i}")).await;
-        let changed = app.db().await.execute(*tamper, &[&order_id]).await.unwrap();
-        assert_eq!(changed, 1, "{tamper}");
+        for step in *steps {
+            let changed = app.db().await.execute(*step, &[&order_id]).await.unwrap();
+            assert_eq!(changed, 1, "{step}");
+        }
+        let tamper = steps.last().expect("one step at least");
 
         let fetched = copier
             .fetch_document(session.session_id, order_id)
@@ -354,15 +342,22 @@ async fn concurrent_retries_with_one_key_make_one_order_and_leave_no_ticket_gap(
         .await
         .unwrap();
     assert_eq!(next.ack.ticket, first.ticket + 1);
-    let orders: i64 = app
-        .db()
-        .await
-        .query_one("SELECT count(*) FROM orders", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let orders: i64 = app.scalar("SELECT count(*) FROM orders", &[]).await;
     assert_eq!(orders, 2);
 }
+
+/// Turns order `$1`'s binding into one made before `sql/0015`: the same
+/// values in a `documents` row, none on the order.
+const MOVE_BINDING_TO_DOCUMENTS: &str = "
+    WITH moved AS (
+        UPDATE orders o SET bound_session_id = NULL, bound_copier_fingerprint = NULL,
+                            bound_resident_id = NULL, document_number = NULL,
+                            document_sha256 = NULL, page_count = NULL
+          FROM orders b WHERE b.id = o.id AND o.id = $1
+        RETURNING o.id, b.bound_session_id, b.bound_copier_fingerprint, b.bound_resident_id,
+                  b.document_number, b.document_sha256, b.page_count)
+    INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, sha256, page_count)
+    SELECT * FROM moved";
 
 /// Places an order through the in-process gateway (which renders it and
 /// holds its PDF) and waits until it is released.
@@ -545,31 +540,16 @@ async fn an_order_bound_in_the_documents_table_before_0015_is_still_delivered() 
     let moved = app
         .db()
         .await
-        .execute(
-            "WITH moved AS (
-                 UPDATE orders o SET bound_session_id = NULL, bound_copier_fingerprint = NULL,
-                                     bound_resident_id = NULL, document_number = NULL,
-                                     document_sha256 = NULL, page_count = NULL
-                   FROM orders b WHERE b.id = o.id AND o.id = $1
-                 RETURNING o.id, b.bound_session_id, b.bound_copier_fingerprint, b.bound_resident_id,
-                           b.document_number, b.document_sha256, b.page_count)
-             INSERT INTO documents (order_id, session_id, copier_fingerprint, resident_id, document_number, sha256, page_count)
-             SELECT * FROM moved",
-            &[&order_id],
-        )
+        .execute(MOVE_BINDING_TO_DOCUMENTS, &[&order_id])
         .await
         .unwrap();
     assert_eq!(moved, 1);
     let bound: Vec<u8> = app
-        .db()
-        .await
-        .query_one(
+        .scalar(
             "SELECT sha256 FROM documents WHERE order_id = $1",
             &[&order_id],
         )
-        .await
-        .unwrap()
-        .get(0);
+        .await;
     let fetched = app
         .copier(1)
         .fetch_document(session.session_id, order_id)

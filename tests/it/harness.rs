@@ -308,6 +308,15 @@ impl TestApp {
         self.pool.get().await.unwrap()
     }
 
+    /// The first column of the one row `sql` returns.
+    pub async fn scalar<T: tokio_postgres::types::FromSqlOwned>(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> T {
+        self.db().await.query_one(sql, params).await.unwrap().get(0)
+    }
+
     /// The `DATABASE_URL` of this test's database (for `kofu serve` processes).
     pub fn database_url(&self) -> String {
         let config = cluster();
