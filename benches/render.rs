@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use kofu::render::Renderer;
-use kofu::render::model::ResidenceCertificate;
+use kofu::gateway::render::Renderer;
+use kofu::gateway::render::model::ResidenceCertificate;
 
 fn main() {
     let start = Instant::now();

@@ -15,7 +15,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use kofu::pgembed::{self, EmbeddedPostgres};
+use kofu::devkit::pgembed::{self, EmbeddedPostgres};
 use serde_json::{Value, json};
 
 use crate::BoxError;
@@ -184,7 +184,7 @@ const CEILING_MIX: i64 = 400;
 async fn orders_mix(
     pg: &EmbeddedPostgres,
     limit: i64,
-) -> Result<Vec<kofu::render::model::ResidenceCertificate>, BoxError> {
+) -> Result<Vec<kofu::gateway::render::model::ResidenceCertificate>, BoxError> {
     let client = connect(pg).await?;
     let rows = client
         .query(
@@ -195,7 +195,14 @@ async fn orders_mix(
         .await?;
     let mix = rows
         .iter()
-        .map(|row| kofu::queue::stored_certificate(row.get(0), row.get(1), row.get(2), row.get(3)))
+        .map(|row| {
+            kofu::gateway::pipeline::stored_certificate(
+                row.get(0),
+                row.get(1),
+                row.get(2),
+                row.get(3),
+            )
+        })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;
     if mix.is_empty() {
         return Err("the runs accepted no orders".into());
@@ -206,8 +213,10 @@ async fn orders_mix(
 /// The mix before the runs' own orders were used: a `household_fraction`
 /// share of three-person whole-household certificates, the rest for one
 /// person, all with the same few names. Reported beside the ceiling.
-fn synthetic_mix(household_fraction: f64) -> Vec<kofu::render::model::ResidenceCertificate> {
-    use kofu::render::model::ResidenceCertificate;
+fn synthetic_mix(
+    household_fraction: f64,
+) -> Vec<kofu::gateway::render::model::ResidenceCertificate> {
+    use kofu::gateway::render::model::ResidenceCertificate;
     let households = (household_fraction.clamp(0.0, 1.0) * 10.0).round() as usize;
     (0..10)
         .map(|i| ResidenceCertificate::sample(if i < households { 3 } else { 1 }))
@@ -217,10 +226,10 @@ fn synthetic_mix(household_fraction: f64) -> Vec<kofu::render::model::ResidenceC
 /// Certificates per second with every core rendering `mix` round robin and
 /// nothing else running.
 fn render_ceiling(
-    mix: &[kofu::render::model::ResidenceCertificate],
+    mix: &[kofu::gateway::render::model::ResidenceCertificate],
     seconds: f64,
 ) -> Result<f64, String> {
-    let renderer = kofu::render::Renderer::global();
+    let renderer = kofu::gateway::render::Renderer::global();
     for certificate in mix {
         renderer
             .residence_certificate(certificate)
@@ -260,7 +269,7 @@ async fn database_side(
     data: &std::path::Path,
     seconds: u64,
     clients: usize,
-) -> Result<(f64, Vec<kofu::render::model::ResidenceCertificate>), BoxError> {
+) -> Result<(f64, Vec<kofu::gateway::render::model::ResidenceCertificate>), BoxError> {
     let pg = EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false })
         .await
         .map_err(|e| format!("starting PostgreSQL in {}: {e}", data.display()))?;

@@ -15,14 +15,15 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kofu::pki::{CardKey, CardSpec, ChallengeAlgorithm, DemoCard, Issuer};
+use kofu::devkit::demo_pki::{CardKey, CardSpec, DemoCard, Issuer};
+use kofu::gateway::pki::ChallengeAlgorithm;
 use time::{Duration, OffsetDateTime};
 
 use crate::BoxError;
 
 /// A short hex fingerprint of a certificate (names cache files).
 pub fn fingerprint(der: &[u8]) -> String {
-    kofu::http::hex(&ring::digest::digest(&ring::digest::SHA256, der).as_ref()[..6])
+    kofu::gateway::http::hex(&ring::digest::digest(&ring::digest::SHA256, der).as_ref()[..6])
 }
 
 /// Whether card `i` (from 1) is RSA when `fraction` of the cards are, spread evenly.
@@ -108,12 +109,12 @@ pub fn load_or_generate(
                             },
                             serial: card_serial(*i, *rsa),
                             not_before: now - Duration::days(1),
-                            not_after: kofu::pki::demo::end_of_day_jst(
+                            not_after: kofu::devkit::demo_pki::end_of_day_jst(
                                 now + Duration::days(4 * 365),
                             ),
                             key_usage_digital_signature: true,
                             with_policy: true,
-                            cn: kofu::http::hex(&card_serial(*i, *rsa)).to_uppercase(),
+                            cn: kofu::gateway::http::hex(&card_serial(*i, *rsa)).to_uppercase(),
                         };
                         let card = ca
                             .issue_card(&card_label(*i, *rsa), &spec)

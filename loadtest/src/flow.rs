@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hyper::{Method, StatusCode};
-use kofu::pki::DemoCard;
-use kofu::registry::ResidenceOptions;
-use kofu::sim::{Ack, CopierClient, OpenedSession, SimError, SimResponse};
+use kofu::devkit::demo_pki::DemoCard;
+use kofu::devkit::sim::{Ack, CopierClient, OpenedSession, SimError, SimResponse};
+use kofu::gateway::registry::ResidenceOptions;
 use rand::Rng;
 use uuid::Uuid;
 
@@ -430,9 +430,9 @@ async fn attempt(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Inst
 
     // 3. Order, with one Idempotency-Key for every try.
     let t = Instant::now();
-    let key = Uuid::from_bytes(kofu::random_bytes()).to_string();
+    let key = Uuid::from_bytes(kofu::gateway::random_bytes()).to_string();
     let body = serde_json::json!({
-        "kind": kofu::queue::RESIDENCE_CERTIFICATE,
+        "kind": kofu::gateway::domain::CertificateKind::ResidenceCertificate.wire_name(),
         "options": plan.options,
         "copies": 1,
     });
@@ -503,7 +503,10 @@ async fn deliver_and_print(
     let req = Req {
         method: Method::GET,
         path: format!("/v1/orders/{}/document", ack.order_id),
-        headers: vec![(kofu::copier::SESSION_HEADER, session_id.to_string())],
+        headers: vec![(
+            kofu::gateway::copier::SESSION_HEADER,
+            session_id.to_string(),
+        )],
         body: None,
     };
     let document = loop {
@@ -579,8 +582,9 @@ async fn check_document(
     ack: &Ack,
     document: &SimResponse,
 ) -> Result<(), String> {
-    let body_sha =
-        kofu::http::hex(ring::digest::digest(&ring::digest::SHA256, &document.body).as_ref());
+    let body_sha = kofu::gateway::http::hex(
+        ring::digest::digest(&ring::digest::SHA256, &document.body).as_ref(),
+    );
     if document.header("kofu-document-sha256") != Some(body_sha.as_str()) {
         return Err("Kofu-Document-Sha256 does not match the body".into());
     }

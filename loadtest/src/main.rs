@@ -25,9 +25,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
-use kofu::pki::DemoPki;
-use kofu::registry::ResidenceOptions;
-use kofu::sim::{CopierClient, OrderSpec};
+use kofu::devkit::demo_pki::DemoPki;
+use kofu::devkit::sim::{CopierClient, OrderSpec};
+use kofu::gateway::registry::ResidenceOptions;
 
 mod audit;
 mod bench;
@@ -326,7 +326,8 @@ async fn once(
         .iter()
         .find(|c| c.label == card)
         .ok_or_else(|| format!("no demo card {card}"))?;
-    let (copier_id, cert, key) = kofu::demo::copier_files(certs, &pki, copier.saturating_sub(1));
+    let (copier_id, cert, key) =
+        kofu::devkit::demo_pki::copier_files(certs, &pki, copier.saturating_sub(1));
     let client = CopierClient::new(gateway, &certs.join("store-ca.pem"), Some((&cert, &key)))?;
     let spec = OrderSpec {
         options: ResidenceOptions {

@@ -295,8 +295,8 @@ mod tests {
     /// (two pages), read back through printpdf.
     #[test]
     fn a_rendered_two_page_household_certificate_passes_and_a_foreign_one_fails() {
-        use kofu::render::Renderer;
-        use kofu::render::model::{
+        use kofu::gateway::render::Renderer;
+        use kofu::gateway::render::model::{
             DocumentIdentity, Domicile, ResidenceCertificate, ResidentRecord, Sex,
         };
         let (_, residents) = crate::population::generate(26);

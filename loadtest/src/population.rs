@@ -13,12 +13,12 @@
 
 use std::collections::HashMap;
 
-use kofu::db::Client;
+use kofu::gateway::db::Client;
 use time::{Date, Duration, Month};
 
 use crate::BoxError;
 
-pub const MUNICIPALITY: &str = kofu::registry::demo::MUNICIPALITY_CODE;
+pub const MUNICIPALITY: &str = kofu::devkit::demo_registers::MUNICIPALITY_CODE;
 
 /// Household sizes, cycled: mostly small, one of seven (a two-page
 /// certificate when the whole household is asked for).
@@ -363,7 +363,7 @@ pub async fn holders(
 
 /// Holders of the demo cards from kofu's own demo data (external gateway, no database).
 pub fn demo_holders() -> HashMap<String, Holder> {
-    use kofu::registry::demo::{CARD_HOLDERS, HOUSEHOLDS, RESIDENTS};
+    use kofu::devkit::demo_registers::{CARD_HOLDERS, HOUSEHOLDS, RESIDENTS};
     let mut out = HashMap::new();
     for (label, code) in CARD_HOLDERS {
         let Some(me) = RESIDENTS.iter().find(|r| r.resident_code == *code) else {

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kofu::pgembed::{self, EmbeddedPostgres};
-use kofu::pki::DemoPki;
-use kofu::sim::CopierClient;
+use kofu::devkit::demo_pki::DemoPki;
+use kofu::devkit::pgembed::{self, EmbeddedPostgres};
+use kofu::devkit::sim::CopierClient;
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -171,7 +171,7 @@ impl Faults {
 /// What the harness started and must stop.
 struct Infra {
     pg: Arc<tokio::sync::Mutex<Option<EmbeddedPostgres>>>,
-    pool: Option<kofu::db::Pool>,
+    pool: Option<kofu::gateway::db::Pool>,
     proxy: Option<Arc<DbProxy>>,
     gateways: Vec<Arc<tokio::sync::Mutex<Gateway>>>,
     urls: Vec<String>,
@@ -303,7 +303,7 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     let identities = cards::copiers(&cache, &pki.store_ca, args.copiers)?;
     let rsa_cards = cards
         .iter()
-        .filter(|c| c.algorithm == kofu::pki::ChallengeAlgorithm::RsaPkcs1Sha256)
+        .filter(|c| c.algorithm == kofu::gateway::pki::ChallengeAlgorithm::RsaPkcs1Sha256)
         .count();
     say(&format!(
         "PKI and {} cards ({} RSA-2048, {} ECDSA P-256), {} copier certificates ready in {:.1} s (cache {})",
@@ -319,18 +319,19 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     let reused = args.data.join("pg").join("PG_VERSION").exists();
     let pg = EmbeddedPostgres::start(&args.data, pgembed::Options { unsafe_fast: false }).await?;
     let socket = pg.cluster_dir().join(".s.PGSQL.5432");
-    let pool = kofu::db::pool(pg.config(pgembed::DATABASE), 4, Duration::from_secs(120));
+    let pool = kofu::gateway::db::pool(pg.config(pgembed::DATABASE), 4, Duration::from_secs(120));
     *infra.pg.lock().await = Some(pg);
     let mut client = pool.get().await?;
-    kofu::db::migrate(&mut client).await?;
-    kofu::registry::demo::seed(&mut client).await?;
+    kofu::gateway::db::migrate(&mut client).await?;
+    kofu::devkit::demo_registers::seed(&mut client).await?;
     let t = Instant::now();
     let (households, residents) = population::seed(&client, args.cards).await?;
     let links: Vec<(Vec<u8>, String)> = cards
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let serial = kofu::demo::card_serial(&c.cert_der).map(|s| s.as_bytes().to_vec());
+            let serial =
+                kofu::devkit::demo_pki::card_serial(&c.cert_der).map(|s| s.as_bytes().to_vec());
             serial.map(|s| (s, population::resident_code(i as u32 + 1)))
         })
         .collect::<Result<_, _>>()?;
@@ -344,8 +345,8 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         .await?;
     // A current CRL of the card CA, with national-looking revocations (none of
     // them ours): the gateways refuse every card without one.
-    let revoked: Vec<_> = kofu::pki::crlgen::random_entries(10_000, 7).collect();
-    kofu::pki::revocation::service::publish_demo_crl(&pki.user_auth_ca, &mut client, &revoked)
+    let revoked: Vec<_> = kofu::devkit::crl_gen::random_entries(10_000, 7).collect();
+    kofu::devkit::crl_gen::publish_demo_crl(&pki.user_auth_ca, &mut client, &revoked)
         .await
         .map_err(|e| format!("CRL: {e}"))?;
     let serials: Vec<Vec<u8>> = links.iter().map(|(s, _)| s.clone()).collect();
@@ -518,13 +519,14 @@ async fn setup_external(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxE
     if cards.is_empty() {
         return Err("no demo card is linked to a demo resident".into());
     }
-    let foreign_names = kofu::registry::demo::RESIDENTS
+    let foreign_names = kofu::devkit::demo_registers::RESIDENTS
         .iter()
         .map(|r| r.name.to_owned())
         .collect();
     let mut copiers = Vec::new();
     for i in 0..args.copiers {
-        let (_, cert, key) = kofu::demo::copier_files(&certs, &pki, i % pki.copiers.len().max(1));
+        let (_, cert, key) =
+            kofu::devkit::demo_pki::copier_files(&certs, &pki, i % pki.copiers.len().max(1));
         let clients = infra
             .urls
             .iter()
@@ -538,7 +540,7 @@ async fn setup_external(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxE
     let mut base_ticket = None;
     if let Some(url) = &args.database_url {
         let config: tokio_postgres::Config = url.parse()?;
-        let pool = kofu::db::pool(config, 2, Duration::from_secs(120));
+        let pool = kofu::gateway::db::pool(config, 2, Duration::from_secs(120));
         let client = pool.get().await?;
         base_ticket = Some(client.query_one(audit::BASE_TICKET_SQL, &[]).await?.get(0));
         drop(client);
@@ -847,7 +849,7 @@ async fn run_in(
 }
 
 async fn drain(
-    pool: &kofu::db::Pool,
+    pool: &kofu::gateway::db::Pool,
     base: i64,
     limit: Duration,
     interrupt: &watch::Receiver<bool>,
@@ -1329,7 +1331,7 @@ async fn restore_after_faults(args: &RunArgs, infra: &Infra, faults: &Faults, wo
 
 /// `pg_stat_database.xact_commit` for kofu's database, after flushing this
 /// backend's statistics.
-async fn committed_transactions(pool: &kofu::db::Pool) -> Option<i64> {
+async fn committed_transactions(pool: &kofu::gateway::db::Pool) -> Option<i64> {
     let client = pool.get().await.ok()?;
     // Statistics reach the shared counters about once a second.
     tokio::time::sleep(Duration::from_millis(1_100)).await;

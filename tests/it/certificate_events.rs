@@ -4,9 +4,9 @@
 //! card work at once; events are idempotent; only the J-LIS operator role
 //! may send them.
 
-use kofu::pki::DemoCard;
-use kofu::pki::operators::{JLIS_OPERATOR_STEM, MUNICIPALITY_OPERATOR_STEM};
-use kofu::sim::{CopierClient, SimResponse};
+use kofu::devkit::demo_pki::DemoCard;
+use kofu::devkit::operator_pki::{JLIS_OPERATOR_STEM, MUNICIPALITY_OPERATOR_STEM};
+use kofu::devkit::sim::{CopierClient, SimResponse};
 use serde_json::json;
 
 use crate::harness::{ServeProcess, TestApp};
@@ -14,7 +14,7 @@ use crate::harness::{ServeProcess, TestApp};
 const EVENTS: &str = "/v1/admin/certificate-events";
 
 fn serial_hex(card: &DemoCard) -> String {
-    kofu::demo::card_serial(&card.cert_der)
+    kofu::devkit::demo_pki::card_serial(&card.cert_der)
         .unwrap()
         .as_bytes()
         .iter()
@@ -38,7 +38,7 @@ async fn authenticate(copier: &CopierClient, card: &DemoCard) -> Option<String> 
             assert!(menu["items"].is_array(), "{menu}");
             None
         }
-        Err(kofu::sim::SimError::Refused { code, .. }) => Some(code),
+        Err(kofu::devkit::sim::SimError::Refused { code, .. }) => Some(code),
         Err(e) => panic!("{e}"),
     }
 }
@@ -223,7 +223,7 @@ async fn only_the_jlis_operator_may_send_events_and_each_listener_trusts_only_it
     );
 
     // A copier certificate is not accepted by the administration listener...
-    let (_, cert, key) = kofu::demo::copier_files(&app.pki.dir, &app.pki.demo, 0);
+    let (_, cert, key) = kofu::devkit::demo_pki::copier_files(&app.pki.dir, &app.pki.demo, 0);
     let admin = format!("https://{}", app.gateway.admin_addr.unwrap());
     let copier_at_admin = CopierClient::new(
         &admin,

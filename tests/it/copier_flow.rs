@@ -1,7 +1,7 @@
 //! The happy paths: a resident prints their residence certificate at a copier.
 
-use kofu::registry::ResidenceOptions;
-use kofu::sim::OrderSpec;
+use kofu::devkit::sim::OrderSpec;
+use kofu::gateway::registry::ResidenceOptions;
 use uuid::Uuid;
 
 use crate::harness::{ServeProcess, TestApp};
@@ -361,7 +361,7 @@ const MOVE_BINDING_TO_DOCUMENTS: &str = "
 
 /// Places an order through the in-process gateway (which renders it and
 /// holds its PDF) and waits until it is released.
-async fn released_order(app: &TestApp, key: &str) -> (kofu::sim::OpenedSession, Uuid) {
+async fn released_order(app: &TestApp, key: &str) -> (kofu::devkit::sim::OpenedSession, Uuid) {
     let copier = app.copier(1);
     let session = copier.open_session().await.unwrap();
     copier
@@ -468,7 +468,7 @@ async fn a_session_opened_on_one_process_is_continued_on_another() {
     let session = here.open_session().await.unwrap();
     there.present_card(&session, card, "ja").await.unwrap();
     match here.present_card(&session, card, "ja").await {
-        Err(kofu::sim::SimError::Refused { code, .. }) => {
+        Err(kofu::devkit::sim::SimError::Refused { code, .. }) => {
             assert_eq!(code, "challenge_already_used", "spent on the other process")
         }
         other => panic!("replay accepted: {other:?}"),
@@ -559,7 +559,7 @@ async fn an_order_bound_in_the_documents_table_before_0015_is_still_delivered() 
     assert!(fetched.body.starts_with(b"%PDF"));
     assert_eq!(
         fetched.header("kofu-document-sha256"),
-        Some(kofu::http::hex(&bound).as_str())
+        Some(kofu::gateway::http::hex(&bound).as_str())
     );
     assert_eq!(order_row(&app, order_id).await.0, "delivered");
 }

@@ -1,10 +1,10 @@
 //! The private PostgreSQL of `kofu demo`: starts, stops cleanly, is reused.
 
-use kofu::pgembed::{EmbeddedPostgres, Options};
+use kofu::devkit::pgembed::{EmbeddedPostgres, Options};
 
 async fn count_rows(pg: &EmbeddedPostgres) -> i64 {
     let (client, conn) = pg
-        .config(kofu::pgembed::DATABASE)
+        .config(kofu::devkit::pgembed::DATABASE)
         .connect(tokio_postgres::NoTls)
         .await
         .unwrap();

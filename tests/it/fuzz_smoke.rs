@@ -1,11 +1,11 @@
 //! A brief, deterministic mutation run of the fuzz targets' bodies
-//! (`kofu::pki::fuzzing`), so every test run exercises them; `.ci/run` also
+//! (`kofu::devkit::fuzzing`), so every test run exercises them; `.ci/run` also
 //! runs the cargo-fuzz targets in `fuzz/` for a short coverage-guided run. Seeds are the
 //! targets' own corpora; mutations are bit flips, byte rewrites, truncations,
 //! duplications and splices. The rule checked: untrusted certificate and CRL
 //! bytes never panic kofu.
 
-use kofu::pki::CardVerifier;
+use kofu::gateway::pki::CardVerifier;
 
 const ROUNDS: usize = 60_000;
 
@@ -82,7 +82,7 @@ fn mutated_crls_never_panic_the_streaming_reader_or_the_validator() {
             &seeds[round % seeds.len()],
             &seeds[(round + 1) % seeds.len()],
         );
-        if kofu::pki::fuzzing::crl_bytes(&data) {
+        if kofu::devkit::fuzzing::crl_bytes(&data) {
             parsed += 1;
         }
     }
@@ -107,6 +107,6 @@ fn mutated_certificates_never_panic_card_verification_or_path_parsing() {
             &seeds[round % seeds.len()],
             &seeds[(round + 1) % seeds.len()],
         );
-        kofu::pki::fuzzing::certificate_bytes(&verifier, &data, now);
+        kofu::devkit::fuzzing::certificate_bytes(&verifier, &data, now);
     }
 }

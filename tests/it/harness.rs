@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use kofu::config::{Config, TlsFiles};
-use kofu::db::Pool;
-use kofu::pgembed::{self, EmbeddedPostgres};
-use kofu::pki::{CardKey, CardSpec, DemoCard, DemoPki, Issuer};
-use kofu::server::Gateway;
-use kofu::sim::CopierClient;
+use kofu::devkit::demo_pki::{CardKey, CardSpec, DemoCard, DemoPki, Issuer};
+use kofu::devkit::pgembed::{self, EmbeddedPostgres};
+use kofu::devkit::sim::CopierClient;
+use kofu::gateway::config::{Config, TlsFiles};
+use kofu::gateway::db::Pool;
+use kofu::gateway::server::Gateway;
 use time::{Duration, OffsetDateTime};
 
 /// Per-process scratch directory; stale ones from dead test processes are removed.
@@ -64,14 +64,14 @@ fn cluster() -> &'static tokio_postgres::Config {
                     .unwrap();
                 drop(client);
                 let _ = conn.await;
-                let pool = kofu::db::pool(
+                let pool = kofu::gateway::db::pool(
                     pg.config("kofu_template"),
                     1,
                     std::time::Duration::from_secs(30),
                 );
                 let mut c = pool.get().await.unwrap();
-                kofu::db::migrate(&mut c).await.unwrap();
-                kofu::registry::demo::seed(&mut c).await.unwrap();
+                kofu::gateway::db::migrate(&mut c).await.unwrap();
+                kofu::devkit::demo_registers::seed(&mut c).await.unwrap();
                 drop(c);
                 pool.close();
                 tx.send(admin).unwrap();
@@ -109,12 +109,15 @@ impl TestPki {
 fn spec(key: CardKey, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CardSpec {
     CardSpec {
         key,
-        serial: kofu::random_bytes::<16>().to_vec(),
+        serial: kofu::gateway::random_bytes::<16>().to_vec(),
         not_before,
         not_after,
         key_usage_digital_signature: true,
         with_policy: true,
-        cn: format!("TEST{:08X}", u32::from_be_bytes(kofu::random_bytes())),
+        cn: format!(
+            "TEST{:08X}",
+            u32::from_be_bytes(kofu::gateway::random_bytes())
+        ),
     }
 }
 
@@ -123,7 +126,8 @@ pub fn pki() -> &'static TestPki {
     PKI.get_or_init(|| {
         let dir = scratch_dir().join("certs");
         let demo = DemoPki::load_or_generate(&dir).expect("generate the test PKI");
-        kofu::pki::operators::OperatorPki::ensure_files(&dir).expect("generate the operator PKI");
+        kofu::devkit::operator_pki::OperatorPki::ensure_files(&dir)
+            .expect("generate the operator PKI");
         let now = OffsetDateTime::now_utc();
         let ca = &demo.user_auth_ca;
         let card = |label: &str, s: CardSpec| ca.issue_card(label, &s).expect("issue test card");
@@ -219,7 +223,10 @@ impl TestApp {
             .try_init();
         let pki = pki();
         let admin = cluster();
-        let dbname = format!("t_{}", kofu::http::hex(&kofu::random_bytes::<8>()));
+        let dbname = format!(
+            "t_{}",
+            kofu::gateway::http::hex(&kofu::gateway::random_bytes::<8>())
+        );
         let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
         let conn = tokio::spawn(conn);
         client
@@ -231,20 +238,17 @@ impl TestApp {
 
         let mut db = admin.clone();
         db.dbname(&dbname);
-        let pool = kofu::db::pool(db, 8, std::time::Duration::from_secs(10));
+        let pool = kofu::gateway::db::pool(db, 8, std::time::Duration::from_secs(10));
         {
             let mut client = pool.get().await.unwrap();
-            kofu::pki::revocation::service::publish_demo_crl(
-                &pki.demo.user_auth_ca,
-                &mut client,
-                &[],
-            )
-            .await
-            .expect("a current CRL of the test CA");
-            for (label, code) in kofu::registry::demo::CARD_HOLDERS {
-                let serial = kofu::demo::card_serial(&pki.card(label).cert_der).unwrap();
+            kofu::devkit::crl_gen::publish_demo_crl(&pki.demo.user_auth_ca, &mut client, &[])
+                .await
+                .expect("a current CRL of the test CA");
+            for (label, code) in kofu::devkit::demo_registers::CARD_HOLDERS {
+                let serial =
+                    kofu::devkit::demo_pki::card_serial(&pki.card(label).cert_der).unwrap();
                 assert!(
-                    kofu::registry::demo::link_card(&client, &serial, code)
+                    kofu::devkit::demo_registers::link_card(&client, &serial, code)
                         .await
                         .unwrap()
                 );
@@ -273,8 +277,18 @@ impl TestApp {
     }
 
     /// Demo copier `n` (1-based), with its client certificate.
+    /// The render stall of a gateway spawned with `test_hooks`.
+    pub fn render_stall(&self) -> &kofu::gateway::pipeline::workers::RenderStall {
+        self.gateway
+            .state
+            .render_stall
+            .as_deref()
+            .expect("spawned with test_hooks = true")
+    }
+
     pub fn copier(&self, n: usize) -> CopierClient {
-        let (_, cert, key) = kofu::demo::copier_files(&self.pki.dir, &self.pki.demo, n - 1);
+        let (_, cert, key) =
+            kofu::devkit::demo_pki::copier_files(&self.pki.dir, &self.pki.demo, n - 1);
         CopierClient::new(
             &self.api,
             &self.pki.dir.join("store-ca.pem"),
@@ -304,7 +318,7 @@ impl TestApp {
         CopierClient::new(&self.api, &self.pki.dir.join("store-ca.pem"), None).unwrap()
     }
 
-    pub async fn db(&self) -> kofu::db::Client {
+    pub async fn db(&self) -> kofu::gateway::db::Client {
         self.pool.get().await.unwrap()
     }
 
@@ -328,7 +342,7 @@ impl TestApp {
         format!(
             "host={host} port={} user={} dbname={dbname}",
             config.get_ports()[0],
-            kofu::pgembed::USER
+            kofu::devkit::pgembed::USER
         )
     }
 }
@@ -411,7 +425,8 @@ impl ServeProcess {
     }
 
     pub fn copier(&self, app: &TestApp, n: usize) -> CopierClient {
-        let (_, cert, key) = kofu::demo::copier_files(&app.pki.dir, &app.pki.demo, n - 1);
+        let (_, cert, key) =
+            kofu::devkit::demo_pki::copier_files(&app.pki.dir, &app.pki.demo, n - 1);
         CopierClient::new(
             &self.api,
             &app.pki.dir.join("store-ca.pem"),

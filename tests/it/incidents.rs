@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use kofu::registry::ResidenceOptions;
-use kofu::sim::{CopierClient, Issued, OrderSpec, SimError};
+use kofu::devkit::sim::{CopierClient, Issued, OrderSpec, SimError};
+use kofu::gateway::registry::ResidenceOptions;
 use uuid::Uuid;
 
 use crate::harness::{ServeProcess, TestApp, page_texts};
@@ -37,7 +37,7 @@ async fn assert_own_document(app: &TestApp, issued: &Issued, names: &[&str]) {
     let (stored_names, _, sha) = bound(app, issued.ack.order_id).await;
     assert_eq!(stored_names, names);
     assert_eq!(
-        kofu::http::hex(&sha),
+        kofu::gateway::http::hex(&sha),
         issued.sha256_hex,
         "delivered bytes are the stored document"
     );
@@ -80,7 +80,7 @@ async fn yokohama_a_timed_out_order_is_voided_and_never_releases_a_neighbours_do
         .await
         .unwrap();
 
-    app.gateway.state.pipeline.set_render_delay_ms(1_500);
+    app.render_stall().set_delay_ms(1_500);
     let ack_a = a
         .place_order(sa.session_id, "a", &OrderSpec::default())
         .await
@@ -88,7 +88,7 @@ async fn yokohama_a_timed_out_order_is_voided_and_never_releases_a_neighbours_do
     // Wait until a render worker has claimed A (it renews A's lease as it
     // starts, then reads the delay), and only then make renders fast again.
     wait_for_claim(&app, ack_a.order_id).await;
-    app.gateway.state.pipeline.set_render_delay_ms(0);
+    app.render_stall().set_delay_ms(0);
     let ack_b = b
         .place_order(sb.session_id, "b", &OrderSpec::default())
         .await
@@ -615,7 +615,7 @@ async fn a_change_committed_after_acceptance_does_not_reach_the_document() {
         .present_card(&s, app.pki.card("card-rsa-2"), "ja")
         .await
         .unwrap();
-    app.gateway.state.pipeline.set_render_delay_ms(500);
+    app.render_stall().set_delay_ms(500);
     let ack = copier
         .place_order(s.session_id, "k", &OrderSpec::default())
         .await

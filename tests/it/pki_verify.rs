@@ -2,11 +2,11 @@
 //! files (DER and PEM), checking the one JSON line and the exit status
 //! (0 valid, 1 invalid, 2 usage error). No PostgreSQL needed.
 
-use kofu::pki::demo::pem;
+use kofu::devkit::demo_pki::pem;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kofu::pki::testpki::{CrlSpec, EntrySpec, TestCa, params};
+use kofu::devkit::test_pki::{CrlSpec, EntrySpec, TestCa, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 

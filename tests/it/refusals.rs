@@ -3,8 +3,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hyper::{Method, StatusCode};
-use kofu::pki::DemoCard;
-use kofu::sim::{CopierClient, OrderSpec, SimError};
+use kofu::devkit::demo_pki::DemoCard;
+use kofu::devkit::sim::{CopierClient, OrderSpec, SimError};
 
 use crate::harness::TestApp;
 
@@ -269,7 +269,7 @@ async fn a_client_certificate_from_another_ca_fails_the_handshake() {
     // The card CA is not the store-network CA: a certificate it issued is no copier.
     let dir = crate::harness::scratch_dir().join("rogue");
     std::fs::create_dir_all(&dir).unwrap();
-    let rogue = kofu::pki::Issuer::user_auth_ca("rogue-store")
+    let rogue = kofu::devkit::demo_pki::Issuer::user_auth_ca("rogue-store")
         .unwrap()
         .issue_copier("rogue/store/copier")
         .unwrap();

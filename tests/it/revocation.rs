@@ -2,9 +2,11 @@
 //! saved to PostgreSQL rebuild the same answers; and `kofu pki bench` prints
 //! the JSON lines its readers expect.
 
-use kofu::pki::crlgen::{self, CrlSpec};
-use kofu::pki::demo::pem;
-use kofu::pki::revocation::{IssuerKey, LoadedContent, Reason, Serial, Status, load_crl, persist};
+use kofu::devkit::crl_gen::{self, CrlSpec};
+use kofu::devkit::demo_pki::pem;
+use kofu::gateway::pki::revocation::{
+    IssuerKey, LoadedContent, Reason, Serial, Status, load_crl, persist,
+};
 
 use crate::harness::{TestApp, pki};
 
@@ -18,10 +20,10 @@ fn spki(cert_der: &[u8]) -> Vec<u8> {
 async fn saved_crls_and_events_rebuild_the_same_store_after_a_restart() {
     let app = TestApp::spawn().await;
     // A CA of its own: the harness already published a CRL for the test CA.
-    let ca = &kofu::pki::Issuer::user_auth_ca("restart").unwrap();
+    let ca = &kofu::devkit::demo_pki::Issuer::user_auth_ca("restart").unwrap();
     let spki = spki(&ca.cert_der);
     let issuer = IssuerKey::of_ca_certificate(&ca.cert_der).unwrap();
-    let entries: Vec<_> = crlgen::random_entries(1_000, 17).collect();
+    let entries: Vec<_> = crl_gen::random_entries(1_000, 17).collect();
     let held: Vec<Serial> = entries
         .iter()
         .filter(|(_, r)| *r == Some(Reason::CertificateHold))
@@ -30,10 +32,10 @@ async fn saved_crls_and_events_rebuild_the_same_store_after_a_restart() {
     let added = Serial::from_magnitude(&[0x33; 14]).unwrap();
     let reported = Serial::from_magnitude(&[0x44; 9]).unwrap();
 
-    let full = crlgen::generate_crl(ca, &CrlSpec::full(10), entries.iter().copied()).unwrap();
+    let full = crl_gen::generate_crl(ca, &CrlSpec::full(10), entries.iter().copied()).unwrap();
     let mut delta_entries = vec![(added, Some(Reason::KeyCompromise))];
     delta_entries.push((held[0], Some(Reason::RemoveFromCrl)));
-    let delta = crlgen::generate_crl(ca, &CrlSpec::delta(11, 10), delta_entries).unwrap();
+    let delta = crl_gen::generate_crl(ca, &CrlSpec::delta(11, 10), delta_entries).unwrap();
 
     let mut client = app.db().await;
     let loaded_full = load_crl(&full, &spki).unwrap();
@@ -94,7 +96,7 @@ async fn saved_crls_and_events_rebuild_the_same_store_after_a_restart() {
 
     // A newer full CRL supersedes the old CRL and its delta in the database.
     let newer =
-        crlgen::generate_crl(ca, &CrlSpec::full(12), entries.iter().skip(1).copied()).unwrap();
+        crl_gen::generate_crl(ca, &CrlSpec::full(12), entries.iter().skip(1).copied()).unwrap();
     let loaded = load_crl(&newer, &spki).unwrap();
     assert!(
         persist::save_crl(&mut client, &issuer, &newer, &loaded)
@@ -185,27 +187,30 @@ fn pki_bench_prints_one_json_object_per_benchmark() {
 
 // --- Revocation through the real copier API -------------------------------
 
-use kofu::pki::revocation::service::publish_demo_crl;
-use kofu::sim::CopierClient;
+use kofu::devkit::crl_gen::publish_demo_crl;
+use kofu::devkit::sim::CopierClient;
 
-fn serial_of(card: &kofu::pki::DemoCard) -> Serial {
-    let s = kofu::demo::card_serial(&card.cert_der).unwrap();
+fn serial_of(card: &kofu::devkit::demo_pki::DemoCard) -> Serial {
+    let s = kofu::devkit::demo_pki::card_serial(&card.cert_der).unwrap();
     Serial::from_magnitude(s.as_bytes()).unwrap()
 }
 
 /// The card step: `None` when accepted, else the refusal's code.
-async fn card_step(copier: &CopierClient, card: &kofu::pki::DemoCard) -> Option<String> {
+async fn card_step(
+    copier: &CopierClient,
+    card: &kofu::devkit::demo_pki::DemoCard,
+) -> Option<String> {
     let session = copier.open_session().await.unwrap();
     match copier.present_card(&session, card, "ja").await {
         Ok(_) => None,
-        Err(kofu::sim::SimError::Refused { code, .. }) => Some(code),
+        Err(kofu::devkit::sim::SimError::Refused { code, .. }) => Some(code),
         Err(e) => panic!("{e}"),
     }
 }
 
 /// Waits (at most 3 s) for the gateway to see `want` for `card`: CRLs reach
 /// every process by polling PostgreSQL every 500 ms.
-async fn eventually(app: &TestApp, card: &kofu::pki::DemoCard, want: Option<&str>) {
+async fn eventually(app: &TestApp, card: &kofu::devkit::demo_pki::DemoCard, want: Option<&str>) {
     let copier = app.copier(1);
     let mut last = None;
     for _ in 0..30 {
@@ -242,8 +247,8 @@ async fn revoked_by_delta_then_held_then_renewed() {
     let (card, held) = (app.pki.card("card-rsa-2"), app.pki.card("card-ecdsa-1"));
     let base = 9_000_000_000_000_000_000u64;
     let mut client = app.db().await;
-    let full = crlgen::generate_crl(ca, &CrlSpec::full(base), Vec::new()).unwrap();
-    let delta = crlgen::generate_crl(
+    let full = crl_gen::generate_crl(ca, &CrlSpec::full(base), Vec::new()).unwrap();
+    let delta = crl_gen::generate_crl(
         ca,
         &CrlSpec::delta(base + 1, base),
         vec![
@@ -255,7 +260,7 @@ async fn revoked_by_delta_then_held_then_renewed() {
     let anchors = [ca.cert_der.clone()];
     for der in [&full, &delta] {
         assert!(
-            kofu::pki::revocation::service::import_bytes(&anchors, &mut client, der)
+            kofu::gateway::pki::revocation::service::import_bytes(&anchors, &mut client, der)
                 .await
                 .unwrap()
         );
@@ -273,7 +278,7 @@ async fn revoked_by_delta_then_held_then_renewed() {
             .collect::<String>()
     };
     let r = app
-        .admin_client(kofu::pki::operators::JLIS_OPERATOR_STEM)
+        .admin_client(kofu::devkit::operator_pki::JLIS_OPERATOR_STEM)
         .post_json(
             "/v1/admin/certificate-events",
             &[],
@@ -306,9 +311,9 @@ async fn without_a_current_crl_every_card_is_refused_as_stale() {
         this_update: now - time::Duration::days(2),
         next_update: now - time::Duration::days(1),
     };
-    let der = crlgen::generate_crl(ca, &stale, Vec::new()).unwrap();
+    let der = crl_gen::generate_crl(ca, &stale, Vec::new()).unwrap();
     let mut client = app.db().await;
-    kofu::pki::revocation::service::import_bytes(
+    kofu::gateway::pki::revocation::service::import_bytes(
         std::slice::from_ref(&ca.cert_der),
         &mut client,
         &der,
@@ -346,7 +351,7 @@ async fn crls_come_in_by_command_or_watched_directory_and_foreign_ones_are_refus
     let card = app.pki.card("card-rsa-1");
 
     // Dropped into the watched directory: imported and in force.
-    let der = crlgen::generate_crl(
+    let der = crl_gen::generate_crl(
         ca,
         &CrlSpec::full(u64::MAX / 4),
         vec![(serial_of(card), Some(Reason::KeyCompromise))],
@@ -357,8 +362,8 @@ async fn crls_come_in_by_command_or_watched_directory_and_foreign_ones_are_refus
 
     // `kofu crl import`: a CRL from a CA the gateway does not trust is refused
     // (exit 1), and so is one signed by a CA whose keyUsage lacks cRLSign.
-    let stranger = kofu::pki::Issuer::user_auth_ca("stranger").unwrap();
-    let foreign = crlgen::generate_crl(&stranger, &CrlSpec::full(1), Vec::new()).unwrap();
+    let stranger = kofu::devkit::demo_pki::Issuer::user_auth_ca("stranger").unwrap();
+    let foreign = crl_gen::generate_crl(&stranger, &CrlSpec::full(1), Vec::new()).unwrap();
     let path = dir.join("foreign.der");
     std::fs::write(&path, &foreign).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
@@ -372,7 +377,7 @@ async fn crls_come_in_by_command_or_watched_directory_and_foreign_ones_are_refus
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let newer = crlgen::generate_crl(ca, &CrlSpec::full(u64::MAX / 3), Vec::new()).unwrap();
+    let newer = crl_gen::generate_crl(ca, &CrlSpec::full(u64::MAX / 3), Vec::new()).unwrap();
     std::fs::write(dir.join("newer.pem"), pem("X509 CRL", &newer)).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"))
         .args(["crl", "import"])
@@ -393,7 +398,7 @@ async fn crls_come_in_by_command_or_watched_directory_and_foreign_ones_are_refus
     // The newer CRL no longer lists the card.
     eventually(&app, card, None).await;
 
-    let no_crl_sign = kofu::pki::revocation::service::import_bytes(
+    let no_crl_sign = kofu::gateway::pki::revocation::service::import_bytes(
         &[ca_without_crl_sign()],
         &mut app.db().await,
         &foreign,
@@ -406,7 +411,7 @@ async fn crls_come_in_by_command_or_watched_directory_and_foreign_ones_are_refus
 fn tempdir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "kofu-{name}-{}",
-        uuid::Uuid::from_bytes(kofu::random_bytes())
+        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -425,7 +430,7 @@ fn ca_without_crl_sign() -> Vec<u8> {
 #[tokio::test]
 async fn a_card_below_an_intermediate_without_key_cert_sign_is_refused_at_the_copier() {
     use base64::Engine;
-    use kofu::pki::testpki::{TestCa, params, policies};
+    use kofu::devkit::test_pki::{TestCa, params, policies};
     let now = time::OffsetDateTime::now_utc();
     let dir = tempdir("intermediate");
     let root = TestCa::self_signed(params("JPKI root", true, now));
@@ -475,7 +480,7 @@ async fn a_card_below_an_intermediate_without_key_cert_sign_is_refused_at_the_co
 
 #[tokio::test]
 async fn a_crl_narrowed_by_its_distribution_point_is_refused_not_trusted_for_every_card() {
-    use kofu::pki::testpki::{CrlSpec as TestCrl, TestCa, params};
+    use kofu::devkit::test_pki::{CrlSpec as TestCrl, TestCa, params};
     let app = TestApp::spawn().await;
     let now = time::OffsetDateTime::now_utc();
     let ca = TestCa::self_signed(params("Partitioned CA", true, now));
@@ -483,17 +488,24 @@ async fn a_crl_narrowed_by_its_distribution_point_is_refused_not_trusted_for_eve
     let mut client = app.db().await;
     let mut ca_only = TestCrl::full(now);
     ca_only.only_ca_certs = true;
-    let refused =
-        kofu::pki::revocation::service::import_bytes(&anchors, &mut client, &ca.crl(&ca_only))
-            .await
-            .expect_err("a CA-only CRL cannot vouch for cards");
+    let refused = kofu::gateway::pki::revocation::service::import_bytes(
+        &anchors,
+        &mut client,
+        &ca.crl(&ca_only),
+    )
+    .await
+    .expect_err("a CA-only CRL cannot vouch for cards");
     assert!(refused.to_string().contains("scope"), "{refused}");
     let mut users_only = TestCrl::full(now);
     users_only.only_user_certs = true;
     assert!(
-        kofu::pki::revocation::service::import_bytes(&anchors, &mut client, &ca.crl(&users_only))
-            .await
-            .unwrap(),
+        kofu::gateway::pki::revocation::service::import_bytes(
+            &anchors,
+            &mut client,
+            &ca.crl(&users_only)
+        )
+        .await
+        .unwrap(),
         "a CRL of all end entities is fine"
     );
 }

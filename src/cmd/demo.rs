@@ -1,0 +1,231 @@
+//! `kofu demo`: the embedded default. A private PostgreSQL under `--data`,
+//! the demo PKI under `--certs`, the fictional municipality ひなた市, the
+//! gateway, and a simulated copier that prints a residence certificate for
+//! each demo card into `<data>/out/`. Then it serves until Ctrl-C and stops
+//! PostgreSQL cleanly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::BoxError;
+use crate::devkit::demo_pki::{DemoPki, card_serial, copier_files};
+use crate::devkit::pgembed::{self, EmbeddedPostgres};
+use crate::devkit::sim::{CopierClient, OrderSpec};
+use crate::gateway::config::{Config, TlsFiles};
+use crate::gateway::registry::ResidenceOptions;
+use crate::gateway::server::Gateway;
+
+/// `kofu demo`: the embedded default.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Where the private PostgreSQL cluster and the printed PDFs (out/) live.
+    #[arg(long, default_value = "var")]
+    pub data: PathBuf,
+    /// Where the demo PKI is generated (and reused).
+    #[arg(long, default_value = "certs/demo")]
+    pub certs: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub ops_listen: SocketAddr,
+    /// The administration API (J-LIS certificate events; operator mutual TLS).
+    #[arg(long, default_value = "127.0.0.1:8444")]
+    pub admin_listen: SocketAddr,
+    /// Stop after the simulated copier run instead of serving until Ctrl-C.
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// The copier run: which card orders what.
+const SCENARIOS: &[(&str, &str, ResidenceOptions)] = &[
+    (
+        "card-rsa-1",
+        "self, householder and relationship",
+        ResidenceOptions {
+            whole_household: false,
+            show_householder: true,
+            show_domicile: false,
+            show_my_number: false,
+        },
+    ),
+    (
+        "card-ecdsa-1",
+        "whole household, domicile",
+        ResidenceOptions {
+            whole_household: true,
+            show_householder: true,
+            show_domicile: true,
+            show_my_number: false,
+        },
+    ),
+    (
+        "card-rsa-2",
+        "self",
+        ResidenceOptions {
+            whole_household: false,
+            show_householder: false,
+            show_domicile: false,
+            show_my_number: false,
+        },
+    ),
+];
+
+pub async fn run(args: &DemoArgs) -> Result<(), BoxError> {
+    println!("kofu demo");
+    let reused = args.data.join("pg").join("PG_VERSION").exists();
+    let pg = EmbeddedPostgres::start(&args.data, pgembed::Options { unsafe_fast: false }).await?;
+    println!(
+        "  PostgreSQL   {} cluster at {} (Unix socket only)",
+        if reused { "reused" } else { "new" },
+        pg.cluster_dir().display()
+    );
+    let result = run_on(args, &pg).await;
+    let stopped = pg.stop().await;
+    result?;
+    stopped?;
+    println!("PostgreSQL stopped cleanly. Bye.");
+    Ok(())
+}
+
+async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> {
+    let pool = crate::gateway::db::pool(
+        pg.config(pgembed::DATABASE),
+        16,
+        std::time::Duration::from_secs(10),
+    );
+    let mut client = pool.get().await?;
+    let applied = crate::gateway::db::migrate(&mut client).await?;
+    println!(
+        "  migrations   {applied} applied, schema version {}",
+        crate::gateway::db::MIGRATIONS.len()
+    );
+
+    let certs = args.certs.clone();
+    let had_pki = certs.join("user-auth-ca.pem").exists();
+    let pki = tokio::task::spawn_blocking(move || {
+        let pki = DemoPki::load_or_generate(&certs)?;
+        crate::devkit::operator_pki::OperatorPki::ensure_files(&certs)?;
+        Ok::<_, BoxError>(pki)
+    })
+    .await??;
+    println!(
+        "  demo PKI     {} in {}: user-auth CA, store-network CA, operator CA, {} copiers, {} cards",
+        if had_pki { "reused" } else { "generated" },
+        args.certs.display(),
+        pki.copiers.len(),
+        pki.cards.len()
+    );
+
+    crate::devkit::demo_registers::seed(&mut client).await?;
+    for (label, resident_code) in crate::devkit::demo_registers::CARD_HOLDERS {
+        let card = pki
+            .cards
+            .iter()
+            .find(|c| c.label == *label)
+            .ok_or_else(|| format!("demo card {label} missing"))?;
+        let serial = card_serial(&card.cert_der)?;
+        crate::devkit::demo_registers::link_card(&client, &serial, resident_code).await?;
+    }
+    // A current CRL of the demo CA: cards are refused when there is none.
+    let crl = crate::devkit::crl_gen::publish_demo_crl(&pki.user_auth_ca, &mut client, &[]).await?;
+    std::fs::write(args.certs.join("user-auth-ca.crl"), &crl)?;
+    println!(
+        "  revocation   current CRL of the demo CA imported ({})",
+        args.certs.join("user-auth-ca.crl").display()
+    );
+    drop(client);
+    println!(
+        "  registers    ひなた市 ({}): {} households, {} residents, {} cards linked",
+        crate::devkit::demo_registers::MUNICIPALITY_CODE,
+        crate::devkit::demo_registers::HOUSEHOLDS.len(),
+        crate::devkit::demo_registers::RESIDENTS.len(),
+        crate::devkit::demo_registers::CARD_HOLDERS.len()
+    );
+
+    crate::gateway::ops::recorder();
+    let config = Config {
+        listen: args.listen,
+        ops_listen: args.ops_listen,
+        admin_listen: args.admin_listen,
+        tls: TlsFiles::in_dir(&args.certs),
+        ..Config::default()
+    };
+    let gateway = Gateway::start(config, pool).await?;
+    let api = format!("https://{}", gateway.api_addr);
+    println!(
+        "  copier API   {api}  (mutual TLS; copier certificates from {})",
+        args.certs.join("store-ca.pem").display()
+    );
+    println!("  public       {api}/healthz  {api}/v1/openapi.yaml");
+    println!("  dashboard    http://{}/dashboard", gateway.ops_addr);
+    println!("  metrics      http://{}/metrics", gateway.ops_addr);
+    if let Some(admin) = gateway.admin_addr {
+        println!(
+            "  admin API    https://{admin}/v1/admin/certificate-events  (mutual TLS; operator certificates from {})",
+            args.certs
+                .join(crate::gateway::pki::operators::OPERATOR_CA_FILE)
+                .display()
+        );
+    }
+
+    let outcome = copier_run(args, &pki, &api).await;
+    if let Err(e) = &outcome {
+        println!("simulated copier failed: {e}");
+    }
+    if !args.once && outcome.is_ok() {
+        // Installed before "Serving." is printed: a SIGTERM right after it drains.
+        let stop = crate::cmd::shutdown_signal();
+        println!(
+            "Serving. Try `cargo run --release -p loadtest -- once --gateway {api}`. Press Ctrl-C to stop."
+        );
+        stop.await;
+        println!("Stopping: draining requests, then PostgreSQL.");
+    }
+    gateway.shutdown().await;
+    outcome
+}
+
+async fn copier_run(args: &DemoArgs, pki: &DemoPki, api: &str) -> Result<(), BoxError> {
+    let (copier_id, copier_cert, copier_key) = copier_files(&args.certs, pki, 0);
+    let copier = CopierClient::new(
+        api,
+        &args.certs.join("store-ca.pem"),
+        Some((&copier_cert, &copier_key)),
+    )?;
+    let out = args.data.join("out");
+    std::fs::create_dir_all(&out)?;
+    println!("simulated copier {copier_id}:");
+    for (label, what, options) in SCENARIOS {
+        let card = pki
+            .cards
+            .iter()
+            .find(|c| c.label == *label)
+            .ok_or_else(|| format!("demo card {label} missing"))?;
+        let started = Instant::now();
+        let issued = copier
+            .issue(
+                card,
+                &OrderSpec {
+                    options: *options,
+                    copies: 1,
+                },
+                "ja",
+            )
+            .await?;
+        let elapsed = started.elapsed();
+        let path = out.join(format!("{}.pdf", issued.document_number));
+        std::fs::write(&path, &issued.pdf)?;
+        println!(
+            "  {label:<13} {:<18} 住民票の写し ({what}): ticket {}, {} yen, {} page(s), {} KB, {} ms end to end -> {}",
+            card.algorithm.as_str(),
+            issued.ack.ticket,
+            issued.ack.amount_yen,
+            issued.page_count,
+            issued.pdf.len().div_ceil(1024),
+            elapsed.as_millis(),
+            path.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! Configuration for `kofu serve` (and the defaults `kofu demo` and the tests
+//! start from): a TOML file, then `KOFU_*` environment variables, then
+//! `DATABASE_URL`.
+//!
+//! Environment names are the TOML keys upper-cased with `KOFU_` in front and
+//! `__` between a table and its key: `KOFU_LISTEN`, `KOFU_TLS__SERVER_CERT`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Everything a gateway process needs to run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Copier API (HTTPS, mutual TLS).
+    pub listen: SocketAddr,
+    /// Operations listener (`/metrics`, `/dashboard`); keep it on a private network.
+    pub ops_listen: SocketAddr,
+    /// Administration API (`/v1/admin/...`, mutual TLS with operator
+    /// certificates); started only when `tls.operator_ca` is set.
+    pub admin_listen: SocketAddr,
+    /// PostgreSQL URL for `kofu serve` (`DATABASE_URL` overrides it).
+    pub database_url: Option<String>,
+    pub db_pool_size: usize,
+    pub statement_timeout_ms: u64,
+    pub tls: TlsFiles,
+    pub revocation: RevocationConfig,
+    /// How long a copier session (and its challenge) lives.
+    pub session_ttl_secs: u64,
+    /// Render workers (CPU-bound; about one per core).
+    pub render_workers: usize,
+    /// How long `GET /document` waits for rendering before answering 503 + Retry-After.
+    pub document_wait_ms: u64,
+    /// An order not rendered this long after acceptance is voided (`render_deadline_missed`);
+    /// this bounds how long one order can hold back the ones behind it.
+    pub render_deadline_ms: u64,
+    /// A released document not confirmed printed this long after release is voided
+    /// (`print_deadline_missed`) and refunded.
+    pub print_deadline_ms: u64,
+    /// Release documents in ticket order (invariant 2). `false` exists only to
+    /// measure what strict order costs; never run it in production.
+    pub release_ordered: bool,
+    /// Test-only hooks on the operations listener (`PUT /test/render-delay-ms`).
+    pub test_hooks: bool,
+    /// Concurrent client connections; further ones wait in the accept queue.
+    pub max_connections: usize,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Time allowed for the TLS handshake and for the request head.
+    pub header_timeout_ms: u64,
+}
+
+/// Revocation checking of card certificates (always on, fail closed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RevocationConfig {
+    /// How long past a CRL's nextUpdate it is still used; after that, cards
+    /// of that CA are refused with `revocation_data_stale`.
+    pub grace_secs: u64,
+    /// A directory watched for new CRL files (`*.crl`, `*.der`, `*.pem`),
+    /// imported as `kofu crl import` would.
+    pub crl_dir: Option<PathBuf>,
+}
+
+impl Default for RevocationConfig {
+    fn default() -> Self {
+        RevocationConfig {
+            grace_secs: 6 * 3600,
+            crl_dir: None,
+        }
+    }
+}
+
+impl RevocationConfig {
+    pub fn grace(&self) -> Duration {
+        Duration::from_secs(self.grace_secs)
+    }
+}
+
+/// PEM files for the server identity and the trust anchors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsFiles {
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    /// The store-network CA that issues copier client certificates.
+    pub copier_ca: PathBuf,
+    /// The JPKI user-authentication CA certificate(s) cards chain to.
+    pub card_ca: Vec<PathBuf>,
+    /// The CA of operator client certificates for the administration
+    /// listener (none: no administration listener).
+    pub operator_ca: Option<PathBuf>,
+    /// Intermediate CA certificates between those anchors and the cards, if
+    /// the issuing CA is not itself configured as an anchor (any order).
+    pub card_intermediates: Vec<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8443".parse().expect("literal address"),
+            ops_listen: "127.0.0.1:9090".parse().expect("literal address"),
+            admin_listen: "127.0.0.1:8444".parse().expect("literal address"),
+            database_url: None,
+            db_pool_size: 16,
+            statement_timeout_ms: 10_000,
+            tls: TlsFiles::default(),
+            revocation: RevocationConfig::default(),
+            session_ttl_secs: 600,
+            render_workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            document_wait_ms: 10_000,
+            render_deadline_ms: 10_000,
+            print_deadline_ms: 120_000,
+            release_ordered: true,
+            test_hooks: false,
+            max_connections: 1024,
+            max_body_bytes: 64 * 1024,
+            header_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl Default for TlsFiles {
+    fn default() -> Self {
+        // The demo PKI's files, without the administration listener (which
+        // must be asked for: it needs its own port per process).
+        let mut files = TlsFiles::in_dir(Path::new("certs/demo"));
+        files.operator_ca = None;
+        files
+    }
+}
+
+impl TlsFiles {
+    /// The file names the demo PKI generator writes in `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
+        TlsFiles {
+            server_cert: dir.join("server.pem"),
+            server_key: dir.join("server.key"),
+            copier_ca: dir.join("store-ca.pem"),
+            card_ca: vec![dir.join("user-auth-ca.pem")],
+            operator_ca: Some(dir.join(crate::gateway::pki::operators::OPERATOR_CA_FILE)),
+            card_intermediates: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` (if given), then applies `KOFU_*` variables and `DATABASE_URL`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let text = match path {
+            Some(p) => {
+                std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.to_owned(), e))?
+            }
+            None => String::new(),
+        };
+        Self::from_sources(&text, std::env::vars())
+    }
+
+    /// The pure part of [`Config::load`], for tests.
+    pub fn from_sources(
+        toml_text: &str,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = toml_text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        for (name, value) in env {
+            let key_path = if name == "DATABASE_URL" {
+                vec!["database_url".to_owned()]
+            } else if let Some(rest) = name.strip_prefix("KOFU_") {
+                rest.split("__").map(str::to_ascii_lowercase).collect()
+            } else {
+                continue;
+            };
+            set_path(&mut table, &key_path, env_value(&value));
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("db_pool_size", self.db_pool_size),
+            ("render_workers", self.render_workers),
+            ("max_connections", self.max_connections),
+            ("max_body_bytes", self.max_body_bytes),
+        ];
+        for (name, v) in positive {
+            if v == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+            }
+        }
+        if self.tls.card_ca.is_empty() {
+            return Err(ConfigError::Invalid(
+                "tls.card_ca needs at least one CA certificate".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn session_ttl(&self) -> Duration {
+        Duration::from_secs(self.session_ttl_secs)
+    }
+    pub fn document_wait(&self) -> Duration {
+        Duration::from_millis(self.document_wait_ms)
+    }
+    pub fn render_deadline(&self) -> Duration {
+        Duration::from_millis(self.render_deadline_ms)
+    }
+    pub fn print_deadline(&self) -> Duration {
+        Duration::from_millis(self.print_deadline_ms)
+    }
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms)
+    }
+    pub fn statement_timeout(&self) -> Duration {
+        Duration::from_millis(self.statement_timeout_ms)
+    }
+}
+
+/// An environment value as TOML: a number, boolean or array when it parses as
+/// one (`KOFU_RENDER_WORKERS=4`, `KOFU_TLS__CARD_CA='["a.pem","b.pem"]'`), else a string.
+fn env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    match path {
+        [] => {}
+        [last] => {
+            table.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(inner) = entry {
+                set_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn environment_overrides_file_and_nested_keys_work() {
+        let file = "listen = \"0.0.0.0:443\"\nrender_workers = 3\n[tls]\nserver_cert = \"/etc/kofu/server.pem\"\n";
+        let c = Config::from_sources(
+            file,
+            env(&[
+                ("KOFU_RENDER_WORKERS", "5"),
+                ("KOFU_TLS__SERVER_KEY", "/k.pem"),
+                ("DATABASE_URL", "postgres://x/y"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 443);
+        assert_eq!(c.render_workers, 5);
+        assert_eq!(c.tls.server_cert, PathBuf::from("/etc/kofu/server.pem"));
+        assert_eq!(c.tls.server_key, PathBuf::from("/k.pem"));
+        assert_eq!(c.database_url.as_deref(), Some("postgres://x/y"));
+    }
+
+    #[test]
+    fn unknown_keys_and_zero_workers_are_rejected() {
+        assert!(Config::from_sources("lisen = \"x\"", env(&[])).is_err());
+        assert!(Config::from_sources("", env(&[("KOFU_RENDER_WORKERS", "0")])).is_err());
+    }
+}

@@ -1,0 +1,501 @@
+//! The copier API: open a session, verify the card, place an order, fetch the
+//! document, confirm the print. Request → verify → map → enqueue → deliver,
+//! in that order, one handler each.
+//!
+//! Rule: every call is bound to the copier's client certificate. A session
+//! opened by one copier is unusable from another, and a document is handed
+//! only to the copier and session that ordered it (invariant 1).
+
+pub mod error;
+pub mod menu;
+
+use error::CopierError;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hyper::StatusCode;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::gateway::db::Cached;
+use crate::gateway::domain::{CertFingerprint, CertificateKind};
+use crate::gateway::error::{Problem, RequestError};
+use crate::gateway::http::{self, ApiRequest, ApiResult, CopierIdentity};
+use crate::gateway::pipeline::{self, Completion, DeliveryState, NewOrder, Refusal};
+use crate::gateway::pki::ChallengeAlgorithm;
+use crate::gateway::registry::{self, HolderLookup, ResidenceOptions};
+use crate::gateway::state::AppState;
+
+/// How often a waiting document fetch re-checks for a release made elsewhere.
+const RELEASE_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Header naming the session a document fetch belongs to.
+pub const SESSION_HEADER: &str = "kofu-session";
+
+fn parse_id(raw: &str, not_found: CopierError) -> Result<Uuid, CopierError> {
+    Uuid::parse_str(raw).map_err(|_| not_found)
+}
+
+/// The copier's identity, or `copier_certificate_required`.
+fn copier_of(req: &ApiRequest) -> Result<&CopierIdentity, CopierError> {
+    req.copier
+        .as_ref()
+        .ok_or(CopierError::CopierCertificateRequired)
+}
+
+async fn client(state: &AppState) -> Result<crate::gateway::db::Client, Problem> {
+    Ok(state
+        .pool
+        .get()
+        .await
+        .map_err(crate::gateway::db::DbError::from)?)
+}
+
+#[derive(Serialize)]
+struct SessionOpened {
+    session_id: Uuid,
+    challenge: String,
+    expires_at: String,
+}
+
+/// Committed without waiting for the WAL flush (see see "Relaxed commits" in [`crate::gateway::db`]):
+/// a session lost in a database crash only makes the copier start over.
+const OPEN_SESSION: &str = "
+    INSERT INTO sessions (id, copier_fingerprint, copier_id, challenge, expires_at)
+    VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+    RETURNING expires_at, set_config('synchronous_commit', 'off', true)";
+
+/// `POST /v1/sessions`: a new session with a fresh single-use challenge.
+pub async fn open_session(state: &AppState, req: &ApiRequest) -> ApiResult {
+    let copier = copier_of(req)?;
+    let session_id = Uuid::from_bytes(crate::gateway::random_bytes());
+    let challenge: [u8; 32] = crate::gateway::random_bytes();
+    let ttl = state.config.session_ttl().as_secs_f64();
+    let row = client(state)
+        .await?
+        .query_one_cached(
+            OPEN_SESSION,
+            &[
+                &session_id,
+                &copier.fingerprint.as_slice(),
+                &copier.copier_id,
+                &challenge.as_slice(),
+                &ttl,
+            ],
+        )
+        .await
+        .map_err(crate::gateway::db::DbError::from)?;
+    let expires_at: OffsetDateTime = row.get(0);
+    state.challenges.put(
+        session_id,
+        challenge,
+        copier.fingerprint,
+        state.config.session_ttl(),
+    );
+    metrics::counter!("kofu_sessions_opened_total").increment(1);
+    Ok(http::json(
+        StatusCode::CREATED,
+        &SessionOpened {
+            session_id,
+            challenge: URL_SAFE_NO_PAD.encode(challenge),
+            expires_at: expires_at.format(&Rfc3339).unwrap_or_default(),
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardSubmission {
+    certificate: String,
+    signature: String,
+    algorithm: String,
+}
+
+const TAKE_CHALLENGE: &str = "
+    UPDATE sessions SET challenge_used_at = now()
+     WHERE id = $1 AND copier_fingerprint = $2 AND challenge_used_at IS NULL AND expires_at > now()
+    RETURNING challenge";
+const SESSION_STATE: &str = "
+    SELECT copier_fingerprint, expires_at > now(), challenge_used_at IS NOT NULL, resident_id
+      FROM sessions WHERE id = $1";
+
+/// Spends the session's challenge and returns it; the session's problem
+/// (another copier's, expired, already spent) when it cannot.
+async fn take_challenge(
+    db: &crate::gateway::db::Client,
+    session_id: Uuid,
+    copier: &CertFingerprint,
+) -> Result<Vec<u8>, Problem> {
+    match db
+        .query_opt_cached(TAKE_CHALLENGE, &[&session_id, copier])
+        .await
+        .map_err(crate::gateway::db::DbError::from)?
+    {
+        Some(row) => Ok(row.get(0)),
+        None => Err(session_problem(db, session_id, copier, Step::Card).await),
+    }
+}
+
+/// The step a session was refused at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Presenting the card (the challenge must be unspent).
+    Card,
+    /// Ordering (a card must have been verified).
+    Order,
+}
+
+/// Why a session cannot be used at `step`, when the fast path found
+/// nothing (the rare path, so a separate read).
+async fn session_problem(
+    db: &crate::gateway::db::Client,
+    session_id: Uuid,
+    copier: &CertFingerprint,
+    step: Step,
+) -> Problem {
+    match db.query_opt_cached(SESSION_STATE, &[&session_id]).await {
+        Err(e) => crate::gateway::db::DbError::from(e).into(),
+        Ok(None) => CopierError::SessionNotFound.into(),
+        Ok(Some(row)) => {
+            let owner: CertFingerprint = row.get(0);
+            if owner != *copier {
+                CopierError::SessionBelongsToAnotherCopier.into()
+            } else if !row.get::<_, bool>(1) {
+                CopierError::SessionExpired.into()
+            } else if step == Step::Order {
+                // No resident: no card verified, or the resident is gone.
+                CopierError::SessionNotAuthenticated.into()
+            } else if row.get::<_, bool>(2) {
+                CopierError::ChallengeAlreadyUsed.into()
+            } else {
+                Problem::internal()
+            }
+        }
+    }
+}
+
+/// `POST /v1/sessions/{id}/card`: consumes the challenge, verifies the card
+/// certificate and its signature over the challenge, maps the serial to the
+/// resident and answers with the menu.
+pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = copier_of(req)?;
+    let session_id = parse_id(id, CopierError::SessionNotFound)?;
+    let body: CardSubmission = req.json()?;
+    let malformed = || RequestError::MalformedRequest;
+    let certificate = STANDARD
+        .decode(body.certificate.as_bytes())
+        .map_err(|_| malformed())?;
+    let signature = STANDARD
+        .decode(body.signature.as_bytes())
+        .map_err(|_| malformed())?;
+    let algorithm =
+        ChallengeAlgorithm::parse(&body.algorithm).ok_or(CopierError::AlgorithmUnknown)?;
+
+    let db = client(state).await?;
+    // Single use. Opened here: the signature is checked against the challenge
+    // held in memory, and the binding statement spends it (only if still
+    // unspent and equal). Opened elsewhere: spent before anything is checked.
+    let held = state.challenges.take(session_id, &copier.fingerprint);
+    let challenge: Vec<u8> = match &held {
+        Some(held) => held.challenge.to_vec(),
+        None => take_challenge(&db, session_id, &copier.fingerprint).await?,
+    };
+    let (db_ref, is_held) = (&db, held.is_some());
+    // A refusal before the binding statement still spends a held challenge;
+    // a session problem found doing so comes first, as on the slow path.
+    let refuse = |problem: Problem| async move {
+        if is_held
+            && let Err(session) = take_challenge(db_ref, session_id, &copier.fingerprint).await
+        {
+            return session;
+        }
+        problem
+    };
+
+    let cards = state.cards.clone();
+    let verified = tokio::task::spawn_blocking(move || {
+        cards.verify(
+            &certificate,
+            &challenge,
+            &signature,
+            algorithm,
+            OffsetDateTime::now_utc(),
+        )
+    })
+    .await
+    .map_err(|_| Problem::internal())?;
+    let card = match verified {
+        Ok(card) => card,
+        Err(e) => {
+            metrics::counter!("kofu_card_refusals_total", "code" => e.code()).increment(1);
+            tracing::info!(code = e.code(), "card refused");
+            let refusal = CopierError::from(&e);
+            if refusal == CopierError::CardVerifierMisconfigured {
+                tracing::error!(error = %e, "card verifier misconfigured");
+            }
+            return Err(refuse(refusal.into()).await);
+        }
+    };
+
+    // Revocation (CRLs), fail closed; J-LIS events are read with the serial below.
+    if let Err(refusal) = state.revocation.check(&card, OffsetDateTime::now_utc()) {
+        let code = refusal.code();
+        metrics::counter!("kofu_card_refusals_total", "code" => code).increment(1);
+        tracing::info!(code, "card refused");
+        return Err(refuse(CopierError::from(refusal).into()).await);
+    }
+
+    let found = registry::authenticate_holder(
+        &db,
+        session_id,
+        &copier.fingerprint,
+        held.as_ref().map(|h| &h.challenge),
+        &card,
+        CertificateKind::ResidenceCertificate,
+    )
+    .await?;
+    let (holder, fee) = match found {
+        HolderLookup::Found(holder, fee) => (holder, fee),
+        HolderLookup::SessionUnusable => {
+            return Err(session_problem(&db, session_id, &copier.fingerprint, Step::Card).await);
+        }
+        HolderLookup::NotLinked => {
+            tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
+            return Err(CopierError::CardNotRegistered.into());
+        }
+        HolderLookup::Suspended | HolderLookup::Revoked => {
+            let refusal = if matches!(found, HolderLookup::Suspended) {
+                CopierError::CardSuspended
+            } else {
+                CopierError::CardRevoked
+            };
+            metrics::counter!("kofu_card_refusals_total", "code" => refusal.code()).increment(1);
+            tracing::info!(code = refusal.code(), "card refused");
+            return Err(refusal.into());
+        }
+    };
+    metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
+        .increment(1);
+    let menu = menu::build(
+        req.lang,
+        session_id.to_string(),
+        menu::MenuMunicipality {
+            code: holder.municipality.code,
+            name: holder.municipality.name,
+        },
+        fee,
+        holder.ineligible,
+    );
+    let mut response = http::json(StatusCode::OK, &menu);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(req.lang.tag()),
+    );
+    Ok(response)
+}
+
+/// The order body. Serialised again (canonically) to compare Idempotency-Key retries.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct OrderRequest {
+    kind: String,
+    #[serde(default)]
+    options: ResidenceOptions,
+    #[serde(default = "one")]
+    copies: i32,
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// `POST /v1/sessions/{id}/orders`: places an order; answers only once it is durable.
+pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = copier_of(req)?;
+    let session_id = parse_id(id, CopierError::SessionNotFound)?;
+    let key = req
+        .header("idempotency-key")
+        .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or(CopierError::IdempotencyKeyRequired)?
+        .to_owned();
+    // Options arrive as an object of booleans; anything else is invalid_options.
+    let raw: serde_json::Value = req.json()?;
+    let order: OrderRequest =
+        serde_json::from_value(raw).map_err(|_| CopierError::InvalidOptions)?;
+    if !(1..=menu::MAX_COPIES).contains(&order.copies) {
+        return Err(CopierError::InvalidOptions.into());
+    }
+    let kind =
+        CertificateKind::from_wire(&order.kind).ok_or(CopierError::CertificateKindUnavailable)?;
+
+    let canonical = serde_json::to_vec(&order).expect("order serialises");
+    let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
+    let mut request_hash = [0u8; 32];
+    request_hash.copy_from_slice(digest.as_ref());
+    let new = NewOrder {
+        session_id,
+        idempotency_key: key,
+        request_hash,
+        copier_fingerprint: copier.fingerprint,
+        kind,
+        options: order.options,
+        copies: order.copies,
+    };
+    // The session, its resident and the fee are read inside the acceptance.
+    match pipeline::accept(client(state).await?, &new, state.pipeline.settings()).await? {
+        Ok(accepted) => {
+            if accepted.new {
+                state.pipeline.submit(&accepted);
+            }
+            Ok(http::json(StatusCode::CREATED, &accepted))
+        }
+        Err(Refusal::KeyReused) => Err(CopierError::IdempotencyKeyReused.into()),
+        Err(Refusal::Ineligible(_)) => Err(CopierError::ResidentNotEligible.into()),
+        Err(Refusal::SessionUnusable) => Err(session_problem(
+            &client(state).await?,
+            session_id,
+            &copier.fingerprint,
+            Step::Order,
+        )
+        .await),
+        Err(Refusal::OtherCopier) => Err(CopierError::SessionBelongsToAnotherCopier.into()),
+        Err(Refusal::SessionExpired) => Err(CopierError::SessionExpired.into()),
+        Err(Refusal::KindUnavailable) => Err(CopierError::CertificateKindUnavailable.into()),
+    }
+}
+
+/// `GET /v1/orders/{id}/document`: the PDF, for the copier and session that
+/// ordered it only; waits a little for rendering, then 503 + Retry-After.
+pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = copier_of(req)?;
+    let order_id = parse_id(id, CopierError::OrderNotFound)?;
+    let session_id = req
+        .header(SESSION_HEADER)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or(CopierError::OrderSessionMismatch)?;
+    let deadline = tokio::time::Instant::now() + state.config.document_wait();
+    state
+        .pipeline
+        .wait_for_local_release(order_id, deadline)
+        .await;
+    let mut ahead_of_database = false;
+    loop {
+        // A connection per check: waiting fetches must not hold the pool.
+        let outcome = pipeline::deliver(
+            &client(state).await?,
+            &state.pipeline,
+            order_id,
+            session_id,
+            &copier.fingerprint,
+        )
+        .await?;
+        match outcome {
+            DeliveryState::Ready(d) => {
+                metrics::counter!("kofu_documents_delivered_total").increment(1);
+                let mut response = http::text(StatusCode::OK, "application/pdf", d.pdf);
+                let h = response.headers_mut();
+                h.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+                h.insert("kofu-ticket", HeaderValue::from(d.ticket));
+                h.insert("kofu-page-count", HeaderValue::from(d.page_count));
+                h.insert(
+                    "kofu-document-sha256",
+                    HeaderValue::from_str(&http::hex(&d.sha256)).expect("hex is ascii"),
+                );
+                h.insert(
+                    "kofu-document-number",
+                    HeaderValue::from_str(&d.document_number).map_err(|_| Problem::internal())?,
+                );
+                return Ok(response);
+            }
+            DeliveryState::NotReady { ticket } => {
+                if tokio::time::Instant::now() >= deadline {
+                    return Err(CopierError::DocumentNotReady.into());
+                }
+                if state.pipeline.settings().ordered {
+                    if state.pipeline.watermark() >= ticket {
+                        // Released since the read: read again at once. Seen
+                        // released here but not in the database twice in a
+                        // row: a release lost in a database crash, which the
+                        // next pass redoes; poll rather than spin meanwhile.
+                        if std::mem::replace(&mut ahead_of_database, true) {
+                            let poll = RELEASE_POLL.min(deadline - tokio::time::Instant::now());
+                            tokio::time::sleep(poll).await;
+                        }
+                        continue;
+                    }
+                    // No polling: wake when the watermark passes this ticket.
+                    let _ =
+                        tokio::time::timeout_at(deadline, state.pipeline.released_through(ticket))
+                            .await;
+                } else {
+                    // Unordered (benchmark only): this order's local render wakes us;
+                    // a render elsewhere is seen on the next poll.
+                    let poll = RELEASE_POLL.min(deadline - tokio::time::Instant::now());
+                    state.pipeline.rendered_or(order_id, poll).await;
+                }
+            }
+            DeliveryState::NotFound => return Err(CopierError::OrderNotFound.into()),
+            DeliveryState::OtherCopier => {
+                return Err(CopierError::OrderBelongsToAnotherCopier.into());
+            }
+            DeliveryState::OtherSession => {
+                return Err(CopierError::OrderSessionMismatch.into());
+            }
+            DeliveryState::Voided => return Err(CopierError::OrderVoided.into()),
+            DeliveryState::Printed => return Err(CopierError::OrderAlreadyPrinted.into()),
+            DeliveryState::BindingMismatch => return Err(Problem::internal()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct OrderClosed {
+    order_id: Uuid,
+    state: &'static str,
+    amount_yen: i32,
+}
+
+fn completion(order_id: Uuid, state: &'static str, c: Completion) -> ApiResult {
+    match c {
+        Completion::Done { amount_yen } => Ok(http::json(
+            StatusCode::OK,
+            &OrderClosed {
+                order_id,
+                state,
+                amount_yen,
+            },
+        )),
+        Completion::NotFound => Err(CopierError::OrderNotFound.into()),
+        Completion::OtherCopier => Err(CopierError::OrderBelongsToAnotherCopier.into()),
+        Completion::AlreadyPrinted => Err(CopierError::OrderAlreadyPrinted.into()),
+        Completion::AlreadyVoided => Err(CopierError::OrderAlreadyVoided.into()),
+        Completion::NotDelivered => Err(CopierError::OrderNotDelivered.into()),
+    }
+}
+
+/// `POST /v1/orders/{id}/printed`: the print is confirmed and the fee settles.
+pub async fn confirm_printed(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = copier_of(req)?;
+    let order_id = parse_id(id, CopierError::OrderNotFound)?;
+    let db = client(state).await?;
+    completion(
+        order_id,
+        "printed",
+        pipeline::mark_printed(&db, order_id, &copier.fingerprint).await?,
+    )
+}
+
+/// `POST /v1/orders/{id}/failed`: the print failed; the order is voided and refunded.
+pub async fn report_failed(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = copier_of(req)?;
+    let order_id = parse_id(id, CopierError::OrderNotFound)?;
+    let db = client(state).await?;
+    completion(
+        order_id,
+        "voided",
+        pipeline::mark_failed(&db, order_id, &copier.fingerprint).await?,
+    )
+}

@@ -1,0 +1,260 @@
+//! The one place where errors become HTTP: RFC 9457 `application/problem+json`
+//! with a stable machine `code` and a message in the requested language.
+//!
+//! Each API area declares its own error enum with [`problems!`]: every
+//! variant is one stable code with its status and messages, and one
+//! conversion turns any of them into a [`Problem`]. Handlers return those
+//! enums (or `?` them); nothing compares a code as a string.
+//!
+//! Rule: a problem body never carries personal data or internal causes; the
+//! cause chain of an unexpected error goes to the log only. Codes are part of
+//! the API contract: add new ones, never rename.
+
+use hyper::StatusCode;
+use serde::Serialize;
+
+use crate::gateway::i18n::Lang;
+
+/// An API error ready to be sent: HTTP status, stable code, messages. Built
+/// only from an area's error enum (`From`), so every code has its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    /// Seconds the client should wait before retrying, sent as `Retry-After`.
+    pub retry_after: Option<u32>,
+    en: &'static str,
+    ja: &'static str,
+}
+
+impl Problem {
+    /// Anything unexpected: the caller logs the cause, the client sees only this.
+    pub fn internal() -> Self {
+        RequestError::Internal.into()
+    }
+
+    /// PostgreSQL unreachable or the pool exhausted: the client may retry.
+    pub fn unavailable() -> Self {
+        RequestError::ServiceUnavailable.into()
+    }
+
+    /// The message in `lang` (English when the language has no text yet).
+    pub fn detail(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Ja => self.ja,
+            _ => self.en,
+        }
+    }
+
+    pub fn body(&self, lang: Lang) -> ProblemBody {
+        ProblemBody {
+            type_: format!("https://kofu.example/problems/{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: self.detail(lang),
+        }
+    }
+}
+
+/// The serialised problem document.
+#[derive(Debug, Serialize)]
+pub struct ProblemBody {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub code: &'static str,
+    pub detail: &'static str,
+}
+
+/// Declares an API area's error enum: each variant with its HTTP status
+/// (and optional `retry` seconds), its stable code, and its English and
+/// Japanese messages. Generates `code()`, `status()`, `ALL` (for the tests
+/// that keep codes consistent) and the one conversion into [`Problem`].
+#[macro_export]
+#[doc(hidden)]
+macro_rules! problems {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $(
+                $(#[$vmeta:meta])*
+                $variant:ident => $status:ident $(retry $retry:literal)?, $code:literal,
+                    $en:literal,
+                    $ja:literal;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+        }
+
+        impl $name {
+            /// Every variant, for the tests that keep codes consistent.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The stable machine code.
+            pub const fn code(self) -> &'static str {
+                match self { $( $name::$variant => $code, )* }
+            }
+
+            pub const fn status(self) -> ::hyper::StatusCode {
+                match self { $( $name::$variant => ::hyper::StatusCode::$status, )* }
+            }
+        }
+
+        impl ::std::convert::From<$name> for $crate::gateway::error::Problem {
+            fn from(e: $name) -> Self {
+                match e {
+                    $( $name::$variant => $crate::gateway::error::Problem::declared(
+                        ::hyper::StatusCode::$status,
+                        $code,
+                        $crate::problems!(@retry $($retry)?),
+                        $en,
+                        $ja,
+                    ), )*
+                }
+            }
+        }
+    };
+    (@retry) => { None };
+    (@retry $n:literal) => { Some($n) };
+}
+pub use crate::problems;
+
+impl Problem {
+    /// For [`problems!`] only.
+    #[doc(hidden)]
+    pub const fn declared(
+        status: StatusCode,
+        code: &'static str,
+        retry_after: Option<u32>,
+        en: &'static str,
+        ja: &'static str,
+    ) -> Self {
+        Problem {
+            status,
+            code,
+            retry_after,
+            en,
+            ja,
+        }
+    }
+}
+
+problems! {
+    /// Refusals of the listener itself, before or around any handler, and
+    /// the two every handler may give (unexpected, database unavailable).
+    pub enum RequestError {
+        /// Anything unexpected: the cause goes to the log, the client sees only this.
+        Internal => INTERNAL_SERVER_ERROR, "internal_error",
+            "An unexpected error occurred.",
+            "予期しないエラーが発生しました。";
+        /// PostgreSQL unreachable or the pool exhausted: the client may retry.
+        ServiceUnavailable => SERVICE_UNAVAILABLE retry 2, "service_unavailable",
+            "The service is temporarily unavailable. Please try again.",
+            "ただいまサービスを利用できません。しばらくしてから再度お試しください。";
+        /// No route has this path.
+        NotFound => NOT_FOUND, "not_found",
+            "No such resource.",
+            "指定されたリソースはありません。";
+        /// A route has this path, but not with this method.
+        MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed",
+            "Method not allowed.",
+            "このメソッドは使用できません。";
+        /// The body is longer than `max_body_bytes`.
+        BodyTooLarge => PAYLOAD_TOO_LARGE, "body_too_large",
+            "The request body is too large.",
+            "リクエストが大きすぎます。";
+        /// The body is not the JSON the route takes.
+        MalformedRequest => BAD_REQUEST, "malformed_request",
+            "The request body is not valid.",
+            "リクエストの形式が正しくありません。";
+    }
+}
+
+/// Database errors are either "unavailable" (retry) or internal.
+impl From<crate::gateway::db::DbError> for Problem {
+    fn from(e: crate::gateway::db::DbError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            Problem::unavailable()
+        } else {
+            tracing::error!(error = %e, "database error");
+            Problem::internal()
+        }
+    }
+}
+
+/// Every problem every area can give, for the consistency tests.
+#[cfg(test)]
+pub(crate) fn all_problems() -> Vec<Problem> {
+    let mut all: Vec<Problem> = RequestError::ALL.iter().map(|&e| e.into()).collect();
+    all.extend(
+        crate::gateway::copier::error::CopierError::ALL
+            .iter()
+            .map(|&e| Problem::from(e)),
+    );
+    all.extend(
+        crate::gateway::admin::error::AdminError::ALL
+            .iter()
+            .map(|&e| Problem::from(e)),
+    );
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_means_one_thing_in_both_languages() {
+        let all = all_problems();
+        for p in &all {
+            assert!(
+                !p.en.is_empty() && !p.ja.is_empty(),
+                "{} lacks a message",
+                p.code
+            );
+            assert!(
+                p.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{} is not snake_case",
+                p.code
+            );
+            // A code may answer at two statuses (order_voided: 410 when
+            // fetching, 409 when confirming), but it always says the same.
+            for q in all.iter().filter(|q| q.code == p.code) {
+                assert_eq!((p.en, p.ja), (q.en, q.ja), "{} has two messages", p.code);
+                assert!(
+                    std::ptr::eq(p, q) || p.status != q.status,
+                    "{} is declared twice alike",
+                    p.code
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn japanese_message_is_chosen_for_japanese() {
+        let p = Problem::from(crate::gateway::copier::error::CopierError::CardExpired);
+        assert_eq!(
+            p.detail(Lang::Ja),
+            "カードの電子証明書の有効期限が切れています。"
+        );
+        assert_eq!(p.detail(Lang::En), "The card certificate has expired.");
+        assert_eq!(p.detail(Lang::Ko), "The card certificate has expired.");
+    }
+
+    #[test]
+    fn unavailable_asks_the_client_to_retry() {
+        assert_eq!(
+            Problem::unavailable().status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(Problem::unavailable().retry_after, Some(2));
+        assert_eq!(Problem::internal().retry_after, None);
+    }
+}

@@ -1,0 +1,652 @@
+//! Certificate PDFs: turns a register snapshot ([`model`]) into the bytes a
+//! copier prints.
+//!
+//! Rule: the renderer draws only what the snapshot holds, and every page of a
+//! document carries that document's identity (交付番号, 文書番号, page n/N and
+//! the order id), so a page can always be matched to the order it belongs to.
+//! A character the font cannot draw is an error, never a blank box.
+//!
+//! Layout of this module:
+//! - `era` — Japanese era dates (和暦) as certificates print them.
+//! - `model` — the data a certificate shows.
+//! - `residence` — 住民票の写し (residence certificate) layout.
+//! - `attestation` — the closing attestation, mayor's name and municipal seal (公印).
+//! - `page` — what every page carries: copy-deterrent background and identity footer.
+//! - `canvas` — drawing primitives (text in the one Mincho face, frames, lines).
+//!
+//! The font (IPAex Mincho) is parsed once per process ([`Renderer::global`]) and
+//! embedded in each PDF as a subset of the glyphs that document uses.
+
+mod attestation;
+mod canvas;
+pub mod era;
+pub mod model;
+mod page;
+mod residence;
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use printpdf::{
+    FontId, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfParseErrorSeverity, PdfSaveOptions,
+};
+
+use canvas::Face;
+
+/// IPAex Mincho (IPAex明朝), IPA Font License v1.0; see `assets/fonts/README.md`.
+const MINCHO_TTF: &[u8] = include_bytes!("../../../assets/fonts/ipaexm.ttf");
+
+/// A finished document is refused above this size: a certificate with a
+/// properly subset font is a few tens of kilobytes, so anything near this
+/// means the subset silently fell back to embedding the whole 7.8 MB font.
+const MAX_PDF_BYTES: usize = 1024 * 1024;
+
+/// The part of a certificate a rendering error concerns. Errors name the
+/// field, never its content: register data is personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The certificate's own fixed wording (title, labels, attestation).
+    Template,
+    /// 交付番号, 文書番号 and order id in the footer.
+    DocumentIdentity,
+    MunicipalityName,
+    MayorTitle,
+    MayorName,
+    SealText,
+    Address,
+    Householder,
+    /// 氏名
+    Name,
+    /// ふりがな
+    NameKana,
+    /// 続柄
+    Relationship,
+    /// 本籍
+    Domicile,
+    /// 筆頭者
+    HeadOfRegister,
+    /// 個人番号
+    MyNumber,
+}
+
+/// Why a certificate could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The bundled font could not be parsed (a build defect, not bad input).
+    #[error("the bundled certificate font could not be parsed")]
+    FontUnavailable,
+    /// A residence certificate must list at least one person.
+    #[error("the certificate lists no residents")]
+    NoMembers,
+    /// More people than a certificate may list (bounds the document size).
+    #[error("the certificate lists {count} residents, more than the {max} allowed")]
+    TooManyMembers { count: usize, max: usize },
+    /// A field that must be printed is empty.
+    #[error("{field:?} is empty")]
+    EmptyField { field: Field },
+    /// The font has no glyph for a character of the field, e.g. a 外字 or a
+    /// control character. Printing a substitute would misstate the register.
+    #[error("{field:?} contains a character the certificate font cannot draw")]
+    MissingGlyph { field: Field },
+    /// The field does not fit its place even at the smallest legible size.
+    #[error("{field:?} is too long to fit on the certificate")]
+    TextTooLong { field: Field },
+    /// The PDF writer reported errors (e.g. font subsetting failed).
+    #[error("the PDF writer reported {errors} error(s)")]
+    Pdf { errors: usize },
+    /// The PDF writer's trailer did not have the shape
+    /// [`set_file_identifier`] expects (a writer upgrade changed it).
+    #[error("the PDF trailer has no file identifier to set")]
+    NoFileIdentifier,
+    /// The finished PDF is implausibly large (see [`MAX_PDF_BYTES`]).
+    #[error("the rendered PDF is {bytes} bytes, more than the {max} allowed")]
+    TooLarge { bytes: usize, max: usize },
+}
+
+/// Sets the trailer's file identifier (`/ID`, ISO 32000-1 §14.4) to the
+/// order id, in place of the two random strings the PDF writer puts there.
+/// That makes rendering a pure function of the snapshot: delivery can render
+/// a document again and match it, byte for byte, against the SHA-256 bound
+/// when it was first rendered. Both strings keep their length (32 bytes), so
+/// no offset in the cross-reference table moves.
+fn set_file_identifier(pdf: &mut [u8], order_id: uuid::Uuid) -> Result<(), RenderError> {
+    const MARK: &[u8] = b"/ID[(";
+    const LEN: usize = 32;
+    let trailer = pdf
+        .windows(b"trailer".len())
+        .rposition(|w| w == b"trailer")
+        .ok_or(RenderError::NoFileIdentifier)?;
+    let at = pdf[trailer..]
+        .windows(MARK.len())
+        .position(|w| w == MARK)
+        .map(|i| trailer + i + MARK.len())
+        .ok_or(RenderError::NoFileIdentifier)?;
+    let second = at + LEN + 2;
+    let shape_ok = pdf.len() >= second + LEN + 2
+        && &pdf[at + LEN..second] == b")("
+        && &pdf[second + LEN..second + LEN + 2] == b")]";
+    if !shape_ok {
+        return Err(RenderError::NoFileIdentifier);
+    }
+    let id = order_id.simple().to_string().to_ascii_uppercase();
+    pdf[at..at + LEN].copy_from_slice(id.as_bytes());
+    pdf[second..second + LEN].copy_from_slice(id.as_bytes());
+    Ok(())
+}
+
+/// A rendered certificate, ready to hand to the copier that ordered it.
+#[derive(Debug, Clone)]
+pub struct RenderedDocument {
+    pub pdf: Vec<u8>,
+    pub page_count: u32,
+    /// SHA-256 of `pdf`, for the audit record and delivery check.
+    pub sha256: [u8; 32],
+}
+
+/// Renders certificates. Holds the parsed font, so build it once
+/// ([`Renderer::global`]) and share it; rendering is CPU work, so call it
+/// from a blocking pool, never on the async reactor.
+pub struct Renderer {
+    font: ParsedFont,
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer")
+            .field("font", &self.font.font_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Renderer {
+    /// The process-wide renderer; parses the font on first use.
+    ///
+    /// Call it once at startup so the first order does not pay for parsing.
+    ///
+    /// # Panics
+    /// If the font compiled into the binary does not parse, which the test
+    /// `bundled_font_parses_and_has_the_certificate_glyphs` rules out.
+    pub fn global() -> &'static Renderer {
+        static GLOBAL: OnceLock<Renderer> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            Renderer::with_font(MINCHO_TTF).expect("the bundled IPAex Mincho font parses")
+        })
+    }
+
+    fn with_font(ttf: &[u8]) -> Result<Self, RenderError> {
+        let font =
+            ParsedFont::from_bytes(ttf, 0, &mut Vec::new()).ok_or(RenderError::FontUnavailable)?;
+        Ok(Self { font })
+    }
+
+    /// Renders a 住民票の写し (residence certificate).
+    ///
+    /// # Errors
+    /// When the snapshot cannot be printed faithfully: no or too many members,
+    /// an empty mandatory field, a character the font lacks, or text that does
+    /// not fit. See [`RenderError`].
+    pub fn residence_certificate(
+        &self,
+        cert: &model::ResidenceCertificate,
+    ) -> Result<RenderedDocument, RenderError> {
+        let face = self.face_for(&cert.document);
+        let pages = residence::pages(&face, cert)?;
+        self.finish(
+            residence::TITLE,
+            face.id(),
+            pages,
+            cert.issued_on,
+            cert.document.order_id,
+        )
+    }
+
+    /// The font under a resource name unique to this document. The name is
+    /// also the subset tag (`ABCDEF+IPAexMincho`): some printers cache fonts by
+    /// name across jobs, so two documents with different glyph subsets must
+    /// never share a name.
+    fn face_for(&self, document: &model::DocumentIdentity) -> Face<'_> {
+        let digest = ring::digest::digest(&ring::digest::SHA256, document.order_id.as_bytes());
+        let tag: String = digest
+            .as_ref()
+            .iter()
+            .take(6)
+            .map(|b| char::from(b'A' + b % 26))
+            .collect();
+        Face::new(&self.font, FontId(tag))
+    }
+
+    fn finish(
+        &self,
+        title: &str,
+        font_id: &FontId,
+        pages: Vec<PdfPage>,
+        issued_on: time::Date,
+        order_id: uuid::Uuid,
+    ) -> Result<RenderedDocument, RenderError> {
+        // Each layout bounds its member count, so this is a handful of pages.
+        let page_count = pages.len() as u32;
+        let mut doc = PdfDocument::new(title);
+        // Date-level metadata only; the document itself prints the issue date.
+        if let Ok(issued) = printpdf::OffsetDateTime::from_unix_timestamp(
+            issued_on.midnight().assume_utc().unix_timestamp(),
+        ) {
+            doc.metadata.info.creation_date = issued;
+            doc.metadata.info.modification_date = issued;
+            doc.metadata.info.metadata_date = issued;
+        }
+        doc.metadata.info.producer = "kofu".to_owned();
+        doc.resources
+            .fonts
+            .map
+            .insert(font_id.clone(), PdfFont::new(self.font.clone()));
+        doc.with_pages(pages);
+
+        let options = PdfSaveOptions {
+            optimize: true,
+            subset_fonts: true,
+            secure: true,
+            image_optimization: None,
+        };
+        let mut warnings = Vec::new();
+        let mut pdf = doc.save(&options, &mut warnings);
+        set_file_identifier(&mut pdf, order_id)?;
+        let errors = warnings
+            .iter()
+            .filter(|w| w.severity == PdfParseErrorSeverity::Error)
+            .count();
+        if errors > 0 {
+            return Err(RenderError::Pdf { errors });
+        }
+        if pdf.len() > MAX_PDF_BYTES {
+            return Err(RenderError::TooLarge {
+                bytes: pdf.len(),
+                max: MAX_PDF_BYTES,
+            });
+        }
+        let mut sha256 = [0u8; 32];
+        sha256.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &pdf).as_ref());
+        Ok(RenderedDocument {
+            pdf,
+            page_count,
+            sha256,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+    use uuid::Uuid;
+
+    use super::model::{
+        DocumentIdentity, Domicile, MunicipalityHeader, ResidenceCertificate, ResidentRecord, Sex,
+    };
+    use super::*;
+
+    const DOCUMENT_NUMBER: &str = "KF-131016-000000042";
+
+    fn resident(i: usize) -> ResidentRecord {
+        let names = [
+            "山田　太郎",
+            "山田　花子",
+            "山田　一郎",
+            "山田　二郎",
+            "山田　三子",
+            "山田　四郎",
+            "山田　五月",
+        ];
+        let kana = [
+            "やまだ　たろう",
+            "やまだ　はなこ",
+            "やまだ　いちろう",
+            "やまだ　じろう",
+            "やまだ　みつこ",
+            "やまだ　しろう",
+            "やまだ　さつき",
+        ];
+        ResidentRecord {
+            name: names[i % names.len()].to_owned(),
+            name_kana: kana[i % kana.len()].to_owned(),
+            birth_date: date!(1960 - 01 - 15),
+            sex: [Sex::Male, Sex::Female][i % 2],
+            relationship: None,
+            became_resident_on: date!(2019 - 05 - 01),
+            domicile: None,
+            my_number: None,
+        }
+    }
+
+    fn certificate(members: usize) -> ResidenceCertificate {
+        ResidenceCertificate {
+            municipality: MunicipalityHeader {
+                code: "131016".to_owned(),
+                name: "みどり市".to_owned(),
+                mayor_title: "みどり市長".to_owned(),
+                mayor_name: "山田　一郎".to_owned(),
+                seal_text: "みどり市長之印".to_owned(),
+            },
+            document: DocumentIdentity {
+                order_id: Uuid::from_u128(0x6a1f_0c2e_9d4b_4e7a_8c3d_2b1a_0f9e_8d7c),
+                ticket: 42,
+                document_number: DOCUMENT_NUMBER.to_owned(),
+            },
+            issued_on: date!(2025 - 04 - 01),
+            address: "みどり市中央一丁目2番3号".to_owned(),
+            householder: None,
+            whole_household: false,
+            members: (0..members).map(resident).collect(),
+        }
+    }
+
+    fn render(cert: &ResidenceCertificate) -> RenderedDocument {
+        Renderer::global()
+            .residence_certificate(cert)
+            .expect("certificate renders")
+    }
+
+    /// The text of each page, read back from the PDF through its ToUnicode
+    /// map (what a text extractor or screen reader sees).
+    fn page_texts(pdf: &[u8]) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let doc = PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut warnings)
+            .expect("the rendered PDF parses");
+        doc.extract_text()
+            .into_iter()
+            .map(|chunks| chunks.concat())
+            .collect()
+    }
+
+    fn occurrences(haystack: &[u8], needle: &[u8]) -> usize {
+        haystack
+            .windows(needle.len())
+            .filter(|w| *w == needle)
+            .count()
+    }
+
+    #[test]
+    fn bundled_font_parses_and_has_the_certificate_glyphs() {
+        let renderer = Renderer::with_font(MINCHO_TTF).expect("IPAex Mincho parses");
+        let face = Face::new(&renderer.font, FontId("ABCDEF".to_owned()));
+        let wording = "住民票の写し複写氏名ふりがな生年月日性別男女続柄住民となった年月日本籍筆頭者\
+                       個人番号世帯主住所以下余白（次頁に続く）交付番号文書番号注文ID\
+                       この写しは、世帯全員の住民票の原本と相違ないことを証明する。\
+                       明治大正昭和平成令和元年0123456789()/-　 ";
+        assert!(face.width(wording, 10.0, Field::Template).is_ok());
+    }
+
+    #[test]
+    fn global_renderer_is_built_once() {
+        assert!(std::ptr::eq(Renderer::global(), Renderer::global()));
+    }
+
+    #[test]
+    fn one_member_certificate_is_a_small_one_page_pdf_with_its_sha256() {
+        let doc = render(&certificate(1));
+        assert!(doc.pdf.starts_with(b"%PDF-"));
+        assert_eq!(doc.page_count, 1);
+        let digest = ring::digest::digest(&ring::digest::SHA256, &doc.pdf);
+        assert_eq!(doc.sha256.as_slice(), digest.as_ref());
+        assert!(doc.pdf.len() < 300 * 1024, "{} bytes", doc.pdf.len());
+        assert_eq!(page_texts(&doc.pdf).len(), 1);
+    }
+
+    #[test]
+    fn rendering_is_deterministic_to_the_byte() {
+        // Delivery re-renders from the stored snapshot when the PDF is not
+        // in memory and checks it against the SHA-256 bound at render time;
+        // that works only if the same snapshot always gives the same bytes.
+        for members in [1, 7] {
+            let cert = certificate(members);
+            let first = render(&cert);
+            for _ in 0..3 {
+                let again = render(&cert);
+                assert_eq!(again.sha256, first.sha256, "{members} members");
+                assert_eq!(again.pdf, first.pdf);
+            }
+            // The file identifier is the order id, twice.
+            let id = cert
+                .document
+                .order_id
+                .simple()
+                .to_string()
+                .to_ascii_uppercase();
+            let trailer = format!("/ID[({id})({id})]");
+            assert_eq!(occurrences(&first.pdf, trailer.as_bytes()), 1);
+        }
+    }
+
+    #[test]
+    fn font_is_embedded_as_a_subset_named_for_the_order() {
+        let cert = certificate(1);
+        let doc = render(&cert);
+        // Font dictionaries are not compressed, so the names are visible.
+        let tag = Renderer::global().face_for(&cert.document).id().0.clone();
+        assert!(tag.len() == 6 && tag.bytes().all(|b| b.is_ascii_uppercase()));
+        let base_font = format!("/{tag}+IPAexMincho");
+        assert!(
+            occurrences(&doc.pdf, base_font.as_bytes()) >= 1,
+            "{base_font} missing"
+        );
+        assert_eq!(occurrences(&doc.pdf, b"/FontFile2"), 1);
+        assert_eq!(occurrences(&doc.pdf, b"/ToUnicode"), 1);
+
+        let mut other = cert.clone();
+        other.document.order_id = Uuid::from_u128(7);
+        let other_tag = Renderer::global().face_for(&other.document).id().0.clone();
+        assert_ne!(tag, other_tag);
+    }
+
+    #[test]
+    fn seven_member_household_takes_two_pages_each_carrying_the_document_identity() {
+        let mut cert = certificate(7);
+        cert.whole_household = true;
+        cert.householder = Some("山田　太郎".to_owned());
+        let doc = render(&cert);
+        assert_eq!(doc.page_count, 2);
+
+        let pages = page_texts(&doc.pdf);
+        assert_eq!(pages.len(), 2, "page count read back from the PDF");
+        for (i, text) in pages.iter().enumerate() {
+            let identity = format!("交付番号 42  文書番号 {DOCUMENT_NUMBER}  {}/2", i + 1);
+            assert!(text.contains(&identity), "page {}: {text}", i + 1);
+            assert_eq!(text.matches(DOCUMENT_NUMBER).count(), 1);
+            assert!(text.contains(&cert.document.order_id.to_string()));
+            assert!(text.contains("住民票の写し"));
+        }
+        assert_eq!(pages[0].matches("生年月日").count(), 5);
+        assert_eq!(pages[1].matches("生年月日").count(), 2);
+        assert!(pages[0].contains("次頁に続く"));
+        assert!(!pages[0].contains("証明する"));
+        assert!(pages[1].contains(WHOLE_HOUSEHOLD));
+        assert!(pages[1].contains("以下余白"));
+    }
+
+    const WHOLE_HOUSEHOLD: &str = residence::WHOLE_HOUSEHOLD_ATTESTATION;
+
+    #[test]
+    fn attestation_names_the_whole_household_only_when_it_is_listed() {
+        let mut cert = certificate(2);
+        let text = page_texts(&render(&cert).pdf).concat();
+        assert!(text.contains(residence::ATTESTATION));
+        assert!(!text.contains(WHOLE_HOUSEHOLD));
+
+        cert.whole_household = true;
+        let text = page_texts(&render(&cert).pdf).concat();
+        assert!(text.contains(WHOLE_HOUSEHOLD));
+    }
+
+    #[test]
+    fn last_page_shows_issue_date_in_era_form_mayor_and_seal_text() {
+        let text = page_texts(&render(&certificate(1)).pdf).concat();
+        assert!(text.contains("令和7年(2025年)4月1日"), "{text}");
+        assert!(text.contains("昭和35年(1960年)1月15日"));
+        assert!(text.contains("令和元年(2019年)5月1日"));
+        assert!(text.contains("みどり市長　山田　一郎"));
+        for c in "みどり市長之印".chars() {
+            assert!(text.contains(c));
+        }
+    }
+
+    #[test]
+    fn optional_items_are_printed_only_when_chosen() {
+        let mut cert = certificate(1);
+        let plain = page_texts(&render(&cert).pdf).concat();
+        for absent in ["世帯主", "続柄", "本籍", "筆頭者", "個人番号"] {
+            assert!(!plain.contains(absent), "{absent} printed unasked");
+        }
+
+        cert.householder = Some("山田　太郎".to_owned());
+        let member = &mut cert.members[0];
+        member.relationship = Some("世帯主".to_owned());
+        member.domicile = Some(Domicile {
+            domicile: "東京都千代田区千代田一番".to_owned(),
+            head_of_register: "山田　太郎".to_owned(),
+        });
+        member.my_number = Some("123456789018".to_owned());
+        let full = page_texts(&render(&cert).pdf).concat();
+        for present in [
+            "世帯主",
+            "続柄",
+            "本籍",
+            "東京都千代田区千代田一番",
+            "筆頭者",
+            "個人番号",
+            "123456789018",
+        ] {
+            assert!(full.contains(present), "{present} missing");
+        }
+    }
+
+    #[test]
+    fn character_the_font_lacks_is_refused_without_echoing_it() {
+        let mut cert = certificate(1);
+        cert.members[0].name = "山田\u{1F600}".to_owned();
+        let err = Renderer::global().residence_certificate(&cert).unwrap_err();
+        assert!(
+            matches!(err, RenderError::MissingGlyph { field: Field::Name }),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("山田"));
+
+        let mut cert = certificate(1);
+        cert.address = "みどり市\u{7}".to_owned();
+        let err = Renderer::global().residence_certificate(&cert).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RenderError::MissingGlyph {
+                    field: Field::Address
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn empty_and_oversized_certificates_are_refused() {
+        let err = Renderer::global()
+            .residence_certificate(&certificate(0))
+            .unwrap_err();
+        assert!(matches!(err, RenderError::NoMembers));
+
+        let err = Renderer::global()
+            .residence_certificate(&certificate(residence::MAX_MEMBERS + 1))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            RenderError::TooManyMembers {
+                count: 101,
+                max: 100
+            }
+        ));
+
+        let mut cert = certificate(1);
+        cert.address = "一".repeat(200);
+        let err = Renderer::global().residence_certificate(&cert).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RenderError::TextTooLong {
+                    field: Field::Address
+                }
+            ),
+            "{err:?}"
+        );
+
+        let mut cert = certificate(1);
+        cert.municipality.seal_text = String::new();
+        let err = Renderer::global().residence_certificate(&cert).unwrap_err();
+        assert!(matches!(
+            err,
+            RenderError::EmptyField {
+                field: Field::SealText
+            }
+        ));
+    }
+
+    #[test]
+    fn largest_household_renders_within_bounds() {
+        let doc = render(&certificate(residence::MAX_MEMBERS));
+        assert_eq!(doc.page_count, 20);
+        assert!(doc.pdf.len() < MAX_PDF_BYTES);
+    }
+
+    #[test]
+    fn renders_concurrently_from_several_threads() {
+        let cert = certificate(3);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4).map(|_| s.spawn(|| render(&cert))).collect();
+            for h in handles {
+                assert_eq!(h.join().expect("thread finished").page_count, 1);
+            }
+        });
+    }
+
+    /// Writes sample PDFs for a visual check:
+    /// `cargo test --release -- --ignored writes_sample_pdfs`.
+    #[test]
+    #[ignore = "writes files for manual inspection"]
+    fn writes_sample_pdfs_to_the_temp_dir() {
+        let dir = std::env::temp_dir();
+        let mut one = certificate(1);
+        one.members[0].relationship = Some("世帯主".to_owned());
+        one.members[0].my_number = Some("123456789018".to_owned());
+        one.members[0].domicile = Some(Domicile {
+            domicile: "東京都千代田区千代田一番".to_owned(),
+            head_of_register: "山田　太郎".to_owned(),
+        });
+        one.householder = Some("山田　太郎".to_owned());
+        let mut seven = certificate(7);
+        seven.whole_household = true;
+        seven.householder = Some("山田　太郎".to_owned());
+        for (i, m) in seven.members.iter_mut().enumerate() {
+            m.relationship = Some(if i == 0 { "世帯主" } else { "子" }.to_owned());
+        }
+        // The tallest page: every optional row for five people, long values.
+        let mut full = certificate(5);
+        full.householder = Some("山田　太郎".to_owned());
+        full.address = "北海道札幌市中央区北一条西二丁目1番地 みどりマンション1203号室".to_owned();
+        for m in &mut full.members {
+            m.name = "ウィリアムズ　アレクサンダー　ジョナサン".to_owned();
+            m.relationship = Some("世帯主".to_owned());
+            m.my_number = Some("123456789018".to_owned());
+            m.domicile = Some(Domicile {
+                domicile: "北海道札幌市中央区北一条西二丁目1番地".to_owned(),
+                head_of_register: "山田　太郎".to_owned(),
+            });
+        }
+        for (name, cert) in [
+            ("render-sample-1.pdf", one),
+            ("render-sample-7.pdf", seven),
+            ("render-sample-full.pdf", full),
+        ] {
+            let doc = render(&cert);
+            std::fs::write(dir.join(name), &doc.pdf).expect("sample written");
+            println!(
+                "{name}: {} bytes, {} page(s)",
+                doc.pdf.len(),
+                doc.page_count
+            );
+        }
+    }
+}
