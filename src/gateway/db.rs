@@ -26,6 +26,7 @@
 //! revocation checks run again.
 
 use std::time::Duration;
+use tokio_postgres::error::SqlState;
 
 use deadpool_postgres::{
     GenericClient, Hook, HookError, Manager, ManagerConfig, RecyclingMethod, Runtime,
@@ -60,9 +61,15 @@ impl DbError {
             DbError::Pool(_) => true,
             DbError::Postgres(e) => match e.code() {
                 None => true, // I/O error or closed connection
+                // Class 08 (connection exception), or the server going away.
                 Some(state) => {
-                    let code = state.code();
-                    code.starts_with("08") || code == "57P01" || code == "57P03" || code == "53300"
+                    state.code().starts_with("08")
+                        || [
+                            SqlState::ADMIN_SHUTDOWN,
+                            SqlState::CANNOT_CONNECT_NOW,
+                            SqlState::TOO_MANY_CONNECTIONS,
+                        ]
+                        .contains(state)
                 }
             },
         }
@@ -71,7 +78,9 @@ impl DbError {
     /// True when the transaction lost a deadlock or serialization conflict and
     /// may simply be run again (SQLSTATE 40P01, 40001).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, DbError::Postgres(e) if e.code().is_some_and(|c| c.code() == "40P01" || c.code() == "40001"))
+        matches!(self, DbError::Postgres(e) if e.code().is_some_and(|c| {
+            [SqlState::T_R_DEADLOCK_DETECTED, SqlState::T_R_SERIALIZATION_FAILURE].contains(c)
+        }))
     }
 }
 

@@ -10,6 +10,7 @@ mod demo_command;
 mod embedded_postgres;
 mod fuzz_smoke;
 mod incidents;
+mod layout;
 mod pki_verify;
 mod refusals;
 mod revocation;

@@ -31,9 +31,10 @@ use x509_parser::revocation_list::CertificateRevocationList;
 
 use super::name::{GName, Name};
 use super::path::{
-    Certificate, DistPoint, DpName, Nest, PathError, PathOptions, PathValidator, canonical_serial,
-    der_tlv, hex8, ku, reason_flags, sha256, verify_signed,
+    Certificate, DistPoint, DpName, Nest, PathError, PathOptions, PathValidator, RevocationCheck,
+    canonical_serial, der_tlv, hex8, ku, reason_flags, sha256, verify_signed,
 };
+pub use super::reason::RevocationReason;
 use super::signature::CertificateSignatureAlgorithm;
 
 /// Largest CRL accepted. JPKI's full CRLs are large; the bulk index has its
@@ -43,72 +44,6 @@ pub const MAX_CRL_SIZE: usize = 256 * 1024 * 1024;
 const ALL_REASONS: u16 = 0x01fe;
 /// Nested CRL-signer validations allowed (signer of the signer's CRL...).
 const MAX_SIGNER_DEPTH: usize = 2;
-
-/// CRLReason (RFC 5280 §5.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RevocationReason {
-    /// unspecified (0), also when an entry has no reason code.
-    Unspecified,
-    /// keyCompromise (1).
-    KeyCompromise,
-    /// cACompromise (2).
-    CaCompromise,
-    /// affiliationChanged (3).
-    AffiliationChanged,
-    /// superseded (4): JPKI renewal.
-    Superseded,
-    /// cessationOfOperation (5).
-    CessationOfOperation,
-    /// certificateHold (6): JPKI suspension (一時保留).
-    CertificateHold,
-    /// removeFromCRL (8): only in delta CRLs, lifts a hold.
-    RemoveFromCrl,
-    /// privilegeWithdrawn (9).
-    PrivilegeWithdrawn,
-    /// aACompromise (10).
-    AaCompromise,
-}
-
-impl RevocationReason {
-    /// From the CRLReason code; `None` for 7 and values above 10.
-    pub fn from_code(code: u8) -> Option<RevocationReason> {
-        Some(match code {
-            0 => RevocationReason::Unspecified,
-            1 => RevocationReason::KeyCompromise,
-            2 => RevocationReason::CaCompromise,
-            3 => RevocationReason::AffiliationChanged,
-            4 => RevocationReason::Superseded,
-            5 => RevocationReason::CessationOfOperation,
-            6 => RevocationReason::CertificateHold,
-            8 => RevocationReason::RemoveFromCrl,
-            9 => RevocationReason::PrivilegeWithdrawn,
-            10 => RevocationReason::AaCompromise,
-            _ => return None,
-        })
-    }
-
-    /// Stable snake_case name.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            RevocationReason::Unspecified => "unspecified",
-            RevocationReason::KeyCompromise => "key_compromise",
-            RevocationReason::CaCompromise => "ca_compromise",
-            RevocationReason::AffiliationChanged => "affiliation_changed",
-            RevocationReason::Superseded => "superseded",
-            RevocationReason::CessationOfOperation => "cessation_of_operation",
-            RevocationReason::CertificateHold => "certificate_hold",
-            RevocationReason::RemoveFromCrl => "remove_from_crl",
-            RevocationReason::PrivilegeWithdrawn => "privilege_withdrawn",
-            RevocationReason::AaCompromise => "aa_compromise",
-        }
-    }
-}
-
-impl fmt::Display for RevocationReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a CRL cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -664,7 +599,21 @@ impl CrlSet {
 
 /// RFC 5280 §6.1.3 (a)(3) for every non-anchor certificate of a chain (end
 /// entity first, anchor last).
-pub(crate) fn check_chain(
+/// A validator's CRLs check every chain it validates.
+impl RevocationCheck for CrlSet {
+    fn check_chain(
+        &self,
+        v: &PathValidator,
+        chain: &[Arc<Certificate>],
+        opts: &PathOptions,
+        nest: &Nest,
+        anchor_index: usize,
+    ) -> Result<(), PathError> {
+        check_chain(v, self, chain, opts, nest, anchor_index)
+    }
+}
+
+fn check_chain(
     v: &PathValidator,
     crls: &CrlSet,
     chain: &[Arc<Certificate>],

@@ -38,6 +38,7 @@ pub mod operators;
 pub mod path;
 #[cfg(test)]
 mod pkits;
+pub mod reason;
 pub mod revocation;
 pub mod signature;
 

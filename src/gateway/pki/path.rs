@@ -22,8 +22,8 @@ use x509_parser::der_parser::asn1_rs::Oid;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::FromDer;
 
-use super::crl::{CrlSet, RevocationReason};
 use super::name::{GName, Name, NameConstraintState};
+use super::reason::RevocationReason;
 use super::signature::{self, CertificateSignatureAlgorithm, PublicKey, SignatureError};
 
 /// Largest certificate accepted (anchor, intermediate or end entity).
@@ -780,8 +780,25 @@ impl ValidatedPath {
 pub struct PathValidator {
     anchors: Vec<Arc<Certificate>>,
     intermediates: Vec<Arc<Certificate>>,
-    crls: Option<CrlSet>,
+    crls: Option<Box<dyn RevocationCheck>>,
     cache: SignatureCache,
+}
+
+/// The revocation step of path validation (RFC 5280 §6.3), run on a chain
+/// that passed §6.1. `crl::CrlSet` is the implementation; the trait lives
+/// here so that path validation does not depend on CRL validation, which
+/// itself validates the CRL signers' paths with a [`PathValidator`].
+pub trait RevocationCheck: std::fmt::Debug + Send + Sync {
+    /// Checks every certificate of `chain` (end entity first) below the
+    /// anchor at `anchor_index`.
+    fn check_chain(
+        &self,
+        v: &PathValidator,
+        chain: &[Arc<Certificate>],
+        opts: &PathOptions,
+        nest: &Nest,
+        anchor_index: usize,
+    ) -> Result<(), PathError>;
 }
 
 impl PathValidator {
@@ -805,9 +822,9 @@ impl PathValidator {
     }
 
     /// Requires revocation checking of every certificate in a path with
-    /// these CRLs (see [`CrlSet`]).
-    pub fn with_crls(mut self, crls: CrlSet) -> PathValidator {
-        self.crls = Some(crls);
+    /// these CRLs (a `crl::CrlSet`).
+    pub fn with_crls(mut self, crls: impl RevocationCheck + 'static) -> PathValidator {
+        self.crls = Some(Box::new(crls));
         self
     }
 
@@ -884,7 +901,7 @@ impl PathValidator {
 /// signer may vouch for its own certificate, PKITS 4.14.30, and must not
 /// send the validator round in circles).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Nest {
+pub struct Nest {
     pub(crate) depth: usize,
     pub(crate) signers: Vec<[u8; 32]>,
 }
@@ -1083,7 +1100,7 @@ fn validate_chain(
         return Err(PathError::PolicyRequired);
     }
     if let Some(crls) = &v.crls {
-        super::crl::check_chain(v, crls, chain_ee_first, opts, nest, anchor_index)?;
+        crls.check_chain(v, chain_ee_first, opts, nest, anchor_index)?;
     }
     Ok(tree.leaf_policies(n))
 }
