@@ -31,14 +31,7 @@ pub async fn run(command: &CrlCommand) -> Result<(), BoxError> {
 
 async fn import(args: &ImportArgs) -> Result<(), BoxError> {
     let (config, database) = args.config.load()?;
-    let mut anchors = Vec::new();
-    for path in &config.tls.card_ca {
-        anchors.extend(
-            crate::gateway::tls::load_certs(path)?
-                .into_iter()
-                .map(|c| c.to_vec()),
-        );
-    }
+    let anchors = crate::gateway::tls::load_cert_ders(&config.tls.card_ca)?;
     let pool = crate::gateway::db::pool(database, 1, config.statement_timeout());
     let mut client = pool.get().await?;
     crate::gateway::db::migrate(&mut client).await?;

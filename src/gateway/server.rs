@@ -68,22 +68,8 @@ impl Gateway {
             &config.tls.server_key,
             &config.tls.copier_ca,
         )?;
-        let mut anchors = Vec::new();
-        for path in &config.tls.card_ca {
-            anchors.extend(
-                crate::gateway::tls::load_certs(path)?
-                    .into_iter()
-                    .map(|c| c.to_vec()),
-            );
-        }
-        let mut intermediates = Vec::new();
-        for path in &config.tls.card_intermediates {
-            intermediates.extend(
-                crate::gateway::tls::load_certs(path)?
-                    .into_iter()
-                    .map(|c| c.to_vec()),
-            );
-        }
+        let anchors = crate::gateway::tls::load_cert_ders(&config.tls.card_ca)?;
+        let intermediates = crate::gateway::tls::load_cert_ders(&config.tls.card_intermediates)?;
         let cards = CardVerifier::new(&anchors)
             .and_then(|v| v.with_intermediates(&intermediates))
             .map_err(|e| StartError::CardCa(e.to_string()))?;

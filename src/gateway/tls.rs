@@ -5,7 +5,7 @@
 //! CA or the handshake fails; a connection without one may reach only the
 //! public endpoints (the copier API answers `copier_certificate_required`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
@@ -42,6 +42,16 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError>
         return Err(TlsError::Empty(name));
     }
     Ok(certs)
+}
+
+/// Every certificate in the PEM files `paths`, as DER, in order (the card
+/// CAs and intermediates of the configuration).
+pub fn load_cert_ders(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, TlsError> {
+    let mut ders = Vec::new();
+    for path in paths {
+        ders.extend(load_certs(path)?.into_iter().map(|c| c.to_vec()));
+    }
+    Ok(ders)
 }
 
 /// The private key in a PEM file (PKCS#8, SEC1 or PKCS#1).
