@@ -66,19 +66,6 @@ pub struct BenchArgs {
     pub postgres: bool,
 }
 
-impl Default for BenchArgs {
-    fn default() -> Self {
-        BenchArgs {
-            serials: 10_000_000,
-            delta_entries: 10_000,
-            seconds: 3.0,
-            out: None,
-            openssl: PathBuf::from("/usr/bin/openssl"),
-            postgres: false,
-        }
-    }
-}
-
 fn emit(out: &mut impl Write, v: serde_json::Value) -> Result<(), BoxError> {
     writeln!(out, "{v}")?;
     out.flush()?;

@@ -10,12 +10,15 @@
 //!   [`PathValidator`] (anchors, an unordered intermediate pool, optional
 //!   CRLs) turns an end-entity [`Certificate`] into a [`ValidatedPath`] or a
 //!   typed [`PathError`] with a stable `reason()`.
+//!   Revocation is a [`path::RevocationCheck`] the validator calls, so path
+//!   validation does not depend on `crl`.
 //! - `name` — distinguished-name comparison (RFC 5280 §7.1 normalisation),
 //!   general names and name-constraint matching.
 //! - `crl` — CRL parsing and validation (§6.3): [`Crl`] → [`ValidatedCrl`]
 //!   (signature, signer's cRLSign, freshness, critical extensions), entries,
 //!   [`RevocationStatus`], full + delta combination, CRL-number helpers; the
 //!   pure pieces a bulk revocation index feeds on.
+//! - `reason` — CRLReason, shared by `path` and `crl`.
 //! - `card` — verifies the card's user-authentication certificate
 //!   (利用者証明用電子証明書) through `path` against the configured JPKI CA(s)
 //!   and intermediates, then the JPKI profile and the card's signature over
