@@ -39,7 +39,8 @@ use crate::BoxError;
 use crate::devkit::crl_gen::{self, CrlSpec};
 use crate::devkit::demo_pki::{CardKey, CardSpec, Issuer};
 use crate::gateway::pki::revocation::{
-    IssuerKey, LoadedContent, Reason, RevocationStore, Serial, Status, load_crl, load_stored_crl,
+    Arena, IssuerKey, LoadedContent, Reason, RevocationStore, Serial, Status, load_crl,
+    load_stored_crl,
 };
 use crate::gateway::pki::{CardVerifier, ChallengeAlgorithm};
 
@@ -161,8 +162,7 @@ fn run_in(args: &BenchArgs, dir: &Path, out: &mut impl Write) -> Result<(), BoxE
     };
     store.install_full(issuer, index, Some(loaded.info))?;
 
-    let dram_ns =
-        crate::gateway::pki::revocation::random_read_latency_ns(heap.max(1 << 20), 1_000_000);
+    let dram_ns = random_read_latency_ns(heap.max(1 << 20), 1_000_000);
     let (lookups, store_ns, index_ns, clock_ns) =
         lookup_bench(&store, &issuer, &sample, args.seconds);
     emit(
@@ -476,4 +476,36 @@ fn card_auth_bench(
         }),
     )?;
     Ok(())
+}
+
+/// Average latency of one dependent random read across `bytes` of memory
+/// laid out like the index (huge-page-advised, one cache line per step):
+/// the floor a lookup that misses the caches cannot beat on this machine.
+fn random_read_latency_ns(bytes: usize, steps: usize) -> f64 {
+    const LINE: usize = 64;
+    let lines = (bytes / LINE).max(2);
+    let mut arena = Arena::zeroed(lines * LINE);
+    // Sattolo's shuffle: one cycle through every line.
+    let mut order: Vec<u32> = (0..lines as u32).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    for i in (1..lines).rev() {
+        let j = rng.gen_range(0..i);
+        order.swap(i, j);
+    }
+    let mem = arena.as_mut_slice();
+    for i in 0..lines {
+        let (from, to) = (order[i] as usize, order[(i + 1) % lines]);
+        if let Some(slot) = mem.get_mut(from * LINE..from * LINE + 4) {
+            slot.copy_from_slice(&to.to_le_bytes());
+        }
+    }
+    drop(order);
+    let mut at = 0usize;
+    let t = std::time::Instant::now();
+    for _ in 0..steps {
+        let next = arena.get(at * LINE..at * LINE + 4).unwrap_or(&[0; 4]);
+        at = u32::from_le_bytes([next[0], next[1], next[2], next[3]]) as usize;
+    }
+    std::hint::black_box(at);
+    t.elapsed().as_nanos() as f64 / steps.max(1) as f64
 }

@@ -260,8 +260,9 @@ struct Group {
 /// advised for transparent huge pages (`MADV_HUGEPAGE`) when large, so that
 /// random lookups across 150 MB do not each miss the TLB. The mapping is
 /// over-allocated by 2 MiB and used from its first 2 MiB boundary, since a
-/// huge page needs an aligned address.
-enum Arena {
+/// huge page needs an aligned address. Public for `kofu pki bench`, which
+/// times random reads in memory laid out the same way.
+pub enum Arena {
     Heap(Vec<u8>),
     Mapped {
         map: memmap2::MmapMut,
@@ -280,7 +281,7 @@ const HUGE_PAGE: usize = 2 << 20;
 
 impl Arena {
     /// `len` zero bytes.
-    fn zeroed(len: usize) -> Arena {
+    pub fn zeroed(len: usize) -> Arena {
         if len >= 2 * HUGE_PAGE
             && let Ok(map) = memmap2::MmapMut::map_anon(len + HUGE_PAGE)
         {
@@ -294,7 +295,7 @@ impl Arena {
     }
 
     #[inline]
-    fn get(&self, r: std::ops::Range<usize>) -> Option<&[u8]> {
+    pub fn get(&self, r: std::ops::Range<usize>) -> Option<&[u8]> {
         match self {
             Arena::Heap(v) => v.get(r),
             Arena::Mapped { map, offset, len } => {
@@ -306,7 +307,7 @@ impl Arena {
         }
     }
 
-    fn as_mut_slice(&mut self) -> &mut [u8] {
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
         match self {
             Arena::Heap(v) => v,
             Arena::Mapped { map, offset, len } => {
@@ -632,40 +633,6 @@ fn pack_group(width: usize, keys: &[[u64; 3]]) -> Group {
         buckets,
         records,
     }
-}
-
-/// Average latency of one dependent random read across `bytes` of memory
-/// laid out like the index (huge-page-advised, one cache line per step):
-/// the floor a lookup that misses the caches cannot beat on this machine.
-/// For `kofu pki bench`.
-pub fn random_read_latency_ns(bytes: usize, steps: usize) -> f64 {
-    use rand::{Rng, SeedableRng};
-    const LINE: usize = 64;
-    let lines = (bytes / LINE).max(2);
-    let mut arena = Arena::zeroed(lines * LINE);
-    // Sattolo's shuffle: one cycle through every line.
-    let mut order: Vec<u32> = (0..lines as u32).collect();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-    for i in (1..lines).rev() {
-        let j = rng.gen_range(0..i);
-        order.swap(i, j);
-    }
-    let mem = arena.as_mut_slice();
-    for i in 0..lines {
-        let (from, to) = (order[i] as usize, order[(i + 1) % lines]);
-        if let Some(slot) = mem.get_mut(from * LINE..from * LINE + 4) {
-            slot.copy_from_slice(&to.to_le_bytes());
-        }
-    }
-    drop(order);
-    let mut at = 0usize;
-    let t = std::time::Instant::now();
-    for _ in 0..steps {
-        let next = arena.get(at * LINE..at * LINE + 4).unwrap_or(&[0; 4]);
-        at = u32::from_le_bytes([next[0], next[1], next[2], next[3]]) as usize;
-    }
-    std::hint::black_box(at);
-    t.elapsed().as_nanos() as f64 / steps.max(1) as f64
 }
 
 /// Identifies a CRL scope: SHA-256 over the CA's subject Name DER followed by
