@@ -28,9 +28,11 @@
 //! - `gateway/pipeline/`  — enqueue, render, release, deliver: tickets in commit order, register
 //!   snapshots, the render workers, ordered release, delivery checks.
 //! - `gateway/render/`    — the PDF renderer: one file per certificate kind, fonts, Japanese era dates.
+//! - `gateway/i18n/`      — the twelve copier languages, `Accept-Language`, and the one message
+//!   catalogue every menu text and problem `detail` comes from.
 //! - cross-cutting, flat: `config.rs`, `db.rs` (pool, migrations), `domain.rs` (`CertificateKind`,
 //!   `ResidentId`, `CertFingerprint`), `error.rs` (problem+json, the `problems!` enums), `http.rs`,
-//!   `i18n.rs`, `tls.rs`, `telemetry.rs`.
+//!   `tls.rs`, `telemetry.rs`.
 //!
 //! **The commands** — [`cmd`], one file per `kofu` subcommand with its `clap::Args`
 //! (`serve`, `migrate`, `crl`, `events`, `pki_verify`; with the devkit, `demo` and `pki_bench`).

@@ -13,18 +13,18 @@
 use hyper::StatusCode;
 use serde::Serialize;
 
-use crate::gateway::i18n::Lang;
+use crate::gateway::i18n::{Lang, Text};
 
-/// An API error ready to be sent: HTTP status, stable code, messages. Built
-/// only from an area's error enum (`From`), so every code has its messages.
+/// An API error ready to be sent: HTTP status, stable code, message. Built
+/// only from an area's error enum (`From`), so every code has its message
+/// in every language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Problem {
     pub status: StatusCode,
     pub code: &'static str,
     /// Seconds the client should wait before retrying, sent as `Retry-After`.
     pub retry_after: Option<u32>,
-    en: &'static str,
-    ja: &'static str,
+    detail: &'static Text,
 }
 
 impl Problem {
@@ -38,12 +38,9 @@ impl Problem {
         RequestError::ServiceUnavailable.into()
     }
 
-    /// The message in `lang` (English when the language has no text yet).
+    /// The message in `lang`.
     pub fn detail(&self, lang: Lang) -> &'static str {
-        match lang {
-            Lang::Ja => self.ja,
-            _ => self.en,
-        }
+        self.detail.get(lang)
     }
 
     pub fn body(&self, lang: Lang) -> ProblemBody {
@@ -69,8 +66,8 @@ pub struct ProblemBody {
 }
 
 /// Declares an API area's error enum: each variant with its HTTP status
-/// (and optional `retry` seconds), its stable code, and its English and
-/// Japanese messages. Generates `code()`, `status()`, `ALL` (for the tests
+/// (and optional `retry` seconds), its stable code, and its message's entry
+/// in [`crate::gateway::i18n::catalogue`]. Generates `code()`, `status()`, `ALL` (for the tests
 /// that keep codes consistent) and the one conversion into [`Problem`].
 #[macro_export]
 #[doc(hidden)]
@@ -80,9 +77,7 @@ macro_rules! problems {
         pub enum $name:ident {
             $(
                 $(#[$vmeta:meta])*
-                $variant:ident => $status:ident $(retry $retry:literal)?, $code:literal,
-                    $en:literal,
-                    $ja:literal;
+                $variant:ident => $status:ident $(retry $retry:literal)?, $code:literal, $text:ident;
             )*
         }
     ) => {
@@ -113,8 +108,7 @@ macro_rules! problems {
                         ::hyper::StatusCode::$status,
                         $code,
                         $crate::problems!(@retry $($retry)?),
-                        $en,
-                        $ja,
+                        &$crate::gateway::i18n::catalogue::$text,
                     ), )*
                 }
             }
@@ -132,15 +126,13 @@ impl Problem {
         status: StatusCode,
         code: &'static str,
         retry_after: Option<u32>,
-        en: &'static str,
-        ja: &'static str,
+        detail: &'static Text,
     ) -> Self {
         Problem {
             status,
             code,
             retry_after,
-            en,
-            ja,
+            detail,
         }
     }
 }
@@ -150,29 +142,17 @@ problems! {
     /// the two every handler may give (unexpected, database unavailable).
     pub enum RequestError {
         /// Anything unexpected: the cause goes to the log, the client sees only this.
-        Internal => INTERNAL_SERVER_ERROR, "internal_error",
-            "An unexpected error occurred.",
-            "予期しないエラーが発生しました。";
+        Internal => INTERNAL_SERVER_ERROR, "internal_error", INTERNAL_ERROR;
         /// PostgreSQL unreachable or the pool exhausted: the client may retry.
-        ServiceUnavailable => SERVICE_UNAVAILABLE retry 2, "service_unavailable",
-            "The service is temporarily unavailable. Please try again.",
-            "ただいまサービスを利用できません。しばらくしてから再度お試しください。";
+        ServiceUnavailable => SERVICE_UNAVAILABLE retry 2, "service_unavailable", SERVICE_UNAVAILABLE;
         /// No route has this path.
-        NotFound => NOT_FOUND, "not_found",
-            "No such resource.",
-            "指定されたリソースはありません。";
+        NotFound => NOT_FOUND, "not_found", NOT_FOUND;
         /// A route has this path, but not with this method.
-        MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed",
-            "Method not allowed.",
-            "このメソッドは使用できません。";
+        MethodNotAllowed => METHOD_NOT_ALLOWED, "method_not_allowed", METHOD_NOT_ALLOWED;
         /// The body is longer than `max_body_bytes`.
-        BodyTooLarge => PAYLOAD_TOO_LARGE, "body_too_large",
-            "The request body is too large.",
-            "リクエストが大きすぎます。";
+        BodyTooLarge => PAYLOAD_TOO_LARGE, "body_too_large", BODY_TOO_LARGE;
         /// The body is not the JSON the route takes.
-        MalformedRequest => BAD_REQUEST, "malformed_request",
-            "The request body is not valid.",
-            "リクエストの形式が正しくありません。";
+        MalformedRequest => BAD_REQUEST, "malformed_request", MALFORMED_REQUEST;
     }
 }
 
@@ -211,14 +191,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_means_one_thing_in_both_languages() {
+    fn every_code_means_one_thing_in_every_language() {
         let all = all_problems();
         for p in &all {
-            assert!(
-                !p.en.is_empty() && !p.ja.is_empty(),
-                "{} lacks a message",
-                p.code
-            );
+            for lang in Lang::ALL {
+                assert!(!p.detail(lang).is_empty(), "{} lacks a message", p.code);
+            }
             assert!(
                 p.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
                 "{} is not snake_case",
@@ -227,7 +205,7 @@ mod tests {
             // A code may answer at two statuses (order_voided: 410 when
             // fetching, 409 when confirming), but it always says the same.
             for q in all.iter().filter(|q| q.code == p.code) {
-                assert_eq!((p.en, p.ja), (q.en, q.ja), "{} has two messages", p.code);
+                assert_eq!(p.detail, q.detail, "{} has two messages", p.code);
                 assert!(
                     std::ptr::eq(p, q) || p.status != q.status,
                     "{} is declared twice alike",
@@ -238,14 +216,18 @@ mod tests {
     }
 
     #[test]
-    fn japanese_message_is_chosen_for_japanese() {
+    fn the_message_is_in_the_requested_language() {
         let p = Problem::from(crate::gateway::copier::error::CopierError::CardExpired);
         assert_eq!(
             p.detail(Lang::Ja),
             "カードの電子証明書の有効期限が切れています。"
         );
         assert_eq!(p.detail(Lang::En), "The card certificate has expired.");
-        assert_eq!(p.detail(Lang::Ko), "The card certificate has expired.");
+        assert_eq!(
+            p.detail(Lang::Vi),
+            crate::gateway::i18n::catalogue::CARD_EXPIRED.get(Lang::Vi)
+        );
+        assert_ne!(p.detail(Lang::Th), p.detail(Lang::En));
     }
 
     #[test]

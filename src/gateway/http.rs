@@ -115,7 +115,7 @@ pub fn problem(p: &Problem, lang: Lang) -> ApiResponse {
     );
     response.headers_mut().insert(
         hyper::header::CONTENT_LANGUAGE,
-        HeaderValue::from_static(lang.tag_ja_en()),
+        HeaderValue::from_static(lang.tag()),
     );
     if let Some(seconds) = p.retry_after {
         response
@@ -127,11 +127,4 @@ pub fn problem(p: &Problem, lang: Lang) -> ApiResponse {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-impl Lang {
-    /// The language problem messages are actually written in.
-    fn tag_ja_en(self) -> &'static str {
-        if self == Lang::Ja { "ja" } else { "en" }
-    }
 }

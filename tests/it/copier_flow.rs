@@ -563,3 +563,68 @@ async fn an_order_bound_in_the_documents_table_before_0015_is_still_delivered() 
     );
     assert_eq!(order_row(&app, order_id).await.0, "delivered");
 }
+
+/// Twelve languages (DOMAIN.md "Hours, languages, fees"): a resident reads
+/// the menu in Vietnamese and prints, and one reading Thai gets the menu and
+/// a refusal in Thai; the certificate itself stays Japanese.
+#[tokio::test]
+async fn a_resident_orders_in_vietnamese_and_another_reads_thai() {
+    use kofu::gateway::i18n::{Lang, catalogue};
+    let app = TestApp::spawn().await;
+    let issued = app
+        .copier(1)
+        .issue(
+            app.pki.card("card-rsa-1"),
+            &OrderSpec::default(),
+            "vi-VN,vi;q=0.9,en;q=0.5",
+        )
+        .await
+        .unwrap();
+    let menu = &issued.menu;
+    assert_eq!(menu["language"], "vi");
+    assert_eq!(
+        menu["items"][0]["name"],
+        catalogue::KIND_RESIDENCE_CERTIFICATE.get(Lang::Vi)
+    );
+    assert_eq!(
+        menu["items"][0]["options"][0]["label"],
+        catalogue::OPTION_WHOLE_HOUSEHOLD.get(Lang::Vi)
+    );
+    assert_eq!(menu["items"][1]["reason"]["code"], "kind_not_offered");
+    assert_eq!(
+        menu["items"][1]["reason"]["message"],
+        catalogue::REASON_KIND_NOT_OFFERED.get(Lang::Vi)
+    );
+    assert_ne!(menu["items"][0]["name"], "Certificate of residence");
+    assert!(issued.pdf.starts_with(b"%PDF-"));
+    let (state, snapshot, _) = order_row(&app, issued.ack.order_id).await;
+    assert_eq!(state, "printed");
+    assert_eq!(member_names(&snapshot), vec!["日向　太郎"]);
+
+    let copier = app.copier(2);
+    let session = copier.open_session().await.unwrap();
+    let menu = copier
+        .present_card(&session, app.pki.card("card-rsa-2"), "th")
+        .await
+        .unwrap();
+    assert_eq!(menu["language"], "th");
+    assert_eq!(
+        menu["items"][2]["name"],
+        catalogue::KIND_TAX_CERTIFICATE.get(Lang::Th)
+    );
+    let refused = copier
+        .post_json(
+            &format!("/v1/sessions/{}/orders", session.session_id),
+            &[
+                ("idempotency-key", "th-1".into()),
+                ("accept-language", "th".into()),
+            ],
+            &serde_json::json!({"kind": "residence_certificate", "copies": 11}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.problem_code().as_deref(), Some("invalid_options"));
+    assert_eq!(refused.header("content-language"), Some("th"));
+    let problem: serde_json::Value = serde_json::from_slice(&refused.body).unwrap();
+    assert_eq!(problem["detail"], catalogue::INVALID_OPTIONS.get(Lang::Th));
+}

@@ -9,27 +9,13 @@ problems! {
     /// Why an operator's request was refused.
     pub enum AdminError {
         /// The operator's certificate lacks the route's role.
-        OperatorRoleRequired => FORBIDDEN, "operator_role_required",
-            "This operation needs an operator certificate with the right role.",
-            "この操作には適切な権限を持つ運用者証明書が必要です。";
-        EventMalformed => BAD_REQUEST, "event_malformed",
-            "The certificate event is malformed.",
-            "証明書イベントの形式が正しくありません。";
-        EventIdReused => CONFLICT, "event_id_reused",
-            "This event id was already used for a different event.",
-            "このイベントIDは別のイベントに使用されています。";
-        SerialLinkedElsewhere => CONFLICT, "serial_linked_elsewhere",
-            "The certificate serial is already linked to another resident.",
-            "この証明書シリアル番号は別の住民と紐付いています。";
-        ResidentNotFound => UNPROCESSABLE_ENTITY, "resident_not_found",
-            "No resident with that resident code is registered.",
-            "該当する住民票コードの住民は登録されていません。";
-        SerialNotLinked => UNPROCESSABLE_ENTITY, "serial_not_linked",
-            "The certificate serial is not linked to a resident.",
-            "この証明書シリアル番号は住民と紐付いていません。";
-        SerialNotActive => UNPROCESSABLE_ENTITY, "serial_not_active",
-            "The certificate serial is suspended or revoked.",
-            "この証明書シリアル番号は一時保留中または失効しています。";
+        OperatorRoleRequired => FORBIDDEN, "operator_role_required", OPERATOR_ROLE_REQUIRED;
+        EventMalformed => BAD_REQUEST, "event_malformed", EVENT_MALFORMED;
+        EventIdReused => CONFLICT, "event_id_reused", EVENT_ID_REUSED;
+        SerialLinkedElsewhere => CONFLICT, "serial_linked_elsewhere", SERIAL_LINKED_ELSEWHERE;
+        ResidentNotFound => UNPROCESSABLE_ENTITY, "resident_not_found", RESIDENT_NOT_FOUND;
+        SerialNotLinked => UNPROCESSABLE_ENTITY, "serial_not_linked", SERIAL_NOT_LINKED;
+        SerialNotActive => UNPROCESSABLE_ENTITY, "serial_not_active", SERIAL_NOT_ACTIVE;
     }
 }
 

@@ -1,7 +1,10 @@
-//! The copier screen languages (DOMAIN.md "Hours, languages, fees") and the
-//! choice among them from `Accept-Language`.
+//! The copier screen languages (DOMAIN.md "Hours, languages, fees"), the
+//! choice among them from `Accept-Language`, and [`catalogue`], where every
+//! text lives in all of them.
 
-/// A language the copier screens support.
+pub mod catalogue;
+
+/// A language the copier screens support, in catalogue order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]
@@ -12,9 +15,46 @@ pub enum Lang {
     Ko,
     Es,
     Pt,
+    Vi,
+    /// Tagalog (Filipino).
+    Tl,
+    Ne,
+    Id,
+    Th,
+}
+
+/// One text in every [`Lang`], in the enum's order (see [`catalogue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text([&'static str; Lang::ALL.len()]);
+
+impl Text {
+    pub const fn new(texts: [&'static str; Lang::ALL.len()]) -> Text {
+        Text(texts)
+    }
+
+    pub const fn get(&self, lang: Lang) -> &'static str {
+        self.0[lang as usize]
+    }
 }
 
 impl Lang {
+    /// Every language, in catalogue order.
+    pub const ALL: [Lang; 12] = [
+        Lang::Ja,
+        Lang::En,
+        Lang::ZhHans,
+        Lang::ZhHant,
+        Lang::Ko,
+        Lang::Es,
+        Lang::Pt,
+        Lang::Vi,
+        Lang::Tl,
+        Lang::Ne,
+        Lang::Id,
+        Lang::Th,
+    ];
+
+    /// The BCP 47 tag (`Content-Language`, the menu's `language`).
     pub fn tag(self) -> &'static str {
         match self {
             Lang::Ja => "ja",
@@ -24,6 +64,11 @@ impl Lang {
             Lang::Ko => "ko",
             Lang::Es => "es",
             Lang::Pt => "pt",
+            Lang::Vi => "vi",
+            Lang::Tl => "tl",
+            Lang::Ne => "ne",
+            Lang::Id => "id",
+            Lang::Th => "th",
         }
     }
 
@@ -36,6 +81,12 @@ impl Lang {
             "ko" => Lang::Ko,
             "es" => Lang::Es,
             "pt" => Lang::Pt,
+            "vi" => Lang::Vi,
+            "tl" | "fil" => Lang::Tl,
+            "ne" => Lang::Ne,
+            // `in` is Indonesian's withdrawn ISO 639 code, still sent by old systems.
+            "id" | "in" => Lang::Id,
+            "th" => Lang::Th,
             "zh" if tag.contains("hant") || tag.ends_with("-tw") || tag.ends_with("-hk") => {
                 Lang::ZhHant
             }
@@ -67,11 +118,6 @@ impl Lang {
         }
         best.map_or(Lang::Ja, |(l, _)| l)
     }
-
-    /// Picks one of seven texts ordered ja, en, zh-Hans, zh-Hant, ko, es, pt.
-    pub fn pick(self, texts: &[&'static str; 7]) -> &'static str {
-        texts[self as usize]
-    }
 }
 
 #[cfg(test)]
@@ -86,5 +132,18 @@ mod tests {
         assert_eq!(Lang::negotiate(Some("de")), Lang::Ja);
         assert_eq!(Lang::negotiate(None), Lang::Ja);
         assert_eq!(Lang::negotiate(Some("en;q=0, ko")), Lang::Ko);
+        assert_eq!(Lang::negotiate(Some("vi-VN, en;q=0.5")), Lang::Vi);
+        assert_eq!(Lang::negotiate(Some("en;q=0.4, th;q=0.9")), Lang::Th);
+        assert_eq!(Lang::negotiate(Some("fil-PH")), Lang::Tl);
+        assert_eq!(Lang::negotiate(Some("ne-NP")), Lang::Ne);
+        assert_eq!(Lang::negotiate(Some("id")), Lang::Id);
+    }
+
+    #[test]
+    fn every_language_has_its_own_tag_and_negotiates_to_itself() {
+        for lang in Lang::ALL {
+            assert_eq!(Lang::negotiate(Some(lang.tag())), lang, "{}", lang.tag());
+            assert_eq!(Lang::ALL[lang as usize], lang);
+        }
     }
 }

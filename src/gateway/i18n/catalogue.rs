@@ -1,0 +1,890 @@
+//! The message catalogue: every text a resident or an operator reads from
+//! the gateway (menu items, option labels, refusal reasons, problem
+//! `detail`s), each in all twelve copier languages. Certificates themselves
+//! are printed in Japanese only.
+//!
+//! Rule: an entry names every language (a missing one does not compile),
+//! and the tests below refuse an empty text or an English one left in
+//! another language's place. Japanese is the authoritative wording.
+
+use super::Text;
+
+/// Declares the entries, each `NAME { ja: "…", en: "…", … }` with the
+/// languages in [`super::Lang`]'s order, and [`ALL`] listing them.
+macro_rules! catalogue {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident {
+            ja: $ja:literal,
+            en: $en:literal,
+            zh_hans: $zh_hans:literal,
+            zh_hant: $zh_hant:literal,
+            ko: $ko:literal,
+            es: $es:literal,
+            pt: $pt:literal,
+            vi: $vi:literal,
+            tl: $tl:literal,
+            ne: $ne:literal,
+            id: $id:literal,
+            th: $th:literal $(,)?
+        }
+    )*) => {
+        $(
+            $(#[$meta])*
+            pub const $name: Text = Text::new([
+                $ja, $en, $zh_hans, $zh_hant, $ko, $es, $pt, $vi, $tl, $ne, $id, $th,
+            ]);
+        )*
+
+        /// Every entry with its name, for the completeness tests.
+        pub const ALL: &[(&str, &Text)] = &[$((stringify!($name), &$name)),*];
+    };
+}
+
+catalogue! {
+    // The menu: certificate kinds, options, and why an item is unavailable.
+    KIND_RESIDENCE_CERTIFICATE {
+        ja: "住民票の写し",
+        en: "Certificate of residence",
+        zh_hans: "住民票副本",
+        zh_hant: "住民票副本",
+        ko: "주민표 사본",
+        es: "Certificado de residencia",
+        pt: "Certificado de residência",
+        vi: "Bản sao phiếu cư trú",
+        tl: "Sertipiko ng paninirahan",
+        ne: "बसोबास प्रमाणपत्र",
+        id: "Surat keterangan tempat tinggal",
+        th: "หนังสือรับรองถิ่นที่อยู่",
+    }
+    KIND_SEAL_REGISTRATION {
+        ja: "印鑑登録証明書",
+        en: "Seal registration certificate",
+        zh_hans: "印章登记证明书",
+        zh_hant: "印章登記證明書",
+        ko: "인감등록증명서",
+        es: "Certificado de registro de sello",
+        pt: "Certificado de registro de carimbo",
+        vi: "Giấy chứng nhận đăng ký con dấu",
+        tl: "Sertipiko ng pagpaparehistro ng selyo",
+        ne: "छाप दर्ता प्रमाणपत्र",
+        id: "Surat keterangan registrasi stempel",
+        th: "หนังสือรับรองการจดทะเบียนตราประทับ",
+    }
+    KIND_TAX_CERTIFICATE {
+        ja: "課税・所得証明書",
+        en: "Tax and income certificate",
+        zh_hans: "课税・所得证明书",
+        zh_hant: "課稅・所得證明書",
+        ko: "과세・소득증명서",
+        es: "Certificado de impuestos e ingresos",
+        pt: "Certificado de impostos e rendimentos",
+        vi: "Giấy chứng nhận thuế và thu nhập",
+        tl: "Sertipiko ng buwis at kita",
+        ne: "कर तथा आय प्रमाणपत्र",
+        id: "Surat keterangan pajak dan penghasilan",
+        th: "หนังสือรับรองภาษีและรายได้",
+    }
+    KIND_FAMILY_REGISTER {
+        ja: "戸籍証明書",
+        en: "Family register certificate",
+        zh_hans: "户籍证明书",
+        zh_hant: "戶籍證明書",
+        ko: "호적증명서",
+        es: "Certificado del registro familiar",
+        pt: "Certificado do registro familiar",
+        vi: "Giấy chứng nhận hộ tịch",
+        tl: "Sertipiko ng rehistro ng pamilya",
+        ne: "पारिवारिक दर्ता प्रमाणपत्र",
+        id: "Surat keterangan daftar keluarga",
+        th: "หนังสือรับรองทะเบียนครอบครัว",
+    }
+    OPTION_WHOLE_HOUSEHOLD {
+        ja: "世帯全員",
+        en: "Whole household",
+        zh_hans: "全体家庭成员",
+        zh_hant: "全體家庭成員",
+        ko: "세대 전원",
+        es: "Todo el hogar",
+        pt: "Todo o domicílio",
+        vi: "Toàn bộ thành viên hộ gia đình",
+        tl: "Buong sambahayan",
+        ne: "घरपरिवारका सबै सदस्य",
+        id: "Seluruh anggota rumah tangga",
+        th: "สมาชิกทุกคนในครัวเรือน",
+    }
+    OPTION_SHOW_HOUSEHOLDER {
+        ja: "世帯主・続柄",
+        en: "Householder and relationship",
+        zh_hans: "户主・关系",
+        zh_hant: "戶主・關係",
+        ko: "세대주・관계",
+        es: "Cabeza de hogar y parentesco",
+        pt: "Chefe do domicílio e parentesco",
+        vi: "Chủ hộ và quan hệ với chủ hộ",
+        tl: "Puno ng sambahayan at relasyon",
+        ne: "घरमूली र नाता",
+        id: "Kepala rumah tangga dan hubungan keluarga",
+        th: "หัวหน้าครัวเรือนและความสัมพันธ์",
+    }
+    OPTION_SHOW_DOMICILE {
+        ja: "本籍・筆頭者",
+        en: "Registered domicile and head",
+        zh_hans: "本籍・户籍首位者",
+        zh_hant: "本籍・戶籍首位者",
+        ko: "본적・필두자",
+        es: "Domicilio registral y titular",
+        pt: "Domicílio registral e titular",
+        vi: "Nơi đăng ký hộ tịch và chủ hộ tịch",
+        tl: "Rehistradong domisilyo at puno ng rehistro",
+        ne: "दर्ता गरिएको स्थायी ठेगाना र दर्ताको मुख्य व्यक्ति",
+        id: "Domisili terdaftar dan kepala daftar keluarga",
+        th: "ภูมิลำเนาตามทะเบียนและหัวหน้าทะเบียนครอบครัว",
+    }
+    OPTION_SHOW_MY_NUMBER {
+        ja: "個人番号",
+        en: "My Number",
+        zh_hans: "个人编号",
+        zh_hant: "個人編號",
+        ko: "개인번호",
+        es: "Número personal (My Number)",
+        pt: "Número pessoal (My Number)",
+        vi: "Mã số cá nhân (My Number)",
+        tl: "Personal na numero (My Number)",
+        ne: "व्यक्तिगत नम्बर (My Number)",
+        id: "Nomor Individu (My Number)",
+        th: "หมายเลขประจำตัว (My Number)",
+    }
+    REASON_KIND_NOT_OFFERED {
+        ja: "この証明書はまだこのサービスで交付していません。",
+        en: "This certificate is not yet offered by this service.",
+        zh_hans: "本服务尚不提供此证明书。",
+        zh_hant: "本服務尚不提供此證明書。",
+        ko: "이 증명서는 아직 이 서비스에서 발급하지 않습니다.",
+        es: "Este servicio aún no ofrece este certificado.",
+        pt: "Este serviço ainda não oferece este certificado.",
+        vi: "Dịch vụ này chưa cung cấp giấy chứng nhận này.",
+        tl: "Hindi pa iniaalok ng serbisyong ito ang sertipikong ito.",
+        ne: "यो सेवाले यो प्रमाणपत्र अझै जारी गर्दैन।",
+        id: "Surat keterangan ini belum disediakan oleh layanan ini.",
+        th: "บริการนี้ยังไม่เปิดให้ขอหนังสือรับรองนี้",
+    }
+    REASON_RESIDENT_NOT_ELIGIBLE {
+        ja: "この方の証明書はコンビニでは交付できません。市区町村の窓口にお問い合わせください。",
+        en: "Certificates for this resident cannot be issued at a store. Please contact the municipal office.",
+        zh_hans: "无法在便利店为此居民发行证明书。请咨询市区町村窗口。",
+        zh_hant: "無法在便利商店為此居民發行證明書。請洽詢市區町村窗口。",
+        ko: "이 주민의 증명서는 편의점에서 발급할 수 없습니다. 시구정촌 창구에 문의하십시오.",
+        es: "No se pueden emitir certificados para este residente en una tienda. Consulte a la municipalidad.",
+        pt: "Não é possível emitir certificados para este residente na loja. Consulte a prefeitura.",
+        vi: "Không thể cấp giấy chứng nhận cho cư dân này tại cửa hàng tiện lợi. Vui lòng liên hệ với cơ quan hành chính địa phương.",
+        tl: "Hindi maaaring mag-isyu ng sertipiko para sa residenteng ito sa convenience store. Mangyaring makipag-ugnayan sa munisipyo.",
+        ne: "यस बासिन्दाको प्रमाणपत्र पसलमा जारी गर्न सकिँदैन। कृपया नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan untuk penduduk ini tidak dapat diterbitkan di toko. Silakan hubungi kantor pemerintah daerah.",
+        th: "ไม่สามารถออกหนังสือรับรองของผู้มีถิ่นที่อยู่รายนี้ที่ร้านสะดวกซื้อได้ กรุณาติดต่อสำนักงานเทศบาล",
+    }
+
+    // Problem details, one per stable code (see `crate::gateway::error`).
+    INTERNAL_ERROR {
+        ja: "予期しないエラーが発生しました。",
+        en: "An unexpected error occurred.",
+        zh_hans: "发生了意外错误。",
+        zh_hant: "發生未預期的錯誤。",
+        ko: "예기치 않은 오류가 발생했습니다.",
+        es: "Se ha producido un error inesperado.",
+        pt: "Ocorreu um erro inesperado.",
+        vi: "Đã xảy ra lỗi không mong muốn.",
+        tl: "Nagkaroon ng hindi inaasahang error.",
+        ne: "अप्रत्याशित त्रुटि भयो।",
+        id: "Terjadi kesalahan yang tidak terduga.",
+        th: "เกิดข้อผิดพลาดที่ไม่คาดคิด",
+    }
+    SERVICE_UNAVAILABLE {
+        ja: "ただいまサービスを利用できません。しばらくしてから再度お試しください。",
+        en: "The service is temporarily unavailable. Please try again.",
+        zh_hans: "服务暂时无法使用。请稍后再试。",
+        zh_hant: "服務暫時無法使用。請稍後再試。",
+        ko: "현재 서비스를 이용할 수 없습니다. 잠시 후 다시 시도해 주십시오.",
+        es: "El servicio no está disponible temporalmente. Inténtelo de nuevo más tarde.",
+        pt: "O serviço está temporariamente indisponível. Tente novamente mais tarde.",
+        vi: "Dịch vụ tạm thời không khả dụng. Vui lòng thử lại sau.",
+        tl: "Pansamantalang hindi magagamit ang serbisyo. Pakisubukang muli mamaya.",
+        ne: "सेवा अस्थायी रूपमा उपलब्ध छैन। कृपया केही समयपछि फेरि प्रयास गर्नुहोस्।",
+        id: "Layanan untuk sementara tidak tersedia. Silakan coba lagi nanti.",
+        th: "บริการไม่พร้อมใช้งานชั่วคราว กรุณาลองใหม่อีกครั้งในภายหลัง",
+    }
+    NOT_FOUND {
+        ja: "指定されたリソースはありません。",
+        en: "No such resource.",
+        zh_hans: "指定的资源不存在。",
+        zh_hant: "指定的資源不存在。",
+        ko: "지정한 리소스가 없습니다.",
+        es: "El recurso solicitado no existe.",
+        pt: "O recurso solicitado não existe.",
+        vi: "Tài nguyên được chỉ định không tồn tại.",
+        tl: "Walang ganoong resource.",
+        ne: "तोकिएको स्रोत भेटिएन।",
+        id: "Sumber daya yang diminta tidak ada.",
+        th: "ไม่พบทรัพยากรที่ระบุ",
+    }
+    METHOD_NOT_ALLOWED {
+        ja: "このメソッドは使用できません。",
+        en: "Method not allowed.",
+        zh_hans: "不允许使用此方法。",
+        zh_hant: "不允許使用此方法。",
+        ko: "이 메서드는 사용할 수 없습니다.",
+        es: "Método no permitido.",
+        pt: "Método não permitido.",
+        vi: "Phương thức này không được phép.",
+        tl: "Hindi pinapayagan ang method na ito.",
+        ne: "यो विधि प्रयोग गर्न मिल्दैन।",
+        id: "Metode ini tidak diizinkan.",
+        th: "ไม่อนุญาตให้ใช้เมธอดนี้",
+    }
+    BODY_TOO_LARGE {
+        ja: "リクエストが大きすぎます。",
+        en: "The request body is too large.",
+        zh_hans: "请求内容过大。",
+        zh_hant: "請求內容過大。",
+        ko: "요청 본문이 너무 큽니다.",
+        es: "El cuerpo de la petición es demasiado grande.",
+        pt: "O corpo da requisição é grande demais.",
+        vi: "Nội dung yêu cầu quá lớn.",
+        tl: "Masyadong malaki ang request.",
+        ne: "अनुरोध धेरै ठूलो छ।",
+        id: "Isi permintaan terlalu besar.",
+        th: "เนื้อหาคำขอมีขนาดใหญ่เกินไป",
+    }
+    MALFORMED_REQUEST {
+        ja: "リクエストの形式が正しくありません。",
+        en: "The request body is not valid.",
+        zh_hans: "请求内容的格式不正确。",
+        zh_hant: "請求內容的格式不正確。",
+        ko: "요청 형식이 올바르지 않습니다.",
+        es: "El cuerpo de la petición no es válido.",
+        pt: "O corpo da requisição não é válido.",
+        vi: "Nội dung yêu cầu không hợp lệ.",
+        tl: "Hindi wasto ang format ng request.",
+        ne: "अनुरोधको ढाँचा सही छैन।",
+        id: "Format permintaan tidak valid.",
+        th: "รูปแบบคำขอไม่ถูกต้อง",
+    }
+    COPIER_CERTIFICATE_REQUIRED {
+        ja: "マルチコピー機のクライアント証明書が必要です。",
+        en: "A copier client certificate is required.",
+        zh_hans: "需要多功能复印机的客户端证书。",
+        zh_hant: "需要多功能事務機的用戶端憑證。",
+        ko: "멀티 복합기의 클라이언트 인증서가 필요합니다.",
+        es: "Se requiere el certificado de cliente de la fotocopiadora multifunción.",
+        pt: "É necessário o certificado de cliente da copiadora multifuncional.",
+        vi: "Cần có chứng thư số máy khách của máy photocopy đa năng.",
+        tl: "Kailangan ang client certificate ng multifunction copier.",
+        ne: "बहुउद्देश्यीय फोटोकपी मेसिनको क्लाइन्ट प्रमाणपत्र आवश्यक छ।",
+        id: "Sertifikat klien mesin fotokopi multifungsi diperlukan.",
+        th: "ต้องมีใบรับรองไคลเอนต์ของเครื่องถ่ายเอกสารมัลติฟังก์ชัน",
+    }
+    SESSION_NOT_FOUND {
+        ja: "セッションが見つかりません。",
+        en: "No such session.",
+        zh_hans: "找不到该会话。",
+        zh_hant: "找不到該工作階段。",
+        ko: "세션을 찾을 수 없습니다.",
+        es: "No se encontró la sesión.",
+        pt: "Sessão não encontrada.",
+        vi: "Không tìm thấy phiên.",
+        tl: "Hindi mahanap ang session.",
+        ne: "सत्र भेटिएन।",
+        id: "Sesi tidak ditemukan.",
+        th: "ไม่พบเซสชัน",
+    }
+    SESSION_EXPIRED {
+        ja: "セッションの有効期限が切れました。最初からやり直してください。",
+        en: "The session has expired. Please start again.",
+        zh_hans: "会话已过期。请从头重新操作。",
+        zh_hant: "工作階段已過期。請從頭重新操作。",
+        ko: "세션이 만료되었습니다. 처음부터 다시 진행해 주십시오.",
+        es: "La sesión ha caducado. Vuelva a empezar desde el principio.",
+        pt: "A sessão expirou. Recomece desde o início.",
+        vi: "Phiên đã hết hạn. Vui lòng thực hiện lại từ đầu.",
+        tl: "Nag-expire na ang session. Pakiulit mula sa simula.",
+        ne: "सत्रको म्याद सकियो। कृपया सुरुदेखि फेरि गर्नुहोस्।",
+        id: "Sesi telah berakhir. Silakan mulai dari awal.",
+        th: "เซสชันหมดอายุแล้ว กรุณาเริ่มต้นใหม่",
+    }
+    SESSION_BELONGS_TO_ANOTHER_COPIER {
+        ja: "このセッションは別のマルチコピー機で開始されました。",
+        en: "This session was opened by another copier.",
+        zh_hans: "此会话是在另一台多功能复印机上开始的。",
+        zh_hant: "此工作階段是在另一台多功能事務機上開始的。",
+        ko: "이 세션은 다른 멀티 복합기에서 시작되었습니다.",
+        es: "Esta sesión se inició en otra fotocopiadora multifunción.",
+        pt: "Esta sessão foi iniciada em outra copiadora multifuncional.",
+        vi: "Phiên này đã được bắt đầu trên một máy photocopy đa năng khác.",
+        tl: "Sinimulan ang session na ito sa ibang multifunction copier.",
+        ne: "यो सत्र अर्को बहुउद्देश्यीय फोटोकपी मेसिनमा सुरु गरिएको थियो।",
+        id: "Sesi ini dimulai di mesin fotokopi multifungsi lain.",
+        th: "เซสชันนี้เริ่มต้นจากเครื่องถ่ายเอกสารมัลติฟังก์ชันเครื่องอื่น",
+    }
+    CHALLENGE_ALREADY_USED {
+        ja: "このチャレンジは使用済みです。最初からやり直してください。",
+        en: "The challenge was already used. Please start again.",
+        zh_hans: "此质询已被使用。请从头重新操作。",
+        zh_hant: "此挑戰值已被使用。請從頭重新操作。",
+        ko: "이 챌린지는 이미 사용되었습니다. 처음부터 다시 진행해 주십시오.",
+        es: "Este desafío ya se utilizó. Vuelva a empezar desde el principio.",
+        pt: "Este desafio já foi utilizado. Recomece desde o início.",
+        vi: "Mã thử thách này đã được sử dụng. Vui lòng thực hiện lại từ đầu.",
+        tl: "Nagamit na ang challenge na ito. Pakiulit mula sa simula.",
+        ne: "यो च्यालेन्ज पहिले नै प्रयोग भइसकेको छ। कृपया सुरुदेखि फेरि गर्नुहोस्।",
+        id: "Kode tantangan ini sudah digunakan. Silakan mulai dari awal.",
+        th: "รหัสชาเลนจ์นี้ถูกใช้ไปแล้ว กรุณาเริ่มต้นใหม่",
+    }
+    SESSION_NOT_AUTHENTICATED {
+        ja: "このセッションではカードが確認されていません。",
+        en: "The card has not been verified in this session.",
+        zh_hans: "本次会话中尚未验证卡片。",
+        zh_hant: "本次工作階段尚未驗證卡片。",
+        ko: "이 세션에서는 카드가 확인되지 않았습니다.",
+        es: "La tarjeta no se ha verificado en esta sesión.",
+        pt: "O cartão não foi verificado nesta sessão.",
+        vi: "Thẻ chưa được xác minh trong phiên này.",
+        tl: "Hindi pa nabe-verify ang card sa session na ito.",
+        ne: "यस सत्रमा कार्ड प्रमाणित भएको छैन।",
+        id: "Kartu belum diverifikasi dalam sesi ini.",
+        th: "ยังไม่ได้ยืนยันบัตรในเซสชันนี้",
+    }
+    CARD_ALGORITHM_UNSUPPORTED {
+        ja: "カードの署名方式に対応していません。",
+        en: "The card's signature algorithm is not supported.",
+        zh_hans: "不支持该卡片的签名算法。",
+        zh_hant: "不支援此卡片的簽章演算法。",
+        ko: "카드의 서명 방식을 지원하지 않습니다.",
+        es: "El método de firma de la tarjeta no es compatible.",
+        pt: "O método de assinatura do cartão não é compatível.",
+        vi: "Không hỗ trợ thuật toán chữ ký của thẻ.",
+        tl: "Hindi suportado ang paraan ng paglagda ng card.",
+        ne: "कार्डको हस्ताक्षर विधि समर्थित छैन।",
+        id: "Algoritme tanda tangan kartu tidak didukung.",
+        th: "ไม่รองรับอัลกอริทึมลายมือชื่อของบัตร",
+    }
+    CARD_CERTIFICATE_INVALID {
+        ja: "カードの電子証明書が正しくありません。",
+        en: "The card certificate is not valid.",
+        zh_hans: "卡片的电子证书无效。",
+        zh_hant: "卡片的電子憑證無效。",
+        ko: "카드의 전자인증서가 올바르지 않습니다.",
+        es: "El certificado electrónico de la tarjeta no es válido.",
+        pt: "O certificado digital do cartão não é válido.",
+        vi: "Chứng thư số của thẻ không hợp lệ.",
+        tl: "Hindi wasto ang elektronikong sertipiko ng card.",
+        ne: "कार्डको विद्युतीय प्रमाणपत्र मान्य छैन।",
+        id: "Sertifikat elektronik kartu tidak valid.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรไม่ถูกต้อง",
+    }
+    CARD_UNKNOWN_ISSUER {
+        ja: "カードの電子証明書の発行元を確認できません。",
+        en: "The card certificate was not issued by a trusted authority.",
+        zh_hans: "无法确认卡片电子证书的签发机构。",
+        zh_hant: "無法確認卡片電子憑證的簽發機構。",
+        ko: "카드 전자인증서의 발급 기관을 확인할 수 없습니다.",
+        es: "No se puede verificar el emisor del certificado electrónico de la tarjeta.",
+        pt: "Não foi possível confirmar o emissor do certificado digital do cartão.",
+        vi: "Không thể xác nhận đơn vị cấp chứng thư số của thẻ.",
+        tl: "Hindi makumpirma ang nag-isyu ng elektronikong sertipiko ng card.",
+        ne: "कार्डको विद्युतीय प्रमाणपत्र जारी गर्ने निकाय पुष्टि गर्न सकिएन।",
+        id: "Sertifikat elektronik kartu tidak diterbitkan oleh otoritas tepercaya.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรไม่ได้ออกโดยหน่วยงานที่เชื่อถือได้",
+    }
+    CARD_NOT_YET_VALID {
+        ja: "カードの電子証明書はまだ有効になっていません。",
+        en: "The card certificate is not yet valid.",
+        zh_hans: "卡片的电子证书尚未生效。",
+        zh_hant: "卡片的電子憑證尚未生效。",
+        ko: "카드의 전자인증서가 아직 유효하지 않습니다.",
+        es: "El certificado electrónico de la tarjeta aún no es válido.",
+        pt: "O certificado digital do cartão ainda não é válido.",
+        vi: "Chứng thư số của thẻ chưa có hiệu lực.",
+        tl: "Hindi pa balido ang elektronikong sertipiko ng card.",
+        ne: "कार्डको विद्युतीय प्रमाणपत्र अझै मान्य भएको छैन।",
+        id: "Sertifikat elektronik kartu belum berlaku.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรยังไม่มีผลใช้งาน",
+    }
+    CARD_EXPIRED {
+        ja: "カードの電子証明書の有効期限が切れています。",
+        en: "The card certificate has expired.",
+        zh_hans: "卡片的电子证书已过期。",
+        zh_hant: "卡片的電子憑證已過期。",
+        ko: "카드 전자인증서의 유효기간이 만료되었습니다.",
+        es: "El certificado electrónico de la tarjeta ha caducado.",
+        pt: "O certificado digital do cartão expirou.",
+        vi: "Chứng thư số của thẻ đã hết hạn.",
+        tl: "Nag-expire na ang elektronikong sertipiko ng card.",
+        ne: "कार्डको विद्युतीय प्रमाणपत्रको म्याद सकिएको छ।",
+        id: "Masa berlaku sertifikat elektronik kartu telah habis.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรหมดอายุแล้ว",
+    }
+    CARD_KEY_USAGE_INVALID {
+        ja: "カードの電子証明書は利用者証明に使用できません。",
+        en: "The card certificate may not be used for authentication.",
+        zh_hans: "卡片的电子证书不能用于用户身份认证。",
+        zh_hant: "卡片的電子憑證不能用於使用者身分認證。",
+        ko: "카드의 전자인증서는 이용자 인증에 사용할 수 없습니다.",
+        es: "El certificado electrónico de la tarjeta no se puede usar para la autenticación del usuario.",
+        pt: "O certificado digital do cartão não pode ser usado para autenticação do usuário.",
+        vi: "Chứng thư số của thẻ không thể dùng để xác thực người dùng.",
+        tl: "Hindi magagamit ang elektronikong sertipiko ng card para sa user authentication.",
+        ne: "कार्डको विद्युतीय प्रमाणपत्र प्रयोगकर्ता प्रमाणीकरणका लागि प्रयोग गर्न मिल्दैन।",
+        id: "Sertifikat elektronik kartu tidak dapat digunakan untuk autentikasi.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรไม่สามารถใช้เพื่อยืนยันตัวตนได้",
+    }
+    CARD_POLICY_MISSING {
+        ja: "カードの電子証明書は利用者証明用電子証明書ではありません。",
+        en: "The card certificate is not a user-authentication certificate.",
+        zh_hans: "卡片的电子证书不是用户身份认证用电子证书。",
+        zh_hant: "卡片的電子憑證不是使用者身分認證用電子憑證。",
+        ko: "카드의 전자인증서는 이용자 증명용 전자인증서가 아닙니다.",
+        es: "El certificado electrónico de la tarjeta no es un certificado de autenticación del usuario.",
+        pt: "O certificado digital do cartão não é um certificado de autenticação do usuário.",
+        vi: "Chứng thư số của thẻ không phải là chứng thư số xác thực người dùng.",
+        tl: "Ang elektronikong sertipiko ng card ay hindi sertipiko para sa user authentication.",
+        ne: "कार्डको विद्युतीय प्रमाणपत्र प्रयोगकर्ता प्रमाणीकरणको प्रमाणपत्र होइन।",
+        id: "Sertifikat elektronik kartu bukan sertifikat autentikasi pengguna.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรไม่ใช่ใบรับรองสำหรับยืนยันตัวตนผู้ใช้",
+    }
+    CARD_EXTENSION_UNSUPPORTED {
+        ja: "カードの電子証明書に未対応の重要な拡張があります。",
+        en: "The card certificate has an unsupported critical extension.",
+        zh_hans: "卡片的电子证书包含不支持的关键扩展。",
+        zh_hant: "卡片的電子憑證包含不支援的關鍵擴充欄位。",
+        ko: "카드의 전자인증서에 지원되지 않는 중요 확장이 있습니다.",
+        es: "El certificado electrónico de la tarjeta contiene una extensión crítica no compatible.",
+        pt: "O certificado digital do cartão contém uma extensão crítica não suportada.",
+        vi: "Chứng thư số của thẻ có phần mở rộng quan trọng không được hỗ trợ.",
+        tl: "May hindi suportadong critical extension ang elektronikong sertipiko ng card.",
+        ne: "कार्डको विद्युतीय प्रमाणपत्रमा असमर्थित महत्त्वपूर्ण विस्तार छ।",
+        id: "Sertifikat elektronik kartu memiliki ekstensi kritis yang tidak didukung.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรมีส่วนขยายสำคัญที่ไม่รองรับ",
+    }
+    CARD_SIGNATURE_INVALID {
+        ja: "カードの署名を確認できませんでした。",
+        en: "The card's signature could not be verified.",
+        zh_hans: "无法验证卡片的签名。",
+        zh_hant: "無法驗證卡片的簽章。",
+        ko: "카드의 서명을 확인할 수 없었습니다.",
+        es: "No se pudo verificar la firma de la tarjeta.",
+        pt: "Não foi possível verificar a assinatura do cartão.",
+        vi: "Không thể xác minh chữ ký của thẻ.",
+        tl: "Hindi ma-verify ang lagda ng card.",
+        ne: "कार्डको हस्ताक्षर प्रमाणित गर्न सकिएन।",
+        id: "Tanda tangan kartu tidak dapat diverifikasi.",
+        th: "ไม่สามารถตรวจสอบลายมือชื่อของบัตรได้",
+    }
+    CARD_ISSUER_NOT_CA {
+        ja: "このカードの電子証明書の発行元は認証局ではありません。",
+        en: "A certificate that issued this card is not a certification authority.",
+        zh_hans: "此卡片电子证书的签发者不是认证机构。",
+        zh_hant: "此卡片電子憑證的簽發者不是憑證機構。",
+        ko: "이 카드 전자인증서의 발급자는 인증기관이 아닙니다.",
+        es: "El emisor del certificado electrónico de esta tarjeta no es una autoridad de certificación.",
+        pt: "O emissor do certificado digital deste cartão não é uma autoridade certificadora.",
+        vi: "Đơn vị cấp chứng thư số của thẻ này không phải là tổ chức chứng thực.",
+        tl: "Ang nag-isyu ng elektronikong sertipiko ng card na ito ay hindi certification authority.",
+        ne: "यस कार्डको विद्युतीय प्रमाणपत्र जारी गर्ने निकाय प्रमाणपत्र प्राधिकरण होइन।",
+        id: "Penerbit sertifikat elektronik kartu ini bukan otoritas sertifikasi.",
+        th: "ผู้ออกใบรับรองอิเล็กทรอนิกส์ของบัตรนี้ไม่ใช่หน่วยงานออกใบรับรอง",
+    }
+    CARD_ISSUER_NOT_VALID {
+        ja: "このカードの電子証明書の発行元の証明書は現在有効ではありません。",
+        en: "A certificate that issued this card is not valid now.",
+        zh_hans: "此卡片电子证书签发者的证书当前无效。",
+        zh_hant: "此卡片電子憑證簽發者的憑證目前無效。",
+        ko: "이 카드 전자인증서 발급자의 인증서는 현재 유효하지 않습니다.",
+        es: "El certificado del emisor de esta tarjeta no es válido en este momento.",
+        pt: "O certificado do emissor deste cartão não é válido no momento.",
+        vi: "Chứng thư số của đơn vị cấp chứng thư cho thẻ này hiện không có hiệu lực.",
+        tl: "Hindi balido sa ngayon ang sertipiko ng nag-isyu ng card na ito.",
+        ne: "यस कार्डको प्रमाणपत्र जारी गर्ने निकायको प्रमाणपत्र हाल मान्य छैन।",
+        id: "Sertifikat penerbit kartu ini saat ini tidak berlaku.",
+        th: "ใบรับรองของผู้ออกบัตรนี้ไม่มีผลใช้งานในขณะนี้",
+    }
+    CARD_PATH_REFUSED {
+        ja: "このカードの電子証明書の認証パスは受け付けられません。",
+        en: "The card certificate's certification path is not acceptable.",
+        zh_hans: "无法接受此卡片电子证书的认证路径。",
+        zh_hant: "無法接受此卡片電子憑證的憑證路徑。",
+        ko: "이 카드 전자인증서의 인증 경로는 허용되지 않습니다.",
+        es: "No se acepta la ruta de certificación del certificado electrónico de esta tarjeta.",
+        pt: "O caminho de certificação do certificado digital deste cartão não é aceito.",
+        vi: "Không thể chấp nhận đường dẫn chứng thực của chứng thư số của thẻ này.",
+        tl: "Hindi tinatanggap ang certification path ng elektronikong sertipiko ng card na ito.",
+        ne: "यस कार्डको विद्युतीय प्रमाणपत्रको प्रमाणीकरण मार्ग स्वीकार्य छैन।",
+        id: "Jalur sertifikasi sertifikat elektronik kartu ini tidak dapat diterima.",
+        th: "ไม่สามารถยอมรับเส้นทางการรับรองของใบรับรองอิเล็กทรอนิกส์ของบัตรนี้ได้",
+    }
+    CARD_VERIFIER_MISCONFIGURED {
+        ja: "現在カードを確認できません。",
+        en: "The gateway cannot verify cards right now.",
+        zh_hans: "目前无法验证卡片。",
+        zh_hant: "目前無法驗證卡片。",
+        ko: "현재 카드를 확인할 수 없습니다.",
+        es: "En este momento no se pueden verificar tarjetas.",
+        pt: "No momento, não é possível verificar cartões.",
+        vi: "Hiện không thể xác minh thẻ.",
+        tl: "Hindi ma-verify ang mga card sa ngayon.",
+        ne: "हाल कार्ड प्रमाणित गर्न सकिँदैन।",
+        id: "Saat ini kartu tidak dapat diverifikasi.",
+        th: "ขณะนี้ไม่สามารถตรวจสอบบัตรได้",
+    }
+    CARD_NOT_REGISTERED {
+        ja: "このカードは参加市区町村の住民と紐付いていません。",
+        en: "This card is not linked to a resident of a participating municipality.",
+        zh_hans: "此卡片未与参与本服务的市区町村的居民关联。",
+        zh_hant: "此卡片未與參與本服務的市區町村的居民連結。",
+        ko: "이 카드는 참여 시구정촌의 주민과 연결되어 있지 않습니다.",
+        es: "Esta tarjeta no está vinculada a ningún residente de una municipalidad participante.",
+        pt: "Este cartão não está vinculado a um residente de um município participante.",
+        vi: "Thẻ này không được liên kết với cư dân của chính quyền địa phương tham gia dịch vụ.",
+        tl: "Hindi naka-link ang card na ito sa residente ng isang kalahok na munisipyo.",
+        ne: "यो कार्ड सहभागी नगरपालिकाको बासिन्दासँग जोडिएको छैन।",
+        id: "Kartu ini tidak terhubung dengan penduduk pemerintah daerah yang berpartisipasi.",
+        th: "บัตรนี้ไม่ได้เชื่อมโยงกับผู้มีถิ่นที่อยู่ของหน่วยงานท้องถิ่นที่เข้าร่วม",
+    }
+    CARD_SUSPENDED {
+        ja: "このカードの電子証明書は一時保留中です(紛失の届出)。市区町村の窓口にお問い合わせください。",
+        en: "This card's certificate is suspended (reported lost). Please contact your municipality.",
+        zh_hans: "此卡片的电子证书已暂停使用（已申报遗失）。请咨询市区町村窗口。",
+        zh_hant: "此卡片的電子憑證已暫停使用（已申報遺失）。請洽詢市區町村窗口。",
+        ko: "이 카드의 전자인증서는 일시 정지 중입니다(분실 신고). 시구정촌 창구에 문의하십시오.",
+        es: "El certificado electrónico de esta tarjeta está suspendido temporalmente (por aviso de pérdida). Consulte a su municipalidad.",
+        pt: "O certificado digital deste cartão está suspenso temporariamente (comunicação de perda). Entre em contato com a prefeitura.",
+        vi: "Chứng thư số của thẻ này đang bị tạm dừng (đã báo mất). Vui lòng liên hệ với cơ quan hành chính địa phương.",
+        tl: "Pansamantalang suspendido ang elektronikong sertipiko ng card na ito (iniulat na nawala). Mangyaring makipag-ugnayan sa inyong munisipyo.",
+        ne: "यस कार्डको विद्युतीय प्रमाणपत्र अस्थायी रूपमा निलम्बित छ (हराएको सूचना दिइएको)। कृपया आफ्नो नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Sertifikat elektronik kartu ini ditangguhkan (dilaporkan hilang). Silakan hubungi kantor pemerintah daerah Anda.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรนี้ถูกระงับชั่วคราว (แจ้งสูญหาย) กรุณาติดต่อสำนักงานเทศบาลของท่าน",
+    }
+    CARD_REVOKED {
+        ja: "このカードの電子証明書は失効しているか、更新されています。",
+        en: "This card's certificate has been revoked or replaced.",
+        zh_hans: "此卡片的电子证书已失效或已更新。",
+        zh_hant: "此卡片的電子憑證已失效或已更新。",
+        ko: "이 카드의 전자인증서는 폐지되었거나 갱신되었습니다.",
+        es: "El certificado electrónico de esta tarjeta ha sido revocado o renovado.",
+        pt: "O certificado digital deste cartão foi revogado ou renovado.",
+        vi: "Chứng thư số của thẻ này đã bị thu hồi hoặc đã được thay thế.",
+        tl: "Binawi na o na-renew na ang elektronikong sertipiko ng card na ito.",
+        ne: "यस कार्डको विद्युतीय प्रमाणपत्र खारेज वा नवीकरण भइसकेको छ।",
+        id: "Sertifikat elektronik kartu ini telah dicabut atau diganti.",
+        th: "ใบรับรองอิเล็กทรอนิกส์ของบัตรนี้ถูกเพิกถอนหรือถูกแทนที่แล้ว",
+    }
+    REVOCATION_DATA_STALE {
+        ja: "現在この電子証明書の失効情報を確認できません。しばらくしてから再度お試しください。",
+        en: "The gateway has no current revocation list for this card; please try again later.",
+        zh_hans: "目前无法确认此电子证书的失效信息。请稍后再试。",
+        zh_hant: "目前無法確認此電子憑證的廢止資訊。請稍後再試。",
+        ko: "현재 이 전자인증서의 폐지 정보를 확인할 수 없습니다. 잠시 후 다시 시도해 주십시오.",
+        es: "En este momento no se puede comprobar si este certificado electrónico ha sido revocado. Inténtelo de nuevo más tarde.",
+        pt: "No momento, não é possível verificar se este certificado digital foi revogado. Tente novamente mais tarde.",
+        vi: "Hiện không thể kiểm tra thông tin thu hồi của chứng thư số này. Vui lòng thử lại sau.",
+        tl: "Hindi ma-check sa ngayon kung binawi na ang elektronikong sertipikong ito. Pakisubukang muli mamaya.",
+        ne: "हाल यो विद्युतीय प्रमाणपत्र खारेज भएको छ कि छैन जाँच गर्न सकिँदैन। कृपया केही समयपछि फेरि प्रयास गर्नुहोस्।",
+        id: "Saat ini informasi pencabutan sertifikat elektronik ini tidak dapat diperiksa. Silakan coba lagi nanti.",
+        th: "ขณะนี้ไม่สามารถตรวจสอบข้อมูลการเพิกถอนของใบรับรองอิเล็กทรอนิกส์นี้ได้ กรุณาลองใหม่อีกครั้งในภายหลัง",
+    }
+    RESIDENT_NOT_ELIGIBLE {
+        ja: "この方の証明書はコンビニでは交付できません。",
+        en: "Certificates cannot be issued for this resident at a store.",
+        zh_hans: "无法在便利店为此居民发行证明书。",
+        zh_hant: "無法在便利商店為此居民發行證明書。",
+        ko: "이 주민의 증명서는 편의점에서 발급할 수 없습니다.",
+        es: "No se pueden emitir certificados para este residente en una tienda.",
+        pt: "Não é possível emitir certificados para este residente na loja.",
+        vi: "Không thể cấp giấy chứng nhận cho cư dân này tại cửa hàng tiện lợi.",
+        tl: "Hindi maaaring mag-isyu ng sertipiko para sa residenteng ito sa convenience store.",
+        ne: "यस बासिन्दाको प्रमाणपत्र पसलमा जारी गर्न सकिँदैन।",
+        id: "Surat keterangan untuk penduduk ini tidak dapat diterbitkan di toko.",
+        th: "ไม่สามารถออกหนังสือรับรองของผู้มีถิ่นที่อยู่รายนี้ที่ร้านสะดวกซื้อได้",
+    }
+    IDEMPOTENCY_KEY_REQUIRED {
+        ja: "Idempotency-Key ヘッダーが必要です。",
+        en: "An Idempotency-Key header is required.",
+        zh_hans: "需要 Idempotency-Key 标头。",
+        zh_hant: "需要 Idempotency-Key 標頭。",
+        ko: "Idempotency-Key 헤더가 필요합니다.",
+        es: "Se requiere el encabezado Idempotency-Key.",
+        pt: "O cabeçalho Idempotency-Key é obrigatório.",
+        vi: "Cần có tiêu đề Idempotency-Key.",
+        tl: "Kailangan ang Idempotency-Key header.",
+        ne: "Idempotency-Key हेडर आवश्यक छ।",
+        id: "Header Idempotency-Key wajib disertakan.",
+        th: "ต้องระบุส่วนหัว Idempotency-Key",
+    }
+    IDEMPOTENCY_KEY_REUSED {
+        ja: "この Idempotency-Key は別の要求に使用されています。",
+        en: "This Idempotency-Key was used for a different request.",
+        zh_hans: "此 Idempotency-Key 已用于其他请求。",
+        zh_hant: "此 Idempotency-Key 已用於其他請求。",
+        ko: "이 Idempotency-Key는 다른 요청에 사용되었습니다.",
+        es: "Este valor de Idempotency-Key ya se utilizó en otra petición.",
+        pt: "Este valor de Idempotency-Key já foi usado em outra requisição.",
+        vi: "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+        tl: "Nagamit na ang Idempotency-Key na ito sa ibang request.",
+        ne: "यो Idempotency-Key अर्को अनुरोधमा प्रयोग भइसकेको छ।",
+        id: "Idempotency-Key ini sudah digunakan untuk permintaan lain.",
+        th: "Idempotency-Key นี้ถูกใช้กับคำขออื่นแล้ว",
+    }
+    CERTIFICATE_KIND_UNAVAILABLE {
+        ja: "この証明書は交付できません。",
+        en: "This certificate is not available.",
+        zh_hans: "无法发行此证明书。",
+        zh_hant: "無法發行此證明書。",
+        ko: "이 증명서는 발급할 수 없습니다.",
+        es: "Este certificado no se puede emitir.",
+        pt: "Não é possível emitir este certificado.",
+        vi: "Không thể cấp loại giấy chứng nhận này.",
+        tl: "Hindi maaaring i-isyu ang sertipikong ito.",
+        ne: "यो प्रमाणपत्र जारी गर्न सकिँदैन।",
+        id: "Surat keterangan ini tidak tersedia.",
+        th: "ไม่มีบริการหนังสือรับรองนี้",
+    }
+    INVALID_OPTIONS {
+        ja: "選択された項目が正しくありません。",
+        en: "The chosen options are not valid.",
+        zh_hans: "所选项目不正确。",
+        zh_hant: "所選項目不正確。",
+        ko: "선택한 항목이 올바르지 않습니다.",
+        es: "Las opciones seleccionadas no son válidas.",
+        pt: "As opções selecionadas não são válidas.",
+        vi: "Các mục đã chọn không hợp lệ.",
+        tl: "Hindi wasto ang mga napiling opsyon.",
+        ne: "छानिएका विकल्पहरू मान्य छैनन्।",
+        id: "Pilihan yang dipilih tidak valid.",
+        th: "ตัวเลือกที่เลือกไม่ถูกต้อง",
+    }
+    ORDER_NOT_FOUND {
+        ja: "注文が見つかりません。",
+        en: "No such order.",
+        zh_hans: "找不到该订单。",
+        zh_hant: "找不到該訂單。",
+        ko: "주문을 찾을 수 없습니다.",
+        es: "No se encontró la solicitud.",
+        pt: "Pedido não encontrado.",
+        vi: "Không tìm thấy đơn yêu cầu.",
+        tl: "Hindi mahanap ang order.",
+        ne: "आवेदन भेटिएन।",
+        id: "Permohonan tidak ditemukan.",
+        th: "ไม่พบคำขอ",
+    }
+    ORDER_BELONGS_TO_ANOTHER_COPIER {
+        ja: "この証明書は別のマルチコピー機で申請されました。",
+        en: "This document was ordered at another copier.",
+        zh_hans: "此证明书是在另一台多功能复印机上申请的。",
+        zh_hant: "此證明書是在另一台多功能事務機上申請的。",
+        ko: "이 증명서는 다른 멀티 복합기에서 신청되었습니다.",
+        es: "Este certificado se solicitó en otra fotocopiadora multifunción.",
+        pt: "Este certificado foi solicitado em outra copiadora multifuncional.",
+        vi: "Giấy chứng nhận này đã được yêu cầu trên một máy photocopy đa năng khác.",
+        tl: "Hiniling ang sertipikong ito sa ibang multifunction copier.",
+        ne: "यो प्रमाणपत्रका लागि अर्को बहुउद्देश्यीय फोटोकपी मेसिनबाट आवेदन गरिएको थियो।",
+        id: "Dokumen ini dimohonkan di mesin fotokopi multifungsi lain.",
+        th: "เอกสารนี้ถูกขอจากเครื่องถ่ายเอกสารมัลติฟังก์ชันเครื่องอื่น",
+    }
+    ORDER_SESSION_MISMATCH {
+        ja: "この証明書は別のセッションのものです。",
+        en: "This document belongs to another session.",
+        zh_hans: "此证明书属于其他会话。",
+        zh_hant: "此證明書屬於其他工作階段。",
+        ko: "이 증명서는 다른 세션의 것입니다.",
+        es: "Este certificado pertenece a otra sesión.",
+        pt: "Este certificado pertence a outra sessão.",
+        vi: "Giấy chứng nhận này thuộc về một phiên khác.",
+        tl: "Ang sertipikong ito ay para sa ibang session.",
+        ne: "यो प्रमाणपत्र अर्को सत्रको हो।",
+        id: "Dokumen ini milik sesi lain.",
+        th: "เอกสารนี้เป็นของเซสชันอื่น",
+    }
+    DOCUMENT_NOT_READY {
+        ja: "証明書を作成中です。しばらくしてから再度お試しください。",
+        en: "The document is being prepared. Please retry shortly.",
+        zh_hans: "证明书正在制作中。请稍后再试。",
+        zh_hant: "證明書製作中。請稍後再試。",
+        ko: "증명서를 작성하는 중입니다. 잠시 후 다시 시도해 주십시오.",
+        es: "El certificado se está preparando. Inténtelo de nuevo en unos momentos.",
+        pt: "O certificado está sendo preparado. Tente novamente em instantes.",
+        vi: "Giấy chứng nhận đang được chuẩn bị. Vui lòng thử lại sau giây lát.",
+        tl: "Inihahanda pa ang sertipiko. Pakisubukang muli maya-maya.",
+        ne: "प्रमाणपत्र तयार हुँदैछ। कृपया केही बेरपछि फेरि प्रयास गर्नुहोस्।",
+        id: "Dokumen sedang disiapkan. Silakan coba lagi sebentar lagi.",
+        th: "กำลังจัดเตรียมเอกสาร กรุณาลองใหม่อีกครั้งในอีกสักครู่",
+    }
+    ORDER_VOIDED {
+        ja: "この申請は取り消されました。もう一度申請してください。",
+        en: "This order was cancelled; please order again.",
+        zh_hans: "此申请已被取消。请重新申请。",
+        zh_hant: "此申請已被取消。請重新申請。",
+        ko: "이 신청은 취소되었습니다. 다시 신청해 주십시오.",
+        es: "Esta solicitud se ha cancelado. Vuelva a realizarla.",
+        pt: "Este pedido foi cancelado. Faça o pedido novamente.",
+        vi: "Yêu cầu này đã bị hủy. Vui lòng yêu cầu lại.",
+        tl: "Kinansela ang order na ito. Pakiulit ang pag-order.",
+        ne: "यो आवेदन रद्द गरिएको छ। कृपया फेरि आवेदन गर्नुहोस्।",
+        id: "Permohonan ini telah dibatalkan. Silakan ajukan kembali.",
+        th: "คำขอนี้ถูกยกเลิกแล้ว กรุณายื่นคำขอใหม่",
+    }
+    ORDER_ALREADY_PRINTED {
+        ja: "この申請は印刷済みです。",
+        en: "This order was already printed.",
+        zh_hans: "此申请已打印。",
+        zh_hant: "此申請已列印。",
+        ko: "이 신청은 이미 인쇄되었습니다.",
+        es: "Esta solicitud ya se imprimió.",
+        pt: "Este pedido já foi impresso.",
+        vi: "Yêu cầu này đã được in.",
+        tl: "Na-print na ang order na ito.",
+        ne: "यो आवेदनको प्रमाणपत्र पहिले नै छापिसकिएको छ।",
+        id: "Permohonan ini sudah dicetak.",
+        th: "คำขอนี้ถูกพิมพ์ไปแล้ว",
+    }
+    ORDER_NOT_DELIVERED {
+        ja: "証明書はまだ送信されていません。",
+        en: "The document has not been delivered yet.",
+        zh_hans: "证明书尚未发送。",
+        zh_hant: "證明書尚未傳送。",
+        ko: "증명서가 아직 전송되지 않았습니다.",
+        es: "El certificado aún no se ha enviado.",
+        pt: "O certificado ainda não foi enviado.",
+        vi: "Giấy chứng nhận chưa được gửi.",
+        tl: "Hindi pa naipapadala ang sertipiko.",
+        ne: "प्रमाणपत्र अझै पठाइएको छैन।",
+        id: "Dokumen belum dikirim.",
+        th: "ยังไม่ได้ส่งเอกสาร",
+    }
+    OPERATOR_ROLE_REQUIRED {
+        ja: "この操作には適切な権限を持つ運用者証明書が必要です。",
+        en: "This operation needs an operator certificate with the right role.",
+        zh_hans: "此操作需要具有相应权限的运维人员证书。",
+        zh_hant: "此操作需要具備適當權限的營運人員憑證。",
+        ko: "이 작업에는 적절한 권한을 가진 운영자 인증서가 필요합니다.",
+        es: "Esta operación requiere un certificado de operador con los permisos adecuados.",
+        pt: "Esta operação exige um certificado de operador com a permissão adequada.",
+        vi: "Thao tác này cần chứng thư số của người vận hành có quyền phù hợp.",
+        tl: "Kailangan ng operator certificate na may tamang pahintulot para sa operasyong ito.",
+        ne: "यो कार्यका लागि उपयुक्त अधिकार भएको सञ्चालक प्रमाणपत्र आवश्यक छ।",
+        id: "Operasi ini memerlukan sertifikat operator dengan hak akses yang sesuai.",
+        th: "การดำเนินการนี้ต้องใช้ใบรับรองผู้ปฏิบัติงานที่มีสิทธิ์ที่เหมาะสม",
+    }
+    EVENT_MALFORMED {
+        ja: "証明書イベントの形式が正しくありません。",
+        en: "The certificate event is malformed.",
+        zh_hans: "证书事件的格式不正确。",
+        zh_hant: "憑證事件的格式不正確。",
+        ko: "인증서 이벤트의 형식이 올바르지 않습니다.",
+        es: "El formato del evento de certificado no es válido.",
+        pt: "O formato do evento de certificado não é válido.",
+        vi: "Sự kiện chứng thư số không đúng định dạng.",
+        tl: "Hindi wasto ang format ng certificate event.",
+        ne: "प्रमाणपत्र घटनाको ढाँचा सही छैन।",
+        id: "Format peristiwa sertifikat tidak valid.",
+        th: "รูปแบบเหตุการณ์ของใบรับรองไม่ถูกต้อง",
+    }
+    EVENT_ID_REUSED {
+        ja: "このイベントIDは別のイベントに使用されています。",
+        en: "This event id was already used for a different event.",
+        zh_hans: "此事件ID已用于其他事件。",
+        zh_hant: "此事件 ID 已用於其他事件。",
+        ko: "이 이벤트 ID는 다른 이벤트에 사용되었습니다.",
+        es: "Este identificador de evento ya se utilizó para otro evento.",
+        pt: "Este identificador de evento já foi usado para outro evento.",
+        vi: "Mã sự kiện này đã được dùng cho một sự kiện khác.",
+        tl: "Nagamit na ang event ID na ito sa ibang event.",
+        ne: "यो घटना आईडी अर्को घटनामा प्रयोग भइसकेको छ।",
+        id: "ID peristiwa ini sudah digunakan untuk peristiwa lain.",
+        th: "รหัสเหตุการณ์นี้ถูกใช้กับเหตุการณ์อื่นแล้ว",
+    }
+    SERIAL_LINKED_ELSEWHERE {
+        ja: "この証明書シリアル番号は別の住民と紐付いています。",
+        en: "The certificate serial is already linked to another resident.",
+        zh_hans: "此证书序列号已与其他居民关联。",
+        zh_hant: "此憑證序號已與其他居民連結。",
+        ko: "이 인증서 일련번호는 다른 주민과 연결되어 있습니다.",
+        es: "Este número de serie de certificado ya está vinculado a otro residente.",
+        pt: "Este número de série do certificado já está vinculado a outro residente.",
+        vi: "Số sê-ri chứng thư số này đã được liên kết với một cư dân khác.",
+        tl: "Naka-link na sa ibang residente ang serial number ng sertipikong ito.",
+        ne: "यो प्रमाणपत्रको क्रम संख्या अर्को बासिन्दासँग जोडिसकिएको छ।",
+        id: "Nomor seri sertifikat ini sudah terhubung dengan penduduk lain.",
+        th: "หมายเลขซีเรียลของใบรับรองนี้เชื่อมโยงกับผู้มีถิ่นที่อยู่รายอื่นแล้ว",
+    }
+    RESIDENT_NOT_FOUND {
+        ja: "該当する住民票コードの住民は登録されていません。",
+        en: "No resident with that resident code is registered.",
+        zh_hans: "未登记该住民票代码对应的居民。",
+        zh_hant: "未登錄該住民票代碼對應的居民。",
+        ko: "해당 주민표 코드의 주민이 등록되어 있지 않습니다.",
+        es: "No hay ningún residente registrado con ese código de residente.",
+        pt: "Não há residente registrado com esse código de residente.",
+        vi: "Không có cư dân nào được đăng ký với mã phiếu cư trú này.",
+        tl: "Walang nakarehistrong residente na may ganoong resident code.",
+        ne: "त्यो बासिन्दा कोड भएको कुनै बासिन्दा दर्ता गरिएको छैन।",
+        id: "Tidak ada penduduk terdaftar dengan kode penduduk tersebut.",
+        th: "ไม่พบผู้มีถิ่นที่อยู่ที่ลงทะเบียนด้วยรหัสผู้มีถิ่นที่อยู่ดังกล่าว",
+    }
+    SERIAL_NOT_LINKED {
+        ja: "この証明書シリアル番号は住民と紐付いていません。",
+        en: "The certificate serial is not linked to a resident.",
+        zh_hans: "此证书序列号未与任何居民关联。",
+        zh_hant: "此憑證序號未與任何居民連結。",
+        ko: "이 인증서 일련번호는 주민과 연결되어 있지 않습니다.",
+        es: "Este número de serie de certificado no está vinculado a ningún residente.",
+        pt: "Este número de série do certificado não está vinculado a nenhum residente.",
+        vi: "Số sê-ri chứng thư số này chưa được liên kết với cư dân nào.",
+        tl: "Hindi naka-link sa anumang residente ang serial number ng sertipikong ito.",
+        ne: "यो प्रमाणपत्रको क्रम संख्या कुनै बासिन्दासँग जोडिएको छैन।",
+        id: "Nomor seri sertifikat ini tidak terhubung dengan penduduk mana pun.",
+        th: "หมายเลขซีเรียลของใบรับรองนี้ไม่ได้เชื่อมโยงกับผู้มีถิ่นที่อยู่",
+    }
+    SERIAL_NOT_ACTIVE {
+        ja: "この証明書シリアル番号は一時保留中または失効しています。",
+        en: "The certificate serial is suspended or revoked.",
+        zh_hans: "此证书序列号已暂停使用或已失效。",
+        zh_hant: "此憑證序號已暫停使用或已失效。",
+        ko: "이 인증서 일련번호는 일시 정지 중이거나 폐지되었습니다.",
+        es: "Este número de serie de certificado está suspendido temporalmente o revocado.",
+        pt: "Este número de série do certificado está suspenso temporariamente ou revogado.",
+        vi: "Số sê-ri chứng thư số này đang bị tạm dừng hoặc đã bị thu hồi.",
+        tl: "Pansamantalang suspendido o binawi na ang serial number ng sertipikong ito.",
+        ne: "यो प्रमाणपत्रको क्रम संख्या अस्थायी रूपमा निलम्बित वा खारेज गरिएको छ।",
+        id: "Nomor seri sertifikat ini ditangguhkan atau dicabut.",
+        th: "หมายเลขซีเรียลของใบรับรองนี้ถูกระงับชั่วคราวหรือถูกเพิกถอนแล้ว",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::i18n::Lang;
+
+    #[test]
+    fn every_entry_has_every_language_and_none_is_left_in_english() {
+        assert!(ALL.len() >= 50, "{} entries", ALL.len());
+        for (name, text) in ALL {
+            let en = text.get(Lang::En);
+            for lang in Lang::ALL {
+                let t = text.get(lang);
+                assert!(!t.trim().is_empty(), "{name} has no {} text", lang.tag());
+                if lang != Lang::En {
+                    assert_ne!(t, en, "{name}: the {} text is the English one", lang.tag());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn entry_names_are_unique() {
+        let mut names: Vec<&str> = ALL.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+}
