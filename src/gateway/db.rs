@@ -249,6 +249,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0016_forward_only_plain.sql",
         include_str!("../../sql/0016_forward_only_plain.sql"),
     ),
+    (
+        17,
+        "0017_registers_for_every_kind.sql",
+        include_str!("../../sql/0017_registers_for_every_kind.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

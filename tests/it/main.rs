@@ -13,4 +13,5 @@ mod incidents;
 mod layout;
 mod pki_verify;
 mod refusals;
+mod registers;
 mod revocation;

@@ -25,6 +25,8 @@ pub use crate::gateway::domain::ResidentId;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ineligible {
     MovedOut,
+    /// A 転出届 is filed (`moving_out`), for the resident or a household member shown.
+    MovingOut,
     Deceased,
     /// 支援措置 (DV/stalking protection), for the resident or a household member shown.
     Protected,
@@ -149,6 +151,7 @@ pub async fn authenticate_holder(
 fn ineligibility(status: &str, protected: bool) -> Option<Ineligible> {
     match status {
         "moved_out" => Some(Ineligible::MovedOut),
+        "moving_out" => Some(Ineligible::MovingOut),
         "deceased" => Some(Ineligible::Deceased),
         _ if protected => Some(Ineligible::Protected),
         _ => None,
@@ -286,15 +289,21 @@ pub async fn snapshot_residence<C: GenericClient>(
         let status: &str = row.get(11);
         let protected: bool = row.get(12);
         let name: String = row.get(1);
-        if row.get::<_, bool>(6) && status == "active" {
+        // Still a member until the move: a resident who filed to move out
+        // is shown, and so refuses the household certificate below.
+        let current = status == "active" || status == "moving_out";
+        if row.get::<_, bool>(6) && current {
             householder = Some(name.clone());
         }
         // Only current members appear; people who left or died are on 除票, not here.
-        if status != "active" || !(options.whole_household || id == resident) {
+        if !current || !(options.whole_household || id == resident) {
             continue;
         }
         if protected {
             return Ok(Err(Ineligible::Protected));
+        }
+        if status == "moving_out" {
+            return Ok(Err(Ineligible::MovingOut));
         }
         let domicile: Option<String> = row.get(8);
         let head: Option<String> = row.get(9);
