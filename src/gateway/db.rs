@@ -254,6 +254,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0017_registers_for_every_kind.sql",
         include_str!("../../sql/0017_registers_for_every_kind.sql"),
     ),
+    (
+        18,
+        "0018_session_card_issued_on.sql",
+        include_str!("../../sql/0018_session_card_issued_on.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -106,7 +106,7 @@ impl TestPki {
     }
 }
 
-fn spec(key: CardKey, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CardSpec {
+pub fn spec(key: CardKey, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CardSpec {
     CardSpec {
         key,
         serial: kofu::gateway::random_bytes::<16>().to_vec(),

@@ -363,7 +363,7 @@ async fn a_death_recorded_just_before_the_order_is_honoured() {
         .place_order(s.session_id, "k", &OrderSpec::default())
         .await
     {
-        Err(SimError::Refused { code, .. }) => assert_eq!(code, "resident_not_eligible"),
+        Err(SimError::Refused { code, .. }) => assert_eq!(code, "deceased"),
         other => panic!("ordered for a deceased resident: {other:?}"),
     }
     let spec = OrderSpec {

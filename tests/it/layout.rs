@@ -202,9 +202,20 @@ fn no_error_code_is_compared_as_a_string() {
         .map(|e| e.code())
         .chain(CopierError::ALL.iter().map(|e| e.code()))
         .chain(AdminError::ALL.iter().map(|e| e.code()));
+    // The one exception: the register's status column, parsed into a type
+    // in one place, shares three words with the refusal codes.
+    let register_words = ["gateway/registry/status.rs"];
     for code in codes {
-        found.extend(lines_with(&sources, &format!("\"{code}\" =>"), &[]));
-        found.extend(lines_with(&sources, &format!("\"{code}\" |"), &[]));
+        found.extend(lines_with(
+            &sources,
+            &format!("\"{code}\" =>"),
+            &register_words,
+        ));
+        found.extend(lines_with(
+            &sources,
+            &format!("\"{code}\" |"),
+            &register_words,
+        ));
     }
     assert!(found.is_empty(), "codes compared as strings: {found:#?}");
 }

@@ -7,6 +7,7 @@ mod harness;
 mod certificate_events;
 mod copier_flow;
 mod demo_command;
+mod eligibility;
 mod embedded_postgres;
 mod fuzz_smoke;
 mod incidents;

@@ -235,12 +235,12 @@ async fn a_filed_move_out_refuses_the_resident_and_the_household_certificate_sho
         .await
         .unwrap();
     assert_eq!(menu["items"][0]["available"], false);
-    assert_eq!(menu["items"][0]["reason"]["code"], "resident_not_eligible");
+    assert_eq!(menu["items"][0]["reason"]["code"], "moving_out");
     match copier
         .place_order(s.session_id, "k", &OrderSpec::default())
         .await
     {
-        Err(SimError::Refused { code, .. }) => assert_eq!(code, "resident_not_eligible"),
+        Err(SimError::Refused { code, .. }) => assert_eq!(code, "moving_out"),
         other => panic!("ordered for a resident moving out: {other:?}"),
     }
 
@@ -260,7 +260,7 @@ async fn a_filed_move_out_refuses_the_resident_and_the_household_certificate_sho
         .await
         .unwrap();
     match copier.place_order(s.session_id, "whole", &whole).await {
-        Err(SimError::Refused { code, .. }) => assert_eq!(code, "resident_not_eligible"),
+        Err(SimError::Refused { code, .. }) => assert_eq!(code, "moving_out"),
         other => panic!("a household certificate showed a resident moving out: {other:?}"),
     }
     let own = copier

@@ -6,6 +6,7 @@
 use crate::gateway::error::problems;
 use crate::gateway::pki::CardError;
 use crate::gateway::pki::revocation::service::RevocationRefusal;
+use crate::gateway::registry::Ineligible;
 
 problems! {
     /// Why a copier's request was refused.
@@ -41,7 +42,15 @@ problems! {
         CardRevoked => FORBIDDEN, "card_revoked", CARD_REVOKED;
         /// No current CRL for the card's CA: fail closed.
         RevocationDataStale => SERVICE_UNAVAILABLE, "revocation_data_stale", REVOCATION_DATA_STALE;
-        ResidentNotEligible => FORBIDDEN, "resident_not_eligible", RESIDENT_NOT_ELIGIBLE;
+        /// Ineligibilities (`registry::Ineligible`), the same codes as the menu's reasons.
+        MovedOut => FORBIDDEN, "moved_out", MOVED_OUT;
+        MovingOut => FORBIDDEN, "moving_out", MOVING_OUT;
+        Deceased => FORBIDDEN, "deceased", DECEASED;
+        /// 支援措置, of the resident or a household member the certificate
+        /// would show; its message gives no reason.
+        Protected => FORBIDDEN, "protected", PROTECTED;
+        MovedInToday => FORBIDDEN, "moved_in_today", MOVED_IN_TODAY;
+        CardIssuedToday => FORBIDDEN, "card_issued_today", CARD_ISSUED_TODAY;
         IdempotencyKeyRequired => BAD_REQUEST, "idempotency_key_required", IDEMPOTENCY_KEY_REQUIRED;
         IdempotencyKeyReused => UNPROCESSABLE_ENTITY, "idempotency_key_reused", IDEMPOTENCY_KEY_REUSED;
         CertificateKindUnavailable => UNPROCESSABLE_ENTITY, "certificate_kind_unavailable", CERTIFICATE_KIND_UNAVAILABLE;
@@ -83,6 +92,19 @@ impl From<&CardError> for CopierError {
             CardError::NoTrustAnchors
             | CardError::InvalidTrustAnchor { .. }
             | CardError::InvalidIntermediate { .. } => CopierError::CardVerifierMisconfigured,
+        }
+    }
+}
+
+impl From<Ineligible> for CopierError {
+    fn from(why: Ineligible) -> Self {
+        match why {
+            Ineligible::MovedOut => CopierError::MovedOut,
+            Ineligible::MovingOut => CopierError::MovingOut,
+            Ineligible::Deceased => CopierError::Deceased,
+            Ineligible::Protected => CopierError::Protected,
+            Ineligible::MovedInToday => CopierError::MovedInToday,
+            Ineligible::CardIssuedToday => CopierError::CardIssuedToday,
         }
     }
 }

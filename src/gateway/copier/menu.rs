@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
+use crate::gateway::copier::error::CopierError;
 use crate::gateway::domain::CertificateKind;
+use crate::gateway::error::Problem;
 use crate::gateway::i18n::{Lang, Text, catalogue};
 use crate::gateway::registry::Ineligible;
 
@@ -97,10 +99,14 @@ pub fn build(
             let offered = kind.is_issued() && residence_fee.is_some();
             let reason = match (offered, ineligible) {
                 (true, None) => None,
-                (true, Some(_)) => Some(Reason {
-                    code: "resident_not_eligible",
-                    message: catalogue::REASON_RESIDENT_NOT_ELIGIBLE.get(lang),
-                }),
+                // The same code and message an order would be refused with.
+                (true, Some(why)) => {
+                    let refusal = Problem::from(CopierError::from(why));
+                    Some(Reason {
+                        code: refusal.code,
+                        message: refusal.detail(lang),
+                    })
+                }
                 (false, _) => Some(Reason {
                     code: "kind_not_offered",
                     message: catalogue::REASON_KIND_NOT_OFFERED.get(lang),

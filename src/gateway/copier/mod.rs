@@ -353,7 +353,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             Ok(http::json(StatusCode::CREATED, &accepted))
         }
         Err(Refusal::KeyReused) => Err(CopierError::IdempotencyKeyReused.into()),
-        Err(Refusal::Ineligible(_)) => Err(CopierError::ResidentNotEligible.into()),
+        Err(Refusal::Ineligible(why)) => Err(CopierError::from(why).into()),
         Err(Refusal::SessionUnusable) => Err(session_problem(
             &client(state).await?,
             session_id,

@@ -169,19 +169,98 @@ catalogue! {
         id: "Surat keterangan ini belum disediakan oleh layanan ini.",
         th: "บริการนี้ยังไม่เปิดให้ขอหนังสือรับรองนี้",
     }
-    REASON_RESIDENT_NOT_ELIGIBLE {
-        ja: "この方の証明書はコンビニでは交付できません。市区町村の窓口にお問い合わせください。",
-        en: "Certificates for this resident cannot be issued at a store. Please contact the municipal office.",
-        zh_hans: "无法在便利店为此居民发行证明书。请咨询市区町村窗口。",
-        zh_hant: "無法在便利商店為此居民發行證明書。請洽詢市區町村窗口。",
-        ko: "이 주민의 증명서는 편의점에서 발급할 수 없습니다. 시구정촌 창구에 문의하십시오.",
-        es: "No se pueden emitir certificados para este residente en una tienda. Consulte a la municipalidad.",
-        pt: "Não é possível emitir certificados para este residente na loja. Consulte a prefeitura.",
-        vi: "Không thể cấp giấy chứng nhận cho cư dân này tại cửa hàng tiện lợi. Vui lòng liên hệ với cơ quan hành chính địa phương.",
-        tl: "Hindi maaaring mag-isyu ng sertipiko para sa residenteng ito sa convenience store. Mangyaring makipag-ugnayan sa munisipyo.",
-        ne: "यस बासिन्दाको प्रमाणपत्र पसलमा जारी गर्न सकिँदैन। कृपया नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
-        id: "Surat keterangan untuk penduduk ini tidak dapat diterbitkan di toko. Silakan hubungi kantor pemerintah daerah.",
-        th: "ไม่สามารถออกหนังสือรับรองของผู้มีถิ่นที่อยู่รายนี้ที่ร้านสะดวกซื้อได้ กรุณาติดต่อสำนักงานเทศบาล",
+
+    // Why a resident may not get a certificate at a store: the menu's reason
+    // and the order's refusal say the same.
+    /// moved_out
+    MOVED_OUT {
+        ja: "転出された方の証明書はコンビニでは交付できません。転出先の市区町村にお問い合わせください。",
+        en: "Certificates cannot be issued at a store for a resident who has moved out. Please contact the municipality you moved to.",
+        zh_hans: "已迁出者的证明书无法在便利店开具。请向迁入地的市区町村咨询。",
+        zh_hant: "已遷出者的證明書無法在便利商店核發。請洽詢遷入地的市區町村。",
+        ko: "전출하신 분의 증명서는 편의점에서 발급할 수 없습니다. 이사하신 곳의 시구정촌에 문의해 주십시오.",
+        es: "No se pueden emitir en la tienda de conveniencia certificados de personas que se han mudado a otro municipio. Consulte con la municipalidad de su nuevo domicilio.",
+        pt: "Não é possível emitir na loja de conveniência certificados de pessoas que se mudaram para outro município. Entre em contato com a prefeitura do novo município de residência.",
+        vi: "Không thể cấp giấy chứng nhận của người đã chuyển đi tại cửa hàng tiện lợi. Vui lòng liên hệ cơ quan hành chính thành phố/quận/thị trấn/làng nơi đã chuyển đến.",
+        tl: "Hindi maaaring mag-isyu sa convenience store ng sertipiko ng taong lumipat na sa ibang munisipyo. Mangyaring makipag-ugnayan sa munisipyo ng lugar na nilipatan.",
+        ne: "अन्यत्र बसाइँ सर्नुभएको व्यक्तिको प्रमाणपत्र कन्भिनियन्स स्टोरमा जारी गर्न सकिँदैन। कृपया नयाँ ठेगानाको नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan untuk orang yang telah pindah ke luar daerah tidak dapat diterbitkan di minimarket. Silakan hubungi kantor pemerintah daerah tempat tujuan pindah.",
+        th: "ไม่สามารถออกหนังสือรับรองของผู้ที่ย้ายออกแล้วที่ร้านสะดวกซื้อได้ กรุณาติดต่อสำนักงานเทศบาลของพื้นที่ที่ย้ายไป",
+    }
+    /// moving_out: a 転出届 is filed (also for a household certificate showing them).
+    MOVING_OUT {
+        ja: "転出の届出をされた方（またはその方が記載される世帯の証明書）はコンビニでは交付できません。市区町村の窓口にお問い合わせください。",
+        en: "Certificates cannot be issued at a store after a move-out has been filed, for the resident or a household certificate that would show them. Please contact the municipal office.",
+        zh_hans: "已办理迁出申报者的证明书（或记载有该人员的家庭证明书）无法在便利店开具。请向市区町村窗口咨询。",
+        zh_hant: "已辦理遷出申報者的證明書（或記載該人員的家戶證明書）無法在便利商店核發。請洽詢市區町村窗口。",
+        ko: "전출 신고를 하신 분의 증명서(또는 그분이 기재된 세대의 증명서)는 편의점에서 발급할 수 없습니다. 시구정촌 창구에 문의해 주십시오.",
+        es: "No se pueden emitir en la tienda de conveniencia certificados de personas que han presentado la notificación de traslado a otro municipio (ni certificados del hogar en los que figuren). Consulte en la ventanilla de la municipalidad.",
+        pt: "Não é possível emitir na loja de conveniência certificados de pessoas que fizeram a notificação de mudança para outro município (nem certificados da unidade familiar em que elas constem). Entre em contato com a prefeitura.",
+        vi: "Không thể cấp tại cửa hàng tiện lợi giấy chứng nhận của người đã nộp thông báo chuyển đi (hoặc giấy chứng nhận của hộ gia đình có ghi tên người đó). Vui lòng liên hệ quầy của cơ quan hành chính thành phố/quận/thị trấn/làng.",
+        tl: "Hindi maaaring mag-isyu sa convenience store ng sertipiko ng taong nakapagsumite na ng abiso ng paglipat sa ibang munisipyo (o ng sertipiko ng sambahayang kinatatalaan niya). Mangyaring makipag-ugnayan sa tanggapan ng munisipyo.",
+        ne: "अन्यत्र बसाइँ सर्ने सूचना दिनुभएको व्यक्तिको प्रमाणपत्र (वा उहाँको नाम समावेश भएको परिवारको प्रमाणपत्र) कन्भिनियन्स स्टोरमा जारी गर्न सकिँदैन। कृपया नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan untuk orang yang telah mengajukan pemberitahuan pindah ke luar daerah (atau surat keterangan rumah tangga yang mencantumkan orang tersebut) tidak dapat diterbitkan di minimarket. Silakan hubungi loket kantor pemerintah daerah setempat.",
+        th: "ไม่สามารถออกหนังสือรับรองของผู้ที่แจ้งย้ายออกแล้ว (หรือหนังสือรับรองของครัวเรือนที่มีชื่อผู้นั้นอยู่) ที่ร้านสะดวกซื้อได้ กรุณาติดต่อที่สำนักงานเทศบาล",
+    }
+    /// deceased
+    DECEASED {
+        ja: "亡くなられた方の証明書はコンビニでは交付できません。市区町村の窓口にお問い合わせください。",
+        en: "Certificates cannot be issued at a store for a deceased resident. Please contact the municipal office.",
+        zh_hans: "已故者的证明书无法在便利店开具。请向市区町村窗口咨询。",
+        zh_hant: "已故者的證明書無法在便利商店核發。請洽詢市區町村窗口。",
+        ko: "사망하신 분의 증명서는 편의점에서 발급할 수 없습니다. 시구정촌 창구에 문의해 주십시오.",
+        es: "No se pueden emitir en la tienda de conveniencia certificados de personas fallecidas. Consulte en la ventanilla de la municipalidad.",
+        pt: "Não é possível emitir na loja de conveniência certificados de pessoas falecidas. Entre em contato com a prefeitura.",
+        vi: "Không thể cấp giấy chứng nhận của người đã qua đời tại cửa hàng tiện lợi. Vui lòng liên hệ quầy của cơ quan hành chính thành phố/quận/thị trấn/làng.",
+        tl: "Hindi maaaring mag-isyu sa convenience store ng sertipiko ng taong pumanaw na. Mangyaring makipag-ugnayan sa tanggapan ng munisipyo.",
+        ne: "निधन भएका व्यक्तिको प्रमाणपत्र कन्भिनियन्स स्टोरमा जारी गर्न सकिँदैन। कृपया नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan untuk orang yang telah meninggal dunia tidak dapat diterbitkan di minimarket. Silakan hubungi loket kantor pemerintah daerah setempat.",
+        th: "ไม่สามารถออกหนังสือรับรองของผู้ที่เสียชีวิตแล้วที่ร้านสะดวกซื้อได้ กรุณาติดต่อที่สำนักงานเทศบาล",
+    }
+    /// protected (支援措置): says no reason, on purpose.
+    PROTECTED {
+        ja: "この証明書はコンビニでは交付できません。市区町村の窓口にお問い合わせください。",
+        en: "This certificate cannot be issued at a store. Please contact the municipal office.",
+        zh_hans: "此证明书无法在便利店开具。请向市区町村窗口咨询。",
+        zh_hant: "此證明書無法在便利商店核發。請洽詢市區町村窗口。",
+        ko: "이 증명서는 편의점에서 발급할 수 없습니다. 시구정촌 창구에 문의해 주십시오.",
+        es: "Este certificado no se puede emitir en la tienda de conveniencia. Consulte en la ventanilla de la municipalidad.",
+        pt: "Este certificado não pode ser emitido na loja de conveniência. Entre em contato com a prefeitura.",
+        vi: "Không thể cấp giấy chứng nhận này tại cửa hàng tiện lợi. Vui lòng liên hệ quầy của cơ quan hành chính thành phố/quận/thị trấn/làng.",
+        tl: "Hindi maaaring i-isyu sa convenience store ang sertipikong ito. Mangyaring makipag-ugnayan sa tanggapan ng munisipyo.",
+        ne: "यो प्रमाणपत्र कन्भिनियन्स स्टोरमा जारी गर्न सकिँदैन। कृपया नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan ini tidak dapat diterbitkan di minimarket. Silakan hubungi loket kantor pemerintah daerah setempat.",
+        th: "ไม่สามารถออกหนังสือรับรองนี้ที่ร้านสะดวกซื้อได้ กรุณาติดต่อที่สำนักงานเทศบาล",
+    }
+    /// moved_in_today
+    MOVED_IN_TODAY {
+        ja: "転入の届出をされた当日はコンビニで証明書を交付できません。明日以降にご利用ください。",
+        en: "Certificates cannot be issued at a store on the day a move-in is registered. Please use the service from tomorrow.",
+        zh_hans: "办理迁入申报的当天无法在便利店开具证明书。请于明天以后使用。",
+        zh_hant: "辦理遷入申報當天無法在便利商店核發證明書。請於明天以後再使用。",
+        ko: "전입 신고를 하신 당일에는 편의점에서 증명서를 발급할 수 없습니다. 내일 이후에 이용해 주십시오.",
+        es: "No se pueden emitir certificados en la tienda de conveniencia el mismo día en que se presentó la notificación de traslado al municipio. Utilice el servicio a partir de mañana.",
+        pt: "Não é possível emitir certificados na loja de conveniência no mesmo dia em que foi feita a notificação de mudança para o município. Utilize o serviço a partir de amanhã.",
+        vi: "Không thể cấp giấy chứng nhận tại cửa hàng tiện lợi trong ngày nộp thông báo chuyển đến. Vui lòng sử dụng dịch vụ từ ngày mai trở đi.",
+        tl: "Hindi maaaring mag-isyu ng sertipiko sa convenience store sa mismong araw ng pagsumite ng abiso ng paglipat papasok sa munisipyo. Mangyaring gamitin ang serbisyo simula bukas.",
+        ne: "बसाइँ सरेर आएको सूचना दिनुभएकै दिन कन्भिनियन्स स्टोरमा प्रमाणपत्र जारी गर्न सकिँदैन। कृपया भोलिदेखि प्रयोग गर्नुहोस्।",
+        id: "Surat keterangan tidak dapat diterbitkan di minimarket pada hari yang sama dengan pengajuan pemberitahuan pindah masuk. Silakan gunakan layanan ini mulai besok.",
+        th: "ไม่สามารถออกหนังสือรับรองที่ร้านสะดวกซื้อได้ในวันที่แจ้งย้ายเข้า กรุณาใช้บริการตั้งแต่วันพรุ่งนี้เป็นต้นไป",
+    }
+    /// card_issued_today
+    CARD_ISSUED_TODAY {
+        ja: "カードの電子証明書が発行された当日はコンビニで証明書を交付できません。明日以降にご利用ください。",
+        en: "Certificates cannot be issued at a store on the day the card's certificate was issued. Please use the service from tomorrow.",
+        zh_hans: "卡片电子证明书发行当天无法在便利店开具证明书。请于明天以后使用。",
+        zh_hant: "卡片電子憑證發行當天無法在便利商店核發證明書。請於明天以後再使用。",
+        ko: "카드의 전자증명서가 발급된 당일에는 편의점에서 증명서를 발급할 수 없습니다. 내일 이후에 이용해 주십시오.",
+        es: "No se pueden emitir certificados en la tienda de conveniencia el mismo día en que se emitió el certificado electrónico de la tarjeta. Utilice el servicio a partir de mañana.",
+        pt: "Não é possível emitir certificados na loja de conveniência no mesmo dia em que o certificado eletrônico do cartão foi emitido. Utilize o serviço a partir de amanhã.",
+        vi: "Không thể cấp giấy chứng nhận tại cửa hàng tiện lợi trong ngày chứng thư điện tử của thẻ được cấp. Vui lòng sử dụng dịch vụ từ ngày mai trở đi.",
+        tl: "Hindi maaaring mag-isyu ng sertipiko sa convenience store sa mismong araw na inisyu ang elektronikong sertipiko ng kard. Mangyaring gamitin ang serbisyo simula bukas.",
+        ne: "कार्डको इलेक्ट्रोनिक प्रमाणपत्र जारी भएकै दिन कन्भिनियन्स स्टोरमा प्रमाणपत्र जारी गर्न सकिँदैन। कृपया भोलिदेखि प्रयोग गर्नुहोस्।",
+        id: "Surat keterangan tidak dapat diterbitkan di minimarket pada hari yang sama dengan penerbitan sertifikat elektronik kartu. Silakan gunakan layanan ini mulai besok.",
+        th: "ไม่สามารถออกหนังสือรับรองที่ร้านสะดวกซื้อได้ในวันที่ออกใบรับรองอิเล็กทรอนิกส์ของบัตร กรุณาใช้บริการตั้งแต่วันพรุ่งนี้เป็นต้นไป",
     }
 
     // Problem details, one per stable code (see `crate::gateway::error`).
@@ -590,20 +669,6 @@ catalogue! {
         ne: "हाल यो विद्युतीय प्रमाणपत्र खारेज भएको छ कि छैन जाँच गर्न सकिँदैन। कृपया केही समयपछि फेरि प्रयास गर्नुहोस्।",
         id: "Saat ini informasi pencabutan sertifikat elektronik ini tidak dapat diperiksa. Silakan coba lagi nanti.",
         th: "ขณะนี้ไม่สามารถตรวจสอบข้อมูลการเพิกถอนของใบรับรองอิเล็กทรอนิกส์นี้ได้ กรุณาลองใหม่อีกครั้งในภายหลัง",
-    }
-    RESIDENT_NOT_ELIGIBLE {
-        ja: "この方の証明書はコンビニでは交付できません。",
-        en: "Certificates cannot be issued for this resident at a store.",
-        zh_hans: "无法在便利店为此居民发行证明书。",
-        zh_hant: "無法在便利商店為此居民發行證明書。",
-        ko: "이 주민의 증명서는 편의점에서 발급할 수 없습니다.",
-        es: "No se pueden emitir certificados para este residente en una tienda.",
-        pt: "Não é possível emitir certificados para este residente na loja.",
-        vi: "Không thể cấp giấy chứng nhận cho cư dân này tại cửa hàng tiện lợi.",
-        tl: "Hindi maaaring mag-isyu ng sertipiko para sa residenteng ito sa convenience store.",
-        ne: "यस बासिन्दाको प्रमाणपत्र पसलमा जारी गर्न सकिँदैन।",
-        id: "Surat keterangan untuk penduduk ini tidak dapat diterbitkan di toko.",
-        th: "ไม่สามารถออกหนังสือรับรองของผู้มีถิ่นที่อยู่รายนี้ที่ร้านสะดวกซื้อได้",
     }
     IDEMPOTENCY_KEY_REQUIRED {
         ja: "Idempotency-Key ヘッダーが必要です。",

@@ -219,6 +219,7 @@ impl fmt::Debug for CardSerial {
 #[derive(Debug, Clone)]
 pub struct VerifiedCard {
     serial: CardSerial,
+    not_before: OffsetDateTime,
     not_after: OffsetDateTime,
     algorithm: ChallengeAlgorithm,
     issuer_index: usize,
@@ -228,6 +229,12 @@ impl VerifiedCard {
     /// The certificate serial, the only link to the resident.
     pub fn serial(&self) -> &CardSerial {
         &self.serial
+    }
+
+    /// The certificate's notBefore: when J-LIS issued it (a card is not
+    /// used at a store on the day its certificate was issued).
+    pub fn not_before(&self) -> OffsetDateTime {
+        self.not_before
     }
 
     /// The certificate's notAfter (23:59:59 JST on the validity end date).
@@ -348,13 +355,14 @@ impl CardVerifier {
         })?;
         let serial = serial_of(&cert)?;
         let issuer_index = self.check_path(&cert, certificate_der, now)?;
-        let not_after = check_validity(&cert, now)?;
+        let (not_before, not_after) = check_validity(&cert, now)?;
         check_key_usage(&cert)?;
         check_policy(&cert)?;
         check_critical_extensions(&cert)?;
         check_challenge(&cert, challenge, signature, alg)?;
         Ok(VerifiedCard {
             serial,
+            not_before,
             not_after,
             algorithm: alg,
             issuer_index,
@@ -465,7 +473,7 @@ fn serial_of(cert: &X509Certificate<'_>) -> Result<CardSerial, CardError> {
 fn check_validity(
     cert: &X509Certificate<'_>,
     now: OffsetDateTime,
-) -> Result<OffsetDateTime, CardError> {
+) -> Result<(OffsetDateTime, OffsetDateTime), CardError> {
     let validity = &cert.tbs_certificate.validity;
     let not_before = validity.not_before.to_datetime();
     let not_after = validity.not_after.to_datetime();
@@ -475,7 +483,7 @@ fn check_validity(
     if now > not_after {
         return Err(CardError::Expired { not_after });
     }
-    Ok(not_after)
+    Ok((not_before, not_after))
 }
 
 fn check_key_usage(cert: &X509Certificate<'_>) -> Result<(), CardError> {

@@ -7,8 +7,11 @@
 //! wholly before the order (and shown) or wholly after it (and not).
 
 pub mod events;
+pub mod status;
 
-use time::Date;
+pub use status::ResidentStatus;
+
+use time::{Date, OffsetDateTime};
 
 use tokio_postgres::types::ToSql;
 
@@ -21,7 +24,9 @@ use crate::gateway::render::model::{Domicile, MunicipalityHeader, ResidentRecord
 
 pub use crate::gateway::domain::ResidentId;
 
-/// Why a resident cannot be issued certificates at a store.
+/// Why a resident cannot be issued certificates at a store (DOMAIN.md:
+/// refused in every municipality). Each is its own stable code at the menu
+/// and at the order (`copier::error::CopierError`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ineligible {
     MovedOut,
@@ -30,6 +35,10 @@ pub enum Ineligible {
     Deceased,
     /// 支援措置 (DV/stalking protection), for the resident or a household member shown.
     Protected,
+    /// The resident's move-in was registered today (JST).
+    MovedInToday,
+    /// The card's certificate was issued today (JST).
+    CardIssuedToday,
 }
 
 /// The resident a verified card maps to, with what the menu needs.
@@ -78,7 +87,8 @@ const AUTHENTICATE_HOLDER: &str = "
         SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
                (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3) AS fee,
                card.card_status,
-               r.id IS NOT NULL AND card.card_status IS NULL AS usable
+               r.id IS NOT NULL AND card.card_status IS NULL AS usable,
+               r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date AS moved_in_today
           FROM card
           LEFT JOIN certificate_links l ON l.serial = card.serial
           LEFT JOIN residents r ON r.id = l.resident_id
@@ -88,7 +98,8 @@ const AUTHENTICATE_HOLDER: &str = "
            SET challenge_used_at = coalesce(s.challenge_used_at, now()),
                resident_id = CASE WHEN holder.usable THEN holder.id ELSE s.resident_id END,
                card_serial = CASE WHEN holder.usable THEN $2 ELSE s.card_serial END,
-               authenticated_at = CASE WHEN holder.usable THEN now() ELSE s.authenticated_at END
+               authenticated_at = CASE WHEN holder.usable THEN now() ELSE s.authenticated_at END,
+               card_issued_on = CASE WHEN holder.usable THEN $6 ELSE s.card_issued_on END
           FROM holder
          WHERE s.id = $1 AND s.copier_fingerprint = $4 AND s.expires_at > now()
            AND CASE WHEN $5::bytea IS NULL THEN s.challenge_used_at IS NOT NULL
@@ -111,6 +122,10 @@ pub async fn authenticate_holder(
     card: &VerifiedCard,
     kind: CertificateKind,
 ) -> Result<HolderLookup, DbError> {
+    let card_issued_on = card
+        .not_before()
+        .to_offset(time::macros::offset!(+9))
+        .date();
     let r = client
         .query_one_cached(
             AUTHENTICATE_HOLDER,
@@ -120,10 +135,11 @@ pub async fn authenticate_holder(
                 &kind.wire_name(),
                 copier,
                 &challenge.map(|c| c.as_slice()),
+                &card_issued_on,
             ],
         )
         .await?;
-    if r.get::<_, i64>(11) == 0 {
+    if r.get::<_, i64>(12) == 0 {
         return Ok(HolderLookup::SessionUnusable);
     }
     match r.get::<_, Option<&str>>(9) {
@@ -136,7 +152,18 @@ pub async fn authenticate_holder(
     };
     let holder = CardHolder {
         resident_id,
-        ineligible: ineligibility(r.get(1), r.get(2)),
+        ineligible: ineligibility(r.get(1), r.get(2)).or_else(|| {
+            let today = OffsetDateTime::now_utc()
+                .to_offset(time::macros::offset!(+9))
+                .date();
+            if r.get::<_, Option<bool>>(11) == Some(true) {
+                Some(Ineligible::MovedInToday)
+            } else if card_issued_on == today {
+                Some(Ineligible::CardIssuedToday)
+            } else {
+                None
+            }
+        }),
         municipality: MunicipalityHeader {
             code: r.get(3),
             name: r.get(4),
@@ -148,13 +175,13 @@ pub async fn authenticate_holder(
     Ok(HolderLookup::Found(holder, r.get(8)))
 }
 
-fn ineligibility(status: &str, protected: bool) -> Option<Ineligible> {
+fn ineligibility(status: ResidentStatus, protected: bool) -> Option<Ineligible> {
     match status {
-        "moved_out" => Some(Ineligible::MovedOut),
-        "moving_out" => Some(Ineligible::MovingOut),
-        "deceased" => Some(Ineligible::Deceased),
-        _ if protected => Some(Ineligible::Protected),
-        _ => None,
+        ResidentStatus::MovedOut => Some(Ineligible::MovedOut),
+        ResidentStatus::MovingOut => Some(Ineligible::MovingOut),
+        ResidentStatus::Deceased => Some(Ineligible::Deceased),
+        ResidentStatus::Active if protected => Some(Ineligible::Protected),
+        ResidentStatus::Active => None,
     }
 }
 
@@ -188,7 +215,8 @@ pub struct ResidenceSnapshot {
 const SESSION_RESIDENT: &str = "
     SELECT s.copier_fingerprint, s.expires_at > now(), r.id, r.household_id,
            m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
-           (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $2)
+           (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $2),
+           s.card_issued_on IS NOT NULL AND s.card_issued_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date
       FROM sessions s
       JOIN residents r ON r.id = s.resident_id
       JOIN municipalities m ON m.code = r.municipality_code
@@ -197,7 +225,8 @@ const SESSION_RESIDENT: &str = "
 const LOCK_HOUSEHOLD: &str = "SELECT address FROM households WHERE id = $1 FOR SHARE";
 const LOCK_MEMBERS: &str = "
     SELECT id, name, name_kana, birth_date, sex, relationship, is_householder, became_resident_on,
-           domicile, head_of_register, my_number, status, protected
+           domicile, head_of_register, my_number, status, protected,
+           moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date
       FROM residents
      WHERE household_id = $1
      ORDER BY register_order
@@ -214,6 +243,8 @@ pub struct SessionResident {
     pub municipality: MunicipalityHeader,
     /// The municipality's fee for the kind asked, if it offers it.
     pub fee_yen: Option<i32>,
+    /// The session's card was issued today (JST).
+    pub card_issued_today: bool,
 }
 
 /// The first step of a snapshot: the session's resident, with the
@@ -243,6 +274,7 @@ pub async fn session_resident<C: GenericClient>(
             seal_text: row.get(8),
         },
         fee_yen: row.get(9),
+        card_issued_today: row.get(10),
     }))
 }
 
@@ -280,18 +312,24 @@ pub async fn snapshot_residence<C: GenericClient>(
     if let Some(why) = ineligibility(my_row.get(11), my_row.get(12)) {
         return Ok(Err(why));
     }
+    if my_row.get::<_, Option<bool>>(13) == Some(true) {
+        return Ok(Err(Ineligible::MovedInToday));
+    }
+    if holder.card_issued_today {
+        return Ok(Err(Ineligible::CardIssuedToday));
+    }
     let municipality = holder.municipality.clone();
 
     let mut members = Vec::new();
     let mut householder = None;
     for row in rows {
         let id: ResidentId = row.get(0);
-        let status: &str = row.get(11);
+        let status: ResidentStatus = row.get(11);
         let protected: bool = row.get(12);
         let name: String = row.get(1);
         // Still a member until the move: a resident who filed to move out
         // is shown, and so refuses the household certificate below.
-        let current = status == "active" || status == "moving_out";
+        let current = status.is_current();
         if row.get::<_, bool>(6) && current {
             householder = Some(name.clone());
         }
@@ -302,7 +340,7 @@ pub async fn snapshot_residence<C: GenericClient>(
         if protected {
             return Ok(Err(Ineligible::Protected));
         }
-        if status == "moving_out" {
+        if status == ResidentStatus::MovingOut {
             return Ok(Err(Ineligible::MovingOut));
         }
         let domicile: Option<String> = row.get(8);

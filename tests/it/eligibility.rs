@@ -1,0 +1,146 @@
+//! Who may not get a certificate at a store (DOMAIN.md "What can be
+//! issued"): each reason has its own code, the same at the menu and at the
+//! order, and the order re-decides it inside the acceptance. Moving out is
+//! in `registers.rs`, a death in `incidents.rs`.
+
+use kofu::devkit::demo_pki::CardKey;
+use kofu::devkit::sim::{OrderSpec, SimError};
+use kofu::gateway::i18n::{Lang, catalogue};
+use kofu::gateway::registry::ResidenceOptions;
+use time::{Duration, OffsetDateTime};
+
+use crate::harness::{TestApp, spec};
+
+/// The menu's reason for the residence certificate, and the order's refusal.
+async fn menu_and_order(
+    app: &TestApp,
+    card: &kofu::devkit::demo_pki::DemoCard,
+    options: ResidenceOptions,
+) -> (Option<String>, Result<(), String>) {
+    let copier = app.copier(1);
+    let s = copier.open_session().await.unwrap();
+    let menu = copier.present_card(&s, card, "en").await.unwrap();
+    let reason = menu["items"][0]["reason"]["code"]
+        .as_str()
+        .map(str::to_owned);
+    if reason.is_some() {
+        assert_eq!(menu["items"][0]["available"], false);
+    }
+    let order = OrderSpec { options, copies: 1 };
+    let placed = match copier.place_order(s.session_id, "k", &order).await {
+        Ok(_) => Ok(()),
+        Err(SimError::Refused { code, .. }) => Err(code),
+        Err(e) => panic!("{e}"),
+    };
+    (reason, placed)
+}
+
+#[tokio::test]
+async fn a_move_in_registered_today_is_refused_until_tomorrow() {
+    let app = TestApp::spawn().await;
+    let set = |day: &'static str| {
+        let app = &app;
+        async move {
+            app.db()
+                .await
+                .batch_execute(&format!(
+                    "UPDATE residents SET moved_in_on = {day} WHERE resident_code = '10000000045'"
+                ))
+                .await
+                .unwrap();
+        }
+    };
+    set("(now() AT TIME ZONE 'Asia/Tokyo')::date").await;
+    let card = app.pki.card("card-rsa-2");
+    let (reason, placed) = menu_and_order(&app, card, ResidenceOptions::default()).await;
+    assert_eq!(reason.as_deref(), Some("moved_in_today"));
+    assert_eq!(placed, Err("moved_in_today".to_owned()));
+
+    // Re-decided at acceptance: a move-in recorded after the menu still counts.
+    set("(now() AT TIME ZONE 'Asia/Tokyo')::date - 1").await;
+    let copier = app.copier(2);
+    let s = copier.open_session().await.unwrap();
+    let menu = copier.present_card(&s, card, "ja").await.unwrap();
+    assert_eq!(menu["items"][0]["available"], true);
+    set("(now() AT TIME ZONE 'Asia/Tokyo')::date").await;
+    match copier
+        .place_order(s.session_id, "k2", &OrderSpec::default())
+        .await
+    {
+        Err(SimError::Refused { code, .. }) => assert_eq!(code, "moved_in_today"),
+        other => panic!("ordered on the day of a move-in: {other:?}"),
+    }
+
+    set("(now() AT TIME ZONE 'Asia/Tokyo')::date - 1").await;
+    let issued = app
+        .copier(1)
+        .issue(card, &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
+    assert!(issued.pdf.starts_with(b"%PDF-"));
+}
+
+#[tokio::test]
+async fn a_card_issued_today_is_refused_at_the_menu_and_the_order() {
+    let app = TestApp::spawn().await;
+    // notBefore today in Japan (at least a second ago, never yesterday there).
+    let now = OffsetDateTime::now_utc();
+    let jst_midnight = now
+        .to_offset(time::macros::offset!(+9))
+        .replace_time(time::Time::MIDNIGHT)
+        .to_offset(time::UtcOffset::UTC);
+    let not_before = (now - Duration::seconds(1)).max(jst_midnight);
+    let card = app
+        .pki
+        .demo
+        .user_auth_ca
+        .issue_card(
+            "issued-today",
+            &spec(CardKey::EcdsaP256, not_before, now + Duration::days(400)),
+        )
+        .unwrap();
+    let serial = kofu::devkit::demo_pki::card_serial(&card.cert_der).unwrap();
+    assert!(
+        kofu::devkit::demo_registers::link_card(&app.db().await, &serial, "10000000045")
+            .await
+            .unwrap()
+    );
+    let (reason, placed) = menu_and_order(&app, &card, ResidenceOptions::default()).await;
+    assert_eq!(reason.as_deref(), Some("card_issued_today"));
+    assert_eq!(placed, Err("card_issued_today".to_owned()));
+    // The resident's older card still prints.
+    let issued = app
+        .copier(2)
+        .issue(app.pki.card("card-rsa-2"), &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
+    assert!(issued.pdf.starts_with(b"%PDF-"));
+}
+
+#[tokio::test]
+async fn protection_refuses_the_household_certificate_without_saying_why() {
+    let app = TestApp::spawn().await;
+    app.db()
+        .await
+        .batch_execute("UPDATE residents SET protected = true WHERE resident_code = '10000000037'")
+        .await
+        .unwrap();
+    // 一郎 is protected: 太郎's own certificate prints, the household's is refused.
+    let whole = ResidenceOptions {
+        whole_household: true,
+        ..Default::default()
+    };
+    let (reason, placed) = menu_and_order(&app, app.pki.card("card-rsa-1"), whole).await;
+    assert_eq!(reason, None, "the menu offers the certificate of self");
+    assert_eq!(placed, Err("protected".to_owned()));
+    for lang in Lang::ALL {
+        let text = catalogue::PROTECTED.get(lang);
+        assert!(!text.contains("DV") && !text.contains("支援"), "{text}");
+    }
+    let issued = app
+        .copier(2)
+        .issue(app.pki.card("card-rsa-1"), &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
+    assert!(issued.pdf.starts_with(b"%PDF-"));
+}
