@@ -144,3 +144,79 @@ async fn protection_refuses_the_household_certificate_without_saying_why() {
         .unwrap();
     assert!(issued.pdf.starts_with(b"%PDF-"));
 }
+
+/// A name with a character no installed font has is refused before
+/// payment, with no ticket spent: never a missing glyph on paper, and never
+/// an order that can only be voided at render.
+#[tokio::test]
+async fn a_name_the_font_cannot_draw_is_refused_before_payment() {
+    let app = TestApp::spawn().await;
+    // U+E000: a private-use character, in no font.
+    app.db()
+        .await
+        .batch_execute("UPDATE residents SET name = '日向　太' || chr(57344) WHERE resident_code = '10000000011'")
+        .await
+        .unwrap();
+    let tickets_before: i64 = app.scalar("SELECT last FROM ticket_counter", &[]).await;
+    let (reason, placed) = menu_and_order(
+        &app,
+        app.pki.card("card-rsa-1"),
+        ResidenceOptions::default(),
+    )
+    .await;
+    assert_eq!(reason, None);
+    assert_eq!(placed, Err("name_not_printable".to_owned()));
+
+    // 花子's own certificate prints; the household's would show 太郎.
+    let whole = ResidenceOptions {
+        whole_household: true,
+        ..Default::default()
+    };
+    let (_, placed) = menu_and_order(&app, app.pki.card("card-ecdsa-1"), whole).await;
+    assert_eq!(placed, Err("name_not_printable".to_owned()));
+    let tickets_after: i64 = app.scalar("SELECT last FROM ticket_counter", &[]).await;
+    assert_eq!(
+        tickets_after, tickets_before,
+        "no ticket spent on a refusal"
+    );
+    let orders: i64 = app.scalar("SELECT count(*) FROM orders", &[]).await;
+    assert_eq!(orders, 0);
+
+    let copier = app.copier(2);
+    let s = copier.open_session().await.unwrap();
+    copier
+        .present_card(&s, app.pki.card("card-ecdsa-1"), "en")
+        .await
+        .unwrap();
+    let refused = copier
+        .post_json(
+            &format!("/v1/sessions/{}/orders", s.session_id),
+            &[
+                ("idempotency-key", "w".into()),
+                ("accept-language", "en".into()),
+            ],
+            &serde_json::json!({
+                "kind": "residence_certificate",
+                "options": {"whole_household": true, "show_householder": false,
+                            "show_domicile": false, "show_my_number": false},
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 422);
+    let problem: serde_json::Value = serde_json::from_slice(&refused.body).unwrap();
+    assert_eq!(
+        problem["detail"],
+        catalogue::NAME_NOT_PRINTABLE.get(Lang::En)
+    );
+    assert!(
+        !String::from_utf8_lossy(&refused.body).contains("日向"),
+        "no name in the problem"
+    );
+    let own = app
+        .copier(1)
+        .issue(app.pki.card("card-ecdsa-1"), &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
+    assert!(own.pdf.starts_with(b"%PDF-"));
+}

@@ -51,6 +51,9 @@ problems! {
         Protected => FORBIDDEN, "protected", PROTECTED;
         MovedInToday => FORBIDDEN, "moved_in_today", MOVED_IN_TODAY;
         CardIssuedToday => FORBIDDEN, "card_issued_today", CARD_ISSUED_TODAY;
+        /// A name (or another printed field) has a character the
+        /// certificate font cannot draw: the order is refused before payment.
+        NameNotPrintable => UNPROCESSABLE_ENTITY, "name_not_printable", NAME_NOT_PRINTABLE;
         IdempotencyKeyRequired => BAD_REQUEST, "idempotency_key_required", IDEMPOTENCY_KEY_REQUIRED;
         IdempotencyKeyReused => UNPROCESSABLE_ENTITY, "idempotency_key_reused", IDEMPOTENCY_KEY_REUSED;
         CertificateKindUnavailable => UNPROCESSABLE_ENTITY, "certificate_kind_unavailable", CERTIFICATE_KIND_UNAVAILABLE;

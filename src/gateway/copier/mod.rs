@@ -354,6 +354,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         }
         Err(Refusal::KeyReused) => Err(CopierError::IdempotencyKeyReused.into()),
         Err(Refusal::Ineligible(why)) => Err(CopierError::from(why).into()),
+        Err(Refusal::NotPrintable) => Err(CopierError::NameNotPrintable.into()),
         Err(Refusal::SessionUnusable) => Err(session_problem(
             &client(state).await?,
             session_id,

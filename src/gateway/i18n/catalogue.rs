@@ -263,6 +263,22 @@ catalogue! {
         th: "ไม่สามารถออกหนังสือรับรองที่ร้านสะดวกซื้อได้ในวันที่ออกใบรับรองอิเล็กทรอนิกส์ของบัตร กรุณาใช้บริการตั้งแต่วันพรุ่งนี้เป็นต้นไป",
     }
 
+    /// name_not_printable: a character the certificate font cannot draw.
+    NAME_NOT_PRINTABLE {
+        ja: "お名前などに、コンビニでは印刷できない文字が含まれています。市区町村の窓口で交付を受けてください。",
+        en: "Your name or another item contains a character that cannot be printed at a store. Please get the certificate at the municipal office.",
+        zh_hans: "您的姓名等信息中含有便利店无法打印的文字。请到市区町村窗口领取证明书。",
+        zh_hant: "您的姓名等資料中含有便利商店無法列印的文字。請至市區町村窗口領取證明書。",
+        ko: "성명 등에 편의점에서 인쇄할 수 없는 문자가 포함되어 있습니다. 시구정촌 창구에서 발급받으십시오.",
+        es: "Su nombre u otro dato contiene un carácter que no se puede imprimir en la tienda. Solicite el certificado en la municipalidad.",
+        pt: "Seu nome ou outro dado contém um caractere que não pode ser impresso na loja. Solicite o certificado na prefeitura.",
+        vi: "Họ tên hoặc thông tin khác có ký tự không thể in tại cửa hàng tiện lợi. Vui lòng nhận giấy chứng nhận tại cơ quan hành chính địa phương.",
+        tl: "May karakter sa inyong pangalan o ibang detalye na hindi maiimprenta sa convenience store. Mangyaring kunin ang sertipiko sa munisipyo.",
+        ne: "तपाईंको नाम वा अन्य विवरणमा पसलमा छाप्न नसकिने अक्षर छ। कृपया नगरपालिका कार्यालयबाट प्रमाणपत्र लिनुहोस्।",
+        id: "Nama atau data lain Anda mengandung karakter yang tidak dapat dicetak di toko. Silakan ambil surat keterangan di kantor pemerintah daerah.",
+        th: "ชื่อหรือข้อมูลอื่นของท่านมีอักขระที่ไม่สามารถพิมพ์ที่ร้านสะดวกซื้อได้ กรุณารับหนังสือรับรองที่สำนักงานเทศบาล",
+    }
+
     // Problem details, one per stable code (see `crate::gateway::error`).
     INTERNAL_ERROR {
         ja: "予期しないエラーが発生しました。",

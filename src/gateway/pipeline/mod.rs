@@ -33,6 +33,7 @@ use uuid::Uuid;
 use crate::gateway::db::{Cached, Client, DbError, Pool};
 use crate::gateway::domain::{CertFingerprint, CertificateKind, ResidentId};
 use crate::gateway::registry::{self, Ineligible, ResidenceOptions};
+use crate::gateway::render::Renderer;
 use crate::gateway::render::model::{DocumentIdentity, ResidenceCertificate};
 
 pub use deliver::{Completion, Delivery, DeliveryState, deliver, mark_failed, mark_printed};
@@ -116,6 +117,8 @@ pub enum Refusal {
     /// The same Idempotency-Key was used in this session for another request.
     KeyReused,
     Ineligible(Ineligible),
+    /// A field of the certificate has a character the font cannot draw.
+    NotPrintable,
 }
 
 const FIND_BY_KEY: &str = "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
@@ -170,7 +173,9 @@ pub async fn accept(
         }
         connection.open = false;
         match outcome {
-            Ok(Some(Err(Refusal::Ineligible(_)))) if !look_up_key => look_up_key = true,
+            Ok(Some(Err(Refusal::Ineligible(_) | Refusal::NotPrintable))) if !look_up_key => {
+                look_up_key = true
+            }
             Ok(Some(outcome)) => return Ok(outcome),
             // The key is taken (a retry, or a concurrent one won): answer with its order.
             Ok(None) => look_up_key = true,
@@ -284,6 +289,11 @@ async fn accept_once(
         whole_household: order.options.whole_household,
         members: snapshot.members,
     };
+    // Refused before it is paid for, rather than failing at render.
+    if let Some(field) = Renderer::global().residence_unprintable(&certificate) {
+        tracing::info!(?field, "order refused: a character the font cannot draw");
+        return refuse(Refusal::NotPrintable).await;
+    }
     let amount_yen = fee_yen * order.copies;
     // Prepared first (a no-op once cached), so nothing can come between the
     // insert and the COMMIT sent right behind it.

@@ -200,6 +200,50 @@ impl Renderer {
         )
     }
 
+    /// The first field of a residence certificate the font cannot draw (a
+    /// 外字, a character outside the font, or an ideographic variation
+    /// sequence), if any: the acceptance refuses such an order before it is
+    /// paid for (`name_not_printable`), rather than the render failing after.
+    /// Checks the same fields, by the same rule, as the layout draws them.
+    pub fn residence_unprintable(&self, cert: &model::ResidenceCertificate) -> Option<Field> {
+        let m = &cert.municipality;
+        let mut fields: Vec<(&str, Field)> = vec![
+            (&m.name, Field::MunicipalityName),
+            (&m.mayor_title, Field::MayorTitle),
+            (&m.mayor_name, Field::MayorName),
+            (&m.seal_text, Field::SealText),
+            (&cert.address, Field::Address),
+        ];
+        if let Some(householder) = &cert.householder {
+            fields.push((householder, Field::Householder));
+        }
+        for r in &cert.members {
+            fields.push((&r.name, Field::Name));
+            fields.push((&r.name_kana, Field::NameKana));
+            if let Some(relationship) = &r.relationship {
+                fields.push((relationship, Field::Relationship));
+            }
+            if let Some(d) = &r.domicile {
+                fields.push((&d.domicile, Field::Domicile));
+                fields.push((&d.head_of_register, Field::HeadOfRegister));
+            }
+            if let Some(my_number) = &r.my_number {
+                fields.push((my_number, Field::MyNumber));
+            }
+        }
+        fields
+            .into_iter()
+            .find(|(text, _)| !text.chars().all(|c| self.has_glyph(c)))
+            .map(|(_, field)| field)
+    }
+
+    /// Whether the font draws `c` (glyph 0 is `.notdef`, the empty box).
+    fn has_glyph(&self, c: char) -> bool {
+        self.font
+            .lookup_glyph_index(u32::from(c))
+            .is_some_and(|gid| gid != 0)
+    }
+
     /// The font under a resource name unique to this document. The name is
     /// also the subset tag (`ABCDEF+IPAexMincho`): some printers cache fonts by
     /// name across jobs, so two documents with different glyph subsets must
@@ -515,6 +559,23 @@ mod tests {
         ] {
             assert!(full.contains(present), "{present} missing");
         }
+    }
+
+    #[test]
+    fn the_printability_check_finds_the_field_the_render_would_fail_on() {
+        let renderer = Renderer::global();
+        assert_eq!(renderer.residence_unprintable(&certificate(3)), None);
+        let mut cert = certificate(3);
+        cert.members[2].name = "日向\u{E000}".to_owned();
+        assert_eq!(renderer.residence_unprintable(&cert), Some(Field::Name));
+        assert!(matches!(
+            renderer.residence_certificate(&cert),
+            Err(RenderError::MissingGlyph { field: Field::Name })
+        ));
+        // An ideographic variation sequence (葛 + VS17): not in the bundled font.
+        let mut cert = certificate(1);
+        cert.address = "葛\u{E0100}飾区".to_owned();
+        assert_eq!(renderer.residence_unprintable(&cert), Some(Field::Address));
     }
 
     #[test]
