@@ -1,7 +1,7 @@
 //! What a certificate shows: the data the renderer turns into a PDF.
 //!
 //! Rule: these values are a snapshot taken inside the transaction that accepted
-//! the order (see `queue`), so a document never mixes register states. The
+//! the order (see `pipeline`), so a document never mixes register states. The
 //! renderer reads nothing else.
 
 use serde::{Deserialize, Serialize};
