@@ -198,7 +198,10 @@ mod tests {
                 assert!(!p.detail(lang).is_empty(), "{} lacks a message", p.code);
             }
             assert!(
-                p.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                p.code.starts_with(|c: char| c.is_ascii_lowercase())
+                    && p.code
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
                 "{} is not snake_case",
                 p.code
             );

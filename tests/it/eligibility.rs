@@ -220,3 +220,89 @@ async fn a_name_the_font_cannot_draw_is_refused_before_payment() {
         .unwrap();
     assert!(own.pdf.starts_with(b"%PDF-"));
 }
+
+/// The menu says of every kind why it cannot be had: the resident first,
+/// then the kind's own register (a seal, a tax year, a 戸籍 here), then
+/// `kind_not_offered` for what kofu does not issue yet.
+#[tokio::test]
+async fn the_menu_gives_each_kind_its_registers_reason() {
+    let app = TestApp::spawn().await;
+    let reasons = |card: &'static str| {
+        let app = &app;
+        async move {
+            let copier = app.copier(1);
+            let s = copier.open_session().await.unwrap();
+            let menu = copier
+                .present_card(&s, app.pki.card(card), "ja")
+                .await
+                .unwrap();
+            let items = menu["items"].as_array().unwrap().clone();
+            assert_eq!(items.len(), 4);
+            items
+                .iter()
+                .map(|i| {
+                    i["reason"]["code"]
+                        .as_str()
+                        .unwrap_or("available")
+                        .to_owned()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    // 太郎: an active seal, a 2026 assessment, his 戸籍 kept here.
+    assert_eq!(
+        reasons("card-rsa-1").await,
+        [
+            "available",
+            "kind_not_offered",
+            "kind_not_offered",
+            "kind_not_offered"
+        ]
+    );
+    // 花子: her seal abolished, no assessment; in 太郎's 戸籍.
+    assert_eq!(
+        reasons("card-ecdsa-1").await,
+        [
+            "available",
+            "seal_abolished",
+            "no_tax_record",
+            "kind_not_offered"
+        ]
+    );
+    // 青葉健: no seal, no assessment, 本籍 elsewhere.
+    assert_eq!(
+        reasons("card-rsa-2").await,
+        [
+            "available",
+            "seal_not_registered",
+            "no_tax_record",
+            "domicile_elsewhere"
+        ]
+    );
+
+    let db = app.db().await;
+    db.batch_execute(
+        "UPDATE tax_assessments SET resident_on_january_1 = false
+          WHERE fiscal_year = 2026 AND resident_id = (SELECT id FROM residents WHERE resident_code = '10000000011')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        reasons("card-rsa-1").await[2],
+        "not_registered_here_on_january_1"
+    );
+    db.batch_execute(
+        "UPDATE tax_year_releases SET released_on = (now() AT TIME ZONE 'Asia/Tokyo')::date + 1",
+    )
+    .await
+    .unwrap();
+    assert_eq!(reasons("card-rsa-1").await[2], "tax_year_not_released");
+
+    // A resident-wide reason comes before every kind's own.
+    db.batch_execute(
+        "UPDATE residents SET status = 'moving_out' WHERE resident_code = '10000000029'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(reasons("card-ecdsa-1").await, ["moving_out"; 4]);
+}

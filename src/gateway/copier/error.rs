@@ -6,7 +6,7 @@
 use crate::gateway::error::problems;
 use crate::gateway::pki::CardError;
 use crate::gateway::pki::revocation::service::RevocationRefusal;
-use crate::gateway::registry::Ineligible;
+use crate::gateway::registry::{Ineligible, KindRefusal};
 
 problems! {
     /// Why a copier's request was refused.
@@ -54,6 +54,14 @@ problems! {
         /// A name (or another printed field) has a character the
         /// certificate font cannot draw: the order is refused before payment.
         NameNotPrintable => UNPROCESSABLE_ENTITY, "name_not_printable", NAME_NOT_PRINTABLE;
+        /// The kinds' own registers (`registry::KindRefusal`), as menu reasons.
+        SealNotRegistered => FORBIDDEN, "seal_not_registered", SEAL_NOT_REGISTERED;
+        SealAbolished => FORBIDDEN, "seal_abolished", SEAL_ABOLISHED;
+        TaxYearNotReleased => FORBIDDEN, "tax_year_not_released", TAX_YEAR_NOT_RELEASED;
+        NoTaxRecord => FORBIDDEN, "no_tax_record", NO_TAX_RECORD;
+        NotRegisteredHereOnJanuary1 => FORBIDDEN, "not_registered_here_on_january_1",
+            NOT_REGISTERED_HERE_ON_JANUARY_1;
+        DomicileElsewhere => FORBIDDEN, "domicile_elsewhere", DOMICILE_ELSEWHERE;
         IdempotencyKeyRequired => BAD_REQUEST, "idempotency_key_required", IDEMPOTENCY_KEY_REQUIRED;
         IdempotencyKeyReused => UNPROCESSABLE_ENTITY, "idempotency_key_reused", IDEMPOTENCY_KEY_REUSED;
         CertificateKindUnavailable => UNPROCESSABLE_ENTITY, "certificate_kind_unavailable", CERTIFICATE_KIND_UNAVAILABLE;
@@ -108,6 +116,19 @@ impl From<Ineligible> for CopierError {
             Ineligible::Protected => CopierError::Protected,
             Ineligible::MovedInToday => CopierError::MovedInToday,
             Ineligible::CardIssuedToday => CopierError::CardIssuedToday,
+        }
+    }
+}
+
+impl From<KindRefusal> for CopierError {
+    fn from(why: KindRefusal) -> Self {
+        match why {
+            KindRefusal::SealNotRegistered => CopierError::SealNotRegistered,
+            KindRefusal::SealAbolished => CopierError::SealAbolished,
+            KindRefusal::TaxYearNotReleased => CopierError::TaxYearNotReleased,
+            KindRefusal::NoTaxRecord => CopierError::NoTaxRecord,
+            KindRefusal::NotRegisteredHereOnJanuary1 => CopierError::NotRegisteredHereOnJanuary1,
+            KindRefusal::DomicileElsewhere => CopierError::DomicileElsewhere,
         }
     }
 }

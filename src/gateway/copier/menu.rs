@@ -7,7 +7,7 @@ use crate::gateway::copier::error::CopierError;
 use crate::gateway::domain::CertificateKind;
 use crate::gateway::error::Problem;
 use crate::gateway::i18n::{Lang, Text, catalogue};
-use crate::gateway::registry::Ineligible;
+use crate::gateway::registry::{Ineligible, KindRefusal};
 
 #[derive(Debug, Serialize)]
 pub struct Menu {
@@ -92,25 +92,33 @@ pub fn build(
     municipality: MenuMunicipality,
     residence_fee: Option<i32>,
     ineligible: Option<Ineligible>,
+    refusal_for: impl Fn(CertificateKind) -> Option<KindRefusal>,
 ) -> Menu {
+    // The same code and message an order would be refused with.
+    let reason_of = |refusal: CopierError| {
+        let problem = Problem::from(refusal);
+        Reason {
+            code: problem.code,
+            message: problem.detail(lang),
+        }
+    };
     let items = KINDS
         .iter()
         .map(|(kind, names)| {
             let offered = kind.is_issued() && residence_fee.is_some();
-            let reason = match (offered, ineligible) {
-                (true, None) => None,
-                // The same code and message an order would be refused with.
-                (true, Some(why)) => {
-                    let refusal = Problem::from(CopierError::from(why));
-                    Some(Reason {
-                        code: refusal.code,
-                        message: refusal.detail(lang),
-                    })
-                }
-                (false, _) => Some(Reason {
+            // The resident first, then the kind's own register, then
+            // whether kofu offers the kind at all.
+            let reason = if let Some(why) = ineligible {
+                Some(reason_of(CopierError::from(why)))
+            } else if let Some(why) = refusal_for(*kind) {
+                Some(reason_of(CopierError::from(why)))
+            } else if !offered {
+                Some(Reason {
                     code: "kind_not_offered",
                     message: catalogue::REASON_KIND_NOT_OFFERED.get(lang),
-                }),
+                })
+            } else {
+                None
             };
             let available = reason.is_none();
             MenuItem {

@@ -283,11 +283,12 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         req.lang,
         session_id.to_string(),
         menu::MenuMunicipality {
-            code: holder.municipality.code,
-            name: holder.municipality.name,
+            code: holder.municipality.code.clone(),
+            name: holder.municipality.name.clone(),
         },
         fee,
         holder.ineligible,
+        |kind| holder.refusal_for(kind),
     );
     let mut response = http::json(StatusCode::OK, &menu);
     response.headers_mut().insert(

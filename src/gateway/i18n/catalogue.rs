@@ -279,6 +279,99 @@ catalogue! {
         th: "ชื่อหรือข้อมูลอื่นของท่านมีอักขระที่ไม่สามารถพิมพ์ที่ร้านสะดวกซื้อได้ กรุณารับหนังสือรับรองที่สำนักงานเทศบาล",
     }
 
+    // Why a kind other than the residence certificate cannot be had, from
+    // its own register (the menu's reasons).
+    /// seal_not_registered
+    SEAL_NOT_REGISTERED {
+        ja: "印鑑登録がされていないため、印鑑登録証明書は交付できません。",
+        en: "No seal is registered, so a seal registration certificate cannot be issued.",
+        zh_hans: "由于尚未办理印章登记，无法开具印章登记证明书。",
+        zh_hant: "由於尚未辦理印章登記，無法核發印章登記證明書。",
+        ko: "인감등록이 되어 있지 않아 인감등록증명서를 발급할 수 없습니다.",
+        es: "No se puede emitir el certificado de registro de sello porque no hay ningún sello registrado.",
+        pt: "Não é possível emitir o certificado de registro de carimbo porque não há carimbo registrado.",
+        vi: "Không thể cấp giấy chứng nhận đăng ký con dấu vì quý khách chưa đăng ký con dấu.",
+        tl: "Hindi maaaring mag-isyu ng sertipiko ng pagpaparehistro ng selyo dahil walang nakarehistrong selyo.",
+        ne: "छाप दर्ता नगरिएकोले छाप दर्ता प्रमाणपत्र जारी गर्न सकिँदैन।",
+        id: "Surat keterangan registrasi stempel tidak dapat diterbitkan karena stempel belum diregistrasi.",
+        th: "ไม่สามารถออกหนังสือรับรองการจดทะเบียนตราประทับได้ เนื่องจากยังไม่ได้จดทะเบียนตราประทับ",
+    }
+    /// seal_abolished
+    SEAL_ABOLISHED {
+        ja: "印鑑登録が廃止されているため、印鑑登録証明書は交付できません。市区町村の窓口にお問い合わせください。",
+        en: "The seal registration has been abolished, so a seal registration certificate cannot be issued. Please contact the municipal office.",
+        zh_hans: "由于印章登记已被注销，无法开具印章登记证明书。请向市区町村窗口咨询。",
+        zh_hant: "由於印章登記已廢止，無法核發印章登記證明書。請洽詢市區町村窗口。",
+        ko: "인감등록이 폐지되어 인감등록증명서를 발급할 수 없습니다. 시구정촌 창구에 문의해 주십시오.",
+        es: "No se puede emitir el certificado de registro de sello porque el registro del sello ha sido cancelado. Consulte en la ventanilla de la municipalidad.",
+        pt: "Não é possível emitir o certificado de registro de carimbo porque o registro do carimbo foi cancelado. Entre em contato com a prefeitura.",
+        vi: "Không thể cấp giấy chứng nhận đăng ký con dấu vì đăng ký con dấu đã bị hủy bỏ. Vui lòng liên hệ quầy của cơ quan hành chính địa phương.",
+        tl: "Hindi maaaring mag-isyu ng sertipiko ng pagpaparehistro ng selyo dahil kinansela na ang pagpaparehistro ng selyo. Mangyaring makipag-ugnayan sa tanggapan ng munisipyo.",
+        ne: "छाप दर्ता खारेज भइसकेकोले छाप दर्ता प्रमाणपत्र जारी गर्न सकिँदैन। कृपया नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan registrasi stempel tidak dapat diterbitkan karena registrasi stempel telah dicabut. Silakan hubungi loket kantor pemerintah daerah setempat.",
+        th: "ไม่สามารถออกหนังสือรับรองการจดทะเบียนตราประทับได้ เนื่องจากการจดทะเบียนตราประทับถูกยกเลิกแล้ว กรุณาติดต่อที่สำนักงานเทศบาล",
+    }
+    /// no_tax_record
+    NO_TAX_RECORD {
+        ja: "該当する年度の課税記録がないため、この証明書は交付できません。市区町村の窓口にお問い合わせください。",
+        en: "There is no tax record for the fiscal year, so this certificate cannot be issued. Please contact the municipal office.",
+        zh_hans: "由于没有相应年度的课税记录，无法开具此证明书。请向市区町村窗口咨询。",
+        zh_hant: "由於沒有該年度的課稅紀錄，無法核發此證明書。請洽詢市區町村窗口。",
+        ko: "해당 연도의 과세 기록이 없어 이 증명서를 발급할 수 없습니다. 시구정촌 창구에 문의해 주십시오.",
+        es: "No se puede emitir este certificado porque no hay registro tributario del año fiscal correspondiente. Consulte en la ventanilla de la municipalidad.",
+        pt: "Não é possível emitir este certificado porque não há registro de tributação do ano fiscal correspondente. Entre em contato com a prefeitura.",
+        vi: "Không thể cấp giấy chứng nhận này vì không có hồ sơ thuế của năm tài chính tương ứng. Vui lòng liên hệ quầy của cơ quan hành chính địa phương.",
+        tl: "Hindi maaaring i-isyu ang sertipikong ito dahil walang rekord ng buwis para sa kaukulang taon ng piskal. Mangyaring makipag-ugnayan sa tanggapan ng munisipyo.",
+        ne: "सम्बन्धित आर्थिक वर्षको कर अभिलेख नभएकोले यो प्रमाणपत्र जारी गर्न सकिँदैन। कृपया नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan ini tidak dapat diterbitkan karena tidak ada catatan pajak untuk tahun fiskal yang bersangkutan. Silakan hubungi loket kantor pemerintah daerah setempat.",
+        th: "ไม่สามารถออกหนังสือรับรองนี้ได้ เนื่องจากไม่มีข้อมูลการเสียภาษีของปีงบประมาณที่เกี่ยวข้อง กรุณาติดต่อที่สำนักงานเทศบาล",
+    }
+    /// tax_year_not_released
+    TAX_YEAR_NOT_RELEASED {
+        ja: "今年度の課税・所得証明書はまだ交付を開始していません。",
+        en: "This fiscal year's tax and income certificates are not issued yet.",
+        zh_hans: "本年度的课税・所得证明书尚未开始开具。",
+        zh_hant: "本年度的課稅・所得證明書尚未開始核發。",
+        ko: "금년도 과세・소득증명서는 아직 발급이 시작되지 않았습니다.",
+        es: "Aún no ha comenzado la emisión de los certificados de impuestos e ingresos de este año fiscal.",
+        pt: "A emissão dos certificados de impostos e rendimentos deste ano fiscal ainda não começou.",
+        vi: "Giấy chứng nhận thuế và thu nhập của năm tài chính này chưa bắt đầu được cấp.",
+        tl: "Hindi pa nagsisimula ang pag-isyu ng sertipiko ng buwis at kita para sa taon ng piskal na ito.",
+        ne: "यस आर्थिक वर्षको कर तथा आय प्रमाणपत्र जारी गर्न अझै सुरु भएको छैन।",
+        id: "Penerbitan surat keterangan pajak dan penghasilan untuk tahun fiskal ini belum dimulai.",
+        th: "ยังไม่เริ่มออกหนังสือรับรองภาษีและรายได้ของปีงบประมาณนี้",
+    }
+    /// not_registered_here_on_january_1
+    NOT_REGISTERED_HERE_ON_JANUARY_1 {
+        ja: "1月1日にこの市区町村に住民登録がなかったため、この証明書は交付できません。1月1日時点でお住まいの市区町村にお問い合わせください。",
+        en: "You were not registered in this municipality on 1 January, so this certificate cannot be issued here. Please contact the municipality where you lived on 1 January.",
+        zh_hans: "由于您在1月1日未在本市区町村进行住民登记，无法开具此证明书。请向您1月1日时居住的市区町村咨询。",
+        zh_hant: "由於您於1月1日未在本市區町村辦理住民登記，無法核發此證明書。請洽詢您1月1日時居住的市區町村。",
+        ko: "1월 1일에 이 시구정촌에 주민등록이 되어 있지 않아 이 증명서를 발급할 수 없습니다. 1월 1일 당시 거주하셨던 시구정촌에 문의해 주십시오.",
+        es: "No se puede emitir este certificado porque usted no estaba registrado como residente en este municipio el 1 de enero. Consulte con la municipalidad donde residía el 1 de enero.",
+        pt: "Não é possível emitir este certificado porque você não tinha registro de residência neste município em 1º de janeiro. Entre em contato com a prefeitura do município onde morava em 1º de janeiro.",
+        vi: "Không thể cấp giấy chứng nhận này vì quý khách không đăng ký cư trú tại địa phương này vào ngày 1 tháng 1. Vui lòng liên hệ cơ quan hành chính địa phương nơi quý khách cư trú vào ngày 1 tháng 1.",
+        tl: "Hindi maaaring i-isyu ang sertipikong ito dahil hindi kayo nakarehistro bilang residente sa munisipyong ito noong Enero 1. Mangyaring makipag-ugnayan sa munisipyo kung saan kayo nakatira noong Enero 1.",
+        ne: "जनवरी १ गते यस नगरपालिकामा तपाईंको बसोबास दर्ता नभएकोले यो प्रमाणपत्र जारी गर्न सकिँदैन। कृपया जनवरी १ गते तपाईं बसोबास गर्नुभएको नगरपालिका कार्यालयमा सम्पर्क गर्नुहोस्।",
+        id: "Surat keterangan ini tidak dapat diterbitkan karena Anda tidak terdaftar sebagai penduduk di daerah ini pada tanggal 1 Januari. Silakan hubungi kantor pemerintah daerah tempat Anda tinggal pada tanggal 1 Januari.",
+        th: "ไม่สามารถออกหนังสือรับรองนี้ได้ เนื่องจากท่านไม่มีทะเบียนผู้พักอาศัยในเขตเทศบาลนี้ ณ วันที่ 1 มกราคม กรุณาติดต่อสำนักงานเทศบาลที่ท่านพักอาศัยอยู่ ณ วันที่ 1 มกราคม",
+    }
+    /// domicile_elsewhere
+    DOMICILE_ELSEWHERE {
+        ja: "本籍がこの市区町村にないため、戸籍証明書はこの方法では交付できません。本籍地の市区町村で利用登録をしてください。",
+        en: "Your registered domicile is not in this municipality, so family register certificates cannot be issued this way. Please register with the municipality of your registered domicile.",
+        zh_hans: "由于您的本籍不在本市区町村，无法通过此方式开具户籍证明书。请在本籍地的市区町村办理使用登记。",
+        zh_hant: "由於您的本籍不在本市區町村，無法以此方式核發戶籍證明書。請至本籍地的市區町村辦理使用登記。",
+        ko: "본적이 이 시구정촌에 없어 이 방법으로는 호적증명서를 발급할 수 없습니다. 본적지 시구정촌에서 이용 등록을 해 주십시오.",
+        es: "No se puede emitir el certificado del registro familiar por este medio porque su domicilio registral no está en este municipio. Realice el registro de uso del servicio en la municipalidad de su domicilio registral.",
+        pt: "Não é possível emitir o certificado do registro familiar por este meio porque o seu domicílio registral não está neste município. Faça o cadastro de uso do serviço na prefeitura do município do seu domicílio registral.",
+        vi: "Không thể cấp giấy chứng nhận hộ tịch bằng phương thức này vì nơi đăng ký hộ tịch của quý khách không thuộc địa phương này. Vui lòng đăng ký sử dụng dịch vụ tại cơ quan hành chính địa phương nơi đăng ký hộ tịch.",
+        tl: "Hindi maaaring i-isyu sa paraang ito ang sertipiko ng rehistro ng pamilya dahil wala sa munisipyong ito ang inyong rehistradong domisilyo. Mangyaring magparehistro para sa paggamit ng serbisyo sa munisipyo ng inyong rehistradong domisilyo.",
+        ne: "तपाईंको दर्ता गरिएको स्थायी ठेगाना यस नगरपालिकामा नभएकोले यस तरिकाबाट पारिवारिक दर्ता प्रमाणपत्र जारी गर्न सकिँदैन। कृपया आफ्नो दर्ता गरिएको स्थायी ठेगानाको नगरपालिका कार्यालयमा सेवा प्रयोगका लागि दर्ता गर्नुहोस्।",
+        id: "Surat keterangan daftar keluarga tidak dapat diterbitkan dengan cara ini karena domisili terdaftar Anda tidak berada di daerah ini. Silakan lakukan pendaftaran penggunaan layanan di kantor pemerintah daerah domisili terdaftar Anda.",
+        th: "ไม่สามารถออกหนังสือรับรองทะเบียนครอบครัวด้วยวิธีนี้ได้ เนื่องจากภูมิลำเนาตามทะเบียนของท่านไม่ได้อยู่ในเขตเทศบาลนี้ กรุณาลงทะเบียนใช้บริการที่สำนักงานเทศบาลของภูมิลำเนาตามทะเบียน",
+    }
+
     // Problem details, one per stable code (see `crate::gateway::error`).
     INTERNAL_ERROR {
         ja: "予期しないエラーが発生しました。",

@@ -41,12 +41,51 @@ pub enum Ineligible {
     CardIssuedToday,
 }
 
+/// Why one kind other than the residence certificate cannot be issued to
+/// this resident, from its own register (read at the card step for the
+/// menu). The resident-wide reasons ([`Ineligible`]) come first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindRefusal {
+    /// No seal registration (印鑑登録) at all.
+    SealNotRegistered,
+    /// The only registrations are abolished (廃止).
+    SealAbolished,
+    /// No fiscal year is released yet (the new year comes around June).
+    TaxYearNotReleased,
+    /// No assessment for the latest released year.
+    NoTaxRecord,
+    /// Assessed, but not registered here on 1 January of that year.
+    NotRegisteredHereOnJanuary1,
+    /// The resident is in no open 戸籍 kept here (and there is no
+    /// registered-domicile registration yet).
+    DomicileElsewhere,
+}
+
 /// The resident a verified card maps to, with what the menu needs.
 #[derive(Debug, Clone)]
 pub struct CardHolder {
     pub resident_id: ResidentId,
     pub municipality: MunicipalityHeader,
     pub ineligible: Option<Ineligible>,
+    /// The seal registration certificate's register says no.
+    pub seal: Option<KindRefusal>,
+    /// The tax certificate's register says no.
+    pub tax: Option<KindRefusal>,
+    /// The family register certificates' register says no.
+    pub family_register: Option<KindRefusal>,
+}
+
+impl CardHolder {
+    /// What the register of `kind` says against issuing it (the residence
+    /// certificate has none beyond [`Ineligible`]).
+    pub fn refusal_for(&self, kind: CertificateKind) -> Option<KindRefusal> {
+        match kind {
+            CertificateKind::ResidenceCertificate => None,
+            CertificateKind::SealRegistration => self.seal,
+            CertificateKind::TaxCertificate => self.tax,
+            CertificateKind::FamilyRegister => self.family_register,
+        }
+    }
 }
 
 /// What the serial of a verified card leads to.
@@ -88,11 +127,29 @@ const AUTHENTICATE_HOLDER: &str = "
                (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3) AS fee,
                card.card_status,
                r.id IS NOT NULL AND card.card_status IS NULL AS usable,
-               r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date AS moved_in_today
+               r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date AS moved_in_today,
+               -- What the menu says of the other kinds (see `KindRefusal`).
+               EXISTS (SELECT 1 FROM seal_registrations s WHERE s.resident_id = r.id) AS seal_registered,
+               EXISTS (SELECT 1 FROM seal_registrations s WHERE s.resident_id = r.id AND s.abolished_on IS NULL)
+                   AS seal_active,
+               tax.year IS NOT NULL AS tax_year_released,
+               tax.recorded,
+               tax.resident_on_january_1,
+               EXISTS (SELECT 1 FROM family_register_members fm
+                         JOIN family_registers f ON f.id = fm.register_id
+                        WHERE fm.resident_code = r.resident_code AND NOT fm.removed
+                          AND f.municipality_code = m.code AND f.closed_on IS NULL) AS domicile_here
           FROM card
           LEFT JOIN certificate_links l ON l.serial = card.serial
           LEFT JOIN residents r ON r.id = l.resident_id
-          LEFT JOIN municipalities m ON m.code = r.municipality_code),
+          LEFT JOIN municipalities m ON m.code = r.municipality_code
+          -- The latest fiscal year released today, and the resident's assessment for it.
+          LEFT JOIN LATERAL (
+              SELECT y.year, a.id IS NOT NULL AS recorded, coalesce(a.resident_on_january_1, false) AS resident_on_january_1
+                FROM (SELECT max(t.fiscal_year) AS year FROM tax_year_releases t
+                       WHERE t.municipality_code = m.code
+                         AND t.released_on <= (now() AT TIME ZONE 'Asia/Tokyo')::date) y
+                LEFT JOIN tax_assessments a ON a.resident_id = r.id AND a.fiscal_year = y.year) tax ON true),
     bound AS (
         UPDATE sessions s
            SET challenge_used_at = coalesce(s.challenge_used_at, now()),
@@ -139,7 +196,7 @@ pub async fn authenticate_holder(
             ],
         )
         .await?;
-    if r.get::<_, i64>(12) == 0 {
+    if r.get::<_, i64>(18) == 0 {
         return Ok(HolderLookup::SessionUnusable);
     }
     match r.get::<_, Option<&str>>(9) {
@@ -171,6 +228,22 @@ pub async fn authenticate_holder(
             mayor_name: r.get(6),
             seal_text: r.get(7),
         },
+        seal: match (r.get::<_, bool>(12), r.get::<_, bool>(13)) {
+            (_, true) => None,
+            (true, false) => Some(KindRefusal::SealAbolished),
+            (false, false) => Some(KindRefusal::SealNotRegistered),
+        },
+        tax: match (
+            r.get::<_, bool>(14),
+            r.get::<_, Option<bool>>(15),
+            r.get::<_, Option<bool>>(16),
+        ) {
+            (false, _, _) => Some(KindRefusal::TaxYearNotReleased),
+            (true, Some(true), Some(true)) => None,
+            (true, Some(true), _) => Some(KindRefusal::NotRegisteredHereOnJanuary1),
+            (true, _, _) => Some(KindRefusal::NoTaxRecord),
+        },
+        family_register: (!r.get::<_, bool>(17)).then_some(KindRefusal::DomicileElsewhere),
     };
     Ok(HolderLookup::Found(holder, r.get(8)))
 }
