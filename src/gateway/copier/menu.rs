@@ -7,7 +7,7 @@ use crate::gateway::copier::error::CopierError;
 use crate::gateway::domain::CertificateKind;
 use crate::gateway::error::Problem;
 use crate::gateway::i18n::{Lang, Text, catalogue};
-use crate::gateway::registry::{Ineligible, KindRefusal};
+use crate::gateway::registry::CardHolder;
 
 #[derive(Debug, Serialize)]
 pub struct Menu {
@@ -84,15 +84,14 @@ const OPTIONS: &[(&str, &Text)] = &[
     ("show_my_number", &catalogue::OPTION_SHOW_MY_NUMBER),
 ];
 
-/// Builds the menu: the residence certificate when the municipality offers it
-/// and the resident is eligible, the other kinds with the reason they are not.
+/// Builds the menu for `holder`: the residence certificate when the
+/// municipality offers it (`residence_fee`) and the resident is eligible, the
+/// other kinds with the reason they are not.
 pub fn build(
     lang: Lang,
     session_id: String,
-    municipality: MenuMunicipality,
+    holder: &CardHolder,
     residence_fee: Option<i32>,
-    ineligible: Option<Ineligible>,
-    refusal_for: impl Fn(CertificateKind) -> Option<KindRefusal>,
 ) -> Menu {
     // The same code and message an order would be refused with.
     let reason_of = |refusal: CopierError| {
@@ -108,9 +107,9 @@ pub fn build(
             let offered = kind.is_issued() && residence_fee.is_some();
             // The resident first, then the kind's own register, then
             // whether kofu offers the kind at all.
-            let reason = if let Some(why) = ineligible {
+            let reason = if let Some(why) = holder.ineligible {
                 Some(reason_of(CopierError::from(why)))
-            } else if let Some(why) = refusal_for(*kind) {
+            } else if let Some(why) = holder.refusal_for(*kind) {
                 Some(reason_of(CopierError::from(why)))
             } else if !offered {
                 Some(Reason {
@@ -147,7 +146,10 @@ pub fn build(
     Menu {
         session_id,
         language: lang.tag(),
-        municipality,
+        municipality: MenuMunicipality {
+            code: holder.municipality.code.clone(),
+            name: holder.municipality.name.clone(),
+        },
         items,
     }
 }

@@ -80,7 +80,7 @@ pub async fn open_session(state: &AppState, req: &ApiRequest) -> ApiResult {
             OPEN_SESSION,
             &[
                 &session_id,
-                &copier.fingerprint.as_slice(),
+                &copier.fingerprint,
                 &copier.copier_id,
                 &challenge.as_slice(),
                 &ttl,
@@ -279,17 +279,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     };
     metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
         .increment(1);
-    let menu = menu::build(
-        req.lang,
-        session_id.to_string(),
-        menu::MenuMunicipality {
-            code: holder.municipality.code.clone(),
-            name: holder.municipality.name.clone(),
-        },
-        fee,
-        holder.ineligible,
-        |kind| holder.refusal_for(kind),
-    );
+    let menu = menu::build(req.lang, session_id.to_string(), &holder, fee);
     let mut response = http::json(StatusCode::OK, &menu);
     response.headers_mut().insert(
         hyper::header::CONTENT_LANGUAGE,

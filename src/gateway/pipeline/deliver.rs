@@ -7,12 +7,12 @@
 //! process's memory or are rendered again from the snapshot; either way they
 //! are hashed right before they leave. Printed and voided are final.
 
-use crate::gateway::domain::CertFingerprint;
 use uuid::Uuid;
 
 use super::Pipeline;
 use super::workers::{RenderJobError, render_again};
 use crate::gateway::db::{Cached, Client, DbError};
+use crate::gateway::domain::{CertFingerprint, ResidentId};
 
 /// A document ready to hand to its copier, after every binding check.
 #[derive(Debug, Clone)]
@@ -93,7 +93,7 @@ pub async fn deliver(
     copier: &CertFingerprint,
 ) -> Result<DeliveryState, DbError> {
     let Some(row) = client
-        .query_opt_cached(DELIVER, &[&order_id, &copier.as_slice(), &session_id])
+        .query_opt_cached(DELIVER, &[&order_id, copier, &session_id])
         .await?
     else {
         return Ok(DeliveryState::NotFound);
@@ -101,7 +101,7 @@ pub async fn deliver(
     let state: &str = row.get(0);
     let order_session: Uuid = row.get(1);
     let order_copier: &[u8] = row.get(2);
-    let order_resident: i64 = row.get(3);
+    let order_resident: ResidentId = row.get(3);
     if order_copier != copier.as_slice() {
         return Ok(DeliveryState::OtherCopier);
     }
@@ -114,10 +114,10 @@ pub async fn deliver(
         "accepted" | "rendered" => return Ok(DeliveryState::NotReady { ticket: row.get(4) }),
         _ => {}
     }
-    let session_resident: Option<i64> = row.get(5);
+    let session_resident: Option<ResidentId> = row.get(5);
     let doc_session: Option<Uuid> = row.get(6);
     let doc_copier: Option<&[u8]> = row.get(7);
-    let doc_resident: Option<i64> = row.get(8);
+    let doc_resident: Option<ResidentId> = row.get(8);
     let pdf: Option<Vec<u8>> = row.get(9);
     let stored_hash: Option<&[u8]> = row.get(10);
     let marked: bool = row.get(13);
@@ -194,7 +194,7 @@ pub async fn mark_printed(
     copier: &CertFingerprint,
 ) -> Result<Completion, DbError> {
     if let Some(row) = client
-        .query_opt_cached(MARK_PRINTED, &[&order_id, &copier.as_slice()])
+        .query_opt_cached(MARK_PRINTED, &[&order_id, copier])
         .await?
     {
         metrics::counter!("kofu_orders_printed_total").increment(1);
@@ -212,7 +212,7 @@ pub async fn mark_failed(
     copier: &CertFingerprint,
 ) -> Result<Completion, DbError> {
     if let Some(row) = client
-        .query_opt_cached(MARK_FAILED, &[&order_id, &copier.as_slice()])
+        .query_opt_cached(MARK_FAILED, &[&order_id, copier])
         .await?
     {
         metrics::counter!("kofu_orders_voided_total", "reason" => "print_failed").increment(1);
