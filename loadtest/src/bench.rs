@@ -184,20 +184,23 @@ const CEILING_MIX: i64 = 400;
 async fn orders_mix(
     pg: &EmbeddedPostgres,
     limit: i64,
-) -> Result<Vec<kofu::gateway::render::model::ResidenceCertificate>, BoxError> {
+) -> Result<Vec<kofu::gateway::render::model::Certificate>, BoxError> {
     let client = connect(pg).await?;
     let rows = client
         .query(
-            "SELECT id, snapshot, ticket, municipality_code FROM orders
-              WHERE kind = 'residence_certificate' ORDER BY md5(id::text) LIMIT $1",
+            "SELECT id, snapshot, ticket, municipality_code, kind FROM orders
+              ORDER BY md5(id::text) LIMIT $1",
             &[&limit],
         )
         .await?;
     let mix = rows
         .iter()
         .map(|row| {
+            let kind = kofu::gateway::domain::CertificateKind::from_wire(row.get(4))
+                .ok_or_else(|| serde::de::Error::custom("unknown kind"))?;
             kofu::gateway::pipeline::stored_certificate(
                 row.get(0),
+                kind,
                 row.get(1),
                 row.get(2),
                 row.get(3),
@@ -213,27 +216,29 @@ async fn orders_mix(
 /// The mix before the runs' own orders were used: a `household_fraction`
 /// share of three-person whole-household certificates, the rest for one
 /// person, all with the same few names. Reported beside the ceiling.
-fn synthetic_mix(
-    household_fraction: f64,
-) -> Vec<kofu::gateway::render::model::ResidenceCertificate> {
-    use kofu::gateway::render::model::ResidenceCertificate;
+fn synthetic_mix(household_fraction: f64) -> Vec<kofu::gateway::render::model::Certificate> {
+    use kofu::gateway::render::model::{Certificate, ResidenceCertificate};
     let households = (household_fraction.clamp(0.0, 1.0) * 10.0).round() as usize;
     (0..10)
-        .map(|i| ResidenceCertificate::sample(if i < households { 3 } else { 1 }))
+        .map(|i| {
+            Certificate::Residence(ResidenceCertificate::sample(if i < households {
+                3
+            } else {
+                1
+            }))
+        })
         .collect()
 }
 
 /// Certificates per second with every core rendering `mix` round robin and
 /// nothing else running.
 fn render_ceiling(
-    mix: &[kofu::gateway::render::model::ResidenceCertificate],
+    mix: &[kofu::gateway::render::model::Certificate],
     seconds: f64,
 ) -> Result<f64, String> {
     let renderer = kofu::gateway::render::Renderer::global();
     for certificate in mix {
-        renderer
-            .residence_certificate(certificate)
-            .map_err(|e| e.to_string())?; // warm
+        renderer.render(certificate).map_err(|e| e.to_string())?; // warm
     }
     let until = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
@@ -244,11 +249,7 @@ fn render_ceiling(
                     let mut n = 0u64;
                     while Instant::now() < until {
                         let certificate = &mix[n as usize % mix.len()];
-                        std::hint::black_box(
-                            renderer
-                                .residence_certificate(certificate)
-                                .expect("renders"),
-                        );
+                        std::hint::black_box(renderer.render(certificate).expect("renders"));
                         n += 1;
                     }
                     n
@@ -269,7 +270,7 @@ async fn database_side(
     data: &std::path::Path,
     seconds: u64,
     clients: usize,
-) -> Result<(f64, Vec<kofu::gateway::render::model::ResidenceCertificate>), BoxError> {
+) -> Result<(f64, Vec<kofu::gateway::render::model::Certificate>), BoxError> {
     let pg = EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false })
         .await
         .map_err(|e| format!("starting PostgreSQL in {}: {e}", data.display()))?;

@@ -256,6 +256,7 @@ fn pick_options(rng: &mut impl Rng, household_fraction: f64) -> (ResidenceOption
                 show_householder: householder,
                 show_domicile: domicile,
                 show_my_number: false,
+                ..Default::default()
             },
             "household",
         )
@@ -266,6 +267,7 @@ fn pick_options(rng: &mut impl Rng, household_fraction: f64) -> (ResidenceOption
             show_householder: roll < 0.3,
             show_domicile: (0.3..0.5).contains(&roll),
             show_my_number: (0.5..0.6).contains(&roll),
+            ..Default::default()
         };
         (options, "self")
     }

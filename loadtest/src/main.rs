@@ -335,6 +335,7 @@ async fn once(
             ..Default::default()
         },
         copies: 1,
+        other: None,
     };
     let started = Instant::now();
     let issued = client.issue(card, &spec, "ja").await?;

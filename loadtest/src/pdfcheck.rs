@@ -318,6 +318,8 @@ mod tests {
                 head_of_register: r.head_of_register.clone(),
             }),
             my_number: r.my_number.clone(),
+            former_surname: None,
+            foreign: None,
         };
         let order_id = Uuid::from_u128(0x1234);
         let cert = ResidenceCertificate {

@@ -13,7 +13,7 @@ use crate::devkit::demo_pki::{DemoPki, card_serial, copier_files};
 use crate::devkit::pgembed::{self, EmbeddedPostgres};
 use crate::devkit::sim::{CopierClient, OrderSpec};
 use crate::gateway::config::{Config, TlsFiles};
-use crate::gateway::registry::ResidenceOptions;
+use crate::gateway::domain::CertificateKind;
 use crate::gateway::server::Gateway;
 
 /// `kofu demo`: the embedded default.
@@ -37,39 +37,72 @@ pub struct DemoArgs {
     pub once: bool,
 }
 
-/// The copier run: which card orders what.
-const SCENARIOS: &[(&str, &str, ResidenceOptions)] = &[
-    (
-        "card-rsa-1",
-        "self, householder and relationship",
-        ResidenceOptions {
-            whole_household: false,
-            show_householder: true,
-            show_domicile: false,
-            show_my_number: false,
-        },
-    ),
-    (
-        "card-ecdsa-1",
-        "whole household, domicile",
-        ResidenceOptions {
-            whole_household: true,
-            show_householder: true,
-            show_domicile: true,
-            show_my_number: false,
-        },
-    ),
-    (
-        "card-rsa-2",
-        "self",
-        ResidenceOptions {
-            whole_household: false,
-            show_householder: false,
-            show_domicile: false,
-            show_my_number: false,
-        },
-    ),
-];
+/// The copier run: which card orders what — one of every kind, and the
+/// residence certificate three ways.
+fn scenarios() -> Vec<(
+    &'static str,
+    CertificateKind,
+    &'static str,
+    serde_json::Value,
+)> {
+    use CertificateKind as K;
+    use serde_json::json;
+    let residence = |whole: bool, householder: bool, domicile: bool| {
+        json!({"whole_household": whole, "show_householder": householder,
+               "show_domicile": domicile, "show_my_number": false})
+    };
+    vec![
+        (
+            "card-rsa-1",
+            K::ResidenceCertificate,
+            "self, householder and relationship",
+            residence(false, true, false),
+        ),
+        (
+            "card-ecdsa-1",
+            K::ResidenceCertificate,
+            "whole household, domicile",
+            residence(true, true, true),
+        ),
+        (
+            "card-rsa-2",
+            K::ResidenceCertificate,
+            "self",
+            residence(false, false, false),
+        ),
+        (
+            "card-ecdsa-1",
+            K::ResidenceRecordCertificate,
+            "former surname, birth date, address",
+            json!({"show_former_surname": true, "show_birth_date": true, "show_address": true}),
+        ),
+        ("card-rsa-1", K::SealRegistration, "self", json!({})),
+        (
+            "card-rsa-1",
+            K::TaxCertificate,
+            "latest fiscal year",
+            json!({}),
+        ),
+        (
+            "card-rsa-1",
+            K::FamilyRegisterFull,
+            "seven members",
+            json!({}),
+        ),
+        (
+            "card-ecdsa-1",
+            K::FamilyRegisterIndividual,
+            "self",
+            json!({}),
+        ),
+        (
+            "card-rsa-1",
+            K::FamilyRegisterAddresses,
+            "address histories",
+            json!({}),
+        ),
+    ]
+}
 
 pub async fn run(args: &DemoArgs) -> Result<(), BoxError> {
     println!("kofu demo");
@@ -196,29 +229,29 @@ async fn copier_run(args: &DemoArgs, pki: &DemoPki, api: &str) -> Result<(), Box
     let out = args.data.join("out");
     std::fs::create_dir_all(&out)?;
     println!("simulated copier {copier_id}:");
-    for (label, what, options) in SCENARIOS {
+    for (label, kind, what, options) in scenarios() {
         let card = pki
             .cards
             .iter()
-            .find(|c| c.label == *label)
+            .find(|c| c.label == label)
             .ok_or_else(|| format!("demo card {label} missing"))?;
         let started = Instant::now();
-        let issued = copier
-            .issue(
-                card,
-                &OrderSpec {
-                    options: *options,
-                    copies: 1,
-                },
-                "ja",
-            )
-            .await?;
+        let spec = OrderSpec {
+            copies: 1,
+            ..OrderSpec::of(kind, options)
+        };
+        let issued = copier.issue(card, &spec, "ja").await?;
         let elapsed = started.elapsed();
-        let path = out.join(format!("{}.pdf", issued.document_number));
+        let path = out.join(format!(
+            "{}-{}.pdf",
+            issued.document_number,
+            kind.wire_name()
+        ));
         std::fs::write(&path, &issued.pdf)?;
         println!(
-            "  {label:<13} {:<18} 住民票の写し ({what}): ticket {}, {} yen, {} page(s), {} KB, {} ms end to end -> {}",
+            "  {label:<13} {:<18} {} ({what}): ticket {}, {} yen, {} page(s), {} KB, {} ms end to end -> {}",
             card.algorithm.as_str(),
+            crate::gateway::render::paper_title(kind),
             issued.ack.ticket,
             issued.ack.amount_yen,
             issued.page_count,

@@ -121,8 +121,12 @@ pub async fn seed(client: &mut Client) -> Result<(), DbError> {
     .await?;
     for (kind, yen) in [
         ("residence_certificate", 200),
+        ("residence_record_certificate", 200),
         ("seal_registration", 200),
         ("tax_certificate", 300),
+        ("family_register_full", 450),
+        ("family_register_individual", 450),
+        ("family_register_addresses", 300),
     ] {
         tx.execute(
             "INSERT INTO fees (municipality_code, kind, amount_yen) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

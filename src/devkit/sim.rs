@@ -327,11 +327,23 @@ impl CopierClient {
     }
 }
 
-/// What a copier asks for.
-#[derive(Debug, Clone, Copy, Default)]
+/// What a copier asks for: a residence certificate with `options`, unless
+/// `other` names another kind with its options.
+#[derive(Debug, Clone, Default)]
 pub struct OrderSpec {
     pub options: ResidenceOptions,
     pub copies: i32,
+    pub other: Option<(crate::gateway::domain::CertificateKind, serde_json::Value)>,
+}
+
+impl OrderSpec {
+    /// An order for `kind` with `options` (a JSON object).
+    pub fn of(kind: crate::gateway::domain::CertificateKind, options: serde_json::Value) -> Self {
+        OrderSpec {
+            other: Some((kind, options)),
+            ..OrderSpec::default()
+        }
+    }
 }
 
 /// A session opened at the gateway.
@@ -400,9 +412,16 @@ impl CopierClient {
         key: &str,
         spec: &OrderSpec,
     ) -> Result<Ack, SimError> {
+        let (kind, options) = match &spec.other {
+            Some((kind, options)) => (*kind, options.clone()),
+            None => (
+                crate::gateway::domain::CertificateKind::ResidenceCertificate,
+                serde_json::to_value(&spec.options).expect("options serialise"),
+            ),
+        };
         let body = serde_json::json!({
-            "kind": crate::gateway::domain::CertificateKind::ResidenceCertificate.wire_name(),
-            "options": spec.options,
+            "kind": kind.wire_name(),
+            "options": options,
             "copies": spec.copies.max(1),
         });
         let path = format!("/v1/sessions/{session_id}/orders");

@@ -43,6 +43,10 @@ pub enum DbError {
     Pool(#[from] deadpool_postgres::PoolError),
     #[error("postgres: {}", describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
+    /// A register row holds a value the model has no name for (a CHECK
+    /// widened without the model): names the column's meaning, never the value.
+    #[error("register data: {0}")]
+    Data(&'static str),
 }
 
 /// The SQLSTATE and primary message, never the DETAIL (which can quote row values).
@@ -72,6 +76,7 @@ impl DbError {
                         .contains(state)
                 }
             },
+            DbError::Data(_) => false,
         }
     }
 

@@ -9,36 +9,49 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 /// A certificate a resident may ask for at a copier, by its stable wire
-/// name (the `kind` of an order, a menu item, a fee, a metric label).
+/// name (the `kind` of an order, a menu item, a fee, a metric label). Each
+/// has its own register snapshot and form (`render`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateKind {
-    /// 住民票の写し: the one kind the pipeline issues today.
+    /// 住民票の写し: self, the whole household or chosen members.
     ResidenceCertificate,
-    /// 印鑑登録証明書 (listed on the menu as not offered yet).
+    /// 住民票記載事項証明書: self, with the items the resident chose.
+    ResidenceRecordCertificate,
+    /// 印鑑登録証明書: self only, while the registration is active.
     SealRegistration,
-    /// 課税・所得証明書 (listed on the menu as not offered yet).
+    /// 課税・所得証明書: self only, one fiscal year.
     TaxCertificate,
-    /// 戸籍証明書 (listed on the menu as not offered yet).
-    FamilyRegister,
+    /// 戸籍全部事項証明書 (戸籍謄本): every member of the register.
+    FamilyRegisterFull,
+    /// 戸籍個人事項証明書 (戸籍抄本): one member of the register.
+    FamilyRegisterIndividual,
+    /// 戸籍の附票の写し: the register members' address histories.
+    FamilyRegisterAddresses,
 }
 
 impl CertificateKind {
     /// Every kind, in menu order.
-    pub const ALL: [CertificateKind; 4] = [
+    pub const ALL: [CertificateKind; 7] = [
         CertificateKind::ResidenceCertificate,
+        CertificateKind::ResidenceRecordCertificate,
         CertificateKind::SealRegistration,
         CertificateKind::TaxCertificate,
-        CertificateKind::FamilyRegister,
+        CertificateKind::FamilyRegisterFull,
+        CertificateKind::FamilyRegisterIndividual,
+        CertificateKind::FamilyRegisterAddresses,
     ];
 
     /// The stable wire name (API, database, metrics).
     pub const fn wire_name(self) -> &'static str {
         match self {
             CertificateKind::ResidenceCertificate => "residence_certificate",
+            CertificateKind::ResidenceRecordCertificate => "residence_record_certificate",
             CertificateKind::SealRegistration => "seal_registration",
             CertificateKind::TaxCertificate => "tax_certificate",
-            CertificateKind::FamilyRegister => "family_register",
+            CertificateKind::FamilyRegisterFull => "family_register_full",
+            CertificateKind::FamilyRegisterIndividual => "family_register_individual",
+            CertificateKind::FamilyRegisterAddresses => "family_register_addresses",
         }
     }
 
@@ -47,10 +60,15 @@ impl CertificateKind {
         Self::ALL.into_iter().find(|k| k.wire_name() == name)
     }
 
-    /// Whether the pipeline can render and issue this kind (a municipality
-    /// must offer it too, with a fee).
-    pub const fn is_issued(self) -> bool {
-        matches!(self, CertificateKind::ResidenceCertificate)
+    /// Whether the kind is read from a 戸籍 (family register) rather than
+    /// the resident register.
+    pub const fn is_family_register(self) -> bool {
+        matches!(
+            self,
+            CertificateKind::FamilyRegisterFull
+                | CertificateKind::FamilyRegisterIndividual
+                | CertificateKind::FamilyRegisterAddresses
+        )
     }
 }
 
@@ -172,8 +190,8 @@ mod tests {
             );
         }
         assert_eq!(CertificateKind::from_wire("residence"), None);
-        assert!(CertificateKind::ResidenceCertificate.is_issued());
-        assert!(!CertificateKind::FamilyRegister.is_issued());
+        assert!(CertificateKind::FamilyRegisterAddresses.is_family_register());
+        assert!(!CertificateKind::SealRegistration.is_family_register());
     }
 
     #[test]

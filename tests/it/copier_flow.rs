@@ -76,8 +76,10 @@ async fn ecdsa_card_prints_the_whole_household_in_english_menu() {
             show_householder: true,
             show_domicile: true,
             show_my_number: true,
+            ..Default::default()
         },
         copies: 2,
+        ..Default::default()
     };
     let issued = app
         .copier(2)
@@ -142,7 +144,10 @@ async fn an_idempotency_key_retry_returns_the_same_order() {
     let count: i64 = app.scalar("SELECT count(*) FROM orders", &[]).await;
     assert_eq!(count, 1);
 
-    let other = OrderSpec { copies: 3, ..spec };
+    let other = OrderSpec {
+        copies: 3,
+        ..spec.clone()
+    };
     let err = copier
         .place_order(session.session_id, "retry-me", &other)
         .await
@@ -571,6 +576,12 @@ async fn an_order_bound_in_the_documents_table_before_0015_is_still_delivered() 
 async fn a_resident_orders_in_vietnamese_and_another_reads_thai() {
     use kofu::gateway::i18n::{Lang, catalogue};
     let app = TestApp::spawn().await;
+    // The municipality does not offer the 附票 at stores.
+    app.db()
+        .await
+        .batch_execute("DELETE FROM fees WHERE kind = 'family_register_addresses'")
+        .await
+        .unwrap();
     let issued = app
         .copier(1)
         .issue(
@@ -590,9 +601,9 @@ async fn a_resident_orders_in_vietnamese_and_another_reads_thai() {
         menu["items"][0]["options"][0]["label"],
         catalogue::OPTION_WHOLE_HOUSEHOLD.get(Lang::Vi)
     );
-    assert_eq!(menu["items"][1]["reason"]["code"], "kind_not_offered");
+    assert_eq!(menu["items"][6]["reason"]["code"], "kind_not_offered");
     assert_eq!(
-        menu["items"][1]["reason"]["message"],
+        menu["items"][6]["reason"]["message"],
         catalogue::REASON_KIND_NOT_OFFERED.get(Lang::Vi)
     );
     assert_ne!(menu["items"][0]["name"], "Certificate of residence");
@@ -609,7 +620,7 @@ async fn a_resident_orders_in_vietnamese_and_another_reads_thai() {
         .unwrap();
     assert_eq!(menu["language"], "th");
     assert_eq!(
-        menu["items"][2]["name"],
+        menu["items"][3]["name"],
         catalogue::KIND_TAX_CERTIFICATE.get(Lang::Th)
     );
     let refused = copier

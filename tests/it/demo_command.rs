@@ -83,9 +83,17 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
         "postmaster left behind"
     );
     let first = pdfs(&dir);
-    assert_eq!(first.len(), 3, "{first:?}");
+    assert_eq!(first.len(), 9, "{first:?}");
     for pdf in &first {
         assert!(std::fs::read(pdf).unwrap().starts_with(b"%PDF-"));
+    }
+    // One of every kind, each file named for its kind.
+    for kind in kofu::gateway::domain::CertificateKind::ALL {
+        let suffix = format!("-{}.pdf", kind.wire_name());
+        assert!(
+            first.iter().any(|p| p.to_string_lossy().ends_with(&suffix)),
+            "no {kind} in {first:?}"
+        );
     }
 
     // Second run reuses the cluster and the PKI, and prints with new tickets.
@@ -98,5 +106,5 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
     );
     assert!(text.contains("reused cluster"), "{text}");
     assert!(text.contains("demo PKI     reused"), "{text}");
-    assert_eq!(pdfs(&dir).len(), 6, "new documents get new numbers");
+    assert_eq!(pdfs(&dir).len(), 18, "new documents get new numbers");
 }

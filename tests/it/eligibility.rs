@@ -26,7 +26,11 @@ async fn menu_and_order(
     if reason.is_some() {
         assert_eq!(menu["items"][0]["available"], false);
     }
-    let order = OrderSpec { options, copies: 1 };
+    let order = OrderSpec {
+        options,
+        copies: 1,
+        ..Default::default()
+    };
     let placed = match copier.place_order(s.session_id, "k", &order).await {
         Ok(_) => Ok(()),
         Err(SimError::Refused { code, .. }) => Err(code),
@@ -223,7 +227,7 @@ async fn a_name_the_font_cannot_draw_is_refused_before_payment() {
 
 /// The menu says of every kind why it cannot be had: the resident first,
 /// then the kind's own register (a seal, a tax year, a 戸籍 here), then
-/// `kind_not_offered` for what kofu does not issue yet.
+/// `kind_not_offered` for what the municipality does not offer.
 #[tokio::test]
 async fn the_menu_gives_each_kind_its_registers_reason() {
     let app = TestApp::spawn().await;
@@ -237,7 +241,7 @@ async fn the_menu_gives_each_kind_its_registers_reason() {
                 .await
                 .unwrap();
             let items = menu["items"].as_array().unwrap().clone();
-            assert_eq!(items.len(), 4);
+            assert_eq!(items.len(), 7);
             items
                 .iter()
                 .map(|i| {
@@ -250,23 +254,18 @@ async fn the_menu_gives_each_kind_its_registers_reason() {
         }
     };
     // 太郎: an active seal, a 2026 assessment, his 戸籍 kept here.
-    assert_eq!(
-        reasons("card-rsa-1").await,
-        [
-            "available",
-            "kind_not_offered",
-            "kind_not_offered",
-            "kind_not_offered"
-        ]
-    );
+    assert_eq!(reasons("card-rsa-1").await, ["available"; 7]);
     // 花子: her seal abolished, no assessment; in 太郎's 戸籍.
     assert_eq!(
         reasons("card-ecdsa-1").await,
         [
             "available",
+            "available",
             "seal_abolished",
             "no_tax_record",
-            "kind_not_offered"
+            "available",
+            "available",
+            "available"
         ]
     );
     // 青葉健: no seal, no assessment, 本籍 elsewhere.
@@ -274,8 +273,11 @@ async fn the_menu_gives_each_kind_its_registers_reason() {
         reasons("card-rsa-2").await,
         [
             "available",
+            "available",
             "seal_not_registered",
             "no_tax_record",
+            "domicile_elsewhere",
+            "domicile_elsewhere",
             "domicile_elsewhere"
         ]
     );
@@ -288,7 +290,7 @@ async fn the_menu_gives_each_kind_its_registers_reason() {
     .await
     .unwrap();
     assert_eq!(
-        reasons("card-rsa-1").await[2],
+        reasons("card-rsa-1").await[3],
         "not_registered_here_on_january_1"
     );
     db.batch_execute(
@@ -296,7 +298,7 @@ async fn the_menu_gives_each_kind_its_registers_reason() {
     )
     .await
     .unwrap();
-    assert_eq!(reasons("card-rsa-1").await[2], "tax_year_not_released");
+    assert_eq!(reasons("card-rsa-1").await[3], "tax_year_not_released");
 
     // A resident-wide reason comes before every kind's own.
     db.batch_execute(
@@ -304,5 +306,5 @@ async fn the_menu_gives_each_kind_its_registers_reason() {
     )
     .await
     .unwrap();
-    assert_eq!(reasons("card-ecdsa-1").await, ["moving_out"; 4]);
+    assert_eq!(reasons("card-ecdsa-1").await, ["moving_out"; 7]);
 }

@@ -359,6 +359,53 @@ pub fn page_texts(pdf: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The text of each page as poppler's `pdftotext` reads it (what a
+/// receiver's software sees), pages split at form feeds, with the 「複写」
+/// background's lines dropped and all whitespace removed (poppler breaks
+/// lines at the ideographic space inside names). Compare with [`squeezed`].
+pub fn pdftotext(pdf: &[u8]) -> Vec<String> {
+    let path = std::env::temp_dir().join(format!(
+        "kofu-pdftotext-{}.pdf",
+        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
+    ));
+    std::fs::write(&path, pdf).expect("temp file written");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-raw", "-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; .ci/run installs it) runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8 text");
+    let mut pages: Vec<String> = text
+        .split('\u{c}')
+        .map(|page| {
+            page.lines()
+                .filter(|line| {
+                    !line
+                        .chars()
+                        .all(|c| c == '複' || c == '写' || c.is_whitespace())
+                })
+                .map(squeezed)
+                .collect()
+        })
+        .collect();
+    if pages.last().is_some_and(|p| p.is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// `text` without whitespace (ideographic spaces included).
+pub fn squeezed(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// A `kofu serve` child process on the test's database.
 pub struct ServeProcess {
     child: std::process::Child,

@@ -199,7 +199,7 @@ async fn kawasaki_two_stores_submitting_in_the_same_second_each_get_their_own() 
 async fn tokushima_every_page_of_a_multi_page_document_belongs_to_the_same_order() {
     let app = TestApp::spawn().await;
     let db = app.db().await;
-    for n in 4..=7 {
+    for n in 4..=7i32 {
         db.execute(
             "INSERT INTO residents (resident_code, municipality_code, household_id, register_order, name, name_kana,
                                     birth_date, sex, relationship, became_resident_on)
@@ -216,6 +216,7 @@ async fn tokushima_every_page_of_a_multi_page_document_belongs_to_the_same_order
             ..Default::default()
         },
         copies: 1,
+        ..Default::default()
     };
     let issued = app
         .copier(1)
@@ -277,6 +278,7 @@ async fn adachi_a_register_sync_during_issuance_never_mixes_records() {
             ..Default::default()
         },
         copies: 1,
+        ..Default::default()
     };
     let copier = app.copier(1);
     for _ in 0..15 {
@@ -372,6 +374,7 @@ async fn a_death_recorded_just_before_the_order_is_honoured() {
             ..Default::default()
         },
         copies: 1,
+        ..Default::default()
     };
     let issued = copier
         .issue(app.pki.card("card-ecdsa-1"), &spec, "ja")

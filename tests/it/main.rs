@@ -11,6 +11,7 @@ mod eligibility;
 mod embedded_postgres;
 mod fuzz_smoke;
 mod incidents;
+mod kinds;
 mod layout;
 mod pki_verify;
 mod refusals;

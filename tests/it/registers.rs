@@ -252,6 +252,7 @@ async fn a_filed_move_out_refuses_the_resident_and_the_household_certificate_sho
             ..Default::default()
         },
         copies: 1,
+        ..Default::default()
     };
     let copier = app.copier(2);
     let s = copier.open_session().await.unwrap();

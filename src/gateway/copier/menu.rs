@@ -42,9 +42,15 @@ pub struct MenuItem {
 pub struct MenuOption {
     pub name: &'static str,
     pub label: &'static str,
+    /// `boolean`, `integer` (a fiscal year, a register position) or
+    /// `positions` (a list of household positions, 1 to `max`).
     #[serde(rename = "type")]
     pub type_: &'static str,
-    pub default: bool,
+    /// The value when the option is left out (`null`: the resident themself).
+    pub default: serde_json::Value,
+    /// The largest position that may be chosen (`positions` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,10 +63,14 @@ pub struct Reason {
 pub const MAX_COPIES: i32 = 10;
 
 /// The kinds, in menu order, with their names.
-const KINDS: &[(CertificateKind, &Text)] = &[
+const KINDS: [(CertificateKind, &Text); 7] = [
     (
         CertificateKind::ResidenceCertificate,
         &catalogue::KIND_RESIDENCE_CERTIFICATE,
+    ),
+    (
+        CertificateKind::ResidenceRecordCertificate,
+        &catalogue::KIND_RESIDENCE_RECORD,
     ),
     (
         CertificateKind::SealRegistration,
@@ -71,28 +81,104 @@ const KINDS: &[(CertificateKind, &Text)] = &[
         &catalogue::KIND_TAX_CERTIFICATE,
     ),
     (
-        CertificateKind::FamilyRegister,
-        &catalogue::KIND_FAMILY_REGISTER,
+        CertificateKind::FamilyRegisterFull,
+        &catalogue::KIND_FAMILY_REGISTER_FULL,
+    ),
+    (
+        CertificateKind::FamilyRegisterIndividual,
+        &catalogue::KIND_FAMILY_REGISTER_INDIVIDUAL,
+    ),
+    (
+        CertificateKind::FamilyRegisterAddresses,
+        &catalogue::KIND_FAMILY_REGISTER_ADDRESSES,
     ),
 ];
 
-/// The residence certificate's options (`ResidenceOptions`) with their labels.
-const OPTIONS: &[(&str, &Text)] = &[
+/// The residence certificate's yes/no options (`ResidenceOptions`).
+const RESIDENCE_OPTIONS: &[(&str, &Text)] = &[
     ("whole_household", &catalogue::OPTION_WHOLE_HOUSEHOLD),
     ("show_householder", &catalogue::OPTION_SHOW_HOUSEHOLDER),
     ("show_domicile", &catalogue::OPTION_SHOW_DOMICILE),
     ("show_my_number", &catalogue::OPTION_SHOW_MY_NUMBER),
+    (
+        "show_former_surname",
+        &catalogue::OPTION_SHOW_FORMER_SURNAME,
+    ),
+    (
+        "show_foreign_resident_fields",
+        &catalogue::OPTION_SHOW_FOREIGN_RESIDENT_FIELDS,
+    ),
 ];
 
-/// Builds the menu for `holder`: the residence certificate when the
-/// municipality offers it (`residence_fee`) and the resident is eligible, the
-/// other kinds with the reason they are not.
-pub fn build(
-    lang: Lang,
-    session_id: String,
-    holder: &CardHolder,
-    residence_fee: Option<i32>,
-) -> Menu {
+/// The items of a 住民票記載事項証明書 (`RecordItems`).
+const RECORD_ITEMS: &[(&str, &Text)] = &[
+    (
+        "show_former_surname",
+        &catalogue::OPTION_SHOW_FORMER_SURNAME,
+    ),
+    ("show_birth_date", &catalogue::OPTION_SHOW_BIRTH_DATE),
+    ("show_sex", &catalogue::OPTION_SHOW_SEX),
+    ("show_address", &catalogue::OPTION_SHOW_ADDRESS),
+    (
+        "show_became_resident_on",
+        &catalogue::OPTION_SHOW_BECAME_RESIDENT_ON,
+    ),
+    ("show_householder", &catalogue::OPTION_SHOW_HOUSEHOLDER),
+    ("show_domicile", &catalogue::OPTION_SHOW_DOMICILE),
+];
+
+fn yes_no(lang: Lang, options: &[(&'static str, &Text)]) -> Vec<MenuOption> {
+    options
+        .iter()
+        .map(|(name, labels)| MenuOption {
+            name,
+            label: labels.get(lang),
+            type_: "boolean",
+            default: serde_json::Value::Bool(false),
+            max: None,
+        })
+        .collect()
+}
+
+/// The options of `kind` as the copier offers them.
+fn options_of(kind: CertificateKind, lang: Lang, holder: &CardHolder) -> Vec<MenuOption> {
+    match kind {
+        CertificateKind::ResidenceCertificate => {
+            let mut options = yes_no(lang, RESIDENCE_OPTIONS);
+            options.push(MenuOption {
+                name: "members",
+                label: catalogue::OPTION_MEMBERS.get(lang),
+                type_: "positions",
+                default: serde_json::json!([]),
+                max: Some(holder.household_size),
+            });
+            options
+        }
+        CertificateKind::ResidenceRecordCertificate => yes_no(lang, RECORD_ITEMS),
+        CertificateKind::TaxCertificate => vec![MenuOption {
+            name: "fiscal_year",
+            label: catalogue::OPTION_FISCAL_YEAR.get(lang),
+            type_: "integer",
+            default: holder.latest_tax_year.into(),
+            max: None,
+        }],
+        CertificateKind::FamilyRegisterIndividual => vec![MenuOption {
+            name: "position",
+            label: catalogue::OPTION_POSITION.get(lang),
+            type_: "integer",
+            default: serde_json::Value::Null,
+            max: None,
+        }],
+        CertificateKind::SealRegistration
+        | CertificateKind::FamilyRegisterFull
+        | CertificateKind::FamilyRegisterAddresses => Vec::new(),
+    }
+}
+
+/// Builds the menu for `holder`: every kind, available when the
+/// municipality offers it (has a fee for it) and nothing says no, otherwise
+/// with the reason it is not.
+pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
     // The same code and message an order would be refused with.
     let reason_of = |refusal: CopierError| {
         let problem = Problem::from(refusal);
@@ -104,14 +190,14 @@ pub fn build(
     let items = KINDS
         .iter()
         .map(|(kind, names)| {
-            let offered = kind.is_issued() && residence_fee.is_some();
+            let fee = holder.fee_for(*kind);
             // The resident first, then the kind's own register, then
-            // whether kofu offers the kind at all.
+            // whether the municipality offers the kind at all.
             let reason = if let Some(why) = holder.ineligible {
                 Some(reason_of(CopierError::from(why)))
             } else if let Some(why) = holder.refusal_for(*kind) {
                 Some(reason_of(CopierError::from(why)))
-            } else if !offered {
+            } else if fee.is_none() {
                 Some(Reason {
                     code: "kind_not_offered",
                     message: catalogue::REASON_KIND_NOT_OFFERED.get(lang),
@@ -124,17 +210,9 @@ pub fn build(
                 kind: *kind,
                 name: names.get(lang),
                 available,
-                fee_yen: if offered { residence_fee } else { None },
+                fee_yen: fee,
                 options: if available {
-                    OPTIONS
-                        .iter()
-                        .map(|(name, labels)| MenuOption {
-                            name,
-                            label: labels.get(lang),
-                            type_: "boolean",
-                            default: false,
-                        })
-                        .collect()
+                    options_of(*kind, lang, holder)
                 } else {
                     Vec::new()
                 },

@@ -26,7 +26,7 @@ use crate::gateway::error::{Problem, RequestError};
 use crate::gateway::http::{self, ApiRequest, ApiResult, CopierIdentity};
 use crate::gateway::pipeline::{self, Completion, DeliveryState, NewOrder, Refusal};
 use crate::gateway::pki::ChallengeAlgorithm;
-use crate::gateway::registry::{self, HolderLookup, ResidenceOptions};
+use crate::gateway::registry::{self, HolderLookup, OrderOptions};
 use crate::gateway::state::AppState;
 
 /// How often a waiting document fetch re-checks for a release made elsewhere.
@@ -254,11 +254,10 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         &copier.fingerprint,
         held.as_ref().map(|h| &h.challenge),
         &card,
-        CertificateKind::ResidenceCertificate,
     )
     .await?;
-    let (holder, fee) = match found {
-        HolderLookup::Found(holder, fee) => (holder, fee),
+    let holder = match found {
+        HolderLookup::Found(holder) => holder,
         HolderLookup::SessionUnusable => {
             return Err(session_problem(&db, session_id, &copier.fingerprint, Step::Card).await);
         }
@@ -279,7 +278,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     };
     metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
         .increment(1);
-    let menu = menu::build(req.lang, session_id.to_string(), &holder, fee);
+    let menu = menu::build(req.lang, session_id.to_string(), &holder);
     let mut response = http::json(StatusCode::OK, &menu);
     response.headers_mut().insert(
         hyper::header::CONTENT_LANGUAGE,
@@ -288,14 +287,23 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     Ok(response)
 }
 
-/// The order body. Serialised again (canonically) to compare Idempotency-Key retries.
-#[derive(Debug, Deserialize, Serialize)]
+/// The order body; `options` are read as the kind's (see [`OrderOptions::parse`]).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OrderRequest {
     kind: String,
     #[serde(default)]
-    options: ResidenceOptions,
+    options: Option<serde_json::Value>,
     #[serde(default = "one")]
+    copies: i32,
+}
+
+/// The order as understood, serialised (canonically) to compare
+/// Idempotency-Key retries.
+#[derive(Debug, Serialize)]
+struct CanonicalOrder<'a> {
+    kind: CertificateKind,
+    options: &'a OrderOptions,
     copies: i32,
 }
 
@@ -312,7 +320,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or(CopierError::IdempotencyKeyRequired)?
         .to_owned();
-    // Options arrive as an object of booleans; anything else is invalid_options.
+    // Options arrive as an object of the kind's; anything else is invalid_options.
     let raw: serde_json::Value = req.json()?;
     let order: OrderRequest =
         serde_json::from_value(raw).map_err(|_| CopierError::InvalidOptions)?;
@@ -321,8 +329,15 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     }
     let kind =
         CertificateKind::from_wire(&order.kind).ok_or(CopierError::CertificateKindUnavailable)?;
+    let options =
+        OrderOptions::parse(kind, order.options).map_err(|_| CopierError::InvalidOptions)?;
 
-    let canonical = serde_json::to_vec(&order).expect("order serialises");
+    let canonical = serde_json::to_vec(&CanonicalOrder {
+        kind,
+        options: &options,
+        copies: order.copies,
+    })
+    .expect("order serialises");
     let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
     let mut request_hash = [0u8; 32];
     request_hash.copy_from_slice(digest.as_ref());
@@ -332,7 +347,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         request_hash,
         copier_fingerprint: copier.fingerprint,
         kind,
-        options: order.options,
+        options,
         copies: order.copies,
     };
     // The session, its resident and the fee are read inside the acceptance.
@@ -345,6 +360,8 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         }
         Err(Refusal::KeyReused) => Err(CopierError::IdempotencyKeyReused.into()),
         Err(Refusal::Ineligible(why)) => Err(CopierError::from(why).into()),
+        Err(Refusal::Kind(why)) => Err(CopierError::from(why).into()),
+        Err(Refusal::NoSuchMember) => Err(CopierError::InvalidOptions.into()),
         Err(Refusal::NotPrintable) => Err(CopierError::NameNotPrintable.into()),
         Err(Refusal::SessionUnusable) => Err(session_problem(
             &client(state).await?,

@@ -85,20 +85,6 @@ catalogue! {
         id: "Surat keterangan pajak dan penghasilan",
         th: "หนังสือรับรองภาษีและรายได้",
     }
-    KIND_FAMILY_REGISTER {
-        ja: "戸籍証明書",
-        en: "Family register certificate",
-        zh_hans: "户籍证明书",
-        zh_hant: "戶籍證明書",
-        ko: "호적증명서",
-        es: "Certificado del registro familiar",
-        pt: "Certificado do registro familiar",
-        vi: "Giấy chứng nhận hộ tịch",
-        tl: "Sertipiko ng rehistro ng pamilya",
-        ne: "पारिवारिक दर्ता प्रमाणपत्र",
-        id: "Surat keterangan daftar keluarga",
-        th: "หนังสือรับรองทะเบียนครอบครัว",
-    }
     OPTION_WHOLE_HOUSEHOLD {
         ja: "世帯全員",
         en: "Whole household",
@@ -154,6 +140,201 @@ catalogue! {
         ne: "व्यक्तिगत नम्बर (My Number)",
         id: "Nomor Individu (My Number)",
         th: "หมายเลขประจำตัว (My Number)",
+    }
+    /// Certificate of selected items in the residence record
+    KIND_RESIDENCE_RECORD {
+        ja: "住民票記載事項証明書",
+        en: "Certificate of residence record items",
+        zh_hans: "住民票记载事项证明书",
+        zh_hant: "住民票記載事項證明書",
+        ko: "주민표 기재사항 증명서",
+        es: "Certificado de datos del registro de residencia",
+        pt: "Certificado de itens do registro de residência",
+        vi: "Giấy chứng nhận nội dung phiếu cư trú",
+        tl: "Sertipiko ng mga detalye ng rekord ng paninirahan",
+        ne: "बसोबास अभिलेख विवरण प्रमाणपत्र",
+        id: "Surat keterangan isi catatan kependudukan",
+        th: "หนังสือรับรองรายการในทะเบียนผู้พักอาศัย",
+    }
+    /// Certificate of all matters in the family register (full copy)
+    KIND_FAMILY_REGISTER_FULL {
+        ja: "戸籍全部事項証明書（戸籍謄本）",
+        en: "Family register certificate (full copy)",
+        zh_hans: "户籍全部事项证明书（户籍誊本）",
+        zh_hant: "戶籍全部事項證明書（戶籍謄本）",
+        ko: "호적 전부사항 증명서(호적등본)",
+        es: "Certificado del registro familiar (copia íntegra)",
+        pt: "Certificado do registro familiar (cópia integral)",
+        vi: "Giấy chứng nhận toàn bộ hộ tịch (bản sao đầy đủ)",
+        tl: "Sertipiko ng rehistro ng pamilya (buong kopya)",
+        ne: "पारिवारिक दर्ता प्रमाणपत्र (पूर्ण प्रतिलिपि)",
+        id: "Surat keterangan daftar keluarga (salinan lengkap)",
+        th: "หนังสือรับรองทะเบียนครอบครัว (ฉบับเต็ม)",
+    }
+    /// Certificate of one person's matters in the family register (extract)
+    KIND_FAMILY_REGISTER_INDIVIDUAL {
+        ja: "戸籍個人事項証明書（戸籍抄本）",
+        en: "Family register certificate (individual extract)",
+        zh_hans: "户籍个人事项证明书（户籍抄本）",
+        zh_hant: "戶籍個人事項證明書（戶籍抄本）",
+        ko: "호적 개인사항 증명서(호적초본)",
+        es: "Certificado del registro familiar (extracto individual)",
+        pt: "Certificado do registro familiar (extrato individual)",
+        vi: "Giấy chứng nhận hộ tịch cá nhân (bản trích lục)",
+        tl: "Sertipiko ng rehistro ng pamilya (indibidwal na sipi)",
+        ne: "पारिवारिक दर्ता प्रमाणपत्र (व्यक्तिगत उद्धरण)",
+        id: "Surat keterangan daftar keluarga (kutipan perorangan)",
+        th: "หนังสือรับรองทะเบียนครอบครัว (เฉพาะบุคคล)",
+    }
+    /// Copy of the family register's address supplement (address history)
+    KIND_FAMILY_REGISTER_ADDRESSES {
+        ja: "戸籍の附票の写し",
+        en: "Copy of family register address record",
+        zh_hans: "户籍附票副本",
+        zh_hant: "戶籍附票副本",
+        ko: "호적 부표 사본",
+        es: "Copia del anexo de domicilios del registro familiar",
+        pt: "Cópia do anexo de endereços do registro familiar",
+        vi: "Bản sao phụ lục địa chỉ hộ tịch",
+        tl: "Kopya ng talaan ng mga tirahan sa rehistro ng pamilya",
+        ne: "पारिवारिक दर्ताको ठेगाना अभिलेखको प्रतिलिपि",
+        id: "Salinan lampiran alamat daftar keluarga",
+        th: "สำเนาเอกสารแนบที่อยู่ของทะเบียนครอบครัว",
+    }
+    /// Former surname
+    OPTION_SHOW_FORMER_SURNAME {
+        ja: "旧氏",
+        en: "Former surname",
+        zh_hans: "旧姓",
+        zh_hant: "舊姓",
+        ko: "이전 성씨",
+        es: "Apellido anterior",
+        pt: "Sobrenome anterior",
+        vi: "Họ cũ",
+        tl: "Dating apelyido",
+        ne: "पहिलेको थर",
+        id: "Nama keluarga sebelumnya",
+        th: "นามสกุลเดิม",
+    }
+    /// Nationality/region, status of residence and related fields
+    OPTION_SHOW_FOREIGN_RESIDENT_FIELDS {
+        ja: "国籍・地域、在留資格等",
+        en: "Nationality/region, residence status, etc.",
+        zh_hans: "国籍・地区、在留资格等",
+        zh_hant: "國籍・地區、在留資格等",
+        ko: "국적・지역, 체류자격 등",
+        es: "Nacionalidad/región, estatus de residencia, etc.",
+        pt: "Nacionalidade/região, status de residência etc.",
+        vi: "Quốc tịch/khu vực, tư cách lưu trú, v.v.",
+        tl: "Nasyonalidad/rehiyon, katayuan ng paninirahan, atbp.",
+        ne: "राष्ट्रियता/क्षेत्र, बसोबास स्थिति आदि",
+        id: "Kewarganegaraan/wilayah, status izin tinggal, dll.",
+        th: "สัญชาติ/ภูมิภาค สถานภาพการพำนัก ฯลฯ",
+    }
+    /// Household members to list, by number within the household
+    OPTION_MEMBERS {
+        ja: "記載する世帯員（世帯の中の番号）",
+        en: "Household members to include (number in household)",
+        zh_hans: "要记载的户内成员（户内编号）",
+        zh_hant: "要記載的戶內成員（戶內編號）",
+        ko: "기재할 세대원(세대 내 번호)",
+        es: "Miembros del hogar a incluir (n.º en el hogar)",
+        pt: "Membros do domicílio a incluir (nº no domicílio)",
+        vi: "Thành viên hộ cần ghi (số thứ tự trong hộ)",
+        tl: "Mga miyembro ng sambahayan na isasama (numero sa sambahayan)",
+        ne: "समावेश गर्ने घरपरिवारका सदस्य (घरपरिवारभित्रको क्रमसंख्या)",
+        id: "Anggota rumah tangga yang dicantumkan (nomor dalam rumah tangga)",
+        th: "สมาชิกครัวเรือนที่จะระบุ (ลำดับในครัวเรือน)",
+    }
+    /// Date of birth
+    OPTION_SHOW_BIRTH_DATE {
+        ja: "生年月日",
+        en: "Date of birth",
+        zh_hans: "出生日期",
+        zh_hant: "出生日期",
+        ko: "생년월일",
+        es: "Fecha de nacimiento",
+        pt: "Data de nascimento",
+        vi: "Ngày sinh",
+        tl: "Petsa ng kapanganakan",
+        ne: "जन्म मिति",
+        id: "Tanggal lahir",
+        th: "วันเดือนปีเกิด",
+    }
+    /// Sex
+    OPTION_SHOW_SEX {
+        ja: "性別",
+        en: "Sex",
+        zh_hans: "性别",
+        zh_hant: "性別",
+        ko: "성별",
+        es: "Sexo",
+        pt: "Sexo",
+        vi: "Giới tính",
+        tl: "Kasarian",
+        ne: "लिङ्ग",
+        id: "Jenis kelamin",
+        th: "เพศ",
+    }
+    /// Address
+    OPTION_SHOW_ADDRESS {
+        ja: "住所",
+        en: "Address",
+        zh_hans: "住址",
+        zh_hant: "住址",
+        ko: "주소",
+        es: "Domicilio",
+        pt: "Endereço",
+        vi: "Địa chỉ",
+        tl: "Tirahan",
+        ne: "ठेगाना",
+        id: "Alamat",
+        th: "ที่อยู่",
+    }
+    /// Date the person became a resident
+    OPTION_SHOW_BECAME_RESIDENT_ON {
+        ja: "住民となった年月日",
+        en: "Date of becoming a resident",
+        zh_hans: "成为居民的日期",
+        zh_hant: "成為居民的日期",
+        ko: "주민이 된 날짜",
+        es: "Fecha de alta como residente",
+        pt: "Data em que se tornou residente",
+        vi: "Ngày trở thành cư dân",
+        tl: "Petsa ng pagiging residente",
+        ne: "बासिन्दा भएको मिति",
+        id: "Tanggal menjadi penduduk",
+        th: "วันที่เป็นผู้พักอาศัย",
+    }
+    /// Fiscal year of the tax assessment
+    OPTION_FISCAL_YEAR {
+        ja: "年度",
+        en: "Fiscal year",
+        zh_hans: "年度",
+        zh_hant: "年度",
+        ko: "연도",
+        es: "Año fiscal",
+        pt: "Ano fiscal",
+        vi: "Năm tài chính",
+        tl: "Taong piskal",
+        ne: "आर्थिक वर्ष",
+        id: "Tahun fiskal",
+        th: "ปีงบประมาณ",
+    }
+    /// Person to certify, by position in the family register
+    OPTION_POSITION {
+        ja: "証明を受ける人（戸籍の中の順番）",
+        en: "Person to certify (order in family register)",
+        zh_hans: "证明对象（户籍中的顺序）",
+        zh_hant: "證明對象（戶籍中的順序）",
+        ko: "증명 대상자(호적 내 순번)",
+        es: "Persona a certificar (orden en el registro familiar)",
+        pt: "Pessoa a certificar (ordem no registro familiar)",
+        vi: "Người được chứng nhận (thứ tự trong hộ tịch)",
+        tl: "Taong papatunayan (pagkakasunod sa rehistro ng pamilya)",
+        ne: "प्रमाणित गरिने व्यक्ति (पारिवारिक दर्तामा क्रम)",
+        id: "Orang yang disertifikasi (urutan dalam daftar keluarga)",
+        th: "ผู้ขอรับการรับรอง (ลำดับในทะเบียนครอบครัว)",
     }
     REASON_KIND_NOT_OFFERED {
         ja: "この証明書はまだこのサービスで交付していません。",

@@ -32,9 +32,9 @@ use uuid::Uuid;
 
 use crate::gateway::db::{Cached, Client, DbError, Pool};
 use crate::gateway::domain::{CertFingerprint, CertificateKind, ResidentId};
-use crate::gateway::registry::{self, Ineligible, ResidenceOptions};
+use crate::gateway::registry::{self, Ineligible, KindRefusal, OrderOptions, SnapshotRefusal};
 use crate::gateway::render::Renderer;
-use crate::gateway::render::model::{DocumentIdentity, ResidenceCertificate};
+use crate::gateway::render::model::{Certificate, DocumentIdentity};
 
 pub use deliver::{Completion, Delivery, DeliveryState, deliver, mark_failed, mark_printed};
 
@@ -49,12 +49,13 @@ pub fn document_number(municipality_code: &str, ticket: i64) -> String {
 /// workers, a delivery elsewhere, and `loadtest bench`'s render ceiling).
 pub fn stored_certificate(
     order_id: Uuid,
+    kind: CertificateKind,
     snapshot: serde_json::Value,
     ticket: i64,
     municipality_code: &str,
-) -> Result<ResidenceCertificate, serde_json::Error> {
-    let mut certificate: ResidenceCertificate = serde_json::from_value(snapshot)?;
-    certificate.document = DocumentIdentity {
+) -> Result<Certificate, serde_json::Error> {
+    let mut certificate = Certificate::from_snapshot(kind, snapshot)?;
+    *certificate.document_mut() = DocumentIdentity {
         order_id,
         ticket,
         document_number: document_number(municipality_code, ticket),
@@ -72,7 +73,8 @@ pub struct NewOrder {
     pub request_hash: [u8; 32],
     pub copier_fingerprint: CertFingerprint,
     pub kind: CertificateKind,
-    pub options: ResidenceOptions,
+    /// Of `kind` (see [`OrderOptions::parse`]).
+    pub options: OrderOptions,
     pub copies: i32,
 }
 
@@ -95,7 +97,7 @@ pub struct AcceptedOrder {
 /// acceptance took: the worker renders it without reading it back.
 #[derive(Debug)]
 pub struct LocalRender {
-    certificate: ResidenceCertificate,
+    certificate: Certificate,
     session_id: Uuid,
     copier_fingerprint: CertFingerprint,
     resident_id: ResidentId,
@@ -112,11 +114,15 @@ pub enum Refusal {
     /// The session was opened by another copier.
     OtherCopier,
     SessionExpired,
-    /// Not a kind the pipeline issues, or not offered by the municipality.
+    /// Not offered by the municipality (it has no fee for the kind).
     KindUnavailable,
     /// The same Idempotency-Key was used in this session for another request.
     KeyReused,
     Ineligible(Ineligible),
+    /// The kind's own register says no (an abolished seal, no tax record …).
+    Kind(KindRefusal),
+    /// A chosen household or register position does not exist.
+    NoSuchMember,
     /// A field of the certificate has a character the font cannot draw.
     NotPrintable,
 }
@@ -173,9 +179,12 @@ pub async fn accept(
         }
         connection.open = false;
         match outcome {
-            Ok(Some(Err(Refusal::Ineligible(_) | Refusal::NotPrintable))) if !look_up_key => {
-                look_up_key = true
-            }
+            Ok(Some(Err(
+                Refusal::Ineligible(_)
+                | Refusal::Kind(_)
+                | Refusal::NoSuchMember
+                | Refusal::NotPrintable,
+            ))) if !look_up_key => look_up_key = true,
             Ok(Some(outcome)) => return Ok(outcome),
             // The key is taken (a retry, or a concurrent one won): answer with its order.
             Ok(None) => look_up_key = true,
@@ -250,9 +259,8 @@ async fn accept_once(
     if holder.expired {
         return refuse(Refusal::SessionExpired).await;
     }
-    let fee_yen = match holder.fee_yen {
-        Some(fee) if order.kind.is_issued() => fee,
-        _ => return refuse(Refusal::KindUnavailable).await,
+    let Some(fee_yen) = holder.fee_yen else {
+        return refuse(Refusal::KindUnavailable).await;
     };
     if let Some(row) = existing {
         client.batch_execute("ROLLBACK").await?;
@@ -269,28 +277,32 @@ async fn accept_once(
             render: None,
         })));
     }
-    let snapshot = match registry::snapshot_residence(client, &holder, order.options).await? {
-        Ok(s) => s,
-        Err(why) => return refuse(Refusal::Ineligible(why)).await,
-    };
-    let municipality_code = holder.municipality.code.clone();
     let order_id = Uuid::from_bytes(crate::gateway::random_bytes());
     // The identity is filled in from the order row at render time.
-    let certificate = ResidenceCertificate {
-        document: DocumentIdentity {
-            order_id,
-            ticket: 0,
-            document_number: String::new(),
-        },
-        municipality: snapshot.municipality,
-        issued_on: OffsetDateTime::now_utc().to_offset(offset!(+9)).date(),
-        address: snapshot.address,
-        householder: snapshot.householder,
-        whole_household: order.options.whole_household,
-        members: snapshot.members,
+    let document = DocumentIdentity {
+        order_id,
+        ticket: 0,
+        document_number: String::new(),
     };
+    let issued_on = OffsetDateTime::now_utc().to_offset(offset!(+9)).date();
+    let snapshot = registry::snapshot(
+        client,
+        &holder,
+        order.kind,
+        &order.options,
+        document,
+        issued_on,
+    )
+    .await?;
+    let certificate = match snapshot {
+        Ok(certificate) => certificate,
+        Err(SnapshotRefusal::Ineligible(why)) => return refuse(Refusal::Ineligible(why)).await,
+        Err(SnapshotRefusal::Kind(why)) => return refuse(Refusal::Kind(why)).await,
+        Err(SnapshotRefusal::NoSuchMember) => return refuse(Refusal::NoSuchMember).await,
+    };
+    let municipality_code = holder.municipality.code.clone();
     // Refused before it is paid for, rather than failing at render.
-    if let Some(field) = Renderer::global().residence_unprintable(&certificate) {
+    if let Some(field) = Renderer::global().unprintable(&certificate) {
         tracing::info!(?field, "order refused: a character the font cannot draw");
         return refuse(Refusal::NotPrintable).await;
     }
@@ -298,8 +310,8 @@ async fn accept_once(
     // Prepared first (a no-op once cached), so nothing can come between the
     // insert and the COMMIT sent right behind it.
     let insert = client.prepare_cached(INSERT_WITH_TICKET).await?;
-    let options = serde_json::to_value(order.options).expect("options serialise");
-    let snapshot = serde_json::to_value(&certificate).expect("snapshot serialises");
+    let options = serde_json::to_value(&order.options).expect("options serialise");
+    let snapshot = certificate.to_snapshot();
     let (render_deadline, render_lease) = (
         settings.render_deadline.as_secs_f64(),
         settings.render_lease.as_secs_f64(),
@@ -343,7 +355,7 @@ async fn accept_once(
         .increment(1);
     let ticket: i64 = row.get(0);
     let mut certificate = certificate;
-    certificate.document = DocumentIdentity {
+    *certificate.document_mut() = DocumentIdentity {
         order_id,
         ticket,
         document_number: document_number(&municipality_code, ticket),

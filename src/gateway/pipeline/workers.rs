@@ -19,22 +19,22 @@ use uuid::Uuid;
 use super::{Job, Pipeline, stored_certificate};
 use crate::gateway::db::{Cached, DbError, Pool};
 use crate::gateway::domain::{CertFingerprint, CertificateKind, ResidentId};
-use crate::gateway::render::model::ResidenceCertificate;
+use crate::gateway::render::model::Certificate;
 use crate::gateway::render::{RenderError, RenderedDocument, Renderer};
 
 /// What a render worker calls to turn a certificate into its PDF, on the
 /// blocking pool: [`PdfRender`] in production. The test hooks inject a
 /// slower one here ([`RenderStall`]), and nowhere else.
 pub trait RenderStep: Send + Sync {
-    fn render(&self, certificate: &ResidenceCertificate) -> Result<RenderedDocument, RenderError>;
+    fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError>;
 }
 
 /// The PDF renderer itself.
 pub struct PdfRender;
 
 impl RenderStep for PdfRender {
-    fn render(&self, certificate: &ResidenceCertificate) -> Result<RenderedDocument, RenderError> {
-        Renderer::global().residence_certificate(certificate)
+    fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError> {
+        Renderer::global().render(certificate)
     }
 }
 
@@ -53,7 +53,7 @@ impl RenderStall {
 }
 
 impl RenderStep for RenderStall {
-    fn render(&self, certificate: &ResidenceCertificate) -> Result<RenderedDocument, RenderError> {
+    fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError> {
         let delay = Duration::from_millis(self.delay_ms.load(Ordering::Relaxed));
         if !delay.is_zero() {
             std::thread::sleep(delay);
@@ -131,7 +131,7 @@ const CLAIM: &str = "
     UPDATE orders SET render_claimed_by = $3, render_claimed_until = now() + make_interval(secs => $2)
      WHERE id = $1 AND state = 'accepted'
        AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
-    RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code";
+    RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code, kind";
 /// Marks the order rendered and binds its document in the same row update
 /// (one round trip, one commit, heap-only): the SHA-256, number and page
 /// count with the session, copier and resident the render saw
@@ -172,7 +172,8 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
             None => return Ok(false),
         },
     };
-    let document_number = certificate.document.document_number.clone();
+    let document_number = certificate.document().document_number.clone();
+    let kind = certificate.kind();
 
     let started = Instant::now();
     let render = pipeline.shared.render.clone();
@@ -183,7 +184,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
     })
     .await
     .map_err(|_| RenderJobError::Panicked)??;
-    metrics::histogram!("kofu_render_duration_seconds", "kind" => CertificateKind::ResidenceCertificate.wire_name())
+    metrics::histogram!("kofu_render_duration_seconds", "kind" => kind.wire_name())
         .record(started.elapsed().as_secs_f64());
 
     let (sha256, page_count) = (rendered.sha256, rendered.page_count as i32);
@@ -221,7 +222,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
 
 /// The order's snapshot and the row its identity comes from.
 const STORED_SNAPSHOT: &str =
-    "SELECT snapshot, ticket, municipality_code FROM orders WHERE id = $1";
+    "SELECT snapshot, ticket, municipality_code, kind FROM orders WHERE id = $1";
 
 /// Renders an order again from its stored snapshot, for a delivery in a
 /// process that does not hold the PDF. The result must match the SHA-256
@@ -233,13 +234,14 @@ pub(super) async fn render_again(
     let row = client
         .query_one_cached(STORED_SNAPSHOT, &[&order_id])
         .await?;
-    let certificate = stored_certificate(order_id, row.get(0), row.get(1), row.get(2))
+    let kind = stored_kind(row.get(3))?;
+    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(1), row.get(2))
         .map_err(RenderJobError::Snapshot)?;
     metrics::counter!("kofu_documents_rendered_again_total").increment(1);
     let span = tracing::Span::current();
     let rendered = tokio::task::spawn_blocking(move || {
         let _guard = span.enter();
-        Renderer::global().residence_certificate(&certificate)
+        Renderer::global().render(&certificate)
     })
     .await
     .map_err(|_| RenderJobError::Panicked)??;
@@ -252,7 +254,7 @@ async fn claim(
     pipeline: &Pipeline,
     pool: &Pool,
     order_id: Uuid,
-) -> Result<Option<(ResidenceCertificate, Uuid, CertFingerprint, ResidentId)>, RenderJobError> {
+) -> Result<Option<(Certificate, Uuid, CertFingerprint, ResidentId)>, RenderJobError> {
     let settings = pipeline.settings();
     let client = pool.get().await.map_err(DbError::from)?;
     let row = client
@@ -266,7 +268,15 @@ async fn claim(
         )
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let certificate = stored_certificate(order_id, row.get(0), row.get(4), row.get(5))
+    let kind = stored_kind(row.get(6))?;
+    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(4), row.get(5))
         .map_err(RenderJobError::Snapshot)?;
     Ok(Some((certificate, row.get(1), row.get(2), row.get(3))))
+}
+
+/// The kind an order row names (written by the acceptance from a `CertificateKind`).
+fn stored_kind(wire: &str) -> Result<CertificateKind, RenderJobError> {
+    CertificateKind::from_wire(wire).ok_or(RenderJobError::Db(DbError::Data(
+        "an order of a kind this build does not know",
+    )))
 }

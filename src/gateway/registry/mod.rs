@@ -7,20 +7,23 @@
 //! wholly before the order (and shown) or wholly after it (and not).
 
 pub mod events;
+pub mod family_register;
+pub mod options;
+pub mod own_record;
+pub mod residence;
 pub mod status;
 
+pub use options::{OrderOptions, ResidenceOptions};
 pub use status::ResidentStatus;
 
 use time::{Date, OffsetDateTime};
-
-use tokio_postgres::types::ToSql;
 
 use deadpool_postgres::GenericClient;
 
 use crate::gateway::db::{Cached, Client, DbError};
 use crate::gateway::domain::{CertFingerprint, CertificateKind};
 use crate::gateway::pki::VerifiedCard;
-use crate::gateway::render::model::{Domicile, MunicipalityHeader, ResidentRecord, Sex};
+use crate::gateway::render::model::{Certificate, DocumentIdentity, MunicipalityHeader, Sex};
 
 pub use crate::gateway::domain::ResidentId;
 
@@ -73,6 +76,12 @@ pub struct CardHolder {
     pub tax: Option<KindRefusal>,
     /// The family register certificates' register says no.
     pub family_register: Option<KindRefusal>,
+    /// The municipality's fee per copy for each kind it offers.
+    pub fees: Vec<(CertificateKind, i32)>,
+    /// The latest fiscal year released for tax certificates, if any.
+    pub latest_tax_year: Option<i32>,
+    /// Current members of the resident's household (positions 1..=this).
+    pub household_size: i64,
 }
 
 impl CardHolder {
@@ -80,19 +89,31 @@ impl CardHolder {
     /// certificate has none beyond [`Ineligible`]).
     pub fn refusal_for(&self, kind: CertificateKind) -> Option<KindRefusal> {
         match kind {
-            CertificateKind::ResidenceCertificate => None,
+            CertificateKind::ResidenceCertificate | CertificateKind::ResidenceRecordCertificate => {
+                None
+            }
             CertificateKind::SealRegistration => self.seal,
             CertificateKind::TaxCertificate => self.tax,
-            CertificateKind::FamilyRegister => self.family_register,
+            CertificateKind::FamilyRegisterFull
+            | CertificateKind::FamilyRegisterIndividual
+            | CertificateKind::FamilyRegisterAddresses => self.family_register,
         }
+    }
+
+    /// The fee per copy for `kind`, if the municipality offers it.
+    pub fn fee_for(&self, kind: CertificateKind) -> Option<i32> {
+        self.fees
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, fee)| *fee)
     }
 }
 
 /// What the serial of a verified card leads to.
 #[derive(Debug, Clone)]
 pub enum HolderLookup {
-    /// The linked resident, now bound to the session, and the fee for the kind asked.
-    Found(CardHolder, Option<i32>),
+    /// The linked resident, now bound to the session.
+    Found(CardHolder),
     /// No resident is linked to this serial.
     NotLinked,
     /// J-LIS suspended the certificate (lost card; certificateHold).
@@ -105,7 +126,7 @@ pub enum HolderLookup {
 }
 
 /// One round trip: the serial's J-LIS status, its holder, the
-/// municipality's fee for `$3`, and the session updated: the challenge spent
+/// municipality's fees, and the session updated: the challenge spent
 /// and — only when the certificate is neither suspended nor revoked — the
 /// holder bound. Always exactly one row; its last column counts the sessions
 /// updated (0: not this copier's, expired, or the challenge not as expected).
@@ -114,7 +135,7 @@ pub enum HolderLookup {
 /// [`crate::gateway::db`]): the acceptance that uses the session commits
 /// synchronously and so makes this binding durable first.
 ///
-/// `$5` is the challenge the signature was verified over, when the caller
+/// `$4` is the challenge the signature was verified over, when the caller
 /// held it (the session was opened in this process): the statement spends it
 /// only if it is still unspent and equal. NULL when the caller already spent
 /// it with its own statement before verifying.
@@ -124,7 +145,7 @@ const AUTHENTICATE_HOLDER: &str = "
                (SELECT cs.status FROM certificate_status cs WHERE cs.serial = $2) AS card_status),
     holder AS (
         SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
-               (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3) AS fee,
+               (SELECT json_object_agg(f.kind, f.amount_yen) FROM fees f WHERE f.municipality_code = m.code) AS fees,
                card.card_status,
                r.id IS NOT NULL AND card.card_status IS NULL AS usable,
                r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date AS moved_in_today,
@@ -138,7 +159,10 @@ const AUTHENTICATE_HOLDER: &str = "
                EXISTS (SELECT 1 FROM family_register_members fm
                          JOIN family_registers f ON f.id = fm.register_id
                         WHERE fm.resident_code = r.resident_code AND NOT fm.removed
-                          AND f.municipality_code = m.code AND f.closed_on IS NULL) AS domicile_here
+                          AND f.municipality_code = m.code AND f.closed_on IS NULL) AS domicile_here,
+               tax.year AS tax_year,
+               (SELECT count(*) FROM residents x
+                 WHERE x.household_id = r.household_id AND x.status IN ('active', 'moving_out')) AS household_size
           FROM card
           LEFT JOIN certificate_links l ON l.serial = card.serial
           LEFT JOIN residents r ON r.id = l.resident_id
@@ -156,11 +180,11 @@ const AUTHENTICATE_HOLDER: &str = "
                resident_id = CASE WHEN holder.usable THEN holder.id ELSE s.resident_id END,
                card_serial = CASE WHEN holder.usable THEN $2 ELSE s.card_serial END,
                authenticated_at = CASE WHEN holder.usable THEN now() ELSE s.authenticated_at END,
-               card_issued_on = CASE WHEN holder.usable THEN $6 ELSE s.card_issued_on END
+               card_issued_on = CASE WHEN holder.usable THEN $5 ELSE s.card_issued_on END
           FROM holder
-         WHERE s.id = $1 AND s.copier_fingerprint = $4 AND s.expires_at > now()
-           AND CASE WHEN $5::bytea IS NULL THEN s.challenge_used_at IS NOT NULL
-                    ELSE s.challenge_used_at IS NULL AND s.challenge = $5 END
+         WHERE s.id = $1 AND s.copier_fingerprint = $3 AND s.expires_at > now()
+           AND CASE WHEN $4::bytea IS NULL THEN s.challenge_used_at IS NOT NULL
+                    ELSE s.challenge_used_at IS NULL AND s.challenge = $4 END
         RETURNING s.id)
     SELECT holder.*, (SELECT count(*) FROM bound), set_config('synchronous_commit', 'off', true) FROM holder";
 
@@ -168,7 +192,7 @@ const AUTHENTICATE_HOLDER: &str = "
 /// and binds them to the session (only a [`VerifiedCard`], the proof value
 /// verification returns, leads to a person), unless J-LIS has suspended or revoked the certificate (read
 /// in the same statement, so an event committed by any process counts).
-/// Also returns the fee for `kind` there, if offered. With `challenge`, the
+/// Also returns the municipality's fees. With `challenge`, the
 /// session's challenge is spent in the same statement (see
 /// [`AUTHENTICATE_HOLDER`]).
 pub async fn authenticate_holder(
@@ -177,7 +201,6 @@ pub async fn authenticate_holder(
     copier: &CertFingerprint,
     challenge: Option<&[u8; 32]>,
     card: &VerifiedCard,
-    kind: CertificateKind,
 ) -> Result<HolderLookup, DbError> {
     let card_issued_on = card
         .not_before()
@@ -189,14 +212,13 @@ pub async fn authenticate_holder(
             &[
                 &session_id,
                 &card.serial().as_bytes(),
-                &kind.wire_name(),
                 copier,
                 &challenge.map(|c| c.as_slice()),
                 &card_issued_on,
             ],
         )
         .await?;
-    if r.get::<_, i64>(18) == 0 {
+    if r.get::<_, i64>(20) == 0 {
         return Ok(HolderLookup::SessionUnusable);
     }
     match r.get::<_, Option<&str>>(9) {
@@ -244,8 +266,33 @@ pub async fn authenticate_holder(
             (true, _, _) => Some(KindRefusal::NoTaxRecord),
         },
         family_register: (!r.get::<_, bool>(17)).then_some(KindRefusal::DomicileElsewhere),
+        fees: fees_of(r.get(8)),
+        latest_tax_year: r.get(18),
+        household_size: r.get(19),
     };
-    Ok(HolderLookup::Found(holder, r.get(8)))
+    Ok(HolderLookup::Found(holder))
+}
+
+/// The fees object (`{kind: yen}`), kinds kofu does not know left out.
+fn fees_of(fees: Option<serde_json::Value>) -> Vec<(CertificateKind, i32)> {
+    let Some(serde_json::Value::Object(fees)) = fees else {
+        return Vec::new();
+    };
+    CertificateKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let yen = fees.get(kind.wire_name())?.as_i64()?;
+            Some((kind, i32::try_from(yen).ok()?))
+        })
+        .collect()
+}
+
+fn sex_of(text: &str) -> Sex {
+    if text == "female" {
+        Sex::Female
+    } else {
+        Sex::Male
+    }
 }
 
 fn ineligibility(status: ResidentStatus, protected: bool) -> Option<Ineligible> {
@@ -256,29 +303,6 @@ fn ineligibility(status: ResidentStatus, protected: bool) -> Option<Ineligible> 
         ResidentStatus::Active if protected => Some(Ineligible::Protected),
         ResidentStatus::Active => None,
     }
-}
-
-/// What the resident chose to show on a residence certificate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ResidenceOptions {
-    /// 世帯全員 instead of the resident alone.
-    pub whole_household: bool,
-    /// 世帯主・続柄
-    pub show_householder: bool,
-    /// 本籍・筆頭者
-    pub show_domicile: bool,
-    /// 個人番号
-    pub show_my_number: bool,
-}
-
-/// The registers as they stand, read under `FOR SHARE` locks inside the
-/// caller's (acceptance) transaction.
-#[derive(Debug, Clone)]
-pub struct ResidenceSnapshot {
-    pub municipality: MunicipalityHeader,
-    pub address: String,
-    pub householder: Option<String>,
-    pub members: Vec<ResidentRecord>,
 }
 
 /// The session's authenticated resident, their municipality locked `FOR
@@ -295,16 +319,6 @@ const SESSION_RESIDENT: &str = "
       JOIN municipalities m ON m.code = r.municipality_code
      WHERE s.id = $1
        FOR SHARE OF m";
-const LOCK_HOUSEHOLD: &str = "SELECT address FROM households WHERE id = $1 FOR SHARE";
-const LOCK_MEMBERS: &str = "
-    SELECT id, name, name_kana, birth_date, sex, relationship, is_householder, became_resident_on,
-           domicile, head_of_register, my_number, status, protected,
-           moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date
-      FROM residents
-     WHERE household_id = $1
-     ORDER BY register_order
-       FOR SHARE";
-
 /// An ordering session's resident, read (and their municipality locked)
 /// inside the acceptance transaction by [`session_resident`].
 #[derive(Debug, Clone)]
@@ -351,106 +365,81 @@ pub async fn session_resident<C: GenericClient>(
     }))
 }
 
-/// Reads what a residence certificate for the session's resident shows:
-/// the second step, after [`session_resident`] locked the municipality.
-///
-/// # Errors
-/// `Ok(Err(Ineligible))` when the resident, or a household member the
-/// certificate would show, may not be issued one at a store.
-pub async fn snapshot_residence<C: GenericClient>(
+/// Why an order's snapshot could not be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotRefusal {
+    Ineligible(Ineligible),
+    Kind(KindRefusal),
+    /// A chosen household or register position does not exist.
+    NoSuchMember,
+}
+
+impl From<own_record::OwnRefusal> for SnapshotRefusal {
+    fn from(why: own_record::OwnRefusal) -> Self {
+        match why {
+            own_record::OwnRefusal::Ineligible(why) => SnapshotRefusal::Ineligible(why),
+            own_record::OwnRefusal::Kind(why) => SnapshotRefusal::Kind(why),
+        }
+    }
+}
+
+/// Snapshots the certificate an order asks for, inside the acceptance
+/// transaction, after [`session_resident`] locked the municipality: every
+/// decision the menu showed is made again here.
+pub async fn snapshot<C: GenericClient>(
     tx: &C,
     holder: &SessionResident,
-    options: ResidenceOptions,
-) -> Result<Result<ResidenceSnapshot, Ineligible>, DbError> {
-    // Locks go parent to child (municipality, household, residents), the
-    // order register updates are expected to use; a deadlock with a sync that
-    // uses another order is retried by the caller. Pipelined in one round
-    // trip. PostgreSQL runs them in the order sent, so statements are
-    // prepared first (a no-op once cached): a Parse sent between two
-    // executions could otherwise reorder the locks.
-    let resident = holder.resident_id;
-    let (lock_household, lock_members) = tokio::try_join!(
-        tx.prepare_cached(LOCK_HOUSEHOLD),
-        tx.prepare_cached(LOCK_MEMBERS),
-    )?;
-    let by_household: [&(dyn ToSql + Sync); 1] = [&holder.household_id];
-    let (household, rows) = tokio::try_join!(
-        tx.query_one(&lock_household, &by_household),
-        tx.query(&lock_members, &by_household),
-    )?;
-    let address: String = household.get(0);
-    let Some(my_row) = rows.iter().find(|r| r.get::<_, ResidentId>(0) == resident) else {
-        return Ok(Err(Ineligible::MovedOut)); // moved to another household meanwhile
-    };
-    if let Some(why) = ineligibility(my_row.get(11), my_row.get(12)) {
-        return Ok(Err(why));
-    }
-    if my_row.get::<_, Option<bool>>(13) == Some(true) {
-        return Ok(Err(Ineligible::MovedInToday));
-    }
-    if holder.card_issued_today {
-        return Ok(Err(Ineligible::CardIssuedToday));
-    }
-    let municipality = holder.municipality.clone();
-
-    let mut members = Vec::new();
-    let mut householder = None;
-    for row in rows {
-        let id: ResidentId = row.get(0);
-        let status: ResidentStatus = row.get(11);
-        let protected: bool = row.get(12);
-        let name: String = row.get(1);
-        // Still a member until the move: a resident who filed to move out
-        // is shown, and so refuses the household certificate below.
-        let current = status.is_current();
-        if row.get::<_, bool>(6) && current {
-            householder = Some(name.clone());
+    kind: CertificateKind,
+    options: &OrderOptions,
+    document: DocumentIdentity,
+    issued_on: Date,
+) -> Result<Result<Certificate, SnapshotRefusal>, DbError> {
+    use CertificateKind as K;
+    let individual = options::IndividualOptions::default();
+    Ok(match (kind, options) {
+        (K::ResidenceCertificate, OrderOptions::Residence(o)) => {
+            residence::snapshot(tx, holder, o, document, issued_on)
+                .await?
+                .map(Certificate::Residence)
+                .map_err(|why| match why {
+                    residence::ResidenceRefusal::Ineligible(why) => {
+                        SnapshotRefusal::Ineligible(why)
+                    }
+                    residence::ResidenceRefusal::NoSuchMember => SnapshotRefusal::NoSuchMember,
+                })
         }
-        // Only current members appear; people who left or died are on 除票, not here.
-        if !current || !(options.whole_household || id == resident) {
-            continue;
+        (K::ResidenceRecordCertificate, OrderOptions::ResidenceRecord(o)) => {
+            own_record::snapshot_record(tx, holder, o, document, issued_on)
+                .await?
+                .map(Certificate::ResidenceRecord)
+                .map_err(SnapshotRefusal::from)
         }
-        if protected {
-            return Ok(Err(Ineligible::Protected));
+        (K::SealRegistration, OrderOptions::None(_)) => {
+            own_record::snapshot_seal(tx, holder, document, issued_on)
+                .await?
+                .map(Certificate::Seal)
+                .map_err(SnapshotRefusal::from)
         }
-        if status == ResidentStatus::MovingOut {
-            return Ok(Err(Ineligible::MovingOut));
+        (K::TaxCertificate, OrderOptions::Tax(o)) => {
+            own_record::snapshot_tax(tx, holder, o, document, issued_on)
+                .await?
+                .map(Certificate::Tax)
+                .map_err(SnapshotRefusal::from)
         }
-        let domicile: Option<String> = row.get(8);
-        let head: Option<String> = row.get(9);
-        members.push(ResidentRecord {
-            name,
-            name_kana: row.get(2),
-            birth_date: row.get::<_, Date>(3),
-            sex: if row.get::<_, &str>(4) == "female" {
-                Sex::Female
-            } else {
-                Sex::Male
-            },
-            relationship: options.show_householder.then(|| row.get(5)),
-            became_resident_on: row.get(7),
-            domicile: match (options.show_domicile, domicile, head) {
-                (true, Some(domicile), Some(head_of_register)) => Some(Domicile {
-                    domicile,
-                    head_of_register,
-                }),
-                _ => None,
-            },
-            my_number: if options.show_my_number {
-                row.get(10)
-            } else {
-                None
-            },
-        });
-    }
-    Ok(Ok(ResidenceSnapshot {
-        municipality,
-        address,
-        householder: if options.show_householder {
-            householder
-        } else {
-            None
-        },
-        members,
-    }))
+        (K::FamilyRegisterIndividual, OrderOptions::FamilyRegisterIndividual(_))
+        | (K::FamilyRegisterFull | K::FamilyRegisterAddresses, OrderOptions::None(_)) => {
+            let o = match options {
+                OrderOptions::FamilyRegisterIndividual(o) => o,
+                _ => &individual,
+            };
+            family_register::snapshot(tx, holder, kind, o, document, issued_on)
+                .await?
+                .map_err(|why| match why {
+                    family_register::RegisterRefusal::Own(why) => SnapshotRefusal::from(why),
+                    family_register::RegisterRefusal::NoSuchMember => SnapshotRefusal::NoSuchMember,
+                })
+        }
+        // `OrderOptions::parse` reads the options of the order's own kind.
+        _ => Err(SnapshotRefusal::NoSuchMember),
+    })
 }

@@ -312,6 +312,27 @@ impl<'f> Canvas<'f> {
         ]);
     }
 
+    /// Draws an image registered with the document, scaled to fit a square
+    /// of `side` mm whose top-left corner is (`x`, `top`), centred in it.
+    pub(super) fn image(&mut self, image: &super::form::ImageCell, x: f32, top: f32, side: f32) {
+        let (w, h) = (image.width_px.max(1) as f32, image.height_px.max(1) as f32);
+        let scale = side / w.max(h); // mm per pixel
+        let (width, height) = (w * scale, h * scale);
+        let left = x + (side - width) / 2.0;
+        let bottom = top + (side + height) / 2.0;
+        let at = point(left, bottom);
+        self.ops.push(Op::UseXobject {
+            id: image.id.clone(),
+            transform: printpdf::XObjectTransform {
+                translate_x: Some(at.x),
+                translate_y: Some(at.y),
+                // At this resolution one pixel is `scale` mm.
+                dpi: Some(25.4 / scale),
+                ..Default::default()
+            },
+        });
+    }
+
     pub(super) fn finish(self) -> PdfPage {
         PdfPage::new(
             printpdf::Mm(PAGE_WIDTH),

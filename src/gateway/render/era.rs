@@ -39,6 +39,22 @@ pub fn format_japanese_date(d: Date) -> String {
     }
 }
 
+/// A fiscal year (年度, April to March) in era and Western form, e.g.
+/// `令和7年度(2025年度)`. The era is the one in force at the end of the
+/// calendar year, so fiscal 2019 is 令和元年度.
+pub fn format_fiscal_year(year: i32) -> String {
+    let Ok(end) = Date::from_calendar_date(year, time::Month::December, 31) else {
+        return format!("{year}年度");
+    };
+    match ERAS.iter().find(|(_, first_day)| end >= *first_day) {
+        Some((era, first_day)) => match year - first_day.year() + 1 {
+            1 => format!("{era}元年度({year}年度)"),
+            n => format!("{era}{n}年度({year}年度)"),
+        },
+        None => format!("{year}年度"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +105,12 @@ mod tests {
     #[test]
     fn eras_are_listed_newest_first_so_the_first_match_is_right() {
         assert!(ERAS.windows(2).all(|w| w[0].1 > w[1].1));
+    }
+
+    #[test]
+    fn fiscal_years_take_the_era_of_their_december() {
+        assert_eq!(format_fiscal_year(2025), "令和7年度(2025年度)");
+        assert_eq!(format_fiscal_year(2019), "令和元年度(2019年度)");
+        assert_eq!(format_fiscal_year(2018), "平成30年度(2018年度)");
     }
 }

@@ -10,6 +10,10 @@
 //! - `era` — Japanese era dates (和暦) as certificates print them.
 //! - `model` — the data a certificate shows.
 //! - `residence` — 住民票の写し (residence certificate) layout.
+//! - `residence_record`, `seal`, `tax`, `family_register`,
+//!   `family_register_addresses` — every other kind: its model type and the
+//!   rows it prints, laid out by `form`.
+//! - `form` — the shared layout of those kinds: framed blocks of rows, paginated.
 //! - `attestation` — the closing attestation, mayor's name and municipal seal (公印).
 //! - `page` — what every page carries: copy-deterrent background and identity footer.
 //! - `canvas` — drawing primitives (text in the one Mincho face, frames, lines).
@@ -20,9 +24,15 @@
 mod attestation;
 mod canvas;
 pub mod era;
+pub mod family_register;
+pub mod family_register_addresses;
+mod form;
 pub mod model;
 mod page;
 mod residence;
+pub mod residence_record;
+pub mod seal;
+pub mod tax;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -67,6 +77,20 @@ pub enum Field {
     HeadOfRegister,
     /// 個人番号
     MyNumber,
+    /// 旧氏
+    FormerSurname,
+    /// 通称
+    Alias,
+    /// 国籍・地域, 在留カード等の番号, 在留資格, 在留期間
+    ForeignResident,
+    /// 印影
+    SealImpression,
+    /// 登録番号 (seal registration)
+    RegistrationNumber,
+    /// 父, 母 (family register)
+    ParentName,
+    /// A family register's 身分事項 entry.
+    RegisterEntry,
 }
 
 /// Why a certificate could not be rendered.
@@ -91,6 +115,12 @@ pub enum RenderError {
     /// The field does not fit its place even at the smallest legible size.
     #[error("{field:?} is too long to fit on the certificate")]
     TextTooLong { field: Field },
+    /// The document would take more pages than one may have.
+    #[error("the document takes {pages} pages, more than the {max} allowed")]
+    TooManyPages { pages: usize, max: usize },
+    /// The seal impression is not a PNG that decodes within its bounds.
+    #[error("the seal impression image does not decode")]
+    Image,
     /// The PDF writer reported errors (e.g. font subsetting failed).
     #[error("the PDF writer reported {errors} error(s)")]
     Pdf { errors: usize },
@@ -101,6 +131,20 @@ pub enum RenderError {
     /// The finished PDF is implausibly large (see [`MAX_PDF_BYTES`]).
     #[error("the rendered PDF is {bytes} bytes, more than the {max} allowed")]
     TooLarge { bytes: usize, max: usize },
+}
+
+/// The title a kind's paper carries, e.g. `住民票の写し`.
+pub const fn paper_title(kind: crate::gateway::domain::CertificateKind) -> &'static str {
+    use crate::gateway::domain::CertificateKind as K;
+    match kind {
+        K::ResidenceCertificate => residence::TITLE,
+        K::ResidenceRecordCertificate => residence_record::TITLE,
+        K::SealRegistration => seal::TITLE,
+        K::TaxCertificate => tax::TITLE,
+        K::FamilyRegisterFull => family_register::TITLE_FULL,
+        K::FamilyRegisterIndividual => family_register::TITLE_INDIVIDUAL,
+        K::FamilyRegisterAddresses => family_register_addresses::TITLE,
+    }
 }
 
 /// Sets the trailer's file identifier (`/ID`, ISO 32000-1 §14.4) to the
@@ -179,6 +223,39 @@ impl Renderer {
         Ok(Self { font })
     }
 
+    /// Renders a certificate of any kind.
+    ///
+    /// # Errors
+    /// When the snapshot cannot be printed faithfully: nothing or too much
+    /// to list, an empty mandatory field, a character the font lacks, text
+    /// that does not fit, or an impression image that does not decode. See
+    /// [`RenderError`].
+    pub fn render(&self, cert: &model::Certificate) -> Result<RenderedDocument, RenderError> {
+        use model::Certificate as C;
+        let (sheet, images) = match cert {
+            C::Residence(c) => return self.residence_certificate(c),
+            C::ResidenceRecord(c) => (residence_record::sheet(c), Vec::new()),
+            C::Seal(c) => {
+                let mut sheet = seal::sheet(c);
+                let image = seal::impression(c, &mut sheet)?;
+                (sheet, vec![image])
+            }
+            C::Tax(c) => (tax::sheet(c), Vec::new()),
+            C::FamilyRegister(c) => (family_register::sheet(c), Vec::new()),
+            C::FamilyRegisterAddresses(c) => (family_register_addresses::sheet(c), Vec::new()),
+        };
+        let face = self.face_for(sheet.document);
+        let pages = sheet.pages(&face)?;
+        self.finish(
+            sheet.title,
+            face.id(),
+            pages,
+            images,
+            sheet.issued_on,
+            sheet.document.order_id,
+        )
+    }
+
     /// Renders a 住民票の写し (residence certificate).
     ///
     /// # Errors
@@ -195,16 +272,35 @@ impl Renderer {
             residence::TITLE,
             face.id(),
             pages,
+            Vec::new(),
             cert.issued_on,
             cert.document.order_id,
         )
     }
 
-    /// The first field of a residence certificate the font cannot draw (a
-    /// 外字, a character outside the font, or an ideographic variation
-    /// sequence), if any: the acceptance refuses such an order before it is
-    /// paid for (`name_not_printable`), rather than the render failing after.
-    /// Checks the same fields, by the same rule, as the layout draws them.
+    /// The first field of a certificate the font cannot draw (a 外字, a
+    /// character outside the font, or an ideographic variation sequence), if
+    /// any: the acceptance refuses such an order before it is paid for
+    /// (`name_not_printable`), rather than the render failing after. Checks
+    /// the same fields, by the same rule, as the layout draws them.
+    pub fn unprintable(&self, cert: &model::Certificate) -> Option<Field> {
+        use model::Certificate as C;
+        let sheet = match cert {
+            C::Residence(c) => return self.residence_unprintable(c),
+            C::ResidenceRecord(c) => residence_record::sheet(c),
+            C::Seal(c) => seal::sheet(c),
+            C::Tax(c) => tax::sheet(c),
+            C::FamilyRegister(c) => family_register::sheet(c),
+            C::FamilyRegisterAddresses(c) => family_register_addresses::sheet(c),
+        };
+        sheet
+            .texts()
+            .into_iter()
+            .find(|(text, _)| !text.chars().all(|c| self.has_glyph(c)))
+            .map(|(_, field)| field)
+    }
+
+    /// The first field of a residence certificate the font cannot draw.
     pub fn residence_unprintable(&self, cert: &model::ResidenceCertificate) -> Option<Field> {
         let m = &cert.municipality;
         let mut fields: Vec<(&str, Field)> = vec![
@@ -229,6 +325,19 @@ impl Renderer {
             }
             if let Some(my_number) = &r.my_number {
                 fields.push((my_number, Field::MyNumber));
+            }
+            if let Some(former) = &r.former_surname {
+                fields.push((former, Field::FormerSurname));
+            }
+            if let Some(f) = &r.foreign {
+                for text in [
+                    &f.nationality,
+                    &f.residence_card_number,
+                    &f.status_of_residence,
+                    &f.period_of_stay,
+                ] {
+                    fields.push((text, Field::ForeignResident));
+                }
             }
         }
         fields
@@ -264,6 +373,7 @@ impl Renderer {
         title: &str,
         font_id: &FontId,
         pages: Vec<PdfPage>,
+        images: Vec<(printpdf::XObjectId, printpdf::RawImage)>,
         issued_on: time::Date,
         order_id: uuid::Uuid,
     ) -> Result<RenderedDocument, RenderError> {
@@ -283,6 +393,12 @@ impl Renderer {
             .fonts
             .map
             .insert(font_id.clone(), PdfFont::new(self.font.clone()));
+        for (id, image) in images {
+            doc.resources
+                .xobjects
+                .map
+                .insert(id, printpdf::XObject::Image(image));
+        }
         doc.with_pages(pages);
 
         let options = PdfSaveOptions {
@@ -357,6 +473,8 @@ mod tests {
             became_resident_on: date!(2019 - 05 - 01),
             domicile: None,
             my_number: None,
+            former_surname: None,
+            foreign: None,
         }
     }
 

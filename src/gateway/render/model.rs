@@ -40,6 +40,29 @@ pub enum Sex {
     Female,
 }
 
+/// 男 / 女, as every form prints it.
+pub(super) const fn sex_label(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Male => "男",
+        Sex::Female => "女",
+    }
+}
+
+/// A foreign resident's items (外国人住民), printed only when chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignResident {
+    /// 国籍・地域
+    pub nationality: String,
+    /// 在留カード等の番号
+    pub residence_card_number: String,
+    /// 在留資格
+    pub status_of_residence: String,
+    /// 在留期間
+    pub period_of_stay: String,
+    /// 在留期間の満了の日
+    pub expires_on: Date,
+}
+
 /// 本籍・筆頭者 (registered domicile and head of the family register).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Domicile {
@@ -64,6 +87,12 @@ pub struct ResidentRecord {
     pub domicile: Option<Domicile>,
     /// 個人番号 (12 digits), only when chosen and allowed.
     pub my_number: Option<String>,
+    /// 旧氏, only when chosen and recorded.
+    #[serde(default)]
+    pub former_surname: Option<String>,
+    /// The foreign-resident items, only when chosen (foreign residents only).
+    #[serde(default)]
+    pub foreign: Option<ForeignResident>,
 }
 
 /// 住民票の写し (residence certificate).
@@ -116,8 +145,114 @@ impl ResidenceCertificate {
                     became_resident_on: date!(2010 - 06 - 15),
                     domicile: None,
                     my_number: None,
+                    former_surname: None,
+                    foreign: None,
                 })
                 .collect(),
         }
+    }
+}
+
+pub use super::family_register::{
+    EventKind, FamilyRegisterCertificate, RegisterEvent, RegisterMember, Scope,
+};
+pub use super::family_register_addresses::{
+    AddressEntry, AddressHistory, AddressHistoryCertificate,
+};
+pub use super::residence_record::ResidenceRecordCertificate;
+pub use super::seal::SealCertificate;
+pub use super::tax::{Deduction, DeductionKind, IncomeItem, IncomeKind, TaxCertificate};
+
+use crate::gateway::domain::CertificateKind;
+
+/// A certificate of any kind, as its order's snapshot holds it. Stored as
+/// the kind's own model (the order row names the kind), so a snapshot holds
+/// nothing its kind does not print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Certificate {
+    Residence(ResidenceCertificate),
+    ResidenceRecord(ResidenceRecordCertificate),
+    Seal(SealCertificate),
+    Tax(TaxCertificate),
+    /// 戸籍全部事項証明書 or 戸籍個人事項証明書 (its `scope` says which).
+    FamilyRegister(FamilyRegisterCertificate),
+    FamilyRegisterAddresses(AddressHistoryCertificate),
+}
+
+impl Certificate {
+    /// The kind this certificate is issued as.
+    pub fn kind(&self) -> CertificateKind {
+        match self {
+            Certificate::Residence(_) => CertificateKind::ResidenceCertificate,
+            Certificate::ResidenceRecord(_) => CertificateKind::ResidenceRecordCertificate,
+            Certificate::Seal(_) => CertificateKind::SealRegistration,
+            Certificate::Tax(_) => CertificateKind::TaxCertificate,
+            Certificate::FamilyRegister(c) => match c.scope {
+                Scope::Full => CertificateKind::FamilyRegisterFull,
+                Scope::Individual => CertificateKind::FamilyRegisterIndividual,
+            },
+            Certificate::FamilyRegisterAddresses(_) => CertificateKind::FamilyRegisterAddresses,
+        }
+    }
+
+    pub fn document(&self) -> &DocumentIdentity {
+        match self {
+            Certificate::Residence(c) => &c.document,
+            Certificate::ResidenceRecord(c) => &c.document,
+            Certificate::Seal(c) => &c.document,
+            Certificate::Tax(c) => &c.document,
+            Certificate::FamilyRegister(c) => &c.document,
+            Certificate::FamilyRegisterAddresses(c) => &c.document,
+        }
+    }
+
+    pub fn document_mut(&mut self) -> &mut DocumentIdentity {
+        match self {
+            Certificate::Residence(c) => &mut c.document,
+            Certificate::ResidenceRecord(c) => &mut c.document,
+            Certificate::Seal(c) => &mut c.document,
+            Certificate::Tax(c) => &mut c.document,
+            Certificate::FamilyRegister(c) => &mut c.document,
+            Certificate::FamilyRegisterAddresses(c) => &mut c.document,
+        }
+    }
+
+    /// The snapshot as stored with the order: the kind's model alone.
+    pub fn to_snapshot(&self) -> serde_json::Value {
+        match self {
+            Certificate::Residence(c) => serde_json::to_value(c),
+            Certificate::ResidenceRecord(c) => serde_json::to_value(c),
+            Certificate::Seal(c) => serde_json::to_value(c),
+            Certificate::Tax(c) => serde_json::to_value(c),
+            Certificate::FamilyRegister(c) => serde_json::to_value(c),
+            Certificate::FamilyRegisterAddresses(c) => serde_json::to_value(c),
+        }
+        .expect("a certificate model serialises")
+    }
+
+    /// Reads a stored snapshot back as the model of `kind`.
+    pub fn from_snapshot(
+        kind: CertificateKind,
+        snapshot: serde_json::Value,
+    ) -> Result<Certificate, serde_json::Error> {
+        use serde_json::from_value;
+        let certificate = match kind {
+            CertificateKind::ResidenceCertificate => Certificate::Residence(from_value(snapshot)?),
+            CertificateKind::ResidenceRecordCertificate => {
+                Certificate::ResidenceRecord(from_value(snapshot)?)
+            }
+            CertificateKind::SealRegistration => Certificate::Seal(from_value(snapshot)?),
+            CertificateKind::TaxCertificate => Certificate::Tax(from_value(snapshot)?),
+            CertificateKind::FamilyRegisterFull | CertificateKind::FamilyRegisterIndividual => {
+                Certificate::FamilyRegister(from_value(snapshot)?)
+            }
+            CertificateKind::FamilyRegisterAddresses => {
+                Certificate::FamilyRegisterAddresses(from_value(snapshot)?)
+            }
+        };
+        if certificate.kind() != kind {
+            return Err(serde::de::Error::custom("the snapshot is of another kind"));
+        }
+        Ok(certificate)
     }
 }

@@ -9,11 +9,12 @@ use printpdf::PdfPage;
 
 use super::canvas::{Align, Canvas, Face, Ink, Style};
 use super::era::format_japanese_date;
-use super::model::{ResidenceCertificate, ResidentRecord, Sex};
+use super::model::{ResidenceCertificate, ResidentRecord, sex_label};
 use super::page::{self, LEFT, PageNumber, RIGHT, WIDTH};
 use super::{Field, RenderError, attestation};
 
-/// People per page; a 7-person household takes two pages.
+/// The most people per page; a 7-person household takes two pages. A page
+/// takes fewer when their blocks carry optional rows (see [`page_chunks`]).
 pub(super) const MEMBERS_PER_PAGE: usize = 5;
 /// The most people one certificate lists (20 pages).
 pub(super) const MAX_MEMBERS: usize = 100;
@@ -55,14 +56,44 @@ const ATTESTATION_TOP: f32 = page::CONTENT_BOTTOM - attestation::HEIGHT;
 /// Room below the last block for 「以下余白」 / 「（次頁に続く）」.
 const NOTE_SPACE: f32 = 6.0;
 
-// A full page (世帯主 row, five people with every optional row) must end
-// above the attestation, so the attestation never overlaps a person's block.
+/// Where member blocks start (below the 住所 and 世帯主 rows).
+const MEMBERS_TOP: f32 = HEADER_TOP + 2.0 * HEADER_ROW + HEADER_GAP;
+/// Member blocks end above this, so the attestation never overlaps one.
+const MEMBERS_BOTTOM: f32 = ATTESTATION_TOP - NOTE_SPACE;
+
+// Five people with the usual rows fit a page, and one person with every
+// optional row (旧氏, 本籍 or the two foreign-resident rows) always does.
 const _: () = {
-    let tallest_block = NAME_ROW + 3.0 * ROW;
-    let members_top = HEADER_TOP + 2.0 * HEADER_ROW + HEADER_GAP;
-    let bottom = members_top + MEMBERS_PER_PAGE as f32 * (tallest_block + BLOCK_GAP) + NOTE_SPACE;
-    assert!(bottom <= ATTESTATION_TOP);
+    let usual_block = NAME_ROW + 2.0 * ROW;
+    assert!(MEMBERS_TOP + MEMBERS_PER_PAGE as f32 * (usual_block + BLOCK_GAP) <= MEMBERS_BOTTOM);
+    let tallest_block = NAME_ROW + 5.0 * ROW;
+    assert!(MEMBERS_TOP + tallest_block + BLOCK_GAP <= MEMBERS_BOTTOM);
 };
+
+/// The height of a person's block: the name row, two rows every person
+/// has, and one row per optional item present.
+fn block_height(member: &ResidentRecord) -> f32 {
+    let optional = usize::from(member.former_surname.is_some())
+        + usize::from(member.domicile.is_some())
+        + if member.foreign.is_some() { 2 } else { 0 };
+    NAME_ROW + (2 + optional) as f32 * ROW
+}
+
+/// The members split into pages: as many as fit, at most [`MEMBERS_PER_PAGE`].
+fn page_chunks(members: &[ResidentRecord]) -> Vec<&[ResidentRecord]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut y) = (0, MEMBERS_TOP);
+    for (i, member) in members.iter().enumerate() {
+        let height = block_height(member) + BLOCK_GAP;
+        if i > start && (i - start == MEMBERS_PER_PAGE || y + height > MEMBERS_BOTTOM) {
+            chunks.push(&members[start..i]);
+            (start, y) = (i, MEMBERS_TOP);
+        }
+        y += height;
+    }
+    chunks.push(&members[start..]);
+    chunks
+}
 
 /// Lays out the certificate.
 pub(super) fn pages(
@@ -70,7 +101,7 @@ pub(super) fn pages(
     cert: &ResidenceCertificate,
 ) -> Result<Vec<PdfPage>, RenderError> {
     validate(cert)?;
-    let chunks: Vec<&[ResidentRecord]> = cert.members.chunks(MEMBERS_PER_PAGE).collect();
+    let chunks = page_chunks(&cert.members);
     page::compose(
         face,
         &cert.document,
@@ -204,7 +235,7 @@ fn member_block(
             columns: COLUMNS,
             first: (
                 "性別",
-                Value::Text(sex(member.sex).to_owned(), Field::Template),
+                Value::Text(sex_label(member.sex).to_owned(), Field::Template),
             ),
             second: member
                 .relationship
@@ -227,6 +258,47 @@ fn member_block(
                 .map(|n| ("個人番号", Value::Text(n.clone(), Field::MyNumber))),
         },
     ];
+    if let Some(former) = &member.former_surname {
+        rows.push(Row {
+            height: ROW,
+            columns: COLUMNS,
+            first: ("旧氏", Value::Text(former.clone(), Field::FormerSurname)),
+            second: None,
+        });
+    }
+    if let Some(f) = &member.foreign {
+        rows.push(Row {
+            height: ROW,
+            columns: COLUMNS,
+            first: (
+                "国籍・地域",
+                Value::Text(f.nationality.clone(), Field::ForeignResident),
+            ),
+            second: Some((
+                "在留カード番号",
+                Value::Text(f.residence_card_number.clone(), Field::ForeignResident),
+            )),
+        });
+        rows.push(Row {
+            height: ROW,
+            columns: COLUMNS,
+            first: (
+                "在留資格",
+                Value::Text(f.status_of_residence.clone(), Field::ForeignResident),
+            ),
+            second: Some((
+                "在留期間等",
+                Value::Text(
+                    format!(
+                        "{}（満了の日 {}）",
+                        f.period_of_stay,
+                        format_japanese_date(f.expires_on)
+                    ),
+                    Field::ForeignResident,
+                ),
+            )),
+        });
+    }
     if let Some(domicile) = &member.domicile {
         rows.push(Row {
             height: ROW,
@@ -396,11 +468,4 @@ fn closing(
         cert.issued_on,
         &cert.municipality,
     )
-}
-
-fn sex(sex: Sex) -> &'static str {
-    match sex {
-        Sex::Male => "男",
-        Sex::Female => "女",
-    }
 }
