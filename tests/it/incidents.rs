@@ -631,3 +631,228 @@ async fn a_change_committed_after_acceptance_does_not_reach_the_document() {
     );
     assert!(!text.contains("後町"), "a later change does not mix in");
 }
+
+/// The text of an issuance's PDF as pdftotext reads it, one string per page.
+fn poppler_pages(issued: &Issued) -> Vec<String> {
+    crate::harness::pdftotext(&issued.pdf)
+}
+
+/// Niigata, Saitama, Kumamoto: seal certificates were issued after the
+/// registration had been abolished (a stale copy of the register). Here the
+/// abolition commits one statement before the order — after the menu offered
+/// the seal — both when the order reaches the same process and when it
+/// reaches another `kofu serve` process: it is never certified.
+#[tokio::test]
+async fn niigata_a_seal_abolished_just_before_the_order_is_never_certified() {
+    let app = TestApp::spawn().await;
+    let other = ServeProcess::start(&app);
+    let seal = || {
+        OrderSpec::of(
+            kofu::gateway::domain::CertificateKind::SealRegistration,
+            serde_json::json!({}),
+        )
+    };
+    const ABOLISH: &str = "UPDATE seal_registrations SET abolished_on = (now() AT TIME ZONE 'Asia/Tokyo')::date
+                            WHERE abolished_on IS NULL AND resident_id = (SELECT id FROM residents WHERE resident_code = $1)";
+    const RESTORE: &str = "UPDATE seal_registrations SET abolished_on = NULL
+                            WHERE registration_no = 'S-000101'";
+    for via_other_process in [false, true] {
+        let menu_copier = app.copier(1);
+        let s = menu_copier.open_session().await.unwrap();
+        let menu = menu_copier
+            .present_card(&s, app.pki.card("card-rsa-1"), "ja")
+            .await
+            .unwrap();
+        assert_eq!(
+            menu["items"][2]["available"], true,
+            "the menu offered the seal"
+        );
+        app.db()
+            .await
+            .execute(ABOLISH, &[&"10000000011"])
+            .await
+            .unwrap();
+        let order_copier = if via_other_process {
+            other.copier(&app, 1)
+        } else {
+            app.copier(1)
+        };
+        match order_copier
+            .place_order(s.session_id, "seal", &seal())
+            .await
+        {
+            Err(SimError::Refused { code, .. }) => assert_eq!(code, "seal_abolished"),
+            other => panic!("an abolished seal was accepted: {other:?}"),
+        }
+        app.db().await.execute(RESTORE, &[]).await.unwrap();
+    }
+    let certified: i64 = app
+        .scalar(
+            "SELECT count(*) FROM orders WHERE kind = 'seal_registration'",
+            &[],
+        )
+        .await;
+    assert_eq!(certified, 0);
+    // Restored (a new registration would be the same), it prints again.
+    let issued = app
+        .copier(1)
+        .issue(app.pki.card("card-rsa-1"), &seal(), "ja")
+        .await
+        .unwrap();
+    assert!(poppler_pages(&issued).concat().contains("S-000101"));
+}
+
+/// Saitama: a requested former surname (旧氏) was not printed. Here it is
+/// printed on the residence certificate when asked, and on the seal
+/// certificate whenever the register records one.
+#[tokio::test]
+async fn saitama_a_requested_former_surname_is_always_printed() {
+    let app = TestApp::spawn().await;
+    let residence = OrderSpec {
+        options: ResidenceOptions {
+            show_former_surname: true,
+            ..Default::default()
+        },
+        copies: 1,
+        ..Default::default()
+    };
+    let issued = app
+        .copier(1)
+        .issue(app.pki.card("card-ecdsa-1"), &residence, "ja")
+        .await
+        .unwrap();
+    let text = poppler_pages(&issued).concat();
+    assert!(text.contains("旧氏山田"), "{text}");
+
+    // 太郎 records a former surname today: his next seal certificate shows it.
+    app.db()
+        .await
+        .batch_execute(
+            "UPDATE residents SET former_surname = '朝日' WHERE resident_code = '10000000011'",
+        )
+        .await
+        .unwrap();
+    let seal = OrderSpec::of(
+        kofu::gateway::domain::CertificateKind::SealRegistration,
+        serde_json::json!({}),
+    );
+    let issued = app
+        .copier(2)
+        .issue(app.pki.card("card-rsa-1"), &seal, "ja")
+        .await
+        .unwrap();
+    let text = poppler_pages(&issued).concat();
+    assert!(text.contains("旧氏朝日"), "{text}");
+}
+
+/// Itano, for the kinds that print the resident's address beside their own
+/// register: the address changed just before the order is the one printed.
+#[tokio::test]
+async fn itano_every_kind_prints_the_address_as_of_acceptance() {
+    use kofu::gateway::domain::CertificateKind as K;
+    let app = TestApp::spawn().await;
+    for (i, (kind, options)) in [
+        (K::SealRegistration, serde_json::json!({})),
+        (K::TaxCertificate, serde_json::json!({})),
+        (
+            K::ResidenceRecordCertificate,
+            serde_json::json!({"show_address": true}),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let copier = app.copier(1);
+        let s = copier.open_session().await.unwrap();
+        copier
+            .present_card(&s, app.pki.card("card-rsa-1"), "ja")
+            .await
+            .unwrap();
+        let new = format!("東京都ひなた市新町九丁目{}番9号", i + 1);
+        move_household(&app, "H0001", &new).await;
+        let ack = copier
+            .place_order(s.session_id, "k", &OrderSpec::of(kind, options))
+            .await
+            .unwrap();
+        let doc = copier
+            .fetch_document(s.session_id, ack.order_id)
+            .await
+            .unwrap();
+        assert_eq!(doc.status, 200);
+        let text = crate::harness::pdftotext(&doc.body).concat();
+        assert!(text.contains(&new), "{kind}: the new address is printed");
+        assert!(
+            !text.contains("日向町一丁目2番3号"),
+            "{kind}: the old one is not"
+        );
+    }
+}
+
+/// Tokushima, for the family register itself: page 2 of a 3-page 戸籍 came
+/// from someone else's. Here two registers of several pages each are
+/// ordered at once from two copiers, sixteen times: every page of every
+/// document carries its own document number and order id, and no page shows
+/// a member of the other register.
+#[tokio::test]
+async fn tokushima_no_page_of_a_family_register_comes_from_another_register() {
+    use kofu::gateway::domain::CertificateKind as K;
+    let app = TestApp::spawn().await;
+    // 青葉健's register moves here, with six other members.
+    let db = app.db().await;
+    db.batch_execute(
+        "UPDATE residents SET domicile = '東京都ひなた市青葉台四丁目5番地' WHERE resident_code = '10000000045';
+         WITH f AS (INSERT INTO family_registers (municipality_code, domicile, head_name, compiled_on)
+                    VALUES ('139991', '東京都ひなた市青葉台四丁目5番地', '青葉　健', '1989-01-08') RETURNING id)
+         INSERT INTO family_register_members (register_id, position, name, birth_date, sex, relationship, resident_code)
+         SELECT f.id, p, CASE WHEN p = 1 THEN '青葉　健' ELSE '青葉　若葉' || p END, '1959-01-07', 'male',
+                CASE WHEN p = 1 THEN '長男' ELSE '子' END, CASE WHEN p = 1 THEN '10000000045' END
+           FROM f, generate_series(1, 7) p;
+         INSERT INTO family_register_events (member_id, kind, occurred_on, reported_on, detail)
+         SELECT m.id, e.kind, '1990-01-01', '1990-01-02', '出生地　東京都ひなた市'
+           FROM family_register_members m JOIN family_registers f ON f.id = m.register_id,
+                (VALUES ('birth'), ('marriage'), ('entry')) e(kind)
+          WHERE f.head_name = '青葉　健';",
+    )
+    .await
+    .unwrap();
+    let runs: Vec<_> = (0..16)
+        .map(|i| {
+            // Each page heads its entries with the member's name.
+            let (label, own, others) = if i % 2 == 0 {
+                ("card-rsa-1", "されている者日向", "されている者青葉")
+            } else {
+                ("card-rsa-2", "されている者青葉", "されている者日向")
+            };
+            let copier = app.copier(1 + (i / 2) % 2);
+            let card = app.pki.card(label);
+            async move {
+                let spec = OrderSpec::of(K::FamilyRegisterFull, serde_json::json!({}));
+                (copier.issue(card, &spec, "ja").await.unwrap(), own, others)
+            }
+        })
+        .collect();
+    for (issued, own, others) in futures_join_all(runs).await {
+        let pages = poppler_pages(&issued);
+        assert!(pages.len() >= 2, "a register of several pages");
+        assert_eq!(pages.len() as u32, issued.page_count);
+        for (n, page) in pages.iter().enumerate() {
+            assert!(
+                page.contains(&issued.document_number),
+                "page {} lacks its number",
+                n + 1
+            );
+            assert!(
+                page.contains(&issued.ack.order_id.to_string()),
+                "page {} lacks its order",
+                n + 1
+            );
+            assert!(page.contains(&format!("{}/{}", n + 1, pages.len())));
+            assert!(page.contains(own), "page {} is of another register", n + 1);
+            assert!(
+                !page.contains(others),
+                "page {} shows the other register",
+                n + 1
+            );
+        }
+    }
+}
