@@ -44,6 +44,19 @@ enum Command {
         #[command(subcommand)]
         command: PkiCommand,
     },
+    /// Certificate rendering tools.
+    #[cfg(feature = "devkit")]
+    Render {
+        #[command(subcommand)]
+        command: RenderCommand,
+    },
+}
+
+#[cfg(feature = "devkit")]
+#[derive(Subcommand)]
+enum RenderCommand {
+    /// Render time and size per certificate kind; one JSON object a line.
+    Bench(cmd::render_bench::RenderBenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -65,6 +78,18 @@ fn main() -> ExitCode {
                 #[cfg(feature = "devkit")]
                 PkiCommand::Bench(args) => {
                     exit(cmd::pki_bench::run(&args, &mut std::io::stdout().lock()))
+                }
+            };
+        }
+        #[cfg(feature = "devkit")]
+        Command::Render {
+            command: RenderCommand::Bench(args),
+        } => {
+            return match cmd::render_bench::run(&args, &mut std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kofu render bench: {e}");
+                    ExitCode::FAILURE
                 }
             };
         }
@@ -94,6 +119,8 @@ fn main() -> ExitCode {
             Command::Events { command } => cmd::events::run(&command).await,
             Command::Crl { command } => cmd::crl::run(&command).await,
             Command::Pki { .. } => unreachable!("dispatched before the runtime starts"),
+            #[cfg(feature = "devkit")]
+            Command::Render { .. } => unreachable!("dispatched before the runtime starts"),
         }
     }))
 }

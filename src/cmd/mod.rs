@@ -11,6 +11,8 @@ pub mod migrate;
 #[cfg(feature = "devkit")]
 pub mod pki_bench;
 pub mod pki_verify;
+#[cfg(feature = "devkit")]
+pub mod render_bench;
 pub mod serve;
 
 use std::path::PathBuf;

@@ -9,5 +9,6 @@ pub mod demo_registers;
 pub mod fuzzing;
 pub mod operator_pki;
 pub mod pgembed;
+pub mod samples;
 pub mod sim;
 pub mod test_pki;

@@ -108,3 +108,29 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
     assert!(text.contains("demo PKI     reused"), "{text}");
     assert_eq!(pdfs(&dir).len(), 18, "new documents get new numbers");
 }
+
+/// `kofu render bench` prints one line per sample, covering every kind.
+#[test]
+fn render_bench_times_every_kind() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kofu"))
+        .args(["render", "bench", "--runs", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for kind in kofu::gateway::domain::CertificateKind::ALL {
+        let line = lines
+            .iter()
+            .find(|l| l["kind"] == kind.wire_name())
+            .unwrap_or_else(|| panic!("no line for {kind}"));
+        assert!(line["median_ms"].as_f64().unwrap() > 0.0);
+        assert!(line["pdf_bytes"].as_u64().unwrap() > 10_000);
+    }
+}

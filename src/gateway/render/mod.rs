@@ -781,6 +781,67 @@ mod tests {
         });
     }
 
+    /// One certificate of every other kind, invented.
+    fn other_kinds() -> Vec<model::Certificate> {
+        crate::devkit::samples::every_kind()
+            .into_iter()
+            .filter(|c| !matches!(c, model::Certificate::Residence(_)))
+            .collect()
+    }
+
+    #[test]
+    fn every_kind_renders_deterministically_and_round_trips_its_snapshot() {
+        for cert in other_kinds() {
+            let first = Renderer::global().render(&cert).expect("renders");
+            let again = Renderer::global().render(&cert).expect("renders");
+            assert_eq!(first.sha256, again.sha256, "{:?}", cert.kind());
+            let stored = model::Certificate::from_snapshot(cert.kind(), cert.to_snapshot())
+                .expect("the snapshot reads back");
+            assert_eq!(stored, cert);
+            // A snapshot read back as another kind is refused, not misprinted.
+            let other = crate::gateway::domain::CertificateKind::ALL
+                .into_iter()
+                .find(|k| {
+                    *k != cert.kind()
+                        && !(k.is_family_register() && cert.kind().is_family_register())
+                })
+                .unwrap();
+            assert!(model::Certificate::from_snapshot(other, cert.to_snapshot()).is_err());
+            let text = page_texts(&first.pdf).concat();
+            assert!(text.contains(paper_title(cert.kind())), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_other_kinds_refuse_what_the_font_cannot_draw_and_a_bad_impression() {
+        for mut cert in other_kinds() {
+            assert_eq!(Renderer::global().unprintable(&cert), None);
+            match &mut cert {
+                model::Certificate::ResidenceRecord(c) => c.name.push('\u{E000}'),
+                model::Certificate::Seal(c) => c.name.push('\u{E000}'),
+                model::Certificate::Tax(c) => c.name.push('\u{E000}'),
+                model::Certificate::FamilyRegister(c) => c.members[3].name.push('\u{E000}'),
+                model::Certificate::FamilyRegisterAddresses(c) => {
+                    c.members[0].name.push('\u{E000}')
+                }
+                model::Certificate::Residence(_) => unreachable!(),
+            }
+            assert_eq!(Renderer::global().unprintable(&cert), Some(Field::Name));
+            assert!(matches!(
+                Renderer::global().render(&cert),
+                Err(RenderError::MissingGlyph { field: Field::Name })
+            ));
+        }
+        let mut seal = other_kinds().swap_remove(1);
+        if let model::Certificate::Seal(c) = &mut seal {
+            c.impression_png.truncate(40);
+        }
+        assert!(matches!(
+            Renderer::global().render(&seal),
+            Err(RenderError::Image)
+        ));
+    }
+
     /// Writes sample PDFs for a visual check:
     /// `cargo test --release -- --ignored writes_sample_pdfs`.
     #[test]
