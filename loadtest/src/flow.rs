@@ -21,6 +21,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hyper::{Method, StatusCode};
 use kofu::devkit::demo_pki::DemoCard;
 use kofu::devkit::sim::{Ack, CopierClient, OpenedSession, SimError, SimResponse};
+use kofu::gateway::domain::CertificateKind;
 use kofu::gateway::registry::ResidenceOptions;
 use rand::Rng;
 use uuid::Uuid;
@@ -49,6 +50,8 @@ pub struct FlowConfig {
     pub check_fraction: f64,
     /// Fraction of whole-household certificates.
     pub household_fraction: f64,
+    /// Fraction of issuances for the kinds other than the residence certificate.
+    pub other_kinds_fraction: f64,
     /// Time the simulated copier takes to print before confirming.
     pub print_time: Duration,
 }
@@ -273,17 +276,57 @@ fn pick_options(rng: &mut impl Rng, household_fraction: f64) -> (ResidenceOption
     }
 }
 
+/// The other kinds and their weights within `other_kinds_fraction`.
+const OTHER_KINDS: [(CertificateKind, u32); 6] = [
+    (CertificateKind::ResidenceRecordCertificate, 2),
+    (CertificateKind::SealRegistration, 3),
+    (CertificateKind::TaxCertificate, 3),
+    (CertificateKind::FamilyRegisterFull, 2),
+    (CertificateKind::FamilyRegisterIndividual, 1),
+    (CertificateKind::FamilyRegisterAddresses, 1),
+];
+
+/// The kind and options of one issuance (and its tally label).
+fn pick_order(
+    rng: &mut impl Rng,
+    config: &FlowConfig,
+) -> (
+    CertificateKind,
+    ResidenceOptions,
+    serde_json::Value,
+    &'static str,
+) {
+    if rng.gen_bool(config.other_kinds_fraction.clamp(0.0, 1.0)) {
+        let total: u32 = OTHER_KINDS.iter().map(|(_, w)| w).sum();
+        let mut roll = rng.gen_range(0..total);
+        for (kind, weight) in OTHER_KINDS {
+            if roll < weight {
+                let options = match kind {
+                    CertificateKind::ResidenceRecordCertificate => {
+                        serde_json::json!({"show_birth_date": true, "show_address": true})
+                    }
+                    _ => serde_json::json!({}),
+                };
+                return (kind, ResidenceOptions::default(), options, kind.wire_name());
+            }
+            roll -= weight;
+        }
+    }
+    let (options, label) = pick_options(rng, config.household_fraction);
+    let json = serde_json::to_value(&options).expect("options serialise");
+    (CertificateKind::ResidenceCertificate, options, json, label)
+}
+
 const LANGS: [&str; 6] = ["ja", "ja", "ja", "en", "zh-Hans", "ko"];
 
 /// Runs one issuance for a random card and records everything about it.
 pub async fn issue(world: &World, copier: &Copier) -> End {
-    let (card_index, options, kind, lang, fail, resend, check) = {
+    let (card_index, (certificate_kind, options, order_options, kind), lang, fail, resend, check) = {
         let mut rng = rand::thread_rng();
-        let (options, kind) = pick_options(&mut rng, world.config.household_fraction);
+        let order = pick_order(&mut rng, &world.config);
         (
             rng.gen_range(0..world.cards.len()),
-            options,
-            kind,
+            order,
             LANGS[rng.gen_range(0..LANGS.len())],
             rng.gen_bool(world.config.fail_fraction.clamp(0.0, 1.0)),
             rng.gen_bool(world.config.resend_fraction.clamp(0.0, 1.0)),
@@ -301,7 +344,9 @@ pub async fn issue(world: &World, copier: &Copier) -> End {
     let deadline = started + world.config.issuance_timeout;
     let plan = Plan {
         card,
+        kind: certificate_kind,
         options,
+        order_options,
         lang,
         fail,
         resend,
@@ -343,7 +388,11 @@ pub async fn issue(world: &World, copier: &Copier) -> End {
 
 struct Plan<'a> {
     card: &'a LoadCard,
+    kind: CertificateKind,
+    /// The residence certificate's options (what the PDF check expects).
     options: ResidenceOptions,
+    /// The options sent, of `kind`.
+    order_options: serde_json::Value,
     lang: &'static str,
     fail: bool,
     resend: bool,
@@ -434,8 +483,8 @@ async fn attempt(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Inst
     let t = Instant::now();
     let key = Uuid::from_bytes(kofu::gateway::random_bytes()).to_string();
     let body = serde_json::json!({
-        "kind": kofu::gateway::domain::CertificateKind::ResidenceCertificate.wire_name(),
-        "options": plan.options,
+        "kind": plan.kind.wire_name(),
+        "options": plan.order_options,
         "copies": 1,
     });
     let req = Req {
@@ -613,7 +662,10 @@ async fn check_document(
     if !document.body.starts_with(b"%PDF-") {
         return Err("body is not a PDF".into());
     }
-    if !plan.check {
+    // The page-by-page check knows the residence certificate's layout; the
+    // other kinds are checked for their identity headers above (and by the
+    // integration tests' pdftotext reads).
+    if !plan.check || plan.kind != CertificateKind::ResidenceCertificate {
         return Ok(());
     }
     let holder = &plan.card.holder;

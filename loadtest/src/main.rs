@@ -148,6 +148,11 @@ struct RunCli {
     /// Fraction of whole-household certificates.
     #[arg(long, default_value_t = 0.3)]
     household_fraction: f64,
+    /// Fraction of issuances for the other six kinds (record, seal, tax and
+    /// the three family-register kinds), spread over them; the rest are
+    /// residence certificates.
+    #[arg(long, default_value_t = 0.0)]
+    other_kinds_fraction: f64,
     /// Fraction of issuances reported `failed` instead of printed (voids and refunds).
     #[arg(long, default_value_t = 0.02)]
     fail_fraction: f64,
@@ -228,6 +233,7 @@ impl RunCli {
             cards: self.cards.max(1),
             rsa_fraction: self.rsa_fraction,
             household_fraction: self.household_fraction,
+            other_kinds_fraction: self.other_kinds_fraction,
             fail_fraction: self.fail_fraction,
             resend_fraction: self.resend_fraction,
             check_fraction: self.check_fraction,

@@ -295,6 +295,61 @@ pub async fn seed(client: &Client, n: u32) -> Result<(usize, usize), BoxError> {
     Ok((households.len(), residents.len()))
 }
 
+/// The registers of the other kinds for every synthetic resident: an active
+/// seal registration, a tax assessment for the released fiscal year 2026, and
+/// one 戸籍 per household kept here listing its members. Idempotent.
+pub async fn seed_other_registers(client: &Client) -> Result<(), BoxError> {
+    let png = kofu::devkit::demo_registers::seal_impression_png("load");
+    client
+        .execute(
+            "INSERT INTO seal_registrations (municipality_code, resident_id, registration_no, impression_png, registered_on)
+             SELECT $1, r.id, 'L-' || r.id, $2, '2020-01-01' FROM residents r
+              WHERE r.municipality_code = $1
+                AND NOT EXISTS (SELECT 1 FROM seal_registrations s WHERE s.resident_id = r.id)",
+            &[&MUNICIPALITY, &png],
+        )
+        .await?;
+    client
+        .batch_execute(&format!(
+            "INSERT INTO tax_year_releases (municipality_code, fiscal_year, released_on)
+             VALUES ('{MUNICIPALITY}', 2026, '2026-06-01') ON CONFLICT DO NOTHING;
+             INSERT INTO tax_assessments (municipality_code, resident_id, fiscal_year, resident_on_january_1,
+                                          dependants, taxable_income_yen, municipal_tax_yen, prefectural_tax_yen)
+             SELECT '{MUNICIPALITY}', r.id, 2026, true, 0, 2000000 + r.id % 1000 * 1000, 120000, 80000
+               FROM residents r WHERE r.municipality_code = '{MUNICIPALITY}'
+             ON CONFLICT (resident_id, fiscal_year) DO NOTHING;
+             INSERT INTO tax_income_items (assessment_id, kind, receipts_yen, income_yen)
+             SELECT a.id, 'salary', 4000000, 2760000 FROM tax_assessments a
+              WHERE a.municipality_code = '{MUNICIPALITY}' ON CONFLICT DO NOTHING;
+             INSERT INTO tax_deductions (assessment_id, kind, amount_yen)
+             SELECT a.id, 'basic', 430000 FROM tax_assessments a
+              WHERE a.municipality_code = '{MUNICIPALITY}' ON CONFLICT DO NOTHING;
+             INSERT INTO family_registers (municipality_code, domicile, head_name, compiled_on)
+             SELECT '{MUNICIPALITY}', '東京都ひなた市試験町' || h.household_no || '番地', r.name, '2000-01-01'
+               FROM households h JOIN residents r ON r.household_id = h.id AND r.is_householder
+              WHERE h.municipality_code = '{MUNICIPALITY}' AND h.household_no LIKE 'L%'
+             ON CONFLICT DO NOTHING;
+             INSERT INTO family_register_members (register_id, position, name, birth_date, sex, relationship, resident_code)
+             SELECT f.id, r.register_order, r.name, r.birth_date, r.sex, r.relationship, r.resident_code
+               FROM family_registers f
+               JOIN households h ON f.domicile = '東京都ひなた市試験町' || h.household_no || '番地'
+               JOIN residents r ON r.household_id = h.id
+              WHERE f.municipality_code = '{MUNICIPALITY}'
+             ON CONFLICT DO NOTHING;
+             INSERT INTO family_register_events (member_id, kind, occurred_on, reported_on, detail)
+             SELECT m.id, 'birth', m.birth_date, m.birth_date, '出生地　東京都ひなた市'
+               FROM family_register_members m JOIN family_registers f ON f.id = m.register_id
+              WHERE f.municipality_code = '{MUNICIPALITY}' ON CONFLICT DO NOTHING;
+             INSERT INTO family_register_addresses (member_id, address, from_date)
+             SELECT m.id, h.address, '2010-01-01'
+               FROM family_register_members m JOIN family_registers f ON f.id = m.register_id
+               JOIN households h ON f.domicile = '東京都ひなた市試験町' || h.household_no || '番地'
+              WHERE f.municipality_code = '{MUNICIPALITY}' ON CONFLICT DO NOTHING;"
+        ))
+        .await?;
+    Ok(())
+}
+
 /// Links card serials to residents (`(serial, 住民票コード)`), keeping existing links.
 pub async fn link_cards(client: &Client, links: &[(Vec<u8>, String)]) -> Result<(), BoxError> {
     for chunk in links.chunks(2000) {

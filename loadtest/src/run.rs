@@ -49,6 +49,7 @@ pub struct RunArgs {
     pub cards: u32,
     pub rsa_fraction: f64,
     pub household_fraction: f64,
+    pub other_kinds_fraction: f64,
     pub fail_fraction: f64,
     pub resend_fraction: f64,
     pub check_fraction: f64,
@@ -326,6 +327,7 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     kofu::devkit::demo_registers::seed(&mut client).await?;
     let t = Instant::now();
     let (households, residents) = population::seed(&client, args.cards).await?;
+    population::seed_other_registers(&client).await?;
     let links: Vec<(Vec<u8>, String)> = cards
         .iter()
         .enumerate()
@@ -611,6 +613,7 @@ async fn run_in(
             resend_fraction: args.resend_fraction,
             check_fraction: args.check_fraction,
             household_fraction: args.household_fraction,
+            other_kinds_fraction: args.other_kinds_fraction,
             print_time: Duration::from_millis(args.print_ms),
         },
         foreign_names: setup.foreign_names,

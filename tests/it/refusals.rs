@@ -315,7 +315,7 @@ async fn orders_need_an_authenticated_session_and_an_idempotency_key() {
         .post_json(
             &path,
             &[("idempotency-key", "a".into())],
-            &serde_json::json!({"kind": "seal_registration"}),
+            &serde_json::json!({"kind": "passport"}),
         )
         .await
         .unwrap();

@@ -820,7 +820,9 @@ mod tests {
                 model::Certificate::ResidenceRecord(c) => c.name.push('\u{E000}'),
                 model::Certificate::Seal(c) => c.name.push('\u{E000}'),
                 model::Certificate::Tax(c) => c.name.push('\u{E000}'),
-                model::Certificate::FamilyRegister(c) => c.members[3].name.push('\u{E000}'),
+                model::Certificate::FamilyRegister(c) => {
+                    c.members.last_mut().unwrap().name.push('\u{E000}')
+                }
                 model::Certificate::FamilyRegisterAddresses(c) => {
                     c.members[0].name.push('\u{E000}')
                 }
