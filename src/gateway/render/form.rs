@@ -156,6 +156,37 @@ impl Sheet<'_> {
         texts
     }
 
+    /// The first field whose text does not fit its cell even at the smallest
+    /// legible size, measured the way [`draw_block`] draws it (widths only,
+    /// no PDF): the acceptance refuses such an order rather than let its
+    /// render fail after payment.
+    pub(super) fn overflowing(&self, face: &Face<'_>) -> Option<Field> {
+        for block in &self.blocks {
+            if let Some((heading, field)) = &block.heading
+                && face
+                    .fitting_size(heading, HEADING.size, WIDTH - 2.0 * PAD, *field)
+                    .is_err()
+            {
+                return Some(*field);
+            }
+            let value_right = if block.image.is_some() {
+                RIGHT - IMAGE_SIDE
+            } else {
+                RIGHT
+            };
+            let width = value_right - (LEFT + LABEL_WIDTH) - 2.0 * PAD;
+            for row in &block.rows {
+                if face
+                    .fitting_size(&row.value, VALUE.size, width, row.field)
+                    .is_err()
+                {
+                    return Some(row.field);
+                }
+            }
+        }
+        None
+    }
+
     /// Lays the sheet out on as many pages as it takes.
     pub(super) fn pages(&self, face: &Face<'_>) -> Result<Vec<PdfPage>, RenderError> {
         if self.blocks.is_empty() {

@@ -23,6 +23,7 @@
 
 mod attestation;
 mod canvas;
+mod cmap;
 pub mod era;
 pub mod family_register;
 pub mod family_register_addresses;
@@ -279,10 +280,12 @@ impl Renderer {
     }
 
     /// The first field of a certificate the font cannot draw (a 外字, a
-    /// character outside the font, or an ideographic variation sequence), if
-    /// any: the acceptance refuses such an order before it is paid for
-    /// (`name_not_printable`), rather than the render failing after. Checks
-    /// the same fields, by the same rule, as the layout draws them.
+    /// character outside the font, or an ideographic variation sequence) —
+    /// or, on the forms other than the residence certificate, a value too
+    /// long for its cell — if any: the acceptance refuses such an order
+    /// before it is paid for (`name_not_printable`), rather than the render
+    /// failing after. Checks the same fields, by the same rule, as the
+    /// layout draws them.
     pub fn unprintable(&self, cert: &model::Certificate) -> Option<Field> {
         use model::Certificate as C;
         let sheet = match cert {
@@ -298,6 +301,7 @@ impl Renderer {
             .into_iter()
             .find(|(text, _)| !text.chars().all(|c| self.has_glyph(c)))
             .map(|(_, field)| field)
+            .or_else(|| sheet.overflowing(&self.face_for(sheet.document)))
     }
 
     /// The first field of a residence certificate the font cannot draw.
@@ -834,6 +838,18 @@ mod tests {
                 Err(RenderError::MissingGlyph { field: Field::Name })
             ));
         }
+        // A value too long for its cell even at the smallest size.
+        let mut tax = other_kinds().swap_remove(2);
+        if let model::Certificate::Tax(c) = &mut tax {
+            c.address = "一".repeat(120);
+        }
+        assert_eq!(Renderer::global().unprintable(&tax), Some(Field::Address));
+        assert!(matches!(
+            Renderer::global().render(&tax),
+            Err(RenderError::TextTooLong {
+                field: Field::Address
+            })
+        ));
         let mut seal = other_kinds().swap_remove(1);
         if let model::Certificate::Seal(c) = &mut seal {
             c.impression_png.truncate(40);
