@@ -11,6 +11,7 @@ use printpdf::{
     Point, Pt, Rect, Rgb, TextItem, TextMatrix,
 };
 
+use super::cmap::{self, Cmap};
 use super::{Field, RenderError};
 
 /// A4 portrait.
@@ -34,20 +35,46 @@ fn point(x: f32, top: f32) -> Point {
     }
 }
 
-/// The certificate font under this document's resource name.
+/// The glyph a cluster (a character and its variation selector, if any) is
+/// drawn with, and from which font.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Glyph {
+    /// The bundled font's.
+    Primary(u16),
+    /// The installed fallback font's (IPAmj Mincho).
+    Fallback(u16),
+}
+
+/// The certificate font under this document's resource name, with the
+/// installed fallback font (when there is one) under its own.
 pub(super) struct Face<'a> {
     font: &'a ParsedFont,
+    tables: &'a Cmap,
+    fallback: Option<&'a Cmap>,
     id: FontId,
+    fallback_id: FontId,
     units_per_em: f32,
+    /// Set when a glyph of the fallback font is drawn: the document must embed it.
+    fallback_used: std::cell::Cell<bool>,
 }
 
 impl<'a> Face<'a> {
-    pub(super) fn new(font: &'a ParsedFont, id: FontId) -> Self {
+    pub(super) fn new(
+        font: &'a ParsedFont,
+        tables: &'a Cmap,
+        fallback: Option<&'a Cmap>,
+        id: FontId,
+        fallback_id: FontId,
+    ) -> Self {
         let units_per_em = f32::from(font.pdf_font_metrics.units_per_em.max(1));
         Self {
             font,
+            tables,
+            fallback,
             id,
+            fallback_id,
             units_per_em,
+            fallback_used: std::cell::Cell::new(false),
         }
     }
 
@@ -55,21 +82,64 @@ impl<'a> Face<'a> {
         &self.id
     }
 
+    pub(super) fn fallback_id(&self) -> &FontId {
+        &self.fallback_id
+    }
+
+    /// Whether anything drawn so far took a glyph from the fallback font.
+    pub(super) fn fallback_used(&self) -> bool {
+        self.fallback_used.get()
+    }
+
+    /// The glyph for `c` (followed by the variation selector `vs`): the
+    /// bundled font's, else the fallback font's. A sequence is drawn only
+    /// with the glyph a font registers for it, never with the bare base.
+    pub(super) fn resolve(&self, c: char, vs: Option<char>) -> Option<Glyph> {
+        let lookup = |t: &Cmap| match vs {
+            None => t.glyph(c),
+            Some(vs) => t.variant(c, vs),
+        };
+        lookup(self.tables)
+            .map(Glyph::Primary)
+            .or_else(|| self.fallback.and_then(lookup).map(Glyph::Fallback))
+    }
+
+    /// The glyphs of `text`, cluster by cluster.
+    fn glyphs(&self, text: &str, field: Field) -> Result<Vec<(Glyph, String)>, RenderError> {
+        cmap::clusters(text)
+            .into_iter()
+            .map(|(c, vs)| {
+                let glyph = self
+                    .resolve(c, vs)
+                    .ok_or(RenderError::MissingGlyph { field })?;
+                let mut cluster = c.to_string();
+                cluster.extend(vs);
+                Ok((glyph, cluster))
+            })
+            .collect()
+    }
+
     /// The advance width of `text` at `size` points, in millimetres.
     ///
     /// # Errors
-    /// [`RenderError::MissingGlyph`] if the font cannot draw a character.
+    /// [`RenderError::MissingGlyph`] if no font can draw a character.
     pub(super) fn width(&self, text: &str, size: f32, field: Field) -> Result<f32, RenderError> {
-        let mut units = 0u32;
-        for c in text.chars() {
-            let glyph = self
-                .font
-                .lookup_glyph_index(u32::from(c))
-                .filter(|&gid| gid != 0)
-                .ok_or(RenderError::MissingGlyph { field })?;
-            units += u32::from(self.font.get_horizontal_advance(glyph));
+        let mut em = 0.0f32;
+        for (glyph, _) in self.glyphs(text, field)? {
+            em += self.advance_em(glyph);
         }
-        Ok(units as f32 / self.units_per_em * size / PT_PER_MM)
+        Ok(em * size / PT_PER_MM)
+    }
+
+    /// A glyph's advance, in ems.
+    fn advance_em(&self, glyph: Glyph) -> f32 {
+        let (advance, upm) = match glyph {
+            Glyph::Primary(gid) => self.tables.advance(gid),
+            Glyph::Fallback(gid) => self
+                .fallback
+                .map_or((0, 1), |f| f.advance(gid)),
+        };
+        f32::from(advance) / f32::from(upm.max(1))
     }
 
     /// How far above the baseline the middle of the em box lies at `size`
@@ -250,10 +320,58 @@ impl<'f> Canvas<'f> {
     }
 
     fn show(&mut self, text: &str, style: Style, matrix: [f32; 6]) {
+        // The common case: every character the bundled font's own, no
+        // variation selector; the PDF writer maps the text itself.
+        let plain = text
+            .chars()
+            .all(|c| !cmap::is_variation_selector(c) && self.face.tables.glyph(c).is_some());
+        if plain {
+            self.show_run(&self.face.id.clone(), TextItem::Text(text.to_owned()), style, matrix);
+            return;
+        }
+        // Otherwise glyph by glyph, in runs of one font, each placed after
+        // the one before. The text was measured (so resolved) before.
+        let Ok(glyphs) = self.face.glyphs(text, Field::Template) else {
+            return;
+        };
+        let mut pen_pt = 0.0f32;
+        let mut i = 0;
+        while i < glyphs.len() {
+            let fallback = matches!(glyphs[i].0, Glyph::Fallback(_));
+            let mut run = Vec::new();
+            let mut run_em = 0.0f32;
+            while i < glyphs.len() && matches!(glyphs[i].0, Glyph::Fallback(_)) == fallback {
+                let (glyph, cluster) = &glyphs[i];
+                let gid = match glyph {
+                    Glyph::Primary(g) | Glyph::Fallback(g) => *g,
+                };
+                run.push(printpdf::Codepoint {
+                    gid,
+                    offset: 0.0,
+                    cid: Some(cluster.clone()),
+                });
+                run_em += self.face.advance_em(*glyph);
+                i += 1;
+            }
+            let id = if fallback {
+                self.face.fallback_used.set(true);
+                self.face.fallback_id.clone()
+            } else {
+                self.face.id.clone()
+            };
+            let mut at = matrix;
+            at[4] += pen_pt * matrix[0];
+            at[5] += pen_pt * matrix[1];
+            self.show_run(&id, TextItem::GlyphIds(run), style, at);
+            pen_pt += run_em * style.size;
+        }
+    }
+
+    fn show_run(&mut self, font: &FontId, item: TextItem, style: Style, matrix: [f32; 6]) {
         self.ops.extend([
             Op::StartTextSection,
             Op::SetFont {
-                font: PdfFontHandle::External(self.face.id.clone()),
+                font: PdfFontHandle::External(font.clone()),
                 size: Pt(style.size),
             },
             Op::SetFillColor {
@@ -262,9 +380,7 @@ impl<'f> Canvas<'f> {
             Op::SetTextMatrix {
                 matrix: TextMatrix::Raw(matrix),
             },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.to_owned())],
-            },
+            Op::ShowText { items: vec![item] },
             Op::EndTextSection,
         ]);
     }

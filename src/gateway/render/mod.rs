@@ -193,6 +193,56 @@ pub struct RenderedDocument {
 /// from a blocking pool, never on the async reactor.
 pub struct Renderer {
     font: ParsedFont,
+    /// The bundled font's cmap (with its variation sequences) and advances.
+    tables: cmap::Cmap,
+    /// IPAmj Mincho, when installed: the glyphs the bundled font lacks.
+    fallback: Option<Fallback>,
+}
+
+/// The installed font for what the bundled one cannot draw (外字 and
+/// ideographic variation sequences): its tables read at start, the font
+/// parsed for the PDF writer only when a document first needs it.
+struct Fallback {
+    bytes: Vec<u8>,
+    tables: cmap::Cmap,
+    parsed: OnceLock<Option<ParsedFont>>,
+}
+
+/// Where Debian's `fonts-ipamj-mincho` installs IPAmj Mincho; the
+/// `KOFU_FALLBACK_FONT` variable names another file (or, empty, none).
+const FALLBACK_FONT_PATHS: [&str; 2] = [
+    "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",
+    "/usr/share/fonts/opentype/ipamj/ipamjm.ttf",
+];
+
+impl Fallback {
+    fn load() -> Option<Fallback> {
+        let path = match std::env::var_os("KOFU_FALLBACK_FONT") {
+            Some(p) if p.is_empty() => return None,
+            Some(p) => std::path::PathBuf::from(p),
+            None => FALLBACK_FONT_PATHS
+                .iter()
+                .map(std::path::PathBuf::from)
+                .find(|p| p.exists())?,
+        };
+        let bytes = std::fs::read(&path).ok()?;
+        let Some(tables) = cmap::Cmap::parse(&bytes) else {
+            tracing::warn!(path = %path.display(), "the fallback font has no usable cmap; not used");
+            return None;
+        };
+        tracing::info!(path = %path.display(), "fallback font for 外字 and variation sequences");
+        Some(Fallback {
+            bytes,
+            tables,
+            parsed: OnceLock::new(),
+        })
+    }
+
+    fn parsed(&self) -> Option<&ParsedFont> {
+        self.parsed
+            .get_or_init(|| ParsedFont::from_bytes(&self.bytes, 0, &mut Vec::new()))
+            .as_ref()
+    }
 }
 
 impl fmt::Debug for Renderer {
@@ -221,7 +271,17 @@ impl Renderer {
     fn with_font(ttf: &[u8]) -> Result<Self, RenderError> {
         let font =
             ParsedFont::from_bytes(ttf, 0, &mut Vec::new()).ok_or(RenderError::FontUnavailable)?;
-        Ok(Self { font })
+        let tables = cmap::Cmap::parse(ttf).ok_or(RenderError::FontUnavailable)?;
+        Ok(Self {
+            font,
+            tables,
+            fallback: Fallback::load(),
+        })
+    }
+
+    /// Whether an installed fallback font (IPAmj Mincho) is in use.
+    pub fn has_fallback_font(&self) -> bool {
+        self.fallback.is_some()
     }
 
     /// Renders a certificate of any kind.
@@ -249,7 +309,7 @@ impl Renderer {
         let pages = sheet.pages(&face)?;
         self.finish(
             sheet.title,
-            face.id(),
+            &face,
             pages,
             images,
             sheet.issued_on,
@@ -271,7 +331,7 @@ impl Renderer {
         let pages = residence::pages(&face, cert)?;
         self.finish(
             residence::TITLE,
-            face.id(),
+            &face,
             pages,
             Vec::new(),
             cert.issued_on,
@@ -299,7 +359,7 @@ impl Renderer {
         sheet
             .texts()
             .into_iter()
-            .find(|(text, _)| !text.chars().all(|c| self.has_glyph(c)))
+            .find(|(text, _)| !self.draws(text))
             .map(|(_, field)| field)
             .or_else(|| sheet.overflowing(&self.face_for(sheet.document)))
     }
@@ -346,15 +406,21 @@ impl Renderer {
         }
         fields
             .into_iter()
-            .find(|(text, _)| !text.chars().all(|c| self.has_glyph(c)))
+            .find(|(text, _)| !self.draws(text))
             .map(|(_, field)| field)
     }
 
-    /// Whether the font draws `c` (glyph 0 is `.notdef`, the empty box).
-    fn has_glyph(&self, c: char) -> bool {
-        self.font
-            .lookup_glyph_index(u32::from(c))
-            .is_some_and(|gid| gid != 0)
+    /// Whether every character of `text` (with its variation selector, if
+    /// any) has a glyph in the bundled or the fallback font (glyph 0 is
+    /// `.notdef`, the empty box, and never counts).
+    fn draws(&self, text: &str) -> bool {
+        let fallback = self.fallback.as_ref().map(|f| &f.tables);
+        cmap::clusters(text).into_iter().all(|(c, vs)| {
+            [Some(&self.tables), fallback].into_iter().flatten().any(|t| match vs {
+                None => t.glyph(c).is_some(),
+                Some(vs) => t.variant(c, vs).is_some(),
+            })
+        })
     }
 
     /// The font under a resource name unique to this document. The name is
@@ -362,20 +428,30 @@ impl Renderer {
     /// name across jobs, so two documents with different glyph subsets must
     /// never share a name.
     fn face_for(&self, document: &model::DocumentIdentity) -> Face<'_> {
-        let digest = ring::digest::digest(&ring::digest::SHA256, document.order_id.as_bytes());
-        let tag: String = digest
-            .as_ref()
-            .iter()
-            .take(6)
-            .map(|b| char::from(b'A' + b % 26))
-            .collect();
-        Face::new(&self.font, FontId(tag))
+        let tag = |salt: &[u8]| -> String {
+            let mut input = document.order_id.as_bytes().to_vec();
+            input.extend_from_slice(salt);
+            let digest = ring::digest::digest(&ring::digest::SHA256, &input);
+            digest
+                .as_ref()
+                .iter()
+                .take(6)
+                .map(|b| char::from(b'A' + b % 26))
+                .collect()
+        };
+        Face::new(
+            &self.font,
+            &self.tables,
+            self.fallback.as_ref().map(|f| &f.tables),
+            FontId(tag(b"")),
+            FontId(tag(b"fallback")),
+        )
     }
 
     fn finish(
         &self,
         title: &str,
-        font_id: &FontId,
+        face: &Face<'_>,
         pages: Vec<PdfPage>,
         images: Vec<(printpdf::XObjectId, printpdf::RawImage)>,
         issued_on: time::Date,
@@ -396,7 +472,18 @@ impl Renderer {
         doc.resources
             .fonts
             .map
-            .insert(font_id.clone(), PdfFont::new(self.font.clone()));
+            .insert(face.id().clone(), PdfFont::new(self.font.clone()));
+        if face.fallback_used() {
+            let parsed = self
+                .fallback
+                .as_ref()
+                .and_then(Fallback::parsed)
+                .ok_or(RenderError::FontUnavailable)?;
+            doc.resources
+                .fonts
+                .map
+                .insert(face.fallback_id().clone(), PdfFont::new(parsed.clone()));
+        }
         for (id, image) in images {
             doc.resources
                 .xobjects
@@ -532,7 +619,14 @@ mod tests {
     #[test]
     fn bundled_font_parses_and_has_the_certificate_glyphs() {
         let renderer = Renderer::with_font(MINCHO_TTF).expect("IPAex Mincho parses");
-        let face = Face::new(&renderer.font, FontId("ABCDEF".to_owned()));
+        // The bundled font alone, without any installed fallback.
+        let face = Face::new(
+            &renderer.font,
+            &renderer.tables,
+            None,
+            FontId("ABCDEF".to_owned()),
+            FontId("GHIJKL".to_owned()),
+        );
         let wording = "住民票の写し複写氏名ふりがな生年月日性別男女続柄住民となった年月日本籍筆頭者\
                        個人番号世帯主住所以下余白（次頁に続く）交付番号文書番号注文ID\
                        この写しは、世帯全員の住民票の原本と相違ないことを証明する。\
@@ -694,10 +788,16 @@ mod tests {
             renderer.residence_certificate(&cert),
             Err(RenderError::MissingGlyph { field: Field::Name })
         ));
-        // An ideographic variation sequence (葛 + VS17): not in the bundled font.
+        // An ideographic variation sequence no installed font registers
+        // (葛 + VS256) is refused; one the bundled font registers (葛 + VS17)
+        // prints with its own glyph.
         let mut cert = certificate(1);
-        cert.address = "葛\u{E0100}飾区".to_owned();
+        cert.address = "葛\u{E01EF}飾区".to_owned();
         assert_eq!(renderer.residence_unprintable(&cert), Some(Field::Address));
+        cert.address = "葛\u{E0100}飾区".to_owned();
+        assert_eq!(renderer.residence_unprintable(&cert), None);
+        let text = page_texts(&render(&cert).pdf).concat();
+        assert!(text.contains("葛\u{E0100}飾区"), "{text}");
     }
 
     #[test]
