@@ -308,3 +308,46 @@ async fn the_menu_gives_each_kind_its_registers_reason() {
     .unwrap();
     assert_eq!(reasons("card-ecdsa-1").await, ["moving_out"; 7]);
 }
+
+/// A name only IPAmj Mincho draws — 𠮷 (U+20BB7) and 葛 with VS19, a
+/// variation sequence — prints with it (installed by `.ci/run`, Debian
+/// `fonts-ipamj-mincho`) on the residence and the seal certificate, and reads
+/// back whole; the PDF embeds both fonts as subsets (`pdffonts`).
+#[tokio::test]
+async fn a_name_only_ipamj_mincho_draws_is_printed_with_it() {
+    use kofu::gateway::domain::CertificateKind;
+    let app = TestApp::spawn().await;
+    app.db()
+        .await
+        .batch_execute(
+            "UPDATE residents SET name = '𠮷田　葛' || chr(917762) || '郎' WHERE resident_code = '10000000011'",
+        )
+        .await
+        .unwrap();
+    let card = app.pki.card("card-rsa-1");
+    for spec in [
+        OrderSpec::default(),
+        OrderSpec::of(CertificateKind::SealRegistration, serde_json::json!({})),
+    ] {
+        let issued = app.copier(1).issue(card, &spec, "ja").await.unwrap();
+        let text = crate::harness::pdftotext(&issued.pdf).concat();
+        assert!(text.contains("𠮷田葛\u{E0102}郎"), "{text}");
+        let path = std::env::temp_dir().join(format!("kofu-mj-{}.pdf", issued.ack.order_id));
+        std::fs::write(&path, &issued.pdf).unwrap();
+        let fonts = std::process::Command::new("pdffonts")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_file(&path);
+        let fonts = String::from_utf8_lossy(&fonts.stdout).to_string();
+        assert!(
+            fonts.contains("+IPAexMincho") && fonts.contains("+IPAmjMincho"),
+            "{fonts}"
+        );
+        assert_eq!(
+            fonts.matches(" yes yes ").count(),
+            2,
+            "both embedded as subsets: {fonts}"
+        );
+    }
+}

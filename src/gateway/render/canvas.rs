@@ -135,9 +135,7 @@ impl<'a> Face<'a> {
     fn advance_em(&self, glyph: Glyph) -> f32 {
         let (advance, upm) = match glyph {
             Glyph::Primary(gid) => self.tables.advance(gid),
-            Glyph::Fallback(gid) => self
-                .fallback
-                .map_or((0, 1), |f| f.advance(gid)),
+            Glyph::Fallback(gid) => self.fallback.map_or((0, 1), |f| f.advance(gid)),
         };
         f32::from(advance) / f32::from(upm.max(1))
     }
@@ -326,7 +324,12 @@ impl<'f> Canvas<'f> {
             .chars()
             .all(|c| !cmap::is_variation_selector(c) && self.face.tables.glyph(c).is_some());
         if plain {
-            self.show_run(&self.face.id.clone(), TextItem::Text(text.to_owned()), style, matrix);
+            self.show_run(
+                &self.face.id.clone(),
+                TextItem::Text(text.to_owned()),
+                style,
+                matrix,
+            );
             return;
         }
         // Otherwise glyph by glyph, in runs of one font, each placed after

@@ -416,10 +416,13 @@ impl Renderer {
     fn draws(&self, text: &str) -> bool {
         let fallback = self.fallback.as_ref().map(|f| &f.tables);
         cmap::clusters(text).into_iter().all(|(c, vs)| {
-            [Some(&self.tables), fallback].into_iter().flatten().any(|t| match vs {
-                None => t.glyph(c).is_some(),
-                Some(vs) => t.variant(c, vs).is_some(),
-            })
+            [Some(&self.tables), fallback]
+                .into_iter()
+                .flatten()
+                .any(|t| match vs {
+                    None => t.glyph(c).is_some(),
+                    Some(vs) => t.variant(c, vs).is_some(),
+                })
         })
     }
 
@@ -800,6 +803,56 @@ mod tests {
         assert!(text.contains("葛\u{E0100}飾区"), "{text}");
     }
 
+    /// A name with 𠮷 (U+20BB7) and 葛 + VS19 (U+845B U+E0102), which only
+    /// IPAmj Mincho draws. `.ci/run` installs it (Debian `fonts-ipamj-mincho`).
+    const MJ_ONLY_NAME: &str = "𠮷田　葛\u{E0102}子";
+
+    #[test]
+    fn a_name_only_ipamj_mincho_draws_prints_with_it_and_is_refused_without_it() {
+        let renderer = Renderer::global();
+        assert!(
+            renderer.has_fallback_font(),
+            "IPAmj Mincho is not installed: apt-get install fonts-ipamj-mincho (.ci/run does)"
+        );
+        let mut cert = certificate(1);
+        cert.members[0].name = MJ_ONLY_NAME.to_owned();
+        assert_eq!(renderer.residence_unprintable(&cert), None);
+        let doc = render(&cert);
+        // Both fonts embedded, each as a subset under its own tag.
+        assert_eq!(occurrences(&doc.pdf, b"/FontFile2"), 2);
+        assert!(
+            occurrences(&doc.pdf, b"+IPAmjMincho") >= 1,
+            "the fallback's subset"
+        );
+        assert!(
+            doc.pdf.len() < 200 * 1024,
+            "{} bytes: the fallback is subset",
+            doc.pdf.len()
+        );
+        let text = page_texts(&doc.pdf).concat();
+        assert!(text.contains("𠮷田"), "{text}");
+        assert!(
+            text.contains("葛\u{E0102}子"),
+            "the sequence reads back whole"
+        );
+        // Deterministic like every render (delivery elsewhere compares hashes).
+        assert_eq!(render(&cert).sha256, doc.sha256);
+        // An ordinary name embeds the bundled font alone.
+        assert_eq!(occurrences(&render(&certificate(1)).pdf, b"/FontFile2"), 1);
+
+        // Without the fallback the same name is refused before payment.
+        let mut alone = Renderer::with_font(MINCHO_TTF).expect("font parses");
+        alone.fallback = None;
+        assert_eq!(alone.residence_unprintable(&cert), Some(Field::Name));
+        assert!(matches!(
+            alone.residence_certificate(&cert),
+            Err(RenderError::MissingGlyph { field: Field::Name })
+        ));
+        // A sequence no font registers is refused even with it.
+        cert.members[0].name = "葛\u{E01EF}".to_owned();
+        assert_eq!(renderer.residence_unprintable(&cert), Some(Field::Name));
+    }
+
     #[test]
     fn character_the_font_lacks_is_refused_without_echoing_it() {
         let mut cert = certificate(1);
@@ -993,7 +1046,10 @@ mod tests {
                 head_of_register: "山田　太郎".to_owned(),
             });
         }
+        let mut mj = certificate(1);
+        mj.members[0].name = MJ_ONLY_NAME.to_owned();
         for (name, cert) in [
+            ("render-sample-mj.pdf", mj),
             ("render-sample-1.pdf", one),
             ("render-sample-7.pdf", seven),
             ("render-sample-full.pdf", full),
