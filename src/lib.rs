@@ -1,6 +1,7 @@
 //! kofu (交付, "issuance"): the gateway between convenience-store copiers and
 //! municipalities. A resident puts their My Number Card into a copier, types a
-//! PIN, and gets their residence certificate printed — for them and nobody else.
+//! PIN, and gets their residence, seal, tax or family-register certificate printed — for them
+//! and nobody else.
 //!
 //! # Layout
 //! Three wings. Arrows point one way only: `cmd` → `gateway`, `cmd` →
@@ -27,7 +28,8 @@
 //!   only), J-LIS certificate events.
 //! - `gateway/pipeline/`  — enqueue, render, release, deliver: tickets in commit order, register
 //!   snapshots, the render workers, ordered release, delivery checks.
-//! - `gateway/render/`    — the PDF renderer: one file per certificate kind, fonts, Japanese era dates.
+//! - `gateway/render/`    — the PDF renderer: one file per certificate kind (its model and rows), the
+//!   shared form layout, fonts (the bundled one, IPAmj Mincho when installed), Japanese era dates.
 //! - `gateway/i18n/`      — the twelve copier languages, `Accept-Language`, and the one message
 //!   catalogue every menu text and problem `detail` comes from.
 //! - cross-cutting, flat: `config.rs`, `db.rs` (pool, migrations), `domain.rs` (`CertificateKind`,
@@ -35,7 +37,8 @@
 //!   `tls.rs`, `telemetry.rs`.
 //!
 //! **The commands** — [`cmd`], one file per `kofu` subcommand with its `clap::Args`
-//! (`serve`, `migrate`, `crl`, `events`, `pki_verify`; with the devkit, `demo` and `pki_bench`).
+//! (`serve`, `migrate`, `crl`, `events`, `pki_verify`; with the devkit, `demo`, `pki_bench`
+//! and `render_bench`).
 //! `src/main.rs` only parses the command line and dispatches.
 //!
 //! **The devkit** — `devkit` (feature `devkit`, on by default), what the demo,
@@ -43,7 +46,8 @@
 //! serve` never runs: the demo and test PKI (`demo_pki`, `test_pki`,
 //! `operator_pki`), the CRL generator (`crl_gen`), the simulated copier
 //! (`sim`), the embedded PostgreSQL (`pgembed`), the demo registers
-//! (`demo_registers`), the fuzz target bodies (`fuzzing`).
+//! (`demo_registers`), sample certificates of every kind (`samples`), the
+//! fuzz target bodies (`fuzzing`).
 //!
 //! Outside `src/`: `tests/it/` (one integration-test binary), `loadtest/` (the
 //! load and fault harness), `benches/` (the render benchmark), `fuzz/`

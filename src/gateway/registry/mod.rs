@@ -1,9 +1,11 @@
 //! The municipal registers kofu reads: municipalities, households and
-//! residents (住民基本台帳), and the card-serial → resident links.
+//! residents (住民基本台帳), seal registrations, tax assessments, family
+//! registers, and the card-serial → resident links.
 //!
 //! Rule: the only way from a card to a person is `resident_for_serial`; the
 //! records a document shows are read by `session_resident` and
-//! `snapshot_residence` inside the acceptance transaction, under row locks, so a register change is either
+//! [`snapshot`] (one module per register: `residence`, `own_record`, `family_register`) inside
+//! the acceptance transaction, under row locks, so a register change is either
 //! wholly before the order (and shown) or wholly after it (and not).
 
 pub mod events;

@@ -156,12 +156,10 @@ pub(super) fn sheet(cert: &FamilyRegisterCertificate) -> Sheet<'_> {
         Scope::Full => (TITLE_FULL, ATTESTATION_FULL),
         Scope::Individual => (TITLE_INDIVIDUAL, ATTESTATION_INDIVIDUAL),
     };
-    Sheet {
+    Sheet::new(
         title,
-        document: &cert.document,
-        municipality: &cert.municipality,
-        issued_on: cert.issued_on,
         attestation,
+        (&cert.document, &cert.municipality, cert.issued_on),
         blocks,
-    }
+    )
 }

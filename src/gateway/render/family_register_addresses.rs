@@ -76,12 +76,10 @@ pub(super) fn sheet(cert: &AddressHistoryCertificate) -> Sheet<'_> {
         );
         blocks.push(Block::headed(heading, Field::Name, rows));
     }
-    Sheet {
-        title: TITLE,
-        document: &cert.document,
-        municipality: &cert.municipality,
-        issued_on: cert.issued_on,
-        attestation: ATTESTATION,
+    Sheet::new(
+        TITLE,
+        ATTESTATION,
+        (&cert.document, &cert.municipality, cert.issued_on),
         blocks,
-    }
+    )
 }

@@ -15,19 +15,14 @@ use time::Date;
 use super::attestation;
 use super::canvas::{Align, Canvas, Face, Ink, Style};
 use super::model::{DocumentIdentity, MunicipalityHeader};
-use super::page::{self, LEFT, PageNumber, RIGHT, WIDTH};
+use super::page::{
+    self, INNER_LINE, LABEL, LEFT, MUNICIPALITY, NOTE, OUTER_LINE, PAD, PageNumber, RIGHT, VALUE,
+    WIDTH,
+};
 use super::{Field, RenderError};
 
 const TITLE_STYLE: Style = Style::black(18.0);
-const MUNICIPALITY: Style = Style::black(11.0);
 const HEADING: Style = Style::black(10.5);
-const LABEL: Style = Style::black(8.0);
-const VALUE: Style = Style::black(10.0);
-const NOTE: Style = Style::black(9.0);
-
-const OUTER_LINE: f32 = 0.8;
-const INNER_LINE: f32 = 0.3;
-const PAD: f32 = 2.0;
 
 /// Where the first block starts, below title and municipality.
 const CONTENT_TOP: f32 = 36.0;
@@ -136,7 +131,24 @@ pub(super) struct Sheet<'a> {
     pub(super) blocks: Vec<Block>,
 }
 
-impl Sheet<'_> {
+impl<'a> Sheet<'a> {
+    /// A document of the kind titled `title`, closed by `attestation`.
+    pub(super) fn new(
+        title: &'static str,
+        attestation: &'static str,
+        (document, municipality, issued_on): (&'a DocumentIdentity, &'a MunicipalityHeader, Date),
+        blocks: Vec<Block>,
+    ) -> Sheet<'a> {
+        Sheet {
+            title,
+            document,
+            municipality,
+            issued_on,
+            attestation,
+            blocks,
+        }
+    }
+
     /// Every text the sheet prints with the field it belongs to, for the
     /// printability check.
     pub(super) fn texts(&self) -> Vec<(&str, Field)> {

@@ -18,6 +18,17 @@ pub(super) const LEFT: f32 = 20.0;
 pub(super) const RIGHT: f32 = PAGE_WIDTH - 20.0;
 pub(super) const WIDTH: f32 = RIGHT - LEFT;
 
+/// The styles and rules every form shares: the municipality under the
+/// title, row labels and values, notes (「以下余白」), frame and rule widths,
+/// and the padding between a cell's edge and its text.
+pub(super) const MUNICIPALITY: Style = Style::black(11.0);
+pub(super) const LABEL: Style = Style::black(8.0);
+pub(super) const VALUE: Style = Style::black(10.0);
+pub(super) const NOTE: Style = Style::black(9.0);
+pub(super) const OUTER_LINE: f32 = 0.8;
+pub(super) const INNER_LINE: f32 = 0.3;
+pub(super) const PAD: f32 = 2.0;
+
 /// Content must end above this line; the footer lies below it.
 pub(super) const CONTENT_BOTTOM: f32 = 282.0;
 const FOOTER_BASELINE: f32 = 287.5;

@@ -10,7 +10,10 @@ use printpdf::PdfPage;
 use super::canvas::{Align, Canvas, Face, Ink, Style};
 use super::era::format_japanese_date;
 use super::model::{ResidenceCertificate, ResidentRecord, sex_label};
-use super::page::{self, LEFT, PageNumber, RIGHT, WIDTH};
+use super::page::{
+    self, INNER_LINE, LABEL, LEFT, MUNICIPALITY, NOTE, OUTER_LINE, PAD, PageNumber, RIGHT, VALUE,
+    WIDTH,
+};
 use super::{Field, RenderError, attestation};
 
 /// The most people per page; a 7-person household takes two pages. A page
@@ -25,17 +28,8 @@ pub(super) const ATTESTATION: &str = "この写しは、住民票の原本と相
 pub(super) const TITLE: &str = "住民票の写し";
 
 const TITLE_STYLE: Style = Style::black(20.0);
-const MUNICIPALITY: Style = Style::black(11.0);
-const LABEL: Style = Style::black(8.0);
-const VALUE: Style = Style::black(10.0);
 const NAME: Style = Style::black(13.0);
 const KANA: Style = Style::black(7.0);
-const NOTE: Style = Style::black(9.0);
-
-const OUTER_LINE: f32 = 0.8;
-const INNER_LINE: f32 = 0.3;
-/// Padding between a cell's left edge and its text.
-const PAD: f32 = 2.0;
 
 /// Header table rows (住所, 世帯主).
 const HEADER_TOP: f32 = 35.0;

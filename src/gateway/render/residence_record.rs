@@ -58,12 +58,10 @@ pub(super) fn sheet(cert: &ResidenceRecordCertificate) -> Sheet<'_> {
             Field::HeadOfRegister,
         ));
     }
-    Sheet {
-        title: TITLE,
-        document: &cert.document,
-        municipality: &cert.municipality,
-        issued_on: cert.issued_on,
-        attestation: ATTESTATION,
-        blocks: vec![Block::new(rows)],
-    }
+    Sheet::new(
+        TITLE,
+        ATTESTATION,
+        (&cert.document, &cert.municipality, cert.issued_on),
+        vec![Block::new(rows)],
+    )
 }

@@ -66,14 +66,12 @@ pub(super) fn sheet(cert: &SealCertificate) -> Sheet<'_> {
         width_px: 0,
         height_px: 0,
     });
-    Sheet {
-        title: TITLE,
-        document: &cert.document,
-        municipality: &cert.municipality,
-        issued_on: cert.issued_on,
-        attestation: ATTESTATION,
-        blocks: vec![block],
-    }
+    Sheet::new(
+        TITLE,
+        ATTESTATION,
+        (&cert.document, &cert.municipality, cert.issued_on),
+        vec![block],
+    )
 }
 
 /// The impression as a PDF image, with the cell that shows it sized to it.

@@ -171,12 +171,10 @@ pub(super) fn sheet(cert: &TaxCertificate) -> Sheet<'_> {
             ),
         ],
     );
-    Sheet {
-        title: TITLE,
-        document: &cert.document,
-        municipality: &cert.municipality,
-        issued_on: cert.issued_on,
-        attestation: ATTESTATION,
-        blocks: vec![person, income, deductions, tax],
-    }
+    Sheet::new(
+        TITLE,
+        ATTESTATION,
+        (&cert.document, &cert.municipality, cert.issued_on),
+        vec![person, income, deductions, tax],
+    )
 }
