@@ -123,6 +123,95 @@ async fn the_menu_lists_all_seven_kinds_with_fees_and_options() {
     );
 }
 
+/// A kind the municipality has no fee for is `kind_not_offered`, at the
+/// menu and at the order alike.
+#[tokio::test]
+async fn a_kind_the_municipality_does_not_offer_is_refused_with_the_menus_code() {
+    let app = TestApp::spawn().await;
+    app.db()
+        .await
+        .batch_execute("DELETE FROM fees WHERE kind = 'tax_certificate'")
+        .await
+        .unwrap();
+    let (item, code) = refused(
+        &app,
+        app.pki.card("card-rsa-1"),
+        K::TaxCertificate,
+        json!({}),
+    )
+    .await;
+    assert_eq!(item["available"], false);
+    assert!(item.get("fee_yen").is_none());
+    assert_eq!(
+        (item["reason"]["code"].as_str(), code.as_str()),
+        (Some("kind_not_offered"), "kind_not_offered")
+    );
+}
+
+/// The residence certificate's original four options, read back with pdftotext.
+#[tokio::test]
+async fn residence_certificate_prints_each_chosen_item_and_nothing_unasked() {
+    let app = TestApp::spawn().await;
+    let card = app.pki.card("card-rsa-1");
+    let off = json!({"whole_household": false, "show_householder": false, "show_domicile": false,
+                     "show_my_number": false});
+    let (_, pages) = print(&app, card, K::ResidenceCertificate, off).await;
+    let text = pages.concat();
+    has(
+        &text,
+        &[
+            "住民票の写し",
+            "日向　太郎",
+            "昭和55年(1980年)4月1日",
+            "平成22年(2010年)6月15日",
+            "東京都ひなた市日向町一丁目2番3号",
+            "住民票の原本と相違ない",
+        ],
+    );
+    lacks(
+        &text,
+        &[
+            "世帯主",
+            "続柄",
+            "本籍",
+            "筆頭者",
+            "個人番号",
+            "123456789018",
+            "日向　花子",
+            "世帯全員",
+        ],
+    );
+
+    let on = json!({"whole_household": false, "show_householder": true, "show_domicile": true,
+                    "show_my_number": true});
+    let (_, pages) = print(&app, card, K::ResidenceCertificate, on).await;
+    has(
+        &pages.concat(),
+        &[
+            "世帯主",
+            "続柄",
+            "本籍",
+            "東京都ひなた市日向町一丁目2番地",
+            "筆頭者",
+            "個人番号",
+            "123456789018",
+        ],
+    );
+
+    let whole = json!({"whole_household": true, "show_householder": false, "show_domicile": false,
+                       "show_my_number": false});
+    let (_, pages) = print(&app, card, K::ResidenceCertificate, whole).await;
+    has(
+        &pages.concat(),
+        &[
+            "日向　太郎",
+            "日向　花子",
+            "日向　一郎",
+            "世帯全員の住民票の原本と相違ない",
+        ],
+    );
+}
+
 #[tokio::test]
 async fn residence_record_certificate_prints_only_the_chosen_items() {
     let app = TestApp::spawn().await;

@@ -62,6 +62,8 @@ problems! {
         NotRegisteredHereOnJanuary1 => FORBIDDEN, "not_registered_here_on_january_1",
             NOT_REGISTERED_HERE_ON_JANUARY_1;
         DomicileElsewhere => FORBIDDEN, "domicile_elsewhere", DOMICILE_ELSEWHERE;
+        /// The municipality does not offer the kind (it has no fee for it).
+        KindNotOffered => FORBIDDEN, "kind_not_offered", REASON_KIND_NOT_OFFERED;
         IdempotencyKeyRequired => BAD_REQUEST, "idempotency_key_required", IDEMPOTENCY_KEY_REQUIRED;
         IdempotencyKeyReused => UNPROCESSABLE_ENTITY, "idempotency_key_reused", IDEMPOTENCY_KEY_REUSED;
         CertificateKindUnavailable => UNPROCESSABLE_ENTITY, "certificate_kind_unavailable", CERTIFICATE_KIND_UNAVAILABLE;

@@ -198,10 +198,7 @@ pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
             } else if let Some(why) = holder.refusal_for(*kind) {
                 Some(reason_of(CopierError::from(why)))
             } else if fee.is_none() {
-                Some(Reason {
-                    code: "kind_not_offered",
-                    message: catalogue::REASON_KIND_NOT_OFFERED.get(lang),
-                })
+                Some(reason_of(CopierError::KindNotOffered))
             } else {
                 None
             };

@@ -372,7 +372,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         .await),
         Err(Refusal::OtherCopier) => Err(CopierError::SessionBelongsToAnotherCopier.into()),
         Err(Refusal::SessionExpired) => Err(CopierError::SessionExpired.into()),
-        Err(Refusal::KindUnavailable) => Err(CopierError::CertificateKindUnavailable.into()),
+        Err(Refusal::KindNotOffered) => Err(CopierError::KindNotOffered.into()),
     }
 }
 

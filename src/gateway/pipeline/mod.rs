@@ -115,7 +115,7 @@ pub enum Refusal {
     OtherCopier,
     SessionExpired,
     /// Not offered by the municipality (it has no fee for the kind).
-    KindUnavailable,
+    KindNotOffered,
     /// The same Idempotency-Key was used in this session for another request.
     KeyReused,
     Ineligible(Ineligible),
@@ -260,7 +260,7 @@ async fn accept_once(
         return refuse(Refusal::SessionExpired).await;
     }
     let Some(fee_yen) = holder.fee_yen else {
-        return refuse(Refusal::KindUnavailable).await;
+        return refuse(Refusal::KindNotOffered).await;
     };
     if let Some(row) = existing {
         client.batch_execute("ROLLBACK").await?;
