@@ -9,8 +9,8 @@ use time::Date;
 
 use super::canvas::{Align, Canvas, Ink, PT_PER_MM, Style};
 use super::era::format_japanese_date;
-use super::model::MunicipalityHeader;
 use super::page::{LEFT, RIGHT};
+use super::parts::MunicipalityHeader;
 use super::{Field, RenderError};
 
 /// Height the block needs below its `top`.

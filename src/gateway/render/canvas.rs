@@ -45,6 +45,24 @@ pub(super) enum Glyph {
     Fallback(u16),
 }
 
+/// The glyph for `c` (followed by the variation selector `vs`): the bundled
+/// font's, else the fallback font's. A sequence is drawn only with the glyph
+/// a font registers for it, never with the bare base.
+pub(super) fn resolve(
+    primary: &Cmap,
+    fallback: Option<&Cmap>,
+    c: char,
+    vs: Option<char>,
+) -> Option<Glyph> {
+    let lookup = |t: &Cmap| match vs {
+        None => t.glyph(c),
+        Some(vs) => t.variant(c, vs),
+    };
+    lookup(primary)
+        .map(Glyph::Primary)
+        .or_else(|| fallback.and_then(lookup).map(Glyph::Fallback))
+}
+
 /// The certificate font under this document's resource name, with the
 /// installed fallback font (when there is one) under its own.
 pub(super) struct Face<'a> {
@@ -91,17 +109,9 @@ impl<'a> Face<'a> {
         self.fallback_used.get()
     }
 
-    /// The glyph for `c` (followed by the variation selector `vs`): the
-    /// bundled font's, else the fallback font's. A sequence is drawn only
-    /// with the glyph a font registers for it, never with the bare base.
+    /// The glyph for `c` (with `vs`) in this face's fonts (see [`resolve`]).
     pub(super) fn resolve(&self, c: char, vs: Option<char>) -> Option<Glyph> {
-        let lookup = |t: &Cmap| match vs {
-            None => t.glyph(c),
-            Some(vs) => t.variant(c, vs),
-        };
-        lookup(self.tables)
-            .map(Glyph::Primary)
-            .or_else(|| self.fallback.and_then(lookup).map(Glyph::Fallback))
+        resolve(self.tables, self.fallback, c, vs)
     }
 
     /// The glyphs of `text`, cluster by cluster.
@@ -213,6 +223,15 @@ impl Style {
             ink: Ink::Black,
         }
     }
+}
+
+/// An image placed in a block's right-hand cell, registered with the
+/// document under `id`.
+#[derive(Debug, Clone)]
+pub(super) struct ImageCell {
+    pub(super) id: printpdf::XObjectId,
+    pub(super) width_px: usize,
+    pub(super) height_px: usize,
 }
 
 /// The operations of one page, built top to bottom.
@@ -433,7 +452,7 @@ impl<'f> Canvas<'f> {
 
     /// Draws an image registered with the document, scaled to fit a square
     /// of `side` mm whose top-left corner is (`x`, `top`), centred in it.
-    pub(super) fn image(&mut self, image: &super::form::ImageCell, x: f32, top: f32, side: f32) {
+    pub(super) fn image(&mut self, image: &ImageCell, x: f32, top: f32, side: f32) {
         let (w, h) = (image.width_px.max(1) as f32, image.height_px.max(1) as f32);
         let scale = side / w.max(h); // mm per pixel
         let (width, height) = (w * scale, h * scale);

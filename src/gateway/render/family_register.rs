@@ -12,7 +12,7 @@ use time::Date;
 use super::Field;
 use super::era::format_japanese_date;
 use super::form::{Block, Row, Sheet};
-use super::model::{DocumentIdentity, MunicipalityHeader, Sex};
+use super::parts::{DocumentIdentity, MunicipalityHeader, Sex};
 
 pub(super) const TITLE_FULL: &str = "戸籍全部事項証明書";
 pub(super) const TITLE_INDIVIDUAL: &str = "戸籍個人事項証明書";

@@ -7,7 +7,7 @@ use time::Date;
 use super::Field;
 use super::era::format_japanese_date;
 use super::form::{Block, Row, Sheet};
-use super::model::{DocumentIdentity, MunicipalityHeader};
+use super::parts::{DocumentIdentity, MunicipalityHeader};
 
 pub(super) const TITLE: &str = "戸籍の附票の写し";
 pub(super) const ATTESTATION: &str = "この写しは、戸籍の附票の原本と相違ないことを証明する。";

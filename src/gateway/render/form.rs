@@ -13,12 +13,11 @@ use printpdf::PdfPage;
 use time::Date;
 
 use super::attestation;
-use super::canvas::{Align, Canvas, Face, Ink, Style};
-use super::model::{DocumentIdentity, MunicipalityHeader};
+use super::canvas::{Align, Canvas, Face, ImageCell, Ink, Style};
 use super::page::{
-    self, INNER_LINE, LABEL, LEFT, MUNICIPALITY, NOTE, OUTER_LINE, PAD, PageNumber, RIGHT, VALUE,
-    WIDTH,
+    self, INNER_LINE, LABEL, LEFT, NOTE, OUTER_LINE, PAD, PageNumber, RIGHT, VALUE, WIDTH,
 };
+use super::parts::{DocumentIdentity, MunicipalityHeader};
 use super::{Field, RenderError};
 
 const TITLE_STYLE: Style = Style::black(18.0);
@@ -70,15 +69,6 @@ impl Row {
     }
 }
 
-/// An image placed in a block's right-hand cell, registered with the
-/// document under `id`.
-#[derive(Debug, Clone)]
-pub(super) struct ImageCell {
-    pub(super) id: printpdf::XObjectId,
-    pub(super) width_px: usize,
-    pub(super) height_px: usize,
-}
-
 /// A framed group of rows, with an optional heading row above them.
 #[derive(Debug, Clone)]
 pub(super) struct Block {
@@ -102,6 +92,21 @@ impl Block {
             rows,
             image: None,
         }
+    }
+
+    /// Where the value column ends: before the image cell, if any.
+    fn value_right(&self) -> f32 {
+        if self.image.is_some() {
+            RIGHT - IMAGE_SIDE
+        } else {
+            RIGHT
+        }
+    }
+
+    /// The room a row's value has, between the label column and the value
+    /// column's end, less the padding on both sides.
+    fn value_width(&self) -> f32 {
+        self.value_right() - (LEFT + LABEL_WIDTH) - 2.0 * PAD
     }
 
     fn height(&self) -> f32 {
@@ -181,12 +186,7 @@ impl<'a> Sheet<'a> {
             {
                 return Some(*field);
             }
-            let value_right = if block.image.is_some() {
-                RIGHT - IMAGE_SIDE
-            } else {
-                RIGHT
-            };
-            let width = value_right - (LEFT + LABEL_WIDTH) - 2.0 * PAD;
+            let width = block.value_width();
             for row in &block.rows {
                 if face
                     .fitting_size(&row.value, VALUE.size, width, row.field)
@@ -227,23 +227,7 @@ impl<'a> Sheet<'a> {
     }
 
     fn header(&self, canvas: &mut Canvas<'_>) -> Result<(), RenderError> {
-        let centre = (LEFT + RIGHT) / 2.0;
-        canvas.text(
-            self.title,
-            centre,
-            22.0,
-            Align::Centre,
-            TITLE_STYLE,
-            Field::Template,
-        )?;
-        canvas.text(
-            &self.municipality.name,
-            centre,
-            30.0,
-            Align::Centre,
-            MUNICIPALITY,
-            Field::MunicipalityName,
-        )
+        page::heading(canvas, self.title, TITLE_STYLE, &self.municipality.name)
     }
 
     fn closing(
@@ -339,15 +323,15 @@ fn draw_block(canvas: &mut Canvas<'_>, top: f32, block: &Block) -> Result<f32, R
         canvas.line((LEFT, y), (RIGHT, y), INNER_LINE);
     }
     let rows_top = y;
-    let value_right = match &block.image {
-        Some(image) => {
-            let left = RIGHT - IMAGE_SIDE;
-            canvas.line((left, rows_top), (left, top + height), INNER_LINE);
-            canvas.image(image, left + 1.0, rows_top + 1.0, IMAGE_SIDE - 2.0);
-            left
-        }
-        None => RIGHT,
-    };
+    let value_right = block.value_right();
+    if let Some(image) = &block.image {
+        canvas.line(
+            (value_right, rows_top),
+            (value_right, top + height),
+            INNER_LINE,
+        );
+        canvas.image(image, value_right + 1.0, rows_top + 1.0, IMAGE_SIDE - 2.0);
+    }
     let label_right = LEFT + LABEL_WIDTH;
     let rows_bottom = rows_top + ROW * block.rows.len() as f32;
     canvas.line(
@@ -368,10 +352,10 @@ fn draw_block(canvas: &mut Canvas<'_>, top: f32, block: &Block) -> Result<f32, R
             LABEL,
             Field::Template,
         )?;
-        let width = value_right - label_right - 2.0 * PAD;
-        let size = canvas
-            .face()
-            .fitting_size(&row.value, VALUE.size, width, row.field)?;
+        let size =
+            canvas
+                .face()
+                .fitting_size(&row.value, VALUE.size, block.value_width(), row.field)?;
         let baseline = y + ROW / 2.0 + canvas.face().em_box_centre(size);
         canvas.text(
             &row.value,

@@ -8,7 +8,7 @@
 //!
 //! Layout of this module:
 //! - `era` — Japanese era dates (和暦) as certificates print them.
-//! - `model` — the data a certificate shows.
+//! - `model` — the data a certificate shows (`parts`: what several kinds share).
 //! - `residence` — 住民票の写し (residence certificate) layout.
 //! - `residence_record`, `seal`, `tax`, `family_register`,
 //!   `family_register_addresses` — every other kind: its model type and the
@@ -30,6 +30,7 @@ pub mod family_register_addresses;
 mod form;
 pub mod model;
 mod page;
+mod parts;
 mod residence;
 pub mod residence_record;
 pub mod seal;
@@ -203,7 +204,9 @@ pub struct Renderer {
 /// ideographic variation sequences): its tables read at start, the font
 /// parsed for the PDF writer only when a document first needs it.
 struct Fallback {
-    bytes: Vec<u8>,
+    /// Read again when a document first needs the font, so the 45 MB file
+    /// is not held in memory by every process that never prints a 外字.
+    path: std::path::PathBuf,
     tables: cmap::Cmap,
     parsed: OnceLock<Option<ParsedFont>>,
 }
@@ -232,7 +235,7 @@ impl Fallback {
         };
         tracing::info!(path = %path.display(), "fallback font for 外字 and variation sequences");
         Some(Fallback {
-            bytes,
+            path,
             tables,
             parsed: OnceLock::new(),
         })
@@ -240,7 +243,10 @@ impl Fallback {
 
     fn parsed(&self) -> Option<&ParsedFont> {
         self.parsed
-            .get_or_init(|| ParsedFont::from_bytes(&self.bytes, 0, &mut Vec::new()))
+            .get_or_init(|| {
+                let bytes = std::fs::read(&self.path).ok()?;
+                ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+            })
             .as_ref()
     }
 }
@@ -415,15 +421,9 @@ impl Renderer {
     /// `.notdef`, the empty box, and never counts).
     fn draws(&self, text: &str) -> bool {
         let fallback = self.fallback.as_ref().map(|f| &f.tables);
-        cmap::clusters(text).into_iter().all(|(c, vs)| {
-            [Some(&self.tables), fallback]
-                .into_iter()
-                .flatten()
-                .any(|t| match vs {
-                    None => t.glyph(c).is_some(),
-                    Some(vs) => t.variant(c, vs).is_some(),
-                })
-        })
+        cmap::clusters(text)
+            .into_iter()
+            .all(|(c, vs)| canvas::resolve(&self.tables, fallback, c, vs).is_some())
     }
 
     /// The font under a resource name unique to this document. The name is

@@ -3,50 +3,17 @@
 //! Rule: these values are a snapshot taken inside the transaction that accepted
 //! the order (see `pipeline`), so a document never mixes register states. The
 //! renderer reads nothing else.
+//!
+//! This module is the one place the model is named from outside `render`:
+//! the residence certificate's types, each kind's type (defined beside its
+//! form), what they share (`parts`), and [`Certificate`], the enum over them.
 
 use serde::{Deserialize, Serialize};
 use time::Date;
 use uuid::Uuid;
 
-/// The identity every page of a document carries (invariant 1: binding).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocumentIdentity {
-    pub order_id: Uuid,
-    /// Strictly increasing acceptance ticket (交付番号).
-    pub ticket: i64,
-    /// Human-readable document number printed on each page, e.g. `KF-131016-000000042`.
-    pub document_number: String,
-}
-
-/// The issuing municipality as it appears in the attestation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MunicipalityHeader {
-    /// 全国地方公共団体コード (6 digits).
-    pub code: String,
-    /// e.g. `みどり市`
-    pub name: String,
-    /// e.g. `みどり市長`
-    pub mayor_title: String,
-    /// e.g. `山田　一郎`
-    pub mayor_name: String,
-    /// Text engraved in the municipal seal (公印), e.g. `みどり市長之印`.
-    pub seal_text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    Male,
-    Female,
-}
-
-/// 男 / 女, as every form prints it.
-pub(super) const fn sex_label(sex: Sex) -> &'static str {
-    match sex {
-        Sex::Male => "男",
-        Sex::Female => "女",
-    }
-}
+pub(super) use super::parts::sex_label;
+pub use super::parts::{DocumentIdentity, Domicile, MunicipalityHeader, Sex};
 
 /// A foreign resident's items (外国人住民), printed only when chosen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,13 +28,6 @@ pub struct ForeignResident {
     pub period_of_stay: String,
     /// 在留期間の満了の日
     pub expires_on: Date,
-}
-
-/// 本籍・筆頭者 (registered domicile and head of the family register).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Domicile {
-    pub domicile: String,
-    pub head_of_register: String,
 }
 
 /// One person's rows on a residence certificate.

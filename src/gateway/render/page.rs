@@ -10,7 +10,7 @@
 use printpdf::PdfPage;
 
 use super::canvas::{Align, Canvas, Face, Ink, PAGE_HEIGHT, PAGE_WIDTH, Style};
-use super::model::DocumentIdentity;
+use super::parts::DocumentIdentity;
 use super::{Field, RenderError};
 
 /// Left and right edges of the printed area.
@@ -21,7 +21,7 @@ pub(super) const WIDTH: f32 = RIGHT - LEFT;
 /// The styles and rules every form shares: the municipality under the
 /// title, row labels and values, notes (「以下余白」), frame and rule widths,
 /// and the padding between a cell's edge and its text.
-pub(super) const MUNICIPALITY: Style = Style::black(11.0);
+const MUNICIPALITY: Style = Style::black(11.0);
 pub(super) const LABEL: Style = Style::black(8.0);
 pub(super) const VALUE: Style = Style::black(10.0);
 pub(super) const NOTE: Style = Style::black(9.0);
@@ -39,6 +39,33 @@ const PATTERN: Style = Style {
     size: 30.0,
     ink: Ink::Pattern,
 };
+
+/// The title of the certificate and, under it, the issuing municipality,
+/// centred at the top of a page.
+pub(super) fn heading(
+    canvas: &mut Canvas<'_>,
+    title: &str,
+    title_style: Style,
+    municipality: &str,
+) -> Result<(), RenderError> {
+    let centre = (LEFT + RIGHT) / 2.0;
+    canvas.text(
+        title,
+        centre,
+        22.0,
+        Align::Centre,
+        title_style,
+        Field::Template,
+    )?;
+    canvas.text(
+        municipality,
+        centre,
+        30.0,
+        Align::Centre,
+        MUNICIPALITY,
+        Field::MunicipalityName,
+    )
+}
 
 /// Which page of how many is being drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,7 @@ use super::canvas::{Align, Canvas, Face, Ink, Style};
 use super::era::format_japanese_date;
 use super::model::{ResidenceCertificate, ResidentRecord, sex_label};
 use super::page::{
-    self, INNER_LINE, LABEL, LEFT, MUNICIPALITY, NOTE, OUTER_LINE, PAD, PageNumber, RIGHT, VALUE,
-    WIDTH,
+    self, INNER_LINE, LABEL, LEFT, NOTE, OUTER_LINE, PAD, PageNumber, RIGHT, VALUE, WIDTH,
 };
 use super::{Field, RenderError, attestation};
 
@@ -136,23 +135,7 @@ fn validate(cert: &ResidenceCertificate) -> Result<(), RenderError> {
 /// Title, municipality, and the 住所 / 世帯主 table. Returns where the member
 /// blocks start.
 fn header(canvas: &mut Canvas<'_>, cert: &ResidenceCertificate) -> Result<f32, RenderError> {
-    let centre = (LEFT + RIGHT) / 2.0;
-    canvas.text(
-        TITLE,
-        centre,
-        22.0,
-        Align::Centre,
-        TITLE_STYLE,
-        Field::Template,
-    )?;
-    canvas.text(
-        &cert.municipality.name,
-        centre,
-        30.0,
-        Align::Centre,
-        MUNICIPALITY,
-        Field::MunicipalityName,
-    )?;
+    page::heading(canvas, TITLE, TITLE_STYLE, &cert.municipality.name)?;
 
     let mut rows = vec![("住所", cert.address.as_str(), Field::Address)];
     if let Some(householder) = &cert.householder {

@@ -7,7 +7,7 @@ use time::Date;
 use super::Field;
 use super::era::format_japanese_date;
 use super::form::{Block, Row, Sheet};
-use super::model::{DocumentIdentity, Domicile, MunicipalityHeader, Sex, sex_label};
+use super::parts::{DocumentIdentity, Domicile, MunicipalityHeader, Sex, sex_label};
 
 pub(super) const TITLE: &str = "住民票記載事項証明書";
 pub(super) const ATTESTATION: &str = "上記の事項は、住民票に記載されていることを証明する。";

@@ -9,9 +9,10 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::canvas::ImageCell;
 use super::era::format_japanese_date;
-use super::form::{Block, ImageCell, Row, Sheet};
-use super::model::{DocumentIdentity, MunicipalityHeader, Sex, sex_label};
+use super::form::{Block, Row, Sheet};
+use super::parts::{DocumentIdentity, MunicipalityHeader, Sex, sex_label};
 use super::{Field, RenderError};
 
 pub(super) const TITLE: &str = "印鑑登録証明書";

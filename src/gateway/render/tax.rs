@@ -9,7 +9,7 @@ use time::Date;
 use super::Field;
 use super::era::{format_fiscal_year, format_japanese_date};
 use super::form::{Block, Row, Sheet, yen};
-use super::model::{DocumentIdentity, MunicipalityHeader};
+use super::parts::{DocumentIdentity, MunicipalityHeader};
 
 pub(super) const TITLE: &str = "課税・所得証明書";
 pub(super) const ATTESTATION: &str = "上記のとおり相違ないことを証明する。";
