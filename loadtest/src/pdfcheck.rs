@@ -327,6 +327,7 @@ mod tests {
                 order_id,
                 ticket: 17,
                 document_number: "KF-139991-000000017".into(),
+                verification_code: String::new(),
             },
             address: "東京都ひなた市試験町8番地".into(),
             householder: Some(household[0].name.clone()),

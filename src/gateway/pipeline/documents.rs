@@ -97,6 +97,8 @@ mod tests {
             pdf: vec![tag; len],
             page_count: 1,
             sha256: [tag; 32],
+            digest: [tag; 32],
+            text: Vec::new(),
         }
     }
 

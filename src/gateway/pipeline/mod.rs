@@ -59,6 +59,7 @@ pub fn stored_certificate(
         order_id,
         ticket,
         document_number: document_number(municipality_code, ticket),
+        verification_code: String::new(),
     };
     Ok(certificate)
 }
@@ -283,6 +284,7 @@ async fn accept_once(
         order_id,
         ticket: 0,
         document_number: String::new(),
+        verification_code: String::new(),
     };
     let issued_on = OffsetDateTime::now_utc().to_offset(offset!(+9)).date();
     let snapshot = registry::snapshot(
@@ -359,6 +361,7 @@ async fn accept_once(
         order_id,
         ticket,
         document_number: document_number(&municipality_code, ticket),
+        verification_code: String::new(),
     };
     Ok(Some(Ok(AcceptedOrder {
         order_id,

@@ -34,6 +34,7 @@ mod parts;
 mod residence;
 pub mod residence_record;
 pub mod seal;
+pub mod signing;
 pub mod tax;
 
 use std::fmt;
@@ -187,6 +188,12 @@ pub struct RenderedDocument {
     pub page_count: u32,
     /// SHA-256 of `pdf`, for the audit record and delivery check.
     pub sha256: [u8; 32],
+    /// The signed content digest (what the QR holds and what
+    /// `GET /v1/verify/{code}?digest=` must present to see the content).
+    pub digest: [u8; 32],
+    /// The text of each page as signed, item by item (what the verification
+    /// endpoint shows a caller who presents the digest).
+    pub text: Vec<Vec<String>>,
 }
 
 /// Renders certificates. Holds the parsed font, so build it once
@@ -321,6 +328,19 @@ impl Renderer {
             sheet.issued_on,
             sheet.document.order_id,
         )
+    }
+
+    /// Renders and signs a certificate of any kind. (Transition: the
+    /// signature is being built; until then this is [`Renderer::render`].)
+    ///
+    /// # Errors
+    /// As [`Renderer::render`].
+    pub fn render_signed(
+        &self,
+        cert: &model::Certificate,
+        _signing: &signing::Signing<'_>,
+    ) -> Result<RenderedDocument, RenderError> {
+        self.render(cert)
     }
 
     /// Renders a 住民票の写し (residence certificate).
@@ -523,6 +543,8 @@ impl Renderer {
             pdf,
             page_count,
             sha256,
+            digest: [0; 32],
+            text: Vec::new(),
         })
     }
 }
@@ -585,6 +607,7 @@ mod tests {
                 order_id: Uuid::from_u128(0x6a1f_0c2e_9d4b_4e7a_8c3d_2b1a_0f9e_8d7c),
                 ticket: 42,
                 document_number: DOCUMENT_NUMBER.to_owned(),
+                verification_code: "7K3M-Q9XD-2HVA-P".into(),
             },
             issued_on: date!(2025 - 04 - 01),
             address: "みどり市中央一丁目2番3号".to_owned(),

@@ -90,6 +90,7 @@ impl ResidenceCertificate {
                 order_id: Uuid::nil(),
                 ticket: 42,
                 document_number: "KF-139991-000000042".into(),
+                verification_code: "7K3M-Q9XD-2HVA-P".into(),
             },
             issued_on: date!(2026 - 11 - 22),
             address: "東京都ひなた市日向町一丁目2番3号".into(),

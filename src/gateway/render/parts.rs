@@ -13,6 +13,10 @@ pub struct DocumentIdentity {
     pub ticket: i64,
     /// Human-readable document number printed on each page, e.g. `KF-131016-000000042`.
     pub document_number: String,
+    /// The verification code printed on every page (e.g. `7K3M-Q9XD-2HVA-P`),
+    /// fixed at acceptance; empty in snapshots taken before codes existed.
+    #[serde(default)]
+    pub verification_code: String,
 }
 
 /// The issuing municipality as it appears in the attestation.
