@@ -4,6 +4,7 @@
 use time::macros::date;
 
 use crate::gateway::render::model::*;
+use crate::gateway::render::signing::{Ed25519Signer, Signing};
 
 /// One certificate of every kind (the residence certificate for one and for
 /// seven people), all of ひなた市.
@@ -116,4 +117,24 @@ pub fn every_kind() -> Vec<Certificate> {
             }],
         }),
     ]
+}
+
+/// The seed of the devkit's fixed document-signing key (benchmarks and
+/// the renderer's tests; never a municipality's key).
+pub const SIGNING_SEED: [u8; 32] = *b"kofu devkit document signing key";
+
+/// The devkit's fixed document signer, key id `devkit-1`.
+pub fn signer() -> &'static Ed25519Signer {
+    static SIGNER: std::sync::OnceLock<Ed25519Signer> = std::sync::OnceLock::new();
+    SIGNER.get_or_init(|| Ed25519Signer::from_seed("devkit-1", &SIGNING_SEED))
+}
+
+/// The fixed signing inputs of the samples: the devkit signer, an issue
+/// time on the samples' issue date (09:30 in Tokyo) and a verification base.
+pub fn signing() -> Signing<'static> {
+    Signing {
+        signer: signer(),
+        issued_at: time::macros::datetime!(2026-11-22 00:30 UTC),
+        verify_base: "https://verify.kofu.example",
+    }
 }

@@ -29,12 +29,25 @@ pub trait RenderStep: Send + Sync {
     fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError>;
 }
 
+/// Transition only: a fixed signer until the key store lands.
+fn transition_signing() -> crate::gateway::render::signing::Signing<'static> {
+    static SIGNER: std::sync::OnceLock<crate::gateway::render::signing::Ed25519Signer> =
+        std::sync::OnceLock::new();
+    crate::gateway::render::signing::Signing {
+        signer: SIGNER.get_or_init(|| {
+            crate::gateway::render::signing::Ed25519Signer::from_seed("transition", &[0; 32])
+        }),
+        issued_at: time::OffsetDateTime::UNIX_EPOCH,
+        verify_base: "https://localhost",
+    }
+}
+
 /// The PDF renderer itself.
 pub struct PdfRender;
 
 impl RenderStep for PdfRender {
     fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError> {
-        Renderer::global().render(certificate)
+        Renderer::global().render_signed(certificate, &transition_signing())
     }
 }
 
@@ -241,7 +254,7 @@ pub(super) async fn render_again(
     let span = tracing::Span::current();
     let rendered = tokio::task::spawn_blocking(move || {
         let _guard = span.enter();
-        Renderer::global().render(&certificate)
+        Renderer::global().render_signed(&certificate, &transition_signing())
     })
     .await
     .map_err(|_| RenderJobError::Panicked)??;

@@ -9,11 +9,10 @@
 //! draws, so an order is refused before payment for precisely the characters
 //! the render would fail on.
 
-use printpdf::PdfPage;
 use time::Date;
 
 use super::attestation;
-use super::canvas::{Align, Canvas, Face, ImageCell, Ink, Style};
+use super::canvas::{Align, Canvas, Face, ImageCell, Ink, Page, Style};
 use super::page::{
     self, INNER_LINE, LABEL, LEFT, NOTE, OUTER_LINE, PAD, PageNumber, RIGHT, VALUE, WIDTH,
 };
@@ -200,7 +199,7 @@ impl<'a> Sheet<'a> {
     }
 
     /// Lays the sheet out on as many pages as it takes.
-    pub(super) fn pages(&self, face: &Face<'_>) -> Result<Vec<PdfPage>, RenderError> {
+    pub(super) fn pages(&self, face: &Face<'_>) -> Result<Vec<Page>, RenderError> {
         if self.blocks.is_empty() {
             return Err(RenderError::NoMembers);
         }

@@ -27,10 +27,13 @@ mod cmap;
 pub mod era;
 pub mod family_register;
 pub mod family_register_addresses;
+mod font;
 mod form;
 pub mod model;
 mod page;
 mod parts;
+mod pdf;
+pub mod reader;
 mod residence;
 pub mod residence_record;
 pub mod seal;
@@ -40,11 +43,9 @@ pub mod tax;
 use std::fmt;
 use std::sync::OnceLock;
 
-use printpdf::{
-    FontId, ParsedFont, PdfDocument, PdfFont, PdfPage, PdfParseErrorSeverity, PdfSaveOptions,
-};
-
-use canvas::Face;
+use canvas::{Face, GlyphSet, Image, Page};
+use font::FontFile;
+use signing::{QrPayload, SignedHeader, Signing};
 
 /// IPAex Mincho (IPAex明朝), IPA Font License v1.0; see `assets/fonts/README.md`.
 const MINCHO_TTF: &[u8] = include_bytes!("../../../assets/fonts/ipaexm.ttf");
@@ -124,13 +125,10 @@ pub enum RenderError {
     /// The seal impression is not a PNG that decodes within its bounds.
     #[error("the seal impression image does not decode")]
     Image,
-    /// The PDF writer reported errors (e.g. font subsetting failed).
-    #[error("the PDF writer reported {errors} error(s)")]
-    Pdf { errors: usize },
-    /// The PDF writer's trailer did not have the shape
-    /// [`set_file_identifier`] expects (a writer upgrade changed it).
-    #[error("the PDF trailer has no file identifier to set")]
-    NoFileIdentifier,
+    /// The QR code could not hold the verification payload (a far too
+    /// long verification base URL).
+    #[error("the verification QR code cannot hold its payload")]
+    QrCode,
     /// The finished PDF is implausibly large (see [`MAX_PDF_BYTES`]).
     #[error("the rendered PDF is {bytes} bytes, more than the {max} allowed")]
     TooLarge { bytes: usize, max: usize },
@@ -150,37 +148,6 @@ pub const fn paper_title(kind: crate::gateway::domain::CertificateKind) -> &'sta
     }
 }
 
-/// Sets the trailer's file identifier (`/ID`, ISO 32000-1 §14.4) to the
-/// order id, in place of the two random strings the PDF writer puts there.
-/// That makes rendering a pure function of the snapshot: delivery can render
-/// a document again and match it, byte for byte, against the SHA-256 bound
-/// when it was first rendered. Both strings keep their length (32 bytes), so
-/// no offset in the cross-reference table moves.
-fn set_file_identifier(pdf: &mut [u8], order_id: uuid::Uuid) -> Result<(), RenderError> {
-    const MARK: &[u8] = b"/ID[(";
-    const LEN: usize = 32;
-    let trailer = pdf
-        .windows(b"trailer".len())
-        .rposition(|w| w == b"trailer")
-        .ok_or(RenderError::NoFileIdentifier)?;
-    let at = pdf[trailer..]
-        .windows(MARK.len())
-        .position(|w| w == MARK)
-        .map(|i| trailer + i + MARK.len())
-        .ok_or(RenderError::NoFileIdentifier)?;
-    let second = at + LEN + 2;
-    let shape_ok = pdf.len() >= second + LEN + 2
-        && &pdf[at + LEN..second] == b")("
-        && &pdf[second + LEN..second + LEN + 2] == b")]";
-    if !shape_ok {
-        return Err(RenderError::NoFileIdentifier);
-    }
-    let id = order_id.simple().to_string().to_ascii_uppercase();
-    pdf[at..at + LEN].copy_from_slice(id.as_bytes());
-    pdf[second..second + LEN].copy_from_slice(id.as_bytes());
-    Ok(())
-}
-
 /// A rendered certificate, ready to hand to the copier that ordered it.
 #[derive(Debug, Clone)]
 pub struct RenderedDocument {
@@ -196,26 +163,29 @@ pub struct RenderedDocument {
     pub text: Vec<Vec<String>>,
 }
 
-/// Renders certificates. Holds the parsed font, so build it once
+/// Renders certificates. Holds the prepared font, so build it once
 /// ([`Renderer::global`]) and share it; rendering is CPU work, so call it
 /// from a blocking pool, never on the async reactor.
 pub struct Renderer {
-    font: ParsedFont,
+    /// The bundled font, ready to subset.
+    font: FontFile,
     /// The bundled font's cmap (with its variation sequences) and advances.
     tables: cmap::Cmap,
     /// IPAmj Mincho, when installed: the glyphs the bundled font lacks.
     fallback: Option<Fallback>,
+    /// The copy-deterrent background form's stream, deflated once.
+    background: Vec<u8>,
 }
 
 /// The installed font for what the bundled one cannot draw (外字 and
 /// ideographic variation sequences): its tables read at start, the font
-/// parsed for the PDF writer only when a document first needs it.
+/// read for subsetting only when a document first needs it.
 struct Fallback {
     /// Read again when a document first needs the font, so the 45 MB file
     /// is not held in memory by every process that never prints a 外字.
     path: std::path::PathBuf,
     tables: cmap::Cmap,
-    parsed: OnceLock<Option<ParsedFont>>,
+    file: OnceLock<Option<FontFile>>,
 }
 
 /// Where Debian's `fonts-ipamj-mincho` installs IPAmj Mincho; the
@@ -244,15 +214,15 @@ impl Fallback {
         Some(Fallback {
             path,
             tables,
-            parsed: OnceLock::new(),
+            file: OnceLock::new(),
         })
     }
 
-    fn parsed(&self) -> Option<&ParsedFont> {
-        self.parsed
+    fn file(&self) -> Option<&FontFile> {
+        self.file
             .get_or_init(|| {
                 let bytes = std::fs::read(&self.path).ok()?;
-                ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+                FontFile::parse(std::borrow::Cow::Owned(bytes))
             })
             .as_ref()
     }
@@ -261,15 +231,29 @@ impl Fallback {
 impl fmt::Debug for Renderer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Renderer")
-            .field("font", &self.font.font_name)
+            .field("font", &self.font)
             .finish_non_exhaustive()
     }
 }
 
+/// The PostScript names the subsets are embedded under (with their tags).
+const FONT_NAME: &str = "IPAexMincho";
+const FALLBACK_FONT_NAME: &str = "IPAmjMincho";
+
+/// Object numbers of the parts every document has, in the order written.
+const CATALOG: u32 = 1;
+const PAGES: u32 = 2;
+const INFO: u32 = 3;
+const BACKGROUND: u32 = 4;
+const QR: u32 = 5;
+/// The bundled font's five objects start here (Type0, CIDFont,
+/// descriptor, font file, ToUnicode); the background form refers to it.
+const FONT: u32 = 6;
+
 impl Renderer {
-    /// The process-wide renderer; parses the font on first use.
+    /// The process-wide renderer; prepares the font on first use.
     ///
-    /// Call it once at startup so the first order does not pay for parsing.
+    /// Call it once at startup so the first order does not pay for it.
     ///
     /// # Panics
     /// If the font compiled into the binary does not parse, which the test
@@ -281,14 +265,21 @@ impl Renderer {
         })
     }
 
-    fn with_font(ttf: &[u8]) -> Result<Self, RenderError> {
+    fn with_font(ttf: &'static [u8]) -> Result<Self, RenderError> {
         let font =
-            ParsedFont::from_bytes(ttf, 0, &mut Vec::new()).ok_or(RenderError::FontUnavailable)?;
+            FontFile::parse(std::borrow::Cow::Borrowed(ttf)).ok_or(RenderError::FontUnavailable)?;
         let tables = cmap::Cmap::parse(ttf).ok_or(RenderError::FontUnavailable)?;
+        if canvas::PATTERN_CHARS
+            .iter()
+            .any(|&c| tables.glyph(c).is_none())
+        {
+            return Err(RenderError::FontUnavailable);
+        }
         Ok(Self {
             font,
             tables,
             fallback: Fallback::load(),
+            background: pdf::zlib(&page::background_content()),
         })
     }
 
@@ -297,72 +288,46 @@ impl Renderer {
         self.fallback.is_some()
     }
 
-    /// Renders a certificate of any kind.
+    /// Renders and signs a certificate of any kind.
     ///
     /// # Errors
     /// When the snapshot cannot be printed faithfully: nothing or too much
-    /// to list, an empty mandatory field, a character the font lacks, text
-    /// that does not fit, or an impression image that does not decode. See
-    /// [`RenderError`].
-    pub fn render(&self, cert: &model::Certificate) -> Result<RenderedDocument, RenderError> {
-        use model::Certificate as C;
-        let (sheet, images) = match cert {
-            C::Residence(c) => return self.residence_certificate(c),
-            C::ResidenceRecord(c) => (residence_record::sheet(c), Vec::new()),
-            C::Seal(c) => {
-                let mut sheet = seal::sheet(c);
-                let image = seal::impression(c, &mut sheet)?;
-                (sheet, vec![image])
-            }
-            C::Tax(c) => (tax::sheet(c), Vec::new()),
-            C::FamilyRegister(c) => (family_register::sheet(c), Vec::new()),
-            C::FamilyRegisterAddresses(c) => (family_register_addresses::sheet(c), Vec::new()),
-        };
-        let face = self.face_for(sheet.document);
-        let pages = sheet.pages(&face)?;
-        self.finish(
-            sheet.title,
-            &face,
-            pages,
-            images,
-            sheet.issued_on,
-            sheet.document.order_id,
-        )
-    }
-
-    /// Renders and signs a certificate of any kind. (Transition: the
-    /// signature is being built; until then this is [`Renderer::render`].)
-    ///
-    /// # Errors
-    /// As [`Renderer::render`].
+    /// to list, an empty mandatory field (the verification code included),
+    /// a character the font lacks, text that does not fit, or an
+    /// impression image that does not decode. See [`RenderError`].
     pub fn render_signed(
         &self,
         cert: &model::Certificate,
-        _signing: &signing::Signing<'_>,
+        signing: &Signing<'_>,
     ) -> Result<RenderedDocument, RenderError> {
-        self.render(cert)
-    }
-
-    /// Renders a 住民票の写し (residence certificate).
-    ///
-    /// # Errors
-    /// When the snapshot cannot be printed faithfully: no or too many members,
-    /// an empty mandatory field, a character the font lacks, or text that does
-    /// not fit. See [`RenderError`].
-    pub fn residence_certificate(
-        &self,
-        cert: &model::ResidenceCertificate,
-    ) -> Result<RenderedDocument, RenderError> {
-        let face = self.face_for(&cert.document);
-        let pages = residence::pages(&face, cert)?;
-        self.finish(
-            residence::TITLE,
-            &face,
-            pages,
-            Vec::new(),
-            cert.issued_on,
-            cert.document.order_id,
-        )
+        use model::Certificate as C;
+        let document = cert.document();
+        let face = self.face();
+        let (title, pages, image) = match cert {
+            C::Residence(c) => (residence::TITLE, residence::pages(&face, c)?, None),
+            C::ResidenceRecord(c) => {
+                let sheet = residence_record::sheet(c);
+                (sheet.title, sheet.pages(&face)?, None)
+            }
+            C::Seal(c) => {
+                let mut sheet = seal::sheet(c);
+                let image = seal::impression(c, &mut sheet)?;
+                (sheet.title, sheet.pages(&face)?, Some(image))
+            }
+            C::Tax(c) => {
+                let sheet = tax::sheet(c);
+                (sheet.title, sheet.pages(&face)?, None)
+            }
+            C::FamilyRegister(c) => {
+                let sheet = family_register::sheet(c);
+                (sheet.title, sheet.pages(&face)?, None)
+            }
+            C::FamilyRegisterAddresses(c) => {
+                let sheet = family_register_addresses::sheet(c);
+                (sheet.title, sheet.pages(&face)?, None)
+            }
+        };
+        self.finish(cert.kind(), title, document, face, pages, image, signing)
     }
 
     /// The first field of a certificate the font cannot draw (a 外字, a
@@ -387,7 +352,7 @@ impl Renderer {
             .into_iter()
             .find(|(text, _)| !self.draws(text))
             .map(|(_, field)| field)
-            .or_else(|| sheet.overflowing(&self.face_for(sheet.document)))
+            .or_else(|| sheet.overflowing(&self.face()))
     }
 
     /// The first field of a residence certificate the font cannot draw.
@@ -446,91 +411,167 @@ impl Renderer {
             .all(|(c, vs)| canvas::resolve(&self.tables, fallback, c, vs).is_some())
     }
 
-    /// The font under a resource name unique to this document. The name is
-    /// also the subset tag (`ABCDEF+IPAexMincho`): some printers cache fonts by
-    /// name across jobs, so two documents with different glyph subsets must
-    /// never share a name.
-    fn face_for(&self, document: &model::DocumentIdentity) -> Face<'_> {
-        let tag = |salt: &[u8]| -> String {
-            let mut input = document.order_id.as_bytes().to_vec();
-            input.extend_from_slice(salt);
-            let digest = ring::digest::digest(&ring::digest::SHA256, &input);
-            digest
-                .as_ref()
-                .iter()
-                .take(6)
-                .map(|b| char::from(b'A' + b % 26))
-                .collect()
-        };
+    /// A face for one document: the bundled font and the fallback's tables.
+    fn face(&self) -> Face<'_> {
         Face::new(
-            &self.font,
             &self.tables,
             self.fallback.as_ref().map(|f| &f.tables),
-            FontId(tag(b"")),
-            FontId(tag(b"fallback")),
+            self.font.metrics,
         )
     }
 
+    /// Signs the pages' text and writes the PDF: the pages, the prepared
+    /// background, the QR code, each font's subset and the image.
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
+        kind: crate::gateway::domain::CertificateKind,
         title: &str,
-        face: &Face<'_>,
-        pages: Vec<PdfPage>,
-        images: Vec<(printpdf::XObjectId, printpdf::RawImage)>,
-        issued_on: time::Date,
-        order_id: uuid::Uuid,
+        document: &model::DocumentIdentity,
+        face: Face<'_>,
+        pages: Vec<Page>,
+        image: Option<Image>,
+        signing: &Signing<'_>,
     ) -> Result<RenderedDocument, RenderError> {
         // Each layout bounds its member count, so this is a handful of pages.
-        let page_count = pages.len() as u32;
-        let mut doc = PdfDocument::new(title);
+        let page_count = pages.len();
+        let text: Vec<Vec<String>> = pages.iter().map(|p| p.text.clone()).collect();
+        let header = SignedHeader {
+            code: &document.verification_code,
+            kind,
+            issued_at: signing.issued_at.unix_timestamp(),
+            pages: page_count,
+        };
+        let digest = signing::digest(&header, &text);
+        let payload = QrPayload {
+            base: signing.verify_base.to_owned(),
+            code: document.verification_code.clone(),
+            key_id: signing.signer.key_id().to_owned(),
+            issued_at: header.issued_at,
+            kind,
+            digest,
+            signature: signing.signer.sign(&digest),
+        };
+        let qr = signing::qr_form(&payload.to_url()).ok_or(RenderError::QrCode)?;
+        let [primary, fallback] = face.into_glyphs();
+        let tags = subset_tags(document.order_id);
+
+        let mut file = pdf::PdfFile::new(48 * 1024);
+        let mut next = FONT;
+        let primary_font = next;
+        next += 5;
+        let fallback_font = (!fallback.is_empty()).then(|| {
+            let id = next;
+            next += 5;
+            id
+        });
+        let image_id = image.as_ref().map(|_| {
+            let id = next;
+            next += 1;
+            id
+        });
+        let first_page = next;
+        let page_ids: Vec<u32> = (0..page_count as u32).map(|i| first_page + 2 * i).collect();
+
+        file.object(CATALOG, b"<< /Type /Catalog /Pages 2 0 R >>");
+        let kids: Vec<String> = page_ids.iter().map(|id| format!("{id} 0 R")).collect();
+        file.object(
+            PAGES,
+            format!(
+                "<< /Type /Pages /Kids [{}] /Count {page_count} >>",
+                kids.join(" ")
+            )
+            .as_bytes(),
+        );
         // Date-level metadata only; the document itself prints the issue date.
-        if let Ok(issued) = printpdf::OffsetDateTime::from_unix_timestamp(
-            issued_on.midnight().assume_utc().unix_timestamp(),
-        ) {
-            doc.metadata.info.creation_date = issued;
-            doc.metadata.info.modification_date = issued;
-            doc.metadata.info.metadata_date = issued;
-        }
-        doc.metadata.info.producer = "kofu".to_owned();
-        doc.resources
-            .fonts
-            .map
-            .insert(face.id().clone(), PdfFont::new(self.font.clone()));
-        if face.fallback_used() {
-            let parsed = self
+        let mut info = b"<< /Producer (kofu) /Title ".to_vec();
+        info.extend_from_slice(&pdf::text_string(title));
+        let issued = signing.issued_at.to_offset(time::UtcOffset::UTC).date();
+        info.extend_from_slice(
+            format!(
+                " /CreationDate (D:{:04}{:02}{:02}000000Z) >>",
+                issued.year(),
+                u8::from(issued.month()),
+                issued.day()
+            )
+            .as_bytes(),
+        );
+        file.object(INFO, &info);
+        file.raw_stream(
+            BACKGROUND,
+            format!(
+                "/Type /XObject /Subtype /Form /BBox [0 0 {W} {H}] /Resources << /Font << /F1 {FONT} 0 R >> >>",
+                W = 595.28,
+                H = 841.89
+            )
+            .as_bytes(),
+            b"/Filter /FlateDecode ",
+            &self.background,
+        );
+        file.stream(
+            QR,
+            b"/Type /XObject /Subtype /Form /BBox [0 0 1 1]",
+            &qr,
+            true,
+        );
+        write_font(
+            &mut file,
+            primary_font,
+            &self.font,
+            &primary,
+            &tags.0,
+            FONT_NAME,
+        );
+        if let Some(id) = fallback_font {
+            let font = self
                 .fallback
                 .as_ref()
-                .and_then(Fallback::parsed)
+                .and_then(Fallback::file)
                 .ok_or(RenderError::FontUnavailable)?;
-            doc.resources
-                .fonts
-                .map
-                .insert(face.fallback_id().clone(), PdfFont::new(parsed.clone()));
+            write_font(&mut file, id, font, &fallback, &tags.1, FALLBACK_FONT_NAME);
         }
-        for (id, image) in images {
-            doc.resources
-                .xobjects
-                .map
-                .insert(id, printpdf::XObject::Image(image));
+        if let (Some(id), Some(image)) = (image_id, &image) {
+            let space = if image.rgb {
+                "/DeviceRGB"
+            } else {
+                "/DeviceGray"
+            };
+            file.stream(
+                id,
+                format!(
+                    "/Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace {space} /BitsPerComponent 8",
+                    image.width, image.height
+                )
+                .as_bytes(),
+                &image.samples,
+                true,
+            );
         }
-        doc.with_pages(pages);
-
-        let options = PdfSaveOptions {
-            optimize: true,
-            subset_fonts: true,
-            secure: true,
-            image_optimization: None,
-        };
-        let mut warnings = Vec::new();
-        let mut pdf = doc.save(&options, &mut warnings);
-        set_file_identifier(&mut pdf, order_id)?;
-        let errors = warnings
-            .iter()
-            .filter(|w| w.severity == PdfParseErrorSeverity::Error)
-            .count();
-        if errors > 0 {
-            return Err(RenderError::Pdf { errors });
+        let mut resources = format!("<< /Font << /F1 {primary_font} 0 R");
+        if let Some(id) = fallback_font {
+            resources.push_str(&format!(" /F2 {id} 0 R"));
         }
+        resources.push_str(&format!(
+            " >> /XObject << /{} {BACKGROUND} 0 R /{} {QR} 0 R",
+            page::BACKGROUND_FORM,
+            page::QR_FORM
+        ));
+        if let Some(id) = image_id {
+            resources.push_str(&format!(" /{} {id} 0 R", canvas::IMAGE_RESOURCE));
+        }
+        resources.push_str(" >> >>");
+        for (page, &id) in pages.iter().zip(&page_ids) {
+            file.object(
+                id,
+                format!(
+                    "<< /Type /Page /Parent {PAGES} 0 R /MediaBox [0 0 595.28 841.89] /Resources {resources} /Contents {} 0 R >>",
+                    id + 1
+                )
+                .as_bytes(),
+            );
+            file.stream(id + 1, b"", &page.content, true);
+        }
+        let pdf = file.finish(CATALOG, INFO, document.order_id.as_bytes());
         if pdf.len() > MAX_PDF_BYTES {
             return Err(RenderError::TooLarge {
                 bytes: pdf.len(),
@@ -541,12 +582,129 @@ impl Renderer {
         sha256.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, &pdf).as_ref());
         Ok(RenderedDocument {
             pdf,
-            page_count,
+            page_count: page_count as u32,
             sha256,
-            digest: [0; 32],
-            text: Vec::new(),
+            digest,
+            text,
         })
     }
+}
+
+/// The subset tags (`ABCDEF+IPAexMincho`) of a document's two fonts, from
+/// its order id: some printers cache fonts by name across jobs, so two
+/// documents with different glyph subsets must never share a name.
+fn subset_tags(order_id: uuid::Uuid) -> (String, String) {
+    let tag = |salt: &[u8]| -> String {
+        let mut input = order_id.as_bytes().to_vec();
+        input.extend_from_slice(salt);
+        let digest = ring::digest::digest(&ring::digest::SHA256, &input);
+        digest
+            .as_ref()
+            .iter()
+            .take(6)
+            .map(|b| char::from(b'A' + b % 26))
+            .collect()
+    };
+    (tag(b""), tag(b"fallback"))
+}
+
+/// The five objects of one embedded font from `id` on: the Type0 font, its
+/// CIDFont (glyph widths, CID = glyph id), the descriptor, the subset font
+/// file and the ToUnicode map (glyph id → the text it stands for).
+fn write_font(
+    file: &mut pdf::PdfFile,
+    id: u32,
+    font: &FontFile,
+    used: &GlyphSet,
+    tag: &str,
+    name: &str,
+) {
+    let mut glyphs: Vec<u16> = used.glyphs.iter().map(|(g, _)| *g).collect();
+    font.close_over_components(&mut glyphs);
+    let m = font.metrics;
+    let upm = f32::from(m.units_per_em);
+    let scale = |v: i16| (f32::from(v) * 1000.0 / upm).round() as i32;
+    let base = format!("{tag}+{name}");
+    file.object(
+        id,
+        format!(
+            "<< /Type /Font /Subtype /Type0 /BaseFont /{base} /Encoding /Identity-H /DescendantFonts [{} 0 R] /ToUnicode {} 0 R >>",
+            id + 1,
+            id + 4
+        )
+        .as_bytes(),
+    );
+    let mut widths = String::with_capacity(6 * glyphs.len());
+    for &g in &glyphs {
+        let (advance, _) = font.horizontal_metrics(g);
+        widths.push_str(&format!(
+            "{} ",
+            (f32::from(advance) * 1000.0 / upm).round() as u32
+        ));
+    }
+    file.object(
+        id + 1,
+        format!(
+            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /{base} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> /FontDescriptor {} 0 R /DW 1000 /W [0 [{}]] /CIDToGIDMap /Identity >>",
+            id + 2,
+            widths.trim_end()
+        )
+        .as_bytes(),
+    );
+    file.object(
+        id + 2,
+        format!(
+            "<< /Type /FontDescriptor /FontName /{base} /Flags 6 /FontBBox [{} {} {} {}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /FontFile2 {} 0 R >>",
+            scale(m.bbox[0]),
+            scale(m.bbox[1]),
+            scale(m.bbox[2]),
+            scale(m.bbox[3]),
+            scale(m.ascender),
+            scale(m.descender),
+            scale(m.cap_height),
+            id + 3
+        )
+        .as_bytes(),
+    );
+    let subset = font.subset(&glyphs);
+    file.stream(
+        id + 3,
+        format!("/Length1 {}", subset.len()).as_bytes(),
+        &subset,
+        false,
+    );
+    file.stream(id + 4, b"", &to_unicode(used), true);
+}
+
+/// A ToUnicode CMap mapping each glyph id of `used` (but `.notdef`) to the
+/// UTF-16BE text it stands for.
+fn to_unicode(used: &GlyphSet) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + 24 * used.glyphs.len());
+    out.extend_from_slice(
+        b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+          /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+          /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+          1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    let entries: Vec<(u16, &str)> = (1u16..)
+        .zip(used.glyphs.iter().skip(1))
+        .map(|(id, (_, text))| (id, text.as_str()))
+        .collect();
+    for block in entries.chunks(100) {
+        out.extend_from_slice(format!("{} beginbfchar\n", block.len()).as_bytes());
+        for (id, text) in block {
+            out.push(b'<');
+            canvas::hex4(&mut out, *id);
+            out.extend_from_slice(b"> <");
+            for unit in text.encode_utf16() {
+                canvas::hex4(&mut out, unit);
+            }
+            out.extend_from_slice(b">\n");
+        }
+        out.extend_from_slice(b"endbfchar\n");
+    }
+    out.extend_from_slice(b"endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    out
 }
 
 #[cfg(test)]
@@ -617,6 +775,20 @@ mod tests {
         }
     }
 
+    /// The tests' renderings, signed with the devkit's fixed inputs.
+    impl Renderer {
+        fn residence_certificate(
+            &self,
+            cert: &ResidenceCertificate,
+        ) -> Result<RenderedDocument, RenderError> {
+            self.render(&model::Certificate::Residence(cert.clone()))
+        }
+
+        fn render(&self, cert: &model::Certificate) -> Result<RenderedDocument, RenderError> {
+            self.render_signed(cert, &crate::devkit::samples::signing())
+        }
+    }
+
     fn render(cert: &ResidenceCertificate) -> RenderedDocument {
         Renderer::global()
             .residence_certificate(cert)
@@ -626,12 +798,11 @@ mod tests {
     /// The text of each page, read back from the PDF through its ToUnicode
     /// map (what a text extractor or screen reader sees).
     fn page_texts(pdf: &[u8]) -> Vec<String> {
-        let mut warnings = Vec::new();
-        let doc = PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut warnings)
-            .expect("the rendered PDF parses");
-        doc.extract_text()
+        reader::read(pdf)
+            .expect("the rendered PDF reads back")
+            .pages
             .into_iter()
-            .map(|chunks| chunks.concat())
+            .map(|items| items.concat())
             .collect()
     }
 
@@ -646,13 +817,7 @@ mod tests {
     fn bundled_font_parses_and_has_the_certificate_glyphs() {
         let renderer = Renderer::with_font(MINCHO_TTF).expect("IPAex Mincho parses");
         // The bundled font alone, without any installed fallback.
-        let face = Face::new(
-            &renderer.font,
-            &renderer.tables,
-            None,
-            FontId("ABCDEF".to_owned()),
-            FontId("GHIJKL".to_owned()),
-        );
+        let face = Face::new(&renderer.tables, None, renderer.font.metrics);
         let wording = "住民票の写し複写氏名ふりがな生年月日性別男女続柄住民となった年月日本籍筆頭者\
                        個人番号世帯主住所以下余白（次頁に続く）交付番号文書番号注文ID\
                        この写しは、世帯全員の住民票の原本と相違ないことを証明する。\
@@ -696,7 +861,7 @@ mod tests {
                 .simple()
                 .to_string()
                 .to_ascii_uppercase();
-            let trailer = format!("/ID[({id})({id})]");
+            let trailer = format!("/ID [<{id}> <{id}>]");
             assert_eq!(occurrences(&first.pdf, trailer.as_bytes()), 1);
         }
     }
@@ -706,7 +871,7 @@ mod tests {
         let cert = certificate(1);
         let doc = render(&cert);
         // Font dictionaries are not compressed, so the names are visible.
-        let tag = Renderer::global().face_for(&cert.document).id().0.clone();
+        let tag = subset_tags(cert.document.order_id).0;
         assert!(tag.len() == 6 && tag.bytes().all(|b| b.is_ascii_uppercase()));
         let base_font = format!("/{tag}+IPAexMincho");
         assert!(
@@ -718,7 +883,7 @@ mod tests {
 
         let mut other = cert.clone();
         other.document.order_id = Uuid::from_u128(7);
-        let other_tag = Renderer::global().face_for(&other.document).id().0.clone();
+        let other_tag = subset_tags(other.document.order_id).0;
         assert_ne!(tag, other_tag);
     }
 

@@ -1,15 +1,16 @@
 //! What every page of every certificate carries: the copy-deterrent
-//! background (「複写」) beneath the content, and the document identity in the
-//! footer: 交付番号, 文書番号, page n/N and the order id.
+//! background (「複写」) beneath the content, the verification code and QR
+//! code at the top right, and the document identity in the footer:
+//! 交付番号, 文書番号, page n/N and the order id.
 //!
 //! Rule: certificate layouts get their pages only from [`compose`], which draws
 //! the background before and the footer after each page's content, so no page
 //! can leave without the identity of the document it belongs to (a page 2 from
 //! someone else's document must be recognisable at a glance).
 
-use printpdf::PdfPage;
-
-use super::canvas::{Align, Canvas, Face, Ink, PAGE_HEIGHT, PAGE_WIDTH, Style};
+use super::canvas::{
+    self, Align, Canvas, Face, Ink, PAGE_HEIGHT, PAGE_WIDTH, PT_PER_MM, Page, Style,
+};
 use super::parts::DocumentIdentity;
 use super::{Field, RenderError};
 
@@ -34,11 +35,20 @@ pub(super) const CONTENT_BOTTOM: f32 = 282.0;
 const FOOTER_BASELINE: f32 = 287.5;
 const FOOTER: Style = Style::black(7.5);
 
-const PATTERN_WORD: &str = "複写";
-const PATTERN: Style = Style {
-    size: 30.0,
-    ink: Ink::Pattern,
-};
+/// The background's word, 「複写」, 30 pt, turned 30°.
+const PATTERN_SIZE: f32 = 30.0;
+const PATTERN_DEGREES: f32 = 30.0;
+
+/// The resource names of the two prepared forms every page places.
+pub(super) const BACKGROUND_FORM: &str = "Bg";
+pub(super) const QR_FORM: &str = "QR";
+
+/// The QR code: a square of this side (mm) at the top right, its quiet
+/// zone inside the square, and the verification code printed under it.
+pub(super) const QR_SIDE: f32 = 24.0;
+const QR_TOP: f32 = 4.0;
+const CODE_BASELINE: f32 = QR_TOP + QR_SIDE + 2.2;
+const CODE: Style = Style::black(7.0);
 
 /// The title of the certificate and, under it, the issuing municipality,
 /// centred at the top of a page.
@@ -87,7 +97,7 @@ pub(super) fn compose<T>(
     identity: &DocumentIdentity,
     chunks: &[T],
     mut draw: impl FnMut(&mut Canvas<'_>, &T, PageNumber) -> Result<(), RenderError>,
-) -> Result<Vec<PdfPage>, RenderError> {
+) -> Result<Vec<Page>, RenderError> {
     if identity.document_number.trim().is_empty() {
         return Err(RenderError::EmptyField {
             field: Field::DocumentIdentity,
@@ -99,7 +109,8 @@ pub(super) fn compose<T>(
     for (number, chunk) in (1..).zip(chunks) {
         let position = PageNumber { number, total };
         let mut canvas = Canvas::new(face);
-        background(&mut canvas)?;
+        canvas.form(BACKGROUND_FORM, 0.0, PAGE_HEIGHT, 1.0);
+        verification(&mut canvas, identity)?;
         draw(&mut canvas, chunk, position)?;
         footer(&mut canvas, identity, position)?;
         pages.push(canvas.finish());
@@ -107,22 +118,67 @@ pub(super) fn compose<T>(
     Ok(pages)
 }
 
-/// 「複写」 repeated diagonally over the whole sheet in light grey.
-fn background(canvas: &mut Canvas<'_>) -> Result<(), RenderError> {
+/// The content of the background form: 「複写」 repeated diagonally over
+/// the whole sheet in light grey, drawn with new glyph ids 1 and 2 of the
+/// document's font (see [`canvas::PATTERN_CHARS`]). The same bytes for
+/// every document, so it is prepared once.
+pub(super) fn background_content() -> Vec<u8> {
     const STEP_X: f32 = 52.0;
     const STEP_Y: f32 = 34.0;
+    let (sin, cos) = PATTERN_DEGREES.to_radians().sin_cos();
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(Ink::Pattern.operator(false));
+    out.extend_from_slice(b" BT /F1 ");
+    canvas::num(&mut out, PATTERN_SIZE);
+    out.extend_from_slice(b" Tf\n");
     let mut shifted = false;
     let mut y = 12.0;
     while y < PAGE_HEIGHT + 10.0 {
         let mut x = if shifted { 18.0 } else { -8.0 };
         while x < PAGE_WIDTH {
-            canvas.text_rotated(PATTERN_WORD, x, y, 30.0, PATTERN, Field::Template)?;
+            for v in [
+                cos,
+                sin,
+                -sin,
+                cos,
+                x * PT_PER_MM,
+                (PAGE_HEIGHT - y) * PT_PER_MM,
+            ] {
+                canvas::num(&mut out, v);
+                out.push(b' ');
+            }
+            out.extend_from_slice(b"Tm <00010002> Tj\n");
             x += STEP_X;
         }
         y += STEP_Y;
         shifted = !shifted;
     }
-    Ok(())
+    out.extend_from_slice(b"ET");
+    out
+}
+
+/// The verification code and the QR code (a form prepared once per
+/// document, when its content is known), at the top right of the page.
+fn verification(canvas: &mut Canvas<'_>, identity: &DocumentIdentity) -> Result<(), RenderError> {
+    if identity.verification_code.trim().is_empty() {
+        return Err(RenderError::EmptyField {
+            field: Field::DocumentIdentity,
+        });
+    }
+    canvas.form(
+        QR_FORM,
+        RIGHT - QR_SIDE,
+        QR_TOP + QR_SIDE,
+        QR_SIDE * PT_PER_MM,
+    );
+    canvas.text(
+        &format!("検証コード {}", identity.verification_code),
+        RIGHT,
+        CODE_BASELINE,
+        Align::Right,
+        CODE,
+        Field::DocumentIdentity,
+    )
 }
 
 fn footer(

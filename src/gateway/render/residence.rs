@@ -5,9 +5,7 @@
 //! 本籍・筆頭者 and 個人番号 appear only if the resident chose them, and the
 //! 住民票コード is never printed (the model does not even carry it).
 
-use printpdf::PdfPage;
-
-use super::canvas::{Align, Canvas, Face, Ink, Style};
+use super::canvas::{Align, Canvas, Face, Ink, Page, Style};
 use super::era::format_japanese_date;
 use super::model::{ResidenceCertificate, ResidentRecord, sex_label};
 use super::page::{
@@ -92,7 +90,7 @@ fn page_chunks(members: &[ResidentRecord]) -> Vec<&[ResidentRecord]> {
 pub(super) fn pages(
     face: &Face<'_>,
     cert: &ResidenceCertificate,
-) -> Result<Vec<PdfPage>, RenderError> {
+) -> Result<Vec<Page>, RenderError> {
     validate(cert)?;
     let chunks = page_chunks(&cert.members);
     page::compose(

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::canvas::ImageCell;
+use super::canvas::{Image, ImageCell};
 use super::era::format_japanese_date;
 use super::form::{Block, Row, Sheet};
 use super::parts::{DocumentIdentity, MunicipalityHeader, Sex, sex_label};
@@ -18,8 +18,6 @@ use super::{Field, RenderError};
 pub(super) const TITLE: &str = "印鑑登録証明書";
 pub(super) const ATTESTATION: &str = "この写しは、登録されている印影と相違ないことを証明する。";
 
-/// The impression's resource name in the PDF (one image per document).
-const IMAGE_ID: &str = "SealImpression";
 /// The largest impression decoded, in pixels per side.
 const MAX_SIDE_PX: u32 = 2_000;
 
@@ -63,7 +61,6 @@ pub(super) fn sheet(cert: &SealCertificate) -> Sheet<'_> {
         rows,
     );
     block.image = Some(ImageCell {
-        id: printpdf::XObjectId(IMAGE_ID.to_owned()),
         width_px: 0,
         height_px: 0,
     });
@@ -79,7 +76,7 @@ pub(super) fn sheet(cert: &SealCertificate) -> Sheet<'_> {
 pub(super) fn impression(
     cert: &SealCertificate,
     sheet: &mut Sheet<'_>,
-) -> Result<(printpdf::XObjectId, printpdf::RawImage), RenderError> {
+) -> Result<Image, RenderError> {
     let image = decode_png(&cert.impression_png)?;
     for block in &mut sheet.blocks {
         if let Some(cell) = &mut block.image {
@@ -87,12 +84,12 @@ pub(super) fn impression(
             cell.height_px = image.height;
         }
     }
-    Ok((printpdf::XObjectId(IMAGE_ID.to_owned()), image))
+    Ok(image)
 }
 
 /// Decodes an 8- or 16-bit PNG of any colour type into 8-bit greyscale or
 /// RGB, transparency composited over white paper.
-fn decode_png(bytes: &[u8]) -> Result<printpdf::RawImage, RenderError> {
+fn decode_png(bytes: &[u8]) -> Result<Image, RenderError> {
     let bad = RenderError::Image;
     let mut decoder = png::Decoder::new_with_limits(
         std::io::Cursor::new(bytes),
@@ -115,14 +112,14 @@ fn decode_png(bytes: &[u8]) -> Result<printpdf::RawImage, RenderError> {
     let over_white =
         |v: u8, a: u8| ((u16::from(v) * u16::from(a) + 255 * (255 - u16::from(a))) / 255) as u8;
     let (pixels, format) = match frame.color_type {
-        png::ColorType::Grayscale => (buf.to_vec(), printpdf::RawImageFormat::R8),
+        png::ColorType::Grayscale => (buf.to_vec(), false),
         png::ColorType::GrayscaleAlpha => (
             buf.chunks_exact(2)
                 .map(|p| over_white(p[0], p[1]))
                 .collect(),
-            printpdf::RawImageFormat::R8,
+            false,
         ),
-        png::ColorType::Rgb => (buf.to_vec(), printpdf::RawImageFormat::RGB8),
+        png::ColorType::Rgb => (buf.to_vec(), true),
         png::ColorType::Rgba => (
             buf.chunks_exact(4)
                 .flat_map(|p| {
@@ -133,16 +130,15 @@ fn decode_png(bytes: &[u8]) -> Result<printpdf::RawImage, RenderError> {
                     ]
                 })
                 .collect(),
-            printpdf::RawImageFormat::RGB8,
+            true,
         ),
         png::ColorType::Indexed => return Err(RenderError::Image),
     };
-    Ok(printpdf::RawImage {
-        pixels: printpdf::RawImageData::U8(pixels),
+    Ok(Image {
         width: frame.width as usize,
         height: frame.height as usize,
-        data_format: format,
-        tag: Vec::new(),
+        rgb: format,
+        samples: pixels,
     })
 }
 

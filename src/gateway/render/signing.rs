@@ -27,3 +27,396 @@ pub struct Signing<'a> {
     /// `https://verify.kofu.example`; the QR holds `{base}/verify/{code}?…`.
     pub verify_base: &'a str,
 }
+
+/// A [`DocumentSigner`] holding an Ed25519 key pair in memory.
+pub struct Ed25519Signer {
+    key_id: String,
+    pair: ring::signature::Ed25519KeyPair,
+}
+
+impl Ed25519Signer {
+    /// The key pair of a 32-byte seed (RFC 8032 private key).
+    pub fn from_seed(key_id: impl Into<String>, seed: &[u8; 32]) -> Self {
+        Self {
+            key_id: key_id.into(),
+            pair: ring::signature::Ed25519KeyPair::from_seed_unchecked(seed)
+                .expect("any 32 bytes are an Ed25519 seed"),
+        }
+    }
+
+    /// The public key (32 bytes).
+    pub fn public_key(&self) -> [u8; 32] {
+        use ring::signature::KeyPair;
+        let mut out = [0u8; 32];
+        out.copy_from_slice(self.pair.public_key().as_ref());
+        out
+    }
+}
+
+impl DocumentSigner for Ed25519Signer {
+    fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    fn sign(&self, message: &[u8]) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out.copy_from_slice(self.pair.sign(message).as_ref());
+        out
+    }
+}
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::gateway::domain::CertificateKind;
+
+/// The first line of the canonical form; a new form gets a new version.
+pub const CANONICAL_VERSION: &str = "kofu-document/1";
+
+/// What a document's signature covers besides its pages' text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeader<'a> {
+    pub code: &'a str,
+    pub kind: CertificateKind,
+    /// Seconds since the Unix epoch (UTC) of acceptance.
+    pub issued_at: i64,
+    pub pages: usize,
+}
+
+/// The canonical form of a document's content (documented in the README,
+/// "Verifiable paper"): the header lines, then for each page `page N` and
+/// the text of each of its text objects on a line of its own, in the order
+/// the page's content stream shows them. Every line ends with LF.
+pub fn canonical<S: AsRef<str>>(header: &SignedHeader<'_>, pages: &[Vec<S>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    let mut line = |s: &str| {
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'\n');
+    };
+    line(CANONICAL_VERSION);
+    line(&format!("code {}", header.code));
+    line(&format!("kind {}", header.kind.wire_name()));
+    line(&format!("issued_at {}", header.issued_at));
+    line(&format!("pages {}", header.pages));
+    for (n, page) in (1..).zip(pages) {
+        line(&format!("page {n}"));
+        for item in page {
+            line(item.as_ref());
+        }
+    }
+    out
+}
+
+/// SHA-256 of the canonical form: what the signature signs.
+pub fn digest<S: AsRef<str>>(header: &SignedHeader<'_>, pages: &[Vec<S>]) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, &canonical(header, pages));
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// What the QR code on a document holds: the verification page's URL with
+/// the key id, issue time, kind, digest and signature as query parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrPayload {
+    /// Everything before `/verify/`.
+    pub base: String,
+    pub code: String,
+    pub key_id: String,
+    pub issued_at: i64,
+    pub kind: CertificateKind,
+    pub digest: [u8; 32],
+    pub signature: [u8; 64],
+}
+
+impl QrPayload {
+    pub fn to_url(&self) -> String {
+        format!(
+            "{}/verify/{}?k={}&t={}&n={}&d={}&s={}",
+            self.base.trim_end_matches('/'),
+            self.code,
+            self.key_id,
+            self.issued_at,
+            self.kind.wire_name(),
+            URL_SAFE_NO_PAD.encode(self.digest),
+            URL_SAFE_NO_PAD.encode(self.signature),
+        )
+    }
+
+    /// Reads a payload back; `None` for anything not of [`QrPayload::to_url`]'s shape.
+    pub fn parse(url: &str) -> Option<QrPayload> {
+        let (base, rest) = url.rsplit_once("/verify/")?;
+        let (code, query) = rest.split_once('?')?;
+        let mut params = std::collections::HashMap::new();
+        for pair in query.split('&') {
+            let (k, v) = pair.split_once('=')?;
+            if params.insert(k, v).is_some() {
+                return None;
+            }
+        }
+        let bytes = |k: &str| URL_SAFE_NO_PAD.decode(params.get(k)?).ok();
+        let key_id = (*params.get("k")?).to_owned();
+        if key_id.is_empty()
+            || !key_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return None;
+        }
+        Some(QrPayload {
+            base: base.to_owned(),
+            code: code.to_owned(),
+            key_id,
+            issued_at: params.get("t")?.parse().ok()?,
+            kind: CertificateKind::from_wire(params.get("n")?)?,
+            digest: bytes("d")?.try_into().ok()?,
+            signature: bytes("s")?.try_into().ok()?,
+        })
+    }
+}
+
+/// The QR code for `payload` as the content of a unit-square form: the
+/// dark modules as filled rectangles, one per horizontal run, with a quiet
+/// zone of four modules inside the square.
+pub(super) fn qr_form(payload: &str) -> Option<Vec<u8>> {
+    const QUIET: usize = 4;
+    let (width, dark) = qr_modules(payload.as_bytes())?;
+    let total = (width + 2 * QUIET) as f32;
+    let mut out = Vec::with_capacity(8 * 1024);
+    // Scale the module grid to the unit square, so the page places it by side.
+    out.extend_from_slice(b"0 g ");
+    super::canvas::num4(&mut out, 1.0 / total);
+    out.extend_from_slice(b" 0 0 ");
+    super::canvas::num4(&mut out, 1.0 / total);
+    out.extend_from_slice(b" 0 0 cm\n");
+    for row in 0..width {
+        let y = (width - 1 - row + QUIET) as f32;
+        let mut col = 0;
+        while col < width {
+            if dark[row * width + col] {
+                let start = col;
+                while col < width && dark[row * width + col] {
+                    col += 1;
+                }
+                for v in [(start + QUIET) as f32, y, (col - start) as f32, 1.0] {
+                    super::canvas::num(&mut out, v);
+                    out.push(b' ');
+                }
+                out.extend_from_slice(b"re\n");
+            } else {
+                col += 1;
+            }
+        }
+    }
+    out.extend_from_slice(b"f");
+    Some(out)
+}
+
+/// The QR code (error correction level M) of `data`: its width and its
+/// modules row by row, `true` for dark. The encoding is the `qrcode`
+/// crate's; the mask is chosen here by the standard's penalty rules
+/// (ISO/IEC 18004 §7.8.3), which the crate evaluates several times slower
+/// than the whole rest of a certificate takes to render.
+pub fn qr_modules(data: &[u8]) -> Option<(usize, Vec<bool>)> {
+    use qrcode::canvas::{Canvas, MaskPattern};
+    let level = qrcode::EcLevel::M;
+    let bits = qrcode::bits::encode_auto(data, level).ok()?;
+    let version = bits.version();
+    let (data, ec) = qrcode::ec::construct_codewords(&bits.into_bytes(), version, level).ok()?;
+    let mut canvas = Canvas::new(version, level);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&data, &ec);
+    let width = usize::try_from(version.width()).ok()?;
+    [
+        MaskPattern::Checkerboard,
+        MaskPattern::HorizontalLines,
+        MaskPattern::VerticalLines,
+        MaskPattern::DiagonalLines,
+        MaskPattern::LargeCheckerboard,
+        MaskPattern::Fields,
+        MaskPattern::Diamonds,
+        MaskPattern::Meadow,
+    ]
+    .into_iter()
+    .map(|mask| {
+        let mut c = canvas.clone();
+        c.apply_mask(mask);
+        let dark: Vec<bool> = c
+            .into_colors()
+            .into_iter()
+            .map(|m| m == qrcode::Color::Dark)
+            .collect();
+        (penalty(width, &dark), dark)
+    })
+    .min_by_key(|(score, _)| *score)
+    .map(|(_, dark)| (width, dark))
+}
+
+/// The mask penalty of a module grid (ISO/IEC 18004 §7.8.3.1): runs of five
+/// or more of one colour, 2×2 blocks, finder-like 1:1:3:1:1 patterns beside
+/// four light modules, and the dark share's distance from half. Each row
+/// and column is a bit set (bit `i` = module `i` dark), so a grid up to 120
+/// modules wide (version 25) is scored with shifts and counts; a wider one
+/// scores as the worst.
+fn penalty(width: usize, dark: &[bool]) -> u32 {
+    if width + 8 > 128 || dark.len() != width * width {
+        return u32::MAX;
+    }
+    let mut rows = vec![0u128; width];
+    let mut cols = vec![0u128; width];
+    for y in 0..width {
+        for x in 0..width {
+            if dark[y * width + x] {
+                rows[y] |= 1 << x;
+                cols[x] |= 1 << y;
+            }
+        }
+    }
+    let all = (1u128 << width) - 1;
+    let mut score = 0u32;
+    for &line in rows.iter().chain(&cols) {
+        // N1: runs of five or more.
+        let mut run = 1u32;
+        for i in 1..width {
+            if (line >> i) & 1 == (line >> (i - 1)) & 1 {
+                run += 1;
+            } else {
+                if run >= 5 {
+                    score += run - 2;
+                }
+                run = 1;
+            }
+        }
+        if run >= 5 {
+            score += run - 2;
+        }
+        // N3: 1011101 with four light modules (or the quiet zone) on a side.
+        let ext = line << 4;
+        for start in 0..width - 2 {
+            if (ext >> (start + 4)) & 0x7F == 0x5D
+                && ((ext >> start) & 0xF == 0 || (ext >> (start + 11)) & 0xF == 0)
+            {
+                score += 40;
+            }
+        }
+    }
+    // N2: 2×2 blocks of one colour.
+    let pairs = all >> 1;
+    for y in 0..width - 1 {
+        let (a, b) = (rows[y], rows[y + 1]);
+        let same_vertically = !(a ^ b) & all;
+        let same_horizontally = !(a ^ (a >> 1));
+        score +=
+            3 * (same_vertically & (same_vertically >> 1) & same_horizontally & pairs).count_ones();
+    }
+    // N4: the dark share's distance from 50 %, in steps of 5 %.
+    let dark_count: u32 = rows.iter().map(|r| r.count_ones()).sum();
+    let percent = dark_count as usize * 100 / (width * width);
+    score + 10 * (percent.abs_diff(50) / 5) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload() -> QrPayload {
+        QrPayload {
+            base: "https://verify.kofu.example".into(),
+            code: "7K3M-Q9XD-2HVA-P".into(),
+            key_id: "131016-k1".into(),
+            issued_at: 1_764_650_000,
+            kind: CertificateKind::TaxCertificate,
+            digest: [7; 32],
+            signature: [9; 64],
+        }
+    }
+
+    #[test]
+    fn the_qr_code_decodes_to_its_payload() {
+        let url = payload().to_url();
+        let (width, dark) = qr_modules(url.as_bytes()).expect("fits a QR code");
+        let scale = 4;
+        let side = (width + 8) * scale;
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| {
+            let (mx, my) = ((x / scale).wrapping_sub(4), (y / scale).wrapping_sub(4));
+            if mx < width && my < width && dark[my * width + mx] {
+                0
+            } else {
+                255
+            }
+        });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (_, content) = grids[0].decode().expect("decodes");
+        assert_eq!(content, url);
+    }
+
+    #[test]
+    fn the_qr_payload_reads_back_and_refuses_other_shapes() {
+        let p = payload();
+        let url = p.to_url();
+        assert_eq!(QrPayload::parse(&url), Some(p));
+        for bad in [
+            "",
+            "https://x/verify/A?k=a&t=1&n=tax_certificate&d=AA&s=AA",
+            "https://x/verify/A?k=a&k=b",
+            &url.replace("tax_certificate", "tax"),
+            &url.replace("k=131016-k1", "k=a%20b"),
+        ] {
+            assert_eq!(QrPayload::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_digest_covers_every_header_field_and_every_line() {
+        let header = SignedHeader {
+            code: "7K3M-Q9XD-2HVA-P",
+            kind: CertificateKind::ResidenceCertificate,
+            issued_at: 1_764_650_000,
+            pages: 1,
+        };
+        let pages = vec![vec!["住民票の写し", "山田　太郎"]];
+        let text = String::from_utf8(canonical(&header, &pages)).unwrap();
+        assert_eq!(
+            text,
+            "kofu-document/1\ncode 7K3M-Q9XD-2HVA-P\nkind residence_certificate\n\
+             issued_at 1764650000\npages 1\npage 1\n住民票の写し\n山田　太郎\n"
+        );
+        let base = digest(&header, &pages);
+        let changed = [
+            digest(
+                &SignedHeader {
+                    code: "7K3M-Q9XD-2HVA-Q",
+                    ..header.clone()
+                },
+                &pages,
+            ),
+            digest(
+                &SignedHeader {
+                    kind: CertificateKind::TaxCertificate,
+                    ..header.clone()
+                },
+                &pages,
+            ),
+            digest(
+                &SignedHeader {
+                    issued_at: 1_764_650_001,
+                    ..header.clone()
+                },
+                &pages,
+            ),
+            digest(
+                &SignedHeader {
+                    pages: 2,
+                    ..header.clone()
+                },
+                &pages,
+            ),
+            digest(&header, &[vec!["住民票の写し", "山田　太朗"]]),
+            digest(&header, &[vec!["住民票の写し山田　太郎"]]),
+        ];
+        for d in changed {
+            assert_ne!(d, base);
+        }
+    }
+}
