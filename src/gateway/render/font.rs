@@ -7,6 +7,10 @@
 //! order it first uses them, and nothing is parsed again. The glyph data
 //! is embedded uncompressed: TrueType outlines deflate by only about a fifth,
 //! and compressing them was most of the time a certificate took to render.
+//! Instead the subset leaves out the hinting instructions — two fifths of
+//! IPAex Mincho's glyph data, and of no use to a printer or a viewer at the
+//! resolutions a certificate is printed and read at; the outlines are
+//! unchanged.
 //!
 //! Every read is bounds-checked; a font that does not have the shape
 //! expected is refused when prepared, never a panic while rendering.
@@ -48,10 +52,6 @@ pub(super) struct FontFile {
     head: [u8; 54],
     hhea: [u8; 36],
     maxp: Vec<u8>,
-    /// Hinting tables copied whole (tiny in IPAex Mincho).
-    cvt: Option<(usize, usize)>,
-    fpgm: Option<(usize, usize)>,
-    prep: Option<(usize, usize)>,
     pub(super) metrics: Metrics,
 }
 
@@ -69,6 +69,7 @@ const WE_HAVE_A_SCALE: u16 = 0x0008;
 const MORE_COMPONENTS: u16 = 0x0020;
 const WE_HAVE_AN_X_AND_Y_SCALE: u16 = 0x0040;
 const WE_HAVE_A_TWO_BY_TWO: u16 = 0x0080;
+const WE_HAVE_INSTRUCTIONS: u16 = 0x0100;
 
 impl FontFile {
     /// Reads a TrueType (`glyf`-outline) font file.
@@ -136,9 +137,6 @@ impl FontFile {
             head,
             hhea,
             maxp,
-            cvt: table(b"cvt "),
-            fpgm: table(b"fpgm"),
-            prep: table(b"prep"),
             metrics,
             bytes,
         })
@@ -209,6 +207,61 @@ impl FontFile {
         }
     }
 
+    /// A glyph's outline without its hinting instructions: a simple glyph
+    /// with an instruction length of zero, a composite one without the
+    /// instructions after its last component. Anything malformed is kept
+    /// as it is (the reader that renders it will judge).
+    fn unhinted(data: &[u8], out: &mut Vec<u8>) {
+        let Some(contours) = i16_at(data, 0) else {
+            out.extend_from_slice(data);
+            return;
+        };
+        if contours >= 0 {
+            let at = 10 + 2 * contours as usize;
+            match u16_at(data, at) {
+                Some(len) if data.len() >= at + 2 + usize::from(len) => {
+                    out.extend_from_slice(&data[..at]);
+                    out.extend_from_slice(&[0, 0]);
+                    out.extend_from_slice(&data[at + 2 + usize::from(len)..]);
+                }
+                _ => out.extend_from_slice(data),
+            }
+            return;
+        }
+        // Composite: cut after the last component record, flag cleared.
+        let start = out.len();
+        let mut at = 10;
+        let mut last_flags_at = None;
+        while let Some(flags) = u16_at(data, at) {
+            last_flags_at = Some(at);
+            at += 4 + if flags & ARG_1_AND_2_ARE_WORDS != 0 {
+                4
+            } else {
+                2
+            };
+            at += if flags & WE_HAVE_A_TWO_BY_TWO != 0 {
+                8
+            } else if flags & WE_HAVE_AN_X_AND_Y_SCALE != 0 {
+                4
+            } else if flags & WE_HAVE_A_SCALE != 0 {
+                2
+            } else {
+                0
+            };
+            if flags & MORE_COMPONENTS == 0 {
+                break;
+            }
+        }
+        match last_flags_at {
+            Some(flags_at) if at <= data.len() => {
+                out.extend_from_slice(&data[..at]);
+                let flags = u16_at(data, flags_at).unwrap_or(0) & !WE_HAVE_INSTRUCTIONS;
+                out[start + flags_at..start + flags_at + 2].copy_from_slice(&flags.to_be_bytes());
+            }
+            _ => out.extend_from_slice(data),
+        }
+    }
+
     /// Adds to `glyphs` (new id → original id) the components of any
     /// composite glyph in it that are missing, so the subset is complete.
     pub(super) fn close_over_components(&self, glyphs: &mut Vec<u16>) {
@@ -233,15 +286,15 @@ impl FontFile {
         let glyf_len: usize = glyphs
             .iter()
             .map(|&g| self.glyph(g).len().next_multiple_of(4))
-            .sum();
+            .sum(); // an upper bound: the instructions are left out
         let mut glyf = Vec::with_capacity(glyf_len);
         let mut loca = Vec::with_capacity(4 * (n + 1));
         for &g in glyphs {
             loca.extend_from_slice(&(glyf.len() as u32).to_be_bytes());
             let start = glyf.len();
             let data = self.glyph(g);
-            glyf.extend_from_slice(data);
-            for (at, component) in Self::components(data) {
+            Self::unhinted(data, &mut glyf);
+            for (at, component) in Self::components(&glyf[start..]) {
                 let renumbered = new_id(component).unwrap_or(0) as u16;
                 glyf[start + at..start + at + 2].copy_from_slice(&renumbered.to_be_bytes());
             }
@@ -261,26 +314,16 @@ impl FontFile {
         hhea[34..36].copy_from_slice(&(n as u16).to_be_bytes());
         let mut maxp = self.maxp.clone();
         maxp[4..6].copy_from_slice(&(n as u16).to_be_bytes());
-        let copy = |t: Option<(usize, usize)>| t.map(|(o, l)| &self.bytes[o..o + l]);
-
-        // Tables in tag order, as the directory must list them.
-        let mut tables: Vec<(&[u8; 4], &[u8])> = Vec::with_capacity(9);
-        if let Some(t) = copy(self.cvt) {
-            tables.push((b"cvt ", t));
-        }
-        if let Some(t) = copy(self.fpgm) {
-            tables.push((b"fpgm", t));
-        }
-        tables.push((b"glyf", &glyf));
-        tables.push((b"head", &head));
-        tables.push((b"hhea", &hhea));
-        tables.push((b"hmtx", &hmtx));
-        tables.push((b"loca", &loca));
-        tables.push((b"maxp", &maxp));
-        if let Some(t) = copy(self.prep) {
-            tables.push((b"prep", t));
-        }
-        write_sfnt(&tables)
+        // Tables in tag order, as the directory must list them; without
+        // instructions, no cvt, fpgm or prep.
+        write_sfnt(&[
+            (b"glyf", &glyf),
+            (b"head", &head),
+            (b"hhea", &hhea),
+            (b"hmtx", &hmtx),
+            (b"loca", &loca),
+            (b"maxp", &maxp),
+        ])
     }
 }
 
@@ -356,7 +399,25 @@ mod tests {
         let again = FontFile::parse(Cow::Owned(subset.clone())).expect("the subset parses");
         assert_eq!(again.glyph_count(), 4);
         for (new, old) in [(1u16, 1000u16), (2, 2000), (3, 3000)] {
-            assert_eq!(again.glyph(new), font.glyph(old));
+            let mut unhinted = Vec::new();
+            FontFile::unhinted(font.glyph(old), &mut unhinted);
+            assert!(
+                unhinted.len() < font.glyph(old).len(),
+                "IPAex Mincho is hinted"
+            );
+            assert_eq!(again.glyph(new), &unhinted[..]);
+            // The outline is unchanged: same contour ends, points and flags.
+            let contours = i16_at(&unhinted, 0).unwrap() as usize;
+            let original = font.glyph(old);
+            let ins = usize::from(u16_at(original, 10 + 2 * contours).unwrap());
+            assert_eq!(
+                &unhinted[..10 + 2 * contours],
+                &original[..10 + 2 * contours]
+            );
+            assert_eq!(
+                &unhinted[12 + 2 * contours..],
+                &original[12 + 2 * contours + ins..]
+            );
             assert_eq!(again.horizontal_metrics(new), font.horizontal_metrics(old));
         }
         // The whole file sums to the magic number, as the spec requires.
