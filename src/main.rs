@@ -39,6 +39,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::events::EventsCommand,
     },
+    /// Printed-certificate tools.
+    Document {
+        #[command(subcommand)]
+        command: DocumentCommand,
+    },
     /// Public-key infrastructure tools.
     Pki {
         #[command(subcommand)]
@@ -60,6 +65,12 @@ enum RenderCommand {
 }
 
 #[derive(Subcommand)]
+enum DocumentCommand {
+    /// Checks a printed certificate: offline (PDF with --keys) or online (--online URL, with a PDF or --code); one JSON line; exit 0 genuine, 1 not, 2 usage error.
+    Verify(cmd::document_verify::DocumentVerifyArgs),
+}
+
+#[derive(Subcommand)]
 enum PkiCommand {
     /// Validates one certification path (RFC 5280) and prints {"valid":bool,"reason":"..."}; exit 0 valid, 1 invalid, 2 usage error.
     Verify(cmd::pki_verify::VerifyArgs),
@@ -72,6 +83,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = match cli.command {
         // Synchronous: no runtime, no logging on stdout.
+        Command::Document {
+            command: DocumentCommand::Verify(args),
+        } => return cmd::document_verify::run(&args),
         Command::Pki { command } => {
             return match command {
                 PkiCommand::Verify(args) => cmd::pki_verify::run(&args),
@@ -118,7 +132,9 @@ fn main() -> ExitCode {
             Command::Migrate(args) => cmd::migrate::run(&args).await,
             Command::Events { command } => cmd::events::run(&command).await,
             Command::Crl { command } => cmd::crl::run(&command).await,
-            Command::Pki { .. } => unreachable!("dispatched before the runtime starts"),
+            Command::Pki { .. } | Command::Document { .. } => {
+                unreachable!("dispatched before the runtime starts")
+            }
             #[cfg(feature = "devkit")]
             Command::Render { .. } => unreachable!("dispatched before the runtime starts"),
         }

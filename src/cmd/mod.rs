@@ -6,6 +6,7 @@
 pub mod crl;
 #[cfg(feature = "devkit")]
 pub mod demo;
+pub mod document_verify;
 pub mod events;
 pub mod migrate;
 #[cfg(feature = "devkit")]

@@ -132,7 +132,7 @@ fn page_text(
 }
 
 /// A font's ToUnicode map (`bfchar` and `bfrange` entries of two-byte codes).
-fn to_unicode(doc: &Document, font: &Dictionary) -> Option<HashMap<u16, String>> {
+pub(crate) fn to_unicode(doc: &Document, font: &Dictionary) -> Option<HashMap<u16, String>> {
     let stream = font.get_deref(b"ToUnicode", doc).ok()?.as_stream().ok()?;
     let data = stream.decompressed_content_with_limit(MAX_STREAM).ok()?;
     let text = std::str::from_utf8(&data).ok()?;
