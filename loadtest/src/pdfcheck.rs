@@ -1,7 +1,7 @@
 //! Checks a delivered PDF against what its session asked for (invariant 1,
 //! binding): the headers against the body and the acknowledgement, then the
 //! text of every page, read back through the font's ToUnicode map with
-//! printpdf (the same reader kofu's render tests use).
+//! kofu's document reader (the one `kofu document verify` and the render tests use).
 //!
 //! Rule: a document passes only if every page names its own order and
 //! document number, and the people listed are exactly the ones the card and
@@ -43,15 +43,9 @@ pub struct Expected<'a> {
 /// # Errors
 /// The PDF does not parse.
 pub fn page_texts(pdf: &[u8]) -> Result<Vec<String>, String> {
-    let mut warnings = Vec::new();
-    let doc =
-        printpdf::PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut warnings)
-            .map_err(|e| format!("PDF does not parse: {e}"))?;
-    Ok(doc
-        .extract_text()
-        .into_iter()
-        .map(|chunks| chunks.concat())
-        .collect())
+    let doc = kofu::gateway::render::reader::read(pdf)
+        .map_err(|e| format!("PDF does not read back: {e}"))?;
+    Ok(doc.pages.into_iter().map(|items| items.concat()).collect())
 }
 
 /// Synthetic resident numbers named in `text`: every `　<given name><digits>`.
@@ -327,7 +321,7 @@ mod tests {
                 order_id,
                 ticket: 17,
                 document_number: "KF-139991-000000017".into(),
-                verification_code: String::new(),
+                verification_code: "0000-0000-0017-H".into(),
             },
             address: "東京都ひなた市試験町8番地".into(),
             householder: Some(household[0].name.clone()),
@@ -336,7 +330,10 @@ mod tests {
             ..ResidenceCertificate::sample(0)
         };
         let doc = Renderer::global()
-            .residence_certificate(&cert)
+            .render_signed(
+                &kofu::gateway::render::model::Certificate::Residence(cert),
+                &kofu::devkit::samples::signing(),
+            )
             .expect("renders");
         assert_eq!(doc.page_count, 2);
         let names: Vec<String> = household.iter().map(|r| r.name.clone()).collect();

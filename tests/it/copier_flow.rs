@@ -406,7 +406,7 @@ async fn a_document_fetched_from_another_process_is_rendered_again_and_must_matc
     // The other process does not hold the PDF: it renders the snapshot again
     // and the bytes match the hash bound at the first render. (One render
     // here first, so the two processes are not at the same point of any
-    // per-process state a renderer might keep, like printpdf's ID counter.)
+    // per-process state a renderer might keep, like a PDF writer's object-id counter.)
     released_order(&app, "first").await;
     let (session, order_id) = released_order(&app, "elsewhere").await;
     let fetched = other

@@ -349,13 +349,11 @@ impl TestApp {
 
 /// The text of each page of a PDF, read back through its ToUnicode map.
 pub fn page_texts(pdf: &[u8]) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let doc =
-        printpdf::PdfDocument::parse(pdf, &printpdf::PdfParseOptions::default(), &mut warnings)
-            .expect("the PDF parses");
-    doc.extract_text()
+    kofu::gateway::render::reader::read(pdf)
+        .expect("the PDF reads back")
+        .pages
         .into_iter()
-        .map(|chunks| chunks.concat())
+        .map(|items| items.concat())
         .collect()
 }
 
