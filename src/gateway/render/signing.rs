@@ -273,32 +273,27 @@ fn penalty(width: usize, dark: &[bool]) -> u32 {
         }
     }
     let all = (1u128 << width) - 1;
+    // Window starts: bit i may begin a window of n modules when i + n <= width.
+    let starts = |n: usize| all >> (n - 1);
     let mut score = 0u32;
     for &line in rows.iter().chain(&cols) {
-        // N1: runs of five or more.
-        let mut run = 1u32;
-        for i in 1..width {
-            if (line >> i) & 1 == (line >> (i - 1)) & 1 {
-                run += 1;
-            } else {
-                if run >= 5 {
-                    score += run - 2;
-                }
-                run = 1;
-            }
-        }
-        if run >= 5 {
-            score += run - 2;
-        }
-        // N3: 1011101 with four light modules (or the quiet zone) on a side.
+        // N1: a run of L >= 5 scores 3 + (L - 5) = (L - 4 windows of five
+        // alike) + 2; so count the windows, and the runs where they begin.
+        let alike = !(line ^ (line >> 1)); // bit i: module i == module i + 1
+        let windows = alike & (alike >> 1) & (alike >> 2) & (alike >> 3) & starts(5);
+        let runs = windows & !(windows << 1);
+        score += windows.count_ones() + 2 * runs.count_ones();
+        // N3: 1011101 with four light modules (or the quiet zone) before or
+        // after it. In `ext` module i is bit i + 4, with light around.
         let ext = line << 4;
-        for start in 0..width - 2 {
-            if (ext >> (start + 4)) & 0x7F == 0x5D
-                && ((ext >> start) & 0xF == 0 || (ext >> (start + 11)) & 0xF == 0)
-            {
-                score += 40;
-            }
+        let pattern = [true, false, true, true, true, false, true];
+        let mut finder = starts(7);
+        for (k, &dark) in pattern.iter().enumerate() {
+            let bits = ext >> (k + 4);
+            finder &= if dark { bits } else { !bits };
         }
+        let light = |from: usize| (0..4).fold(u128::MAX, |acc, k| acc & !(ext >> (from + k)));
+        score += 40 * (finder & (light(0) | light(11))).count_ones();
     }
     // N2: 2×2 blocks of one colour.
     let pairs = all >> 1;
@@ -329,6 +324,62 @@ mod tests {
             digest: [7; 32],
             signature: [9; 64],
         }
+    }
+
+    /// The penalty rules module by module, as the standard words them.
+    fn penalty_by_the_book(width: usize, dark: &[bool]) -> u32 {
+        let at = |x: usize, y: usize| dark[y * width + x];
+        let mut score = 0u32;
+        for horizontal in [true, false] {
+            let get = |line: usize, i: usize| if horizontal { at(i, line) } else { at(line, i) };
+            for line in 0..width {
+                let mut run = 1;
+                for i in 1..=width {
+                    if i < width && get(line, i) == get(line, i - 1) {
+                        run += 1;
+                    } else {
+                        if run >= 5 {
+                            score += 3 + (run - 5);
+                        }
+                        run = 1;
+                    }
+                }
+                const FINDER: [bool; 7] = [true, false, true, true, true, false, true];
+                let light = |i: isize| i < 0 || i >= width as isize || !get(line, i as usize);
+                for start in 0..width - 6 {
+                    if (0..7).all(|k| get(line, start + k) == FINDER[k]) {
+                        let s = start as isize;
+                        if (1..=4).all(|k| light(s - k)) || (7..11).all(|k| light(s + k)) {
+                            score += 40;
+                        }
+                    }
+                }
+            }
+        }
+        for y in 0..width - 1 {
+            for x in 0..width - 1 {
+                let c = at(x, y);
+                if at(x + 1, y) == c && at(x, y + 1) == c && at(x + 1, y + 1) == c {
+                    score += 3;
+                }
+            }
+        }
+        let percent = dark.iter().filter(|&&d| d).count() * 100 / dark.len();
+        score + 10 * (percent.abs_diff(50) / 5) as u32
+    }
+
+    #[test]
+    fn the_mask_penalty_is_the_standards() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        for width in [21usize, 57, 61, 101] {
+            for density in [0.2, 0.5, 0.8] {
+                let dark: Vec<bool> = (0..width * width).map(|_| rng.gen_bool(density)).collect();
+                assert_eq!(penalty(width, &dark), penalty_by_the_book(width, &dark), "{width}");
+            }
+        }
+        let (width, dark) = qr_modules(payload().to_url().as_bytes()).unwrap();
+        assert_eq!(penalty(width, &dark), penalty_by_the_book(width, &dark));
     }
 
     #[test]
