@@ -188,8 +188,10 @@ async fn orders_mix(
     let client = connect(pg).await?;
     let rows = client
         .query(
-            "SELECT id, snapshot, ticket, municipality_code, kind FROM orders
-              ORDER BY md5(id::text) LIMIT $1",
+            // The code through jsonb: a baseline kofu's schema has no such column.
+            "SELECT id, snapshot, ticket, municipality_code, kind,
+                    to_jsonb(o) ->> 'verification_code'
+               FROM orders o ORDER BY md5(id::text) LIMIT $1",
             &[&limit],
         )
         .await?;
@@ -198,12 +200,17 @@ async fn orders_mix(
         .map(|row| {
             let kind = kofu::gateway::domain::CertificateKind::from_wire(row.get(4))
                 .ok_or_else(|| serde::de::Error::custom("unknown kind"))?;
+            let code = row
+                .get::<_, Option<&str>>(5)
+                .and_then(|c| kofu::gateway::signing::VerificationCode::parse(c).ok())
+                .unwrap_or_else(kofu::gateway::signing::VerificationCode::random);
             kofu::gateway::pipeline::stored_certificate(
                 row.get(0),
                 kind,
                 row.get(1),
                 row.get(2),
                 row.get(3),
+                &code,
             )
         })
         .collect::<Result<Vec<_>, serde_json::Error>>()?;

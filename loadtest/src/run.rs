@@ -442,6 +442,15 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     if let Some(n) = args.db_pool_size {
         env.push(("KOFU_DB_POOL_SIZE".into(), n.to_string()));
     }
+    // A kofu that signs its documents needs the secret its keys are sealed
+    // under (the same for every gateway); one from before signing has no
+    // `document verify` and would refuse the key.
+    if signs_documents(&kofu_bin) {
+        env.push((
+            "KOFU_SIGNING_SECRET".into(),
+            kofu::gateway::signing::SigningSecret::generate_hex(),
+        ));
+    }
     for i in 0..args.instances {
         let log = absolute(&logs.join(format!("gateway-{}.log", i + 1)))?;
         let _ = std::fs::remove_file(&log);
@@ -1346,4 +1355,14 @@ async fn committed_transactions(pool: &kofu::gateway::db::Pool) -> Option<i64> {
         .await
         .ok()?;
     Some(row.get(0))
+}
+
+/// Whether `kofu` is a build that signs documents (it has `document verify`).
+fn signs_documents(kofu: &std::path::Path) -> bool {
+    std::process::Command::new(kofu)
+        .args(["document", "verify", "--help"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

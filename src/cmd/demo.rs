@@ -182,6 +182,7 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
         ops_listen: args.ops_listen,
         admin_listen: args.admin_listen,
         tls: TlsFiles::in_dir(&args.certs),
+        signing_secret_file: Some(signing_secret_file(&args.data)?),
         ..Config::default()
     };
     let gateway = Gateway::start(config, pool).await?;
@@ -202,7 +203,7 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
         );
     }
 
-    let outcome = copier_run(args, &pki, &api).await;
+    let outcome = copier_run(args, &pki, &api, &gateway.state.pool).await;
     if let Err(e) = &outcome {
         println!("simulated copier failed: {e}");
     }
@@ -219,7 +220,35 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
     outcome
 }
 
-async fn copier_run(args: &DemoArgs, pki: &DemoPki, api: &str) -> Result<(), BoxError> {
+/// The demo's signing secret, `<data>/signing.secret`: made on the first
+/// run (readable by its owner only) and kept with the demo's database,
+/// whose keys are sealed under it.
+fn signing_secret_file(data: &std::path::Path) -> Result<PathBuf, BoxError> {
+    let path = data.join("signing.secret");
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::create_dir_all(data)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        writeln!(
+            file,
+            "{}",
+            crate::gateway::signing::SigningSecret::generate_hex()
+        )?;
+    }
+    Ok(path)
+}
+
+async fn copier_run(
+    args: &DemoArgs,
+    pki: &DemoPki,
+    api: &str,
+    pool: &crate::gateway::db::Pool,
+) -> Result<(), BoxError> {
     let (copier_id, copier_cert, copier_key) = copier_files(&args.certs, pki, 0);
     let copier = CopierClient::new(
         api,
@@ -228,6 +257,18 @@ async fn copier_run(args: &DemoArgs, pki: &DemoPki, api: &str) -> Result<(), Box
     )?;
     let out = args.data.join("out");
     std::fs::create_dir_all(&out)?;
+    // The public keys as `GET /v1/keys` publishes them, for checking the
+    // PDFs offline: `kofu document verify --keys <data>/out/keys.json FILE`.
+    let published = crate::gateway::signing::published(&pool.get().await?).await?;
+    let keys_path = out.join("keys.json");
+    std::fs::write(&keys_path, serde_json::to_vec_pretty(&published)?)?;
+    let keys: crate::cmd::document_verify::KeyList =
+        serde_json::from_slice(&std::fs::read(&keys_path)?)?;
+    println!(
+        "  signing keys {} published at {api}/v1/keys, saved to {}",
+        published.keys.len(),
+        keys_path.display()
+    );
     println!("simulated copier {copier_id}:");
     for (label, kind, what, options) in scenarios() {
         let card = pki
@@ -258,6 +299,17 @@ async fn copier_run(args: &DemoArgs, pki: &DemoPki, api: &str) -> Result<(), Box
             issued.pdf.len().div_ceil(1024),
             elapsed.as_millis(),
             path.display()
+        );
+        let verdict = crate::cmd::document_verify::verify_pdf(&issued.pdf, &keys);
+        let Some(payload) = verdict.payload.as_ref().filter(|_| verdict.genuine) else {
+            return Err(format!("{}: not verified offline ({})", path.display(), verdict.reason).into());
+        };
+        println!(
+            "  {:<13} verified offline: {}, code {}, key {}",
+            "",
+            verdict.reason,
+            payload.code,
+            payload.key_id
         );
     }
     Ok(())

@@ -209,13 +209,13 @@ fn outcome(args: &DocumentVerifyArgs) -> Result<(serde_json::Value, bool), Strin
                 let body = runtime()?.block_on(get(url, &path, args.ca.as_ref()))?;
                 let record: serde_json::Value =
                     serde_json::from_slice(&body).map_err(|_| "record_malformed".to_owned())?;
-                let status = record["status"].as_str().unwrap_or("unknown").to_owned();
-                if status != "valid" {
+                let status = record_status(&record);
+                if status != "genuine" {
                     genuine = false;
                     json["genuine"] = false.into();
-                    json["reason"] = status.clone().into();
+                    json["reason"] = status.into();
                 }
-                json["status"] = status.into();
+                json["issuance_record"] = status.into();
             }
             Ok((json, genuine))
         }
@@ -233,15 +233,29 @@ fn outcome(args: &DocumentVerifyArgs) -> Result<(serde_json::Value, bool), Strin
                 }
                 Err(e) => return Err(e),
             };
-            let status = record["status"].as_str().unwrap_or("unknown");
-            let genuine = status == "valid";
+            let status = record_status(&record);
+            let genuine = status == "genuine";
             let mut json = record.clone();
             json["genuine"] = genuine.into();
-            json["reason"] = if genuine { "genuine" } else { status }.into();
+            json["reason"] = status.into();
             Ok((json, genuine))
         }
         _ => Err("file_or_code_with_online_required".to_owned()),
     }
+}
+
+/// What the issuance record (`GET /v1/verify/{code}`) says: `genuine`,
+/// why it was withdrawn (`order_voided`, `withdrawn_by_municipality`,
+/// `key_revoked`), or `digest_not_issued` when the document's digest is not
+/// the one issued under its code.
+fn record_status(record: &serde_json::Value) -> &str {
+    if record["digest_matches"] == false {
+        return "digest_not_issued";
+    }
+    if record["genuine"] == true {
+        return "genuine";
+    }
+    record["withdrawn"].as_str().unwrap_or("withdrawn")
 }
 
 fn read_bounded(file: &PathBuf) -> Result<Vec<u8>, String> {

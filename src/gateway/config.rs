@@ -59,6 +59,30 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Time allowed for the TLS handshake and for the request head.
     pub header_timeout_ms: u64,
+    /// The secret (64 hexadecimal characters) the municipalities' document
+    /// signing keys are sealed under in PostgreSQL; every gateway process
+    /// sharing a database needs the same one. Usually given as
+    /// `KOFU_SIGNING_SECRET`, or in a file (`signing_secret_file`).
+    pub signing_secret: Option<Redacted>,
+    /// A file holding the signing secret (instead of `signing_secret`).
+    pub signing_secret_file: Option<PathBuf>,
+    /// Base URL of the public verification page, printed in every QR code
+    /// as `{verify_url}/verify/{code}?…` (default: `https://` and `listen`).
+    pub verify_url: Option<String>,
+    /// Public verification look-ups (`/v1/verify/…`, `/verify/…`) per
+    /// minute and source address; a minute's worth may come at once.
+    pub verify_lookups_per_minute: u32,
+}
+
+/// A configuration value never shown in logs or `Debug` output.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"…\"")
+    }
 }
 
 /// Revocation checking of card certificates (always on, fail closed).
@@ -127,6 +151,10 @@ impl Default for Config {
             max_connections: 1024,
             max_body_bytes: 64 * 1024,
             header_timeout_ms: 10_000,
+            signing_secret: None,
+            signing_secret_file: None,
+            verify_url: None,
+            verify_lookups_per_minute: 60,
         }
     }
 }
@@ -210,6 +238,40 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The signing secret from `signing_secret` or `signing_secret_file`.
+    pub fn signing_secret(&self) -> Result<crate::gateway::signing::SigningSecret, ConfigError> {
+        use crate::gateway::signing::SigningSecret;
+        let text = match (&self.signing_secret, &self.signing_secret_file) {
+            (Some(secret), None) => secret.0.clone(),
+            (None, Some(path)) => {
+                std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.clone(), e))?
+            }
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "give signing_secret or signing_secret_file, not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(ConfigError::Invalid(
+                    "the document signing secret is missing: set KOFU_SIGNING_SECRET \
+                     (64 hexadecimal characters) or signing_secret_file"
+                        .into(),
+                ));
+            }
+        };
+        SigningSecret::from_hex(&text).ok_or_else(|| {
+            ConfigError::Invalid("the signing secret must be 64 hexadecimal characters".into())
+        })
+    }
+
+    /// The verification page's base URL (see `verify_url`).
+    pub fn verify_url(&self) -> String {
+        match &self.verify_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("https://{}", self.listen),
+        }
     }
 
     pub fn session_ttl(&self) -> Duration {

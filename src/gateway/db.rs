@@ -264,6 +264,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0018_session_card_issued_on.sql",
         include_str!("../../sql/0018_session_card_issued_on.sql"),
     ),
+    (
+        19,
+        "0019_signing_keys.sql",
+        include_str!("../../sql/0019_signing_keys.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -183,6 +183,11 @@ pub(crate) fn all_problems() -> Vec<Problem> {
             .iter()
             .map(|&e| Problem::from(e)),
     );
+    all.extend(
+        crate::gateway::verify::VerifyError::ALL
+            .iter()
+            .map(|&e| Problem::from(e)),
+    );
     all
 }
 

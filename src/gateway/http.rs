@@ -66,6 +66,10 @@ impl OperatorIdentity {
 pub struct ApiRequest {
     pub method: Method,
     pub path: String,
+    /// The query string (without `?`; empty when none).
+    pub query: String,
+    /// The client's address (the public endpoints' rate limits key on it).
+    pub peer: std::net::IpAddr,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub copier: Option<CopierIdentity>,
@@ -75,6 +79,15 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
+    /// The first value of query parameter `name`, percent-decoded; `None`
+    /// when absent or not UTF-8.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k == name).then(|| percent_decode(v)).flatten()
+        })
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -127,4 +140,44 @@ pub fn problem(p: &Problem, lang: Lang) -> ApiResponse {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `application/x-www-form-urlencoded` decoding of one value (`+` is a
+/// space); `None` for a malformed escape or bytes that are not UTF-8.
+pub fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod query_tests {
+    use super::percent_decode;
+
+    #[test]
+    fn form_values_decode_and_malformed_ones_do_not() {
+        assert_eq!(percent_decode("ab%2Dcd+ef").as_deref(), Some("ab-cd ef"));
+        assert_eq!(percent_decode("%E6%A4%9C").as_deref(), Some("検"));
+        assert_eq!(percent_decode("%E6%A4").as_deref(), None);
+        assert_eq!(percent_decode("%4").as_deref(), None);
+        assert_eq!(percent_decode("%zz").as_deref(), None);
+        assert_eq!(percent_decode("%+1").as_deref(), None);
+    }
 }

@@ -23,9 +23,11 @@ pub mod registry;
 pub mod render;
 pub mod routes;
 pub mod server;
+pub mod signing;
 pub mod state;
 pub mod telemetry;
 pub mod tls;
+pub mod verify;
 
 /// `N` bytes from the operating system's CSPRNG (challenges, ids).
 pub fn random_bytes<const N: usize>() -> [u8; N] {

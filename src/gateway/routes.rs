@@ -19,6 +19,7 @@ use crate::gateway::http::{ApiRequest, ApiResult};
 use crate::gateway::ops;
 use crate::gateway::public;
 use crate::gateway::state::AppState;
+use crate::gateway::verify;
 
 /// Which listener serves a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +87,7 @@ const fn route(
 }
 
 /// Every route kofu serves.
-pub static ROUTES: [Route; 14] = {
+pub static ROUTES: [Route; 22] = {
     use Listener::{Admin, Copier, Ops};
     [
         route(Copier, Method::GET, "/healthz", handler!(public::healthz)),
@@ -96,6 +97,20 @@ pub static ROUTES: [Route; 14] = {
             Method::GET,
             "/v1/openapi.yaml",
             handler!(public::openapi),
+        ),
+        route(Copier, Method::GET, "/v1/keys", handler!(verify::keys)),
+        route(
+            Copier,
+            Method::GET,
+            "/v1/verify/{id}",
+            handler!(verify::verify, id),
+        ),
+        route(Copier, Method::GET, "/verify", handler!(verify::form)),
+        route(
+            Copier,
+            Method::GET,
+            "/verify/{id}",
+            handler!(verify::code_page, id),
         ),
         route(
             Copier,
@@ -138,6 +153,30 @@ pub static ROUTES: [Route; 14] = {
             Method::POST,
             "/v1/admin/certificate-events",
             handler!(admin::certificate_events),
+        ),
+        route(
+            Admin,
+            Method::GET,
+            "/v1/admin/municipalities/{id}/signing-keys",
+            handler!(admin::signing_keys, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            "/v1/admin/municipalities/{id}/signing-keys",
+            handler!(admin::rotate_signing_key, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            "/v1/admin/signing-keys/{id}/revoke",
+            handler!(admin::revoke_signing_key, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            "/v1/admin/documents/{id}/withdraw",
+            handler!(admin::withdraw_document, id),
         ),
         route(Ops, Method::GET, "/metrics", handler!(ops::metrics)),
         route(Ops, Method::GET, "/dashboard", handler!(ops::dashboard)),

@@ -32,6 +32,7 @@ use crate::gateway::http::{self, ApiRequest, ApiResponse, CopierIdentity, Operat
 use crate::gateway::i18n::Lang;
 use crate::gateway::ops;
 use crate::gateway::pipeline::workers::{PdfRender, RenderStall, RenderStep};
+use crate::gateway::signing::KeyStore;
 use crate::gateway::pipeline::{Pipeline, PipelineSettings};
 use crate::gateway::pki::CardVerifier;
 use crate::gateway::pki::revocation::service::RevocationService;
@@ -46,6 +47,8 @@ pub enum StartError {
     CardCa(String),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    #[error("{0}")]
+    Signing(String),
 }
 
 /// A running gateway: the API and operations listeners and the render pipeline.
@@ -103,6 +106,20 @@ impl Gateway {
             .local_addr()
             .map_err(|e| StartError::Bind(config.ops_listen, e))?;
 
+        let secret = config
+            .signing_secret()
+            .map_err(|e| StartError::Signing(e.to_string()))?;
+        let keys = Arc::new(KeyStore::new(&secret));
+        // Every municipality gets its first key here (and when created);
+        // should PostgreSQL be down now, the next start makes them.
+        match pool.get().await {
+            Ok(client) => match keys.provision(&client).await {
+                Ok(made) if made > 0 => tracing::info!(made, "document signing keys made"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "document signing keys not provisioned"),
+            },
+            Err(e) => tracing::warn!(error = %e, "document signing keys not provisioned"),
+        }
         let (shutdown, shutdown_rx) = watch::channel(false);
         // The one seam of the test hooks: with them, the render workers
         // render through a stall the operations listener can set.
@@ -115,6 +132,7 @@ impl Gateway {
             pool.clone(),
             PipelineSettings::from_config(&config),
             render_step,
+            keys,
             shutdown_rx.clone(),
         );
         let revocation = Arc::new(
@@ -145,6 +163,9 @@ impl Gateway {
             pipeline,
             challenges: Default::default(),
             render_stall,
+            verify_limiter: crate::gateway::verify::VerifyLimiter::per_minute(
+                config.verify_lookups_per_minute,
+            ),
         });
         tasks.push(tokio::spawn(serve_api(
             api,
@@ -204,7 +225,7 @@ async fn serve_api(
             permit = slots.clone().acquire_owned() => permit.expect("semaphore never closed"),
             _ = stop.changed() => break,
         };
-        let (tcp, _peer) = tokio::select! {
+        let (tcp, remote) = tokio::select! {
             accepted = socket.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
@@ -241,7 +262,9 @@ async fn serve_api(
                     operator: None,
                 },
             };
-            let service = service_fn(move |req| handle(listener, state.clone(), peer.clone(), req));
+            let service = service_fn(move |req| {
+                handle(listener, state.clone(), peer.clone(), remote.ip(), req)
+            });
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder
                 .http1()
@@ -279,6 +302,7 @@ async fn handle(
     listener: Listener,
     state: Arc<AppState>,
     peer: Peer,
+    remote: std::net::IpAddr,
     req: Request<Incoming>,
 ) -> Result<ApiResponse, std::convert::Infallible> {
     let started = Instant::now();
@@ -305,6 +329,8 @@ async fn handle(
         let request = ApiRequest {
             method: parts.method,
             path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or_default().to_owned(),
+            peer: remote,
             headers: parts.headers,
             body,
             copier: peer.copier,
@@ -335,7 +361,7 @@ async fn handle(
 async fn serve_ops(listener: TcpListener, state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     ops::recorder();
     loop {
-        let (tcp, _) = tokio::select! {
+        let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted { Ok(c) => c, Err(_) => continue },
             _ = stop.changed() => break,
         };
@@ -343,7 +369,9 @@ async fn serve_ops(listener: TcpListener, state: Arc<AppState>, mut stop: watch:
         tokio::spawn(async move {
             let service = service_fn(move |req: Request<Incoming>| {
                 let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(ops_route(&state, req).await) }
+                async move {
+                    Ok::<_, std::convert::Infallible>(ops_route(&state, remote.ip(), req).await)
+                }
             });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tcp), service)
@@ -352,7 +380,7 @@ async fn serve_ops(listener: TcpListener, state: Arc<AppState>, mut stop: watch:
     }
 }
 
-async fn ops_route(state: &AppState, req: Request<Incoming>) -> ApiResponse {
+async fn ops_route(state: &AppState, remote: std::net::IpAddr, req: Request<Incoming>) -> ApiResponse {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, state.config.max_body_bytes)
         .collect()
@@ -364,6 +392,8 @@ async fn ops_route(state: &AppState, req: Request<Incoming>) -> ApiResponse {
     let request = ApiRequest {
         method: parts.method,
         path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        peer: remote,
         headers: parts.headers,
         body,
         copier: None,

@@ -37,6 +37,9 @@ pub fn scratch_dir() -> &'static Path {
 
 /// The cluster's connection settings (the cluster itself lives on a
 /// dedicated thread until the process exits; its watchdog then stops it).
+/// The signing secret of every gateway the tests start (they share a database).
+pub const SIGNING_SECRET: &str = "6b6f6675207465737420646f63756d656e74207369676e696e67207365637265";
+
 fn cluster() -> &'static tokio_postgres::Config {
     static CLUSTER: OnceLock<tokio_postgres::Config> = OnceLock::new();
     CLUSTER.get_or_init(|| {
@@ -260,6 +263,7 @@ impl TestApp {
             admin_listen: "127.0.0.1:0".parse().unwrap(),
             tls: TlsFiles::in_dir(&pki.dir),
             render_workers: 2,
+            signing_secret: Some(kofu::gateway::config::Redacted(SIGNING_SECRET.into())),
             ..Config::default()
         };
         adjust(&mut config);
@@ -431,6 +435,7 @@ impl ServeProcess {
                 "KOFU_TLS__CARD_CA",
                 format!("[\"{}\"]", dir.join("user-auth-ca.pem").display()),
             )
+            .env("KOFU_SIGNING_SECRET", SIGNING_SECRET)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())

@@ -16,6 +16,8 @@ problems! {
         ResidentNotFound => UNPROCESSABLE_ENTITY, "resident_not_found", RESIDENT_NOT_FOUND;
         SerialNotLinked => UNPROCESSABLE_ENTITY, "serial_not_linked", SERIAL_NOT_LINKED;
         SerialNotActive => UNPROCESSABLE_ENTITY, "serial_not_active", SERIAL_NOT_ACTIVE;
+        MunicipalityNotFound => NOT_FOUND, "municipality_not_found", MUNICIPALITY_NOT_FOUND;
+        SigningKeyNotFound => NOT_FOUND, "signing_key_not_found", SIGNING_KEY_NOT_FOUND;
     }
 }
 

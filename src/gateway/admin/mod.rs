@@ -20,6 +20,7 @@ pub mod error;
 use crate::gateway::http::{self, ApiRequest, ApiResult, OperatorIdentity};
 use crate::gateway::pki::operators::ROLE_JLIS;
 use crate::gateway::registry::events::{self, CertificateEvent, Outcome};
+use crate::gateway::signing::KeyError;
 use crate::gateway::state::AppState;
 use error::AdminError;
 
@@ -90,4 +91,142 @@ pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult
         }
     }
     Ok(http::json(StatusCode::OK, &Results { results }))
+}
+
+/// The role a municipality's operators hold.
+fn municipality_role(code: &str) -> String {
+    format!("municipality:{code}")
+}
+
+/// The operator, if their certificate names municipality `code`.
+fn operator_of<'r>(req: &'r ApiRequest, code: &str) -> Result<&'r OperatorIdentity, AdminError> {
+    operator_with(req, &municipality_role(code))
+}
+
+fn db_client_error(e: deadpool_postgres::PoolError) -> crate::gateway::error::Problem {
+    crate::gateway::db::DbError::from(e).into()
+}
+
+fn key_problem(e: KeyError) -> crate::gateway::error::Problem {
+    match e {
+        KeyError::Unknown => AdminError::SigningKeyNotFound.into(),
+        KeyError::NoMunicipality => AdminError::MunicipalityNotFound.into(),
+        KeyError::Db(db) => db.into(),
+        KeyError::Unsealable => {
+            tracing::error!("a signing key does not unseal under this gateway's secret");
+            crate::gateway::error::Problem::internal()
+        }
+    }
+}
+
+/// `GET /v1/admin/municipalities/{code}/signing-keys` (role
+/// `municipality:<code>`): the municipality's keys, as `/v1/keys` has them.
+pub async fn signing_keys(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    operator_of(req, code)?;
+    let client = state.pool.get().await.map_err(db_client_error)?;
+    let mut list = crate::gateway::signing::published(&client).await?;
+    list.keys.retain(|k| k.municipality == code);
+    Ok(http::json(StatusCode::OK, &list))
+}
+
+#[derive(Serialize)]
+struct Rotated {
+    kid: String,
+}
+
+/// `POST /v1/admin/municipalities/{code}/signing-keys` (role
+/// `municipality:<code>`): rotation. The current key is retired (it still
+/// verifies what it signed) and a new one signs from the next acceptance on.
+pub async fn rotate_signing_key(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    operator_of(req, code)?;
+    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let kid = state
+        .pipeline
+        .keys()
+        .rotate(&mut client, code)
+        .await
+        .map_err(key_problem)?;
+    tracing::info!(municipality = code, "document signing key rotated");
+    Ok(http::json(StatusCode::CREATED, &Rotated { kid }))
+}
+
+#[derive(Serialize)]
+struct Revoked {
+    kid: String,
+    /// The new current key, when the revoked one was current.
+    replacement: Option<String>,
+}
+
+/// `POST /v1/admin/signing-keys/{kid}/revoke` (role `municipality:<code>`
+/// of the key's municipality): what the key signed is no longer genuine;
+/// a revoked current key is replaced at once.
+pub async fn revoke_signing_key(state: &AppState, req: &ApiRequest, kid: &str) -> ApiResult {
+    // A kid begins with its municipality's code (see `signing`).
+    let code = kid.split('-').next().unwrap_or_default();
+    operator_of(req, code)?;
+    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let replacement = state
+        .pipeline
+        .keys()
+        .revoke(&mut client, code, kid)
+        .await
+        .map_err(key_problem)?;
+    tracing::warn!(municipality = code, "document signing key revoked");
+    Ok(http::json(
+        StatusCode::OK,
+        &Revoked {
+            kid: kid.to_owned(),
+            replacement,
+        },
+    ))
+}
+
+#[derive(Serialize)]
+struct WithdrawnDocument {
+    code: String,
+    withdrawn_at: String,
+}
+
+/// `POST /v1/admin/documents/{code}/withdraw` (role `municipality:<code>`
+/// of the document's municipality): the document is no longer genuine;
+/// `GET /v1/verify/{code}` says so. Withdrawing twice keeps the first time.
+pub async fn withdraw_document(state: &AppState, req: &ApiRequest, typed: &str) -> ApiResult {
+    use crate::gateway::verify::VerifyError;
+    let operator = req.operator.as_ref().ok_or(AdminError::OperatorRoleRequired)?;
+    if !operator.roles.iter().any(|r| r.starts_with("municipality:")) {
+        return Err(AdminError::OperatorRoleRequired.into());
+    }
+    let code = crate::gateway::signing::VerificationCode::parse(typed)
+        .map_err(|_| VerifyError::VerificationCodeMalformed)?;
+    let client = state.pool.get().await.map_err(db_client_error)?;
+    let municipality: String = client
+        .query_opt(
+            "SELECT municipality_code FROM orders
+              WHERE verification_code = $1 AND signed_digest IS NOT NULL",
+            &[&code.compact()],
+        )
+        .await
+        .map_err(crate::gateway::db::DbError::from)?
+        .ok_or(VerifyError::DocumentNotFound)?
+        .get(0);
+    operator_of(req, &municipality)?;
+    let row = client
+        .query_one(
+            "UPDATE orders SET withdrawn_at = coalesce(withdrawn_at, now())
+              WHERE verification_code = $1 RETURNING withdrawn_at",
+            &[&code.compact()],
+        )
+        .await
+        .map_err(crate::gateway::db::DbError::from)?;
+    tracing::warn!(municipality = %municipality, "document withdrawn");
+    Ok(http::json(
+        StatusCode::OK,
+        &WithdrawnDocument {
+            code: code.to_string(),
+            withdrawn_at: row
+                .get::<_, time::OffsetDateTime>(0)
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("timestamps format"),
+        },
+    ))
 }

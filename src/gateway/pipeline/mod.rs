@@ -35,6 +35,7 @@ use crate::gateway::domain::{CertFingerprint, CertificateKind, ResidentId};
 use crate::gateway::registry::{self, Ineligible, KindRefusal, OrderOptions, SnapshotRefusal};
 use crate::gateway::render::Renderer;
 use crate::gateway::render::model::{Certificate, DocumentIdentity};
+use crate::gateway::signing::{KeyStore, VerificationCode};
 
 pub use deliver::{Completion, Delivery, DeliveryState, deliver, mark_failed, mark_printed};
 
@@ -53,15 +54,36 @@ pub fn stored_certificate(
     snapshot: serde_json::Value,
     ticket: i64,
     municipality_code: &str,
+    verification_code: &VerificationCode,
 ) -> Result<Certificate, serde_json::Error> {
     let mut certificate = Certificate::from_snapshot(kind, snapshot)?;
     *certificate.document_mut() = DocumentIdentity {
         order_id,
         ticket,
         document_number: document_number(municipality_code, ticket),
-        verification_code: String::new(),
+        verification_code: verification_code.to_string(),
     };
     Ok(certificate)
+}
+
+/// How an order's document is signed, fixed at its acceptance: the key
+/// (its municipality's current one then) and the issue time (the
+/// acceptance's, to the second). The verification code is in the
+/// certificate's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSigning {
+    pub key_id: String,
+    pub issued_at: OffsetDateTime,
+}
+
+impl OrderSigning {
+    /// From an order row's `signing_key_id` and `accepted_at`.
+    pub fn from_row(key_id: String, accepted_at: OffsetDateTime) -> OrderSigning {
+        OrderSigning {
+            key_id,
+            issued_at: accepted_at.replace_nanosecond(0).expect("0 is a valid nanosecond"),
+        }
+    }
 }
 
 /// An order as the copier placed it, after validation of the request
@@ -102,6 +124,7 @@ pub struct LocalRender {
     session_id: Uuid,
     copier_fingerprint: CertFingerprint,
     resident_id: ResidentId,
+    signing: OrderSigning,
     /// When the acceptance committed (its lease runs from there).
     accepted_at: std::time::Instant,
 }
@@ -130,20 +153,29 @@ pub enum Refusal {
 
 const FIND_BY_KEY: &str = "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
 /// Ticket and row in one statement, last in the transaction, with COMMIT
-/// sent right behind it: the counter row stays locked only for the server's
+/// sent right behind it. The statement also takes the municipality's
+/// current signing key; with none, it takes no ticket and inserts nothing.
+/// The counter row stays locked only for the server's
 /// own work on this insert and the commit. There is deliberately no
 /// `ON CONFLICT`: a concurrent acceptance with the same Idempotency-Key must
 /// fail the statement (unique violation), so the pipelined COMMIT turns into
 /// a rollback and the ticket bump goes with it — tickets never have gaps.
 const INSERT_WITH_TICKET: &str = "
-    WITH ticket AS (UPDATE ticket_counter SET last = last + 1 RETURNING last)
+    WITH signing_key AS (
+           SELECT kid FROM signing_keys
+            WHERE municipality_code = $7 AND retired_at IS NULL AND revoked_at IS NULL),
+         ticket AS (
+           UPDATE ticket_counter SET last = last + 1
+            WHERE EXISTS (SELECT 1 FROM signing_key) RETURNING last)
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
                         municipality_code, kind, options, copies, amount_yen, snapshot,
-                        render_deadline, render_claimed_until, render_claimed_by)
+                        render_deadline, render_claimed_until, render_claimed_by,
+                        verification_code, signing_key_id)
     SELECT $1, ticket.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-           now() + make_interval(secs => $13), now() + make_interval(secs => $14), $15
-      FROM ticket
-    RETURNING ticket";
+           now() + make_interval(secs => $13), now() + make_interval(secs => $14), $15,
+           $16, signing_key.kid
+      FROM ticket, signing_key
+    RETURNING ticket, accepted_at, signing_key_id";
 
 /// Accepts an order: returns the existing one for a repeated Idempotency-Key,
 /// otherwise snapshots the registers, takes a ticket and commits.
@@ -318,7 +350,10 @@ async fn accept_once(
         settings.render_deadline.as_secs_f64(),
         settings.render_lease.as_secs_f64(),
     );
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 15] = [
+    // Unique; should two ever meet, the insert fails like a taken key and
+    // the next attempt draws another.
+    let code = VerificationCode::random();
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 16] = [
         &order_id,
         &order.session_id,
         &order.idempotency_key,
@@ -334,13 +369,19 @@ async fn accept_once(
         &render_deadline,
         &render_lease,
         &settings.instance,
+        &code.compact(),
     ];
     let (inserted, committed) = tokio::join!(
-        client.query_one(&insert, &params),
+        client.query_opt(&insert, &params),
         client.batch_execute("COMMIT"),
     );
     let row = match inserted {
-        Ok(row) => row,
+        Ok(Some(row)) => row,
+        Ok(None) => {
+            committed?;
+            tracing::error!(municipality = %holder.municipality.code, "order refused: the municipality has no current signing key");
+            return Err(DbError::Data("the municipality has no current signing key"));
+        }
         // The statement failed, so the COMMIT behind it rolled back, ticket included.
         Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
             committed?;
@@ -356,12 +397,13 @@ async fn accept_once(
     metrics::counter!("kofu_orders_accepted_total", "municipality" => municipality_code.clone())
         .increment(1);
     let ticket: i64 = row.get(0);
+    let signing = OrderSigning::from_row(row.get(2), row.get(1));
     let mut certificate = certificate;
     *certificate.document_mut() = DocumentIdentity {
         order_id,
         ticket,
         document_number: document_number(&municipality_code, ticket),
-        verification_code: String::new(),
+        verification_code: code.to_string(),
     };
     Ok(Some(Ok(AcceptedOrder {
         order_id,
@@ -373,6 +415,7 @@ async fn accept_once(
             session_id: order.session_id,
             copier_fingerprint: order.copier_fingerprint,
             resident_id: holder.resident_id,
+            signing,
             accepted_at,
         })),
     })))
@@ -388,6 +431,8 @@ pub struct PipelineSettings {
     pub render_lease: Duration,
     /// Strict ticket-order release (false only for the cost benchmark).
     pub ordered: bool,
+    /// Base URL of the verification page, printed in every QR code.
+    pub verify_url: String,
     /// This process's identity in render claims.
     pub instance: Uuid,
 }
@@ -400,6 +445,7 @@ impl PipelineSettings {
             print_deadline: config.print_deadline(),
             render_lease: Duration::from_secs(2),
             ordered: config.release_ordered,
+            verify_url: config.verify_url(),
             instance: Uuid::from_bytes(crate::gateway::random_bytes()),
         }
     }
@@ -433,6 +479,8 @@ struct Shared {
     render: Arc<dyn workers::RenderStep>,
     /// PDFs rendered here, held until their delivery (see [`documents`]).
     documents: documents::DocumentCache,
+    /// The municipalities' signing keys.
+    keys: Arc<KeyStore>,
     settings: PipelineSettings,
 }
 
@@ -450,6 +498,7 @@ impl Pipeline {
         pool: Pool,
         settings: PipelineSettings,
         render: Arc<dyn workers::RenderStep>,
+        keys: Arc<KeyStore>,
         stop: watch::Receiver<bool>,
     ) -> (Pipeline, Vec<JoinHandle<()>>) {
         let (jobs, rx) = mpsc::channel::<Job>(65_536);
@@ -463,6 +512,7 @@ impl Pipeline {
             release_needed: Notify::new(),
             render,
             documents: documents::DocumentCache::new(documents::BUDGET_BYTES),
+            keys,
             settings,
         });
         let pipeline = Pipeline { shared };
@@ -573,6 +623,11 @@ impl Pipeline {
 
     pub fn settings(&self) -> &PipelineSettings {
         &self.shared.settings
+    }
+
+    /// The signing keys the workers sign with.
+    pub fn keys(&self) -> &Arc<KeyStore> {
+        &self.shared.keys
     }
 
     /// The PDF this process rendered for `order_id`, if it still holds it;

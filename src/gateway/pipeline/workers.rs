@@ -16,39 +16,61 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc, watch};
 use uuid::Uuid;
 
-use super::{Job, Pipeline, stored_certificate};
+use super::{Job, OrderSigning, Pipeline, stored_certificate};
 use crate::gateway::db::{Cached, DbError, Pool};
 use crate::gateway::domain::{CertFingerprint, CertificateKind, ResidentId};
 use crate::gateway::render::model::Certificate;
+use crate::gateway::render::signing::{Ed25519Signer, Signing};
 use crate::gateway::render::{RenderError, RenderedDocument, Renderer};
+use crate::gateway::signing::{KeyError, KeyStore, VerificationCode};
 
-/// What a render worker calls to turn a certificate into its PDF, on the
-/// blocking pool: [`PdfRender`] in production. The test hooks inject a
-/// slower one here ([`RenderStall`]), and nowhere else.
+/// What a render worker calls to turn a certificate into its signed PDF,
+/// on the blocking pool: [`PdfRender`] in production. The test hooks
+/// inject a slower one here ([`RenderStall`]), and nowhere else.
 pub trait RenderStep: Send + Sync {
-    fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError>;
-}
-
-/// Transition only: a fixed signer until the key store lands.
-fn transition_signing() -> crate::gateway::render::signing::Signing<'static> {
-    static SIGNER: std::sync::OnceLock<crate::gateway::render::signing::Ed25519Signer> =
-        std::sync::OnceLock::new();
-    crate::gateway::render::signing::Signing {
-        signer: SIGNER.get_or_init(|| {
-            crate::gateway::render::signing::Ed25519Signer::from_seed("transition", &[0; 32])
-        }),
-        issued_at: time::OffsetDateTime::UNIX_EPOCH,
-        verify_base: "https://localhost",
-    }
+    fn render(
+        &self,
+        certificate: &Certificate,
+        signing: &Signing<'_>,
+    ) -> Result<RenderedDocument, RenderError>;
 }
 
 /// The PDF renderer itself.
 pub struct PdfRender;
 
 impl RenderStep for PdfRender {
-    fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError> {
-        Renderer::global().render_signed(certificate, &transition_signing())
+    fn render(
+        &self,
+        certificate: &Certificate,
+        signing: &Signing<'_>,
+    ) -> Result<RenderedDocument, RenderError> {
+        Renderer::global().render_signed(certificate, signing)
     }
+}
+
+/// Renders `certificate` signed as `signing` says, on the blocking pool.
+async fn render_blocking(
+    step: Arc<dyn RenderStep>,
+    certificate: Certificate,
+    signer: Arc<Ed25519Signer>,
+    signing: OrderSigning,
+    verify_url: String,
+) -> Result<RenderedDocument, RenderJobError> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _guard = span.enter();
+        step.render(
+            &certificate,
+            &Signing {
+                signer: &*signer,
+                issued_at: signing.issued_at,
+                verify_base: &verify_url,
+            },
+        )
+    })
+    .await
+    .map_err(|_| RenderJobError::Panicked)?
+    .map_err(RenderJobError::from)
 }
 
 /// Test hooks only (`test_hooks`): the PDF renderer behind an adjustable
@@ -66,12 +88,16 @@ impl RenderStall {
 }
 
 impl RenderStep for RenderStall {
-    fn render(&self, certificate: &Certificate) -> Result<RenderedDocument, RenderError> {
+    fn render(
+        &self,
+        certificate: &Certificate,
+        signing: &Signing<'_>,
+    ) -> Result<RenderedDocument, RenderError> {
         let delay = Duration::from_millis(self.delay_ms.load(Ordering::Relaxed));
         if !delay.is_zero() {
             std::thread::sleep(delay);
         }
-        PdfRender.render(certificate)
+        PdfRender.render(certificate, signing)
     }
 }
 
@@ -85,6 +111,10 @@ pub enum RenderJobError {
     Render(#[from] RenderError),
     #[error("render task panicked")]
     Panicked,
+    #[error("signing key: {0}")]
+    Key(#[from] KeyError),
+    #[error("the order was accepted without a verification code or signing key")]
+    Unsigned,
 }
 
 impl From<tokio_postgres::Error> for RenderJobError {
@@ -144,7 +174,8 @@ const CLAIM: &str = "
     UPDATE orders SET render_claimed_by = $3, render_claimed_until = now() + make_interval(secs => $2)
      WHERE id = $1 AND state = 'accepted'
        AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
-    RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code, kind";
+    RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code, kind,
+              verification_code, signing_key_id, accepted_at";
 /// Marks the order rendered and binds its document in the same row update
 /// (one round trip, one commit, heap-only): the SHA-256, number and page
 /// count with the session, copier and resident the render saw
@@ -162,7 +193,7 @@ const STORE_RENDERED: &str = "
            released_at = CASE WHEN $2 THEN NULL ELSE now() END,
            print_deadline = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3) END,
            bound_session_id = $4, bound_copier_fingerprint = $5, bound_resident_id = $6,
-           document_number = $7, document_sha256 = $8, page_count = $9
+           document_number = $7, document_sha256 = $8, page_count = $9, signed_digest = $10
      WHERE id = $1 AND state = 'accepted'
     RETURNING set_config('synchronous_commit', 'off', true)";
 
@@ -170,7 +201,7 @@ const STORE_RENDERED: &str = "
 /// Returns false when there was nothing to do (claimed elsewhere, done, voided).
 async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<bool, RenderJobError> {
     let settings = pipeline.settings();
-    let (certificate, session_id, copier, resident) = match &job.local {
+    let (certificate, session_id, copier, resident, signing) = match &job.local {
         // Accepted here moments ago: the acceptance took the lease and the
         // snapshot is in hand, so nothing needs reading back. Storing stays
         // conditional, so even a render that outlives its lease is harmless.
@@ -179,6 +210,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
             local.session_id,
             local.copier_fingerprint,
             local.resident_id,
+            local.signing.clone(),
         ),
         _ => match claim(pipeline, pool, job.order_id).await? {
             Some(claimed) => claimed,
@@ -187,20 +219,25 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
     };
     let document_number = certificate.document().document_number.clone();
     let kind = certificate.kind();
+    let signer = signer_for(pipeline.keys(), pool, &signing.key_id).await?;
 
     let started = Instant::now();
-    let render = pipeline.shared.render.clone();
-    let span = tracing::Span::current();
-    let rendered = tokio::task::spawn_blocking(move || {
-        let _guard = span.enter();
-        render.render(&certificate)
-    })
-    .await
-    .map_err(|_| RenderJobError::Panicked)??;
+    let rendered = render_blocking(
+        pipeline.shared.render.clone(),
+        certificate,
+        signer,
+        signing,
+        settings.verify_url.clone(),
+    )
+    .await?;
     metrics::histogram!("kofu_render_duration_seconds", "kind" => kind.wire_name())
         .record(started.elapsed().as_secs_f64());
 
-    let (sha256, page_count) = (rendered.sha256, rendered.page_count as i32);
+    let (sha256, page_count, digest) = (
+        rendered.sha256,
+        rendered.page_count as i32,
+        rendered.digest,
+    );
     // Held before the binding commits, so a fetch that finds the order
     // released finds its bytes here too.
     let documents = &pipeline.shared.documents;
@@ -220,6 +257,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
                     &document_number,
                     &sha256.as_slice(),
                     &page_count,
+                    &digest.as_slice(),
                 ],
             )
             .await?;
@@ -233,32 +271,64 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
     Ok(stored? == 1)
 }
 
-/// The order's snapshot and the row its identity comes from.
-const STORED_SNAPSHOT: &str =
-    "SELECT snapshot, ticket, municipality_code, kind FROM orders WHERE id = $1";
+/// The signer of `key_id`, unsealed once per process.
+async fn signer_for(
+    keys: &KeyStore,
+    pool: &Pool,
+    key_id: &str,
+) -> Result<Arc<Ed25519Signer>, RenderJobError> {
+    if let Some(signer) = keys.cached(key_id) {
+        return Ok(signer);
+    }
+    let client = pool.get().await.map_err(DbError::from)?;
+    Ok(keys.signer(&client, key_id).await?)
+}
 
-/// Renders an order again from its stored snapshot, for a delivery in a
-/// process that does not hold the PDF. The result must match the SHA-256
-/// bound at the first render; the caller checks.
-pub(super) async fn render_again(
+/// The order's snapshot and the row its identity and signing come from.
+const STORED_SNAPSHOT: &str = "SELECT snapshot, ticket, municipality_code, kind,
+                                      verification_code, signing_key_id, accepted_at
+                                 FROM orders WHERE id = $1";
+
+/// Renders an order again from its stored snapshot (with the key, code and
+/// issue time of its acceptance), for a delivery in a process that does
+/// not hold the PDF, or a verification shown with its content. The result
+/// must match what was bound at the first render; the caller checks.
+pub async fn render_again(
     client: &crate::gateway::db::Client,
+    keys: &KeyStore,
+    verify_url: &str,
     order_id: Uuid,
 ) -> Result<crate::gateway::render::RenderedDocument, RenderJobError> {
     let row = client
         .query_one_cached(STORED_SNAPSHOT, &[&order_id])
         .await?;
     let kind = stored_kind(row.get(3))?;
-    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(1), row.get(2))
+    let (code, signing) = stored_signing(row.get(4), row.get(5), row.get(6))?;
+    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(1), row.get(2), &code)
         .map_err(RenderJobError::Snapshot)?;
+    let signer = keys.signer(client, &signing.key_id).await?;
     metrics::counter!("kofu_documents_rendered_again_total").increment(1);
-    let span = tracing::Span::current();
-    let rendered = tokio::task::spawn_blocking(move || {
-        let _guard = span.enter();
-        Renderer::global().render_signed(&certificate, &transition_signing())
-    })
+    render_blocking(
+        Arc::new(PdfRender),
+        certificate,
+        signer,
+        signing,
+        verify_url.to_owned(),
+    )
     .await
-    .map_err(|_| RenderJobError::Panicked)??;
-    Ok(rendered)
+}
+
+/// The verification code and signing of an order row (`sql/0019`).
+fn stored_signing(
+    code: Option<&str>,
+    key_id: Option<String>,
+    accepted_at: time::OffsetDateTime,
+) -> Result<(VerificationCode, OrderSigning), RenderJobError> {
+    let code = code
+        .and_then(|c| VerificationCode::parse(c).ok())
+        .ok_or(RenderJobError::Unsigned)?;
+    let key_id = key_id.ok_or(RenderJobError::Unsigned)?;
+    Ok((code, OrderSigning::from_row(key_id, accepted_at)))
 }
 
 /// Takes (or renews) the render lease and reads the order's snapshot and
@@ -267,7 +337,8 @@ async fn claim(
     pipeline: &Pipeline,
     pool: &Pool,
     order_id: Uuid,
-) -> Result<Option<(Certificate, Uuid, CertFingerprint, ResidentId)>, RenderJobError> {
+) -> Result<Option<(Certificate, Uuid, CertFingerprint, ResidentId, OrderSigning)>, RenderJobError>
+{
     let settings = pipeline.settings();
     let client = pool.get().await.map_err(DbError::from)?;
     let row = client
@@ -282,9 +353,10 @@ async fn claim(
         .await?;
     let Some(row) = row else { return Ok(None) };
     let kind = stored_kind(row.get(6))?;
-    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(4), row.get(5))
+    let (code, signing) = stored_signing(row.get(7), row.get(8), row.get(9))?;
+    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(4), row.get(5), &code)
         .map_err(RenderJobError::Snapshot)?;
-    Ok(Some((certificate, row.get(1), row.get(2), row.get(3))))
+    Ok(Some((certificate, row.get(1), row.get(2), row.get(3), signing)))
 }
 
 /// The kind an order row names (written by the acceptance from a `CertificateKind`).

@@ -25,4 +25,6 @@ pub struct AppState {
     /// The render stall, when the test hooks are on (`test_hooks`): the
     /// render workers render through it, `ops::test_hooks` sets it.
     pub render_stall: Option<Arc<crate::gateway::pipeline::workers::RenderStall>>,
+    /// Public verification look-ups per source address (see `verify`).
+    pub verify_limiter: crate::gateway::verify::VerifyLimiter,
 }
