@@ -20,7 +20,8 @@
 //! - `gateway/copier/`    — the copier API handlers: session, card, order, document, printed/failed;
 //!   the menu; the copier API's error codes.
 //! - `gateway/public.rs`  — `/healthz`, `/readyz`, `/v1/openapi.yaml`.
-//! - `gateway/admin/`     — the administration API (operator mutual TLS): certificate events; its codes.
+//! - `gateway/admin/`     — the administration API (operator mutual TLS): certificate events,
+//!   signing-key rotation and revocation, document withdrawal; its codes.
 //! - `gateway/ops/`       — Prometheus metrics, the operator dashboard, the test hooks (operations listener).
 //! - `gateway/pki/`       — verify: RFC 5280 paths and CRLs, the card certificate and its signature
 //!   over the challenge (→ `VerifiedCard`), operator roles; `revocation/`, the national revocation index.
@@ -30,6 +31,10 @@
 //!   snapshots, the render workers, ordered release, delivery checks.
 //! - `gateway/render/`    — the PDF renderer: one file per certificate kind (its model and rows), the
 //!   shared form layout, fonts (the bundled one, IPAmj Mincho when installed), Japanese era dates.
+//! - `gateway/signing/`   — document signing: each municipality's Ed25519 keys (sealed in
+//!   PostgreSQL), rotation and revocation, the published keys, the verification codes.
+//! - `gateway/verify/`    — public verification: `/v1/keys`, `/v1/verify/{code}`, the `/verify`
+//!   pages (Japanese and English), the look-up's rate limit.
 //! - `gateway/i18n/`      — the twelve copier languages, `Accept-Language`, and the one message
 //!   catalogue every menu text and problem `detail` comes from.
 //! - cross-cutting, flat: `config.rs`, `db.rs` (pool, migrations), `domain.rs` (`CertificateKind`,
@@ -37,7 +42,7 @@
 //!   `tls.rs`, `telemetry.rs`.
 //!
 //! **The commands** — [`cmd`], one file per `kofu` subcommand with its `clap::Args`
-//! (`serve`, `migrate`, `crl`, `events`, `pki_verify`; with the devkit, `demo`, `pki_bench`
+//! (`serve`, `migrate`, `crl`, `events`, `pki_verify`, `document_verify`; with the devkit, `demo`, `pki_bench`
 //! and `render_bench`).
 //! `src/main.rs` only parses the command line and dispatches.
 //!

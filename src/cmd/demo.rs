@@ -302,14 +302,16 @@ async fn copier_run(
         );
         let verdict = crate::cmd::document_verify::verify_pdf(&issued.pdf, &keys);
         let Some(payload) = verdict.payload.as_ref().filter(|_| verdict.genuine) else {
-            return Err(format!("{}: not verified offline ({})", path.display(), verdict.reason).into());
+            return Err(format!(
+                "{}: not verified offline ({})",
+                path.display(),
+                verdict.reason
+            )
+            .into());
         };
         println!(
             "  {:<13} verified offline: {}, code {}, key {}",
-            "",
-            verdict.reason,
-            payload.code,
-            payload.key_id
+            "", verdict.reason, payload.code, payload.key_id
         );
     }
     Ok(())

@@ -32,11 +32,11 @@ use crate::gateway::http::{self, ApiRequest, ApiResponse, CopierIdentity, Operat
 use crate::gateway::i18n::Lang;
 use crate::gateway::ops;
 use crate::gateway::pipeline::workers::{PdfRender, RenderStall, RenderStep};
-use crate::gateway::signing::KeyStore;
 use crate::gateway::pipeline::{Pipeline, PipelineSettings};
 use crate::gateway::pki::CardVerifier;
 use crate::gateway::pki::revocation::service::RevocationService;
 use crate::gateway::routes::{self, Listener};
+use crate::gateway::signing::KeyStore;
 use crate::gateway::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -128,9 +128,14 @@ impl Gateway {
             Some(stall) => stall.clone(),
             None => Arc::new(PdfRender),
         };
+        let mut settings = PipelineSettings::from_config(&config);
+        if config.verify_url.is_none() {
+            // The address actually bound (`listen` may ask for port 0).
+            settings.verify_url = format!("https://{api_addr}");
+        }
         let (pipeline, workers) = Pipeline::start(
             pool.clone(),
-            PipelineSettings::from_config(&config),
+            settings,
             render_step,
             keys,
             shutdown_rx.clone(),
@@ -380,7 +385,11 @@ async fn serve_ops(listener: TcpListener, state: Arc<AppState>, mut stop: watch:
     }
 }
 
-async fn ops_route(state: &AppState, remote: std::net::IpAddr, req: Request<Incoming>) -> ApiResponse {
+async fn ops_route(
+    state: &AppState,
+    remote: std::net::IpAddr,
+    req: Request<Incoming>,
+) -> ApiResponse {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, state.config.max_body_bytes)
         .collect()

@@ -22,6 +22,7 @@ fn pdfs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir.join("var/out"))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
         .collect();
     v.sort();
     v
@@ -84,8 +85,25 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
     );
     let first = pdfs(&dir);
     assert_eq!(first.len(), 9, "{first:?}");
+    assert_eq!(
+        transcript.matches("verified offline: genuine").count(),
+        9,
+        "the demo checks every PDF it printed: {transcript}"
+    );
+    // A third party with the published keys checks each one offline.
+    let keys = dir.join("var/out/keys.json");
     for pdf in &first {
         assert!(std::fs::read(pdf).unwrap().starts_with(b"%PDF-"));
+        let out = Command::new(env!("CARGO_BIN_EXE_kofu"))
+            .args(["document", "verify", "--keys"])
+            .arg(&keys)
+            .arg(pdf)
+            .output()
+            .unwrap();
+        let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}: {verdict}", pdf.display());
+        assert_eq!(verdict["reason"], "genuine");
+        assert_eq!(verdict["municipality"], "139991");
     }
     // One of every kind, each file named for its kind.
     for kind in kofu::gateway::domain::CertificateKind::ALL {
@@ -113,7 +131,16 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
 #[test]
 fn render_bench_times_every_kind() {
     let out = Command::new(env!("CARGO_BIN_EXE_kofu"))
-        .args(["render", "bench", "--runs", "3"])
+        .args([
+            "render",
+            "bench",
+            "--kind",
+            "all",
+            "--iterations",
+            "3",
+            "--fixtures",
+        ])
+        .arg(crate::harness::scratch_dir().join("bench-fixtures"))
         .output()
         .unwrap();
     assert!(
@@ -131,6 +158,13 @@ fn render_bench_times_every_kind() {
             .find(|l| l["kind"] == kind.wire_name())
             .unwrap_or_else(|| panic!("no line for {kind}"));
         assert!(line["median_ms"].as_f64().unwrap() > 0.0);
+        assert!(line["p99_ms"].as_f64().unwrap() >= line["median_ms"].as_f64().unwrap());
+        assert!(line["median_ms_per_page"].as_f64().unwrap() > 0.0);
         assert!(line["pdf_bytes"].as_u64().unwrap() > 10_000);
+        // The fixture it rendered is written for other tools.
+        let fixture: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(line["fixture"].as_str().unwrap()).unwrap())
+                .unwrap();
+        assert_eq!(fixture["kind"], kind.wire_name());
     }
 }

@@ -57,6 +57,43 @@ async fn assert_own_document(app: &TestApp, issued: &Issued, names: &[&str]) {
     for name in names {
         assert!(all.contains(name), "{name} missing from the PDF");
     }
+    assert_own_signature(app, issued).await;
+}
+
+/// Every page carries its own order's verification code, printed and in
+/// a QR code whose digest is the one bound to that order: no page verifies
+/// as another resident's document.
+async fn assert_own_signature(app: &TestApp, issued: &Issued) {
+    let row = app
+        .db()
+        .await
+        .query_one(
+            "SELECT verification_code, signed_digest FROM orders WHERE id = $1",
+            &[&issued.ack.order_id],
+        )
+        .await
+        .unwrap();
+    let code = kofu::gateway::signing::VerificationCode::parse(row.get(0))
+        .unwrap()
+        .to_string();
+    let digest: Vec<u8> = row.get(1);
+    let read = kofu::gateway::render::reader::read(&issued.pdf).unwrap();
+    assert_eq!(read.qr.len() as u32, issued.page_count);
+    for (page, qr) in read.pages.iter().zip(&read.qr) {
+        assert!(
+            page.iter().any(|t| t.contains(&code)),
+            "page without its code"
+        );
+        let payload =
+            kofu::gateway::render::signing::QrPayload::parse(qr.as_deref().expect("a QR code"))
+                .unwrap();
+        assert_eq!(payload.code, code, "a QR code of another order");
+        assert_eq!(
+            payload.digest.as_slice(),
+            digest,
+            "a digest of another order"
+        );
+    }
 }
 
 /// Yokohama: under load a print wait timed out, and the next applicant's file
@@ -832,6 +869,7 @@ async fn tokushima_no_page_of_a_family_register_comes_from_another_register() {
         })
         .collect();
     for (issued, own, others) in futures_join_all(runs).await {
+        assert_own_signature(&app, &issued).await;
         let pages = poppler_pages(&issued);
         assert!(pages.len() >= 2, "a register of several pages");
         assert_eq!(pages.len() as u32, issued.page_count);

@@ -17,3 +17,4 @@ mod pki_verify;
 mod refusals;
 mod registers;
 mod revocation;
+mod verify;

@@ -192,8 +192,15 @@ struct WithdrawnDocument {
 /// `GET /v1/verify/{code}` says so. Withdrawing twice keeps the first time.
 pub async fn withdraw_document(state: &AppState, req: &ApiRequest, typed: &str) -> ApiResult {
     use crate::gateway::verify::VerifyError;
-    let operator = req.operator.as_ref().ok_or(AdminError::OperatorRoleRequired)?;
-    if !operator.roles.iter().any(|r| r.starts_with("municipality:")) {
+    let operator = req
+        .operator
+        .as_ref()
+        .ok_or(AdminError::OperatorRoleRequired)?;
+    if !operator
+        .roles
+        .iter()
+        .any(|r| r.starts_with("municipality:"))
+    {
         return Err(AdminError::OperatorRoleRequired.into());
     }
     let code = crate::gateway::signing::VerificationCode::parse(typed)

@@ -81,7 +81,9 @@ impl OrderSigning {
     pub fn from_row(key_id: String, accepted_at: OffsetDateTime) -> OrderSigning {
         OrderSigning {
             key_id,
-            issued_at: accepted_at.replace_nanosecond(0).expect("0 is a valid nanosecond"),
+            issued_at: accepted_at
+                .replace_nanosecond(0)
+                .expect("0 is a valid nanosecond"),
         }
     }
 }

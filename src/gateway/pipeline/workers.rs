@@ -233,11 +233,8 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
     metrics::histogram!("kofu_render_duration_seconds", "kind" => kind.wire_name())
         .record(started.elapsed().as_secs_f64());
 
-    let (sha256, page_count, digest) = (
-        rendered.sha256,
-        rendered.page_count as i32,
-        rendered.digest,
-    );
+    let (sha256, page_count, digest) =
+        (rendered.sha256, rendered.page_count as i32, rendered.digest);
     // Held before the binding commits, so a fetch that finds the order
     // released finds its bytes here too.
     let documents = &pipeline.shared.documents;
@@ -356,7 +353,13 @@ async fn claim(
     let (code, signing) = stored_signing(row.get(7), row.get(8), row.get(9))?;
     let certificate = stored_certificate(order_id, kind, row.get(0), row.get(4), row.get(5), &code)
         .map_err(RenderJobError::Snapshot)?;
-    Ok(Some((certificate, row.get(1), row.get(2), row.get(3), signing)))
+    Ok(Some((
+        certificate,
+        row.get(1),
+        row.get(2),
+        row.get(3),
+        signing,
+    )))
 }
 
 /// The kind an order row names (written by the acceptance from a `CertificateKind`).

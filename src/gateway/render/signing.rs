@@ -375,7 +375,11 @@ mod tests {
         for width in [21usize, 57, 61, 101] {
             for density in [0.2, 0.5, 0.8] {
                 let dark: Vec<bool> = (0..width * width).map(|_| rng.gen_bool(density)).collect();
-                assert_eq!(penalty(width, &dark), penalty_by_the_book(width, &dark), "{width}");
+                assert_eq!(
+                    penalty(width, &dark),
+                    penalty_by_the_book(width, &dark),
+                    "{width}"
+                );
             }
         }
         let (width, dark) = qr_modules(payload().to_url().as_bytes()).unwrap();

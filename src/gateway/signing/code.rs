@@ -145,10 +145,17 @@ mod tests {
                     let mut typo = s.clone();
                     typo[i] = c;
                     let typo = String::from_utf8(typo).unwrap();
-                    assert_eq!(VerificationCode::parse(&typo), Err(CodeError::Check), "{typo}");
+                    assert_eq!(
+                        VerificationCode::parse(&typo),
+                        Err(CodeError::Check),
+                        "{typo}"
+                    );
                     caught += 1;
                 }
-                if i + 1 < s.len() && s[i] != s[i + 1] && !matches!((s[i], s[i + 1]), (b'0', b'Z') | (b'Z', b'0')) {
+                if i + 1 < s.len()
+                    && s[i] != s[i + 1]
+                    && !matches!((s[i], s[i + 1]), (b'0', b'Z') | (b'Z', b'0'))
+                {
                     let mut swapped = s.clone();
                     swapped.swap(i, i + 1);
                     let swapped = String::from_utf8(swapped).unwrap();

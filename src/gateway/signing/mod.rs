@@ -233,7 +233,11 @@ impl KeyStore {
 
     /// Retires the municipality's current key (it still verifies what it
     /// signed) and makes a new current one. Returns the new kid.
-    pub async fn rotate(&self, client: &mut Client, municipality: &str) -> Result<String, KeyError> {
+    pub async fn rotate(
+        &self,
+        client: &mut Client,
+        municipality: &str,
+    ) -> Result<String, KeyError> {
         let tx = client.transaction().await.map_err(DbError::from)?;
         tx.execute(
             "UPDATE signing_keys SET retired_at = now()
@@ -292,12 +296,19 @@ impl KeyStore {
 
     /// The signer of `kid` (retired and revoked keys too: rendering an
     /// order again must give the same bytes).
-    pub async fn signer(&self, client: &impl Cached, kid: &str) -> Result<Arc<Ed25519Signer>, KeyError> {
+    pub async fn signer(
+        &self,
+        client: &impl Cached,
+        kid: &str,
+    ) -> Result<Arc<Ed25519Signer>, KeyError> {
         if let Some(signer) = self.cached(kid) {
             return Ok(signer);
         }
         let row = client
-            .query_opt_cached("SELECT sealed_seed FROM signing_keys WHERE kid = $1", &[&kid])
+            .query_opt_cached(
+                "SELECT sealed_seed FROM signing_keys WHERE kid = $1",
+                &[&kid],
+            )
             .await?
             .ok_or(KeyError::Unknown)?;
         let seed = self.unseal(kid, row.get(0))?;
@@ -339,7 +350,10 @@ mod tests {
         let store = KeyStore::new(&secret);
         let seed = [7u8; 32];
         let sealed = store.seal("131016-20261202-abcdef", &seed);
-        assert_eq!(store.unseal("131016-20261202-abcdef", &sealed).unwrap(), seed);
+        assert_eq!(
+            store.unseal("131016-20261202-abcdef", &sealed).unwrap(),
+            seed
+        );
         assert!(matches!(
             store.unseal("131016-20261202-abcdee", &sealed),
             Err(KeyError::Unsealable)

@@ -118,9 +118,8 @@ pub async fn look_up(
         .await?;
     let Some(row) = row else { return Ok(None) };
     let order_id: Uuid = row.get(0);
-    let kind = CertificateKind::from_wire(row.get(1)).ok_or(DbError::Data(
-        "an order of a kind this build does not know",
-    ))?;
+    let kind = CertificateKind::from_wire(row.get(1))
+        .ok_or(DbError::Data("an order of a kind this build does not know"))?;
     let accepted_at: OffsetDateTime = row.get(4);
     let accepted_at = accepted_at.replace_nanosecond(0).expect("0 is valid");
     let order_state: &str = row.get(6);
@@ -169,7 +168,14 @@ async fn content_of(
 ) -> Result<Option<Content>, DbError> {
     use crate::gateway::pipeline::workers::{RenderJobError, render_again};
     let pipeline = &state.pipeline;
-    match render_again(client, pipeline.keys(), &pipeline.settings().verify_url, order_id).await {
+    match render_again(
+        client,
+        pipeline.keys(),
+        &pipeline.settings().verify_url,
+        order_id,
+    )
+    .await
+    {
         Ok(rendered) if rendered.digest.as_slice() == stored => Ok(Some(Content {
             pages: rendered.text,
         })),
@@ -259,7 +265,10 @@ fn refused_page(state_view: page::View<'_>, status: StatusCode, req: &ApiRequest
 /// `GET /verify`: the form; with `?code=`, on to that code's page.
 pub async fn form(state: &AppState, req: &ApiRequest) -> ApiResult {
     let Some(typed) = req.query_param("code") else {
-        return Ok(html(StatusCode::OK, page::render(&page::View::Form, req.lang)));
+        return Ok(html(
+            StatusCode::OK,
+            page::render(&page::View::Form, req.lang),
+        ));
     };
     if let Err(wait) = state.verify_limiter.check(req.peer) {
         return Ok(rate_limited_page(wait, req));
@@ -312,7 +321,10 @@ pub async fn code_page(state: &AppState, req: &ApiRequest, typed: &str) -> ApiRe
     let client = state.pool.get().await.map_err(DbError::from)?;
     let shown = code.to_string();
     Ok(match look_up(state, &client, &code, digest).await? {
-        Some(found) => html(StatusCode::OK, page::render(&page::View::Found(&found), req.lang)),
+        Some(found) => html(
+            StatusCode::OK,
+            page::render(&page::View::Found(&found), req.lang),
+        ),
         None => refused_page(
             page::View::NotFound { code: &shown },
             StatusCode::NOT_FOUND,
