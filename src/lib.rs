@@ -16,7 +16,7 @@
 //!   connection limits, bounded bodies, graceful shutdown; the gateway's start.
 //! - `gateway/routes.rs`  — the one route table: dispatch, route labels, `405`/`404`, the OpenAPI check.
 //! - `gateway/state/`     — [`gateway::state::AppState`], what every handler may use; the challenges
-//!   of sessions opened here.
+//!   of sessions opened here; the per-address rate limits.
 //! - `gateway/copier/`    — the copier API handlers: session, card, order, document, printed/failed;
 //!   the menu; the copier API's error codes.
 //! - `gateway/public.rs`  — `/healthz`, `/readyz`, `/v1/openapi.yaml`.

@@ -168,7 +168,7 @@ impl Gateway {
             pipeline,
             challenges: Default::default(),
             render_stall,
-            verify_limiter: crate::gateway::verify::VerifyLimiter::per_minute(
+            verify_limiter: crate::gateway::state::rate_limit::AddressLimiter::per_minute(
                 config.verify_lookups_per_minute,
             ),
         });

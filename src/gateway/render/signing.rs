@@ -312,6 +312,51 @@ fn penalty(width: usize, dark: &[bool]) -> u32 {
 
 #[cfg(test)]
 mod tests {
+    /// The README's test vector ("Verifiable paper"), which third parties
+    /// check their implementation against: the same bytes here.
+    #[test]
+    fn the_readmes_test_vector_is_what_kofu_computes() {
+        use super::*;
+        use crate::gateway::render::signing::DocumentSigner;
+        let header = SignedHeader {
+            code: "7K3M-Q9XD-2HVA-J",
+            kind: CertificateKind::ResidenceCertificate,
+            issued_at: 1_764_650_000,
+            pages: 1,
+        };
+        let pages = [vec![
+            "検証コード 7K3M-Q9XD-2HVA-J",
+            "住民票の写し",
+            "山田　太郎",
+        ]];
+        assert_eq!(canonical(&header, &pages).len(), 169);
+        let digest = digest(&header, &pages);
+        assert_eq!(
+            crate::gateway::http::hex(&digest),
+            "996b392c335e2508015e4695847390afd4e37087b7215286243fa41fe72c9598"
+        );
+        let signer = crate::devkit::samples::signer();
+        assert_eq!(
+            URL_SAFE_NO_PAD.encode(signer.public_key()),
+            "xU4m_qWK1xSgiPbaMtyDFR_6dd5TIvxttwg9WtJ3yhY"
+        );
+        let payload = QrPayload {
+            base: "https://verify.kofu.example".into(),
+            code: header.code.into(),
+            key_id: signer.key_id().into(),
+            issued_at: header.issued_at,
+            kind: header.kind,
+            digest,
+            signature: signer.sign(&digest),
+        };
+        assert_eq!(
+            payload.to_url(),
+            "https://verify.kofu.example/verify/7K3M-Q9XD-2HVA-J?k=devkit-1&t=1764650000\
+             &n=residence_certificate&d=mWs5LDNeJQgBXkaVhHOQr9TjcIe3IVKGJD-kH-cslZg\
+             &s=-pkWSS0y50bxUCrZaKfoItHD5caweoFVlXp_W6v1rKAl2MXboXBYWepud1D5NlHxEZL1HiARDSacrmlXlG0-BQ"
+        );
+    }
+
     use super::*;
 
     fn payload() -> QrPayload {

@@ -3,6 +3,7 @@
 //! module, the listener depends on the handlers: no loop between them.
 
 pub mod challenges;
+pub mod rate_limit;
 
 use std::sync::Arc;
 
@@ -26,5 +27,5 @@ pub struct AppState {
     /// render workers render through it, `ops::test_hooks` sets it.
     pub render_stall: Option<Arc<crate::gateway::pipeline::workers::RenderStall>>,
     /// Public verification look-ups per source address (see `verify`).
-    pub verify_limiter: crate::gateway::verify::VerifyLimiter,
+    pub verify_limiter: rate_limit::AddressLimiter,
 }
