@@ -10,6 +10,12 @@ pub async fn run(args: &ConfigArg) -> Result<(), BoxError> {
     let pool = crate::gateway::db::pool(database, config.db_pool_size, config.statement_timeout());
     migrate_when_reachable(&pool).await?;
     crate::gateway::ops::recorder();
+    if config.verify_url.is_none() {
+        tracing::warn!(
+            "verify_url is not set: QR codes point at this process's own copier listener, \
+             and another process on the same database would render different bytes"
+        );
+    }
     let gateway = Gateway::start(config, pool).await?;
     shutdown_signal().await;
     tracing::info!("shutdown requested; draining");

@@ -67,7 +67,11 @@ pub struct Config {
     /// A file holding the signing secret (instead of `signing_secret`).
     pub signing_secret_file: Option<PathBuf>,
     /// Base URL of the public verification page, printed in every QR code
-    /// as `{verify_url}/verify/{code}?…` (default: `https://` and `listen`).
+    /// as `{verify_url}/verify/{code}?…`. Every process sharing a database
+    /// needs the same one: a document fetched from another process is
+    /// rendered again there and must come out byte-identical. Unset, it is
+    /// `https://` and the address this process bound (a lone gateway or the
+    /// demo only; `kofu serve` warns).
     pub verify_url: Option<String>,
     /// Public verification look-ups (`/v1/verify/…`, `/verify/…`) per
     /// minute and source address; a minute's worth may come at once.
@@ -357,5 +361,16 @@ mod tests {
     fn unknown_keys_and_zero_workers_are_rejected() {
         assert!(Config::from_sources("lisen = \"x\"", env(&[])).is_err());
         assert!(Config::from_sources("", env(&[("KOFU_RENDER_WORKERS", "0")])).is_err());
+    }
+
+    #[test]
+    fn the_shipped_deploy_configuration_loads_and_names_a_secret_and_a_public_url() {
+        let c = Config::from_sources(include_str!("../../deploy/kofu.toml"), env(&[])).unwrap();
+        assert_eq!(
+            c.signing_secret_file.as_deref(),
+            Some(Path::new("/etc/kofu/signing.secret"))
+        );
+        assert!(c.verify_url().starts_with("https://"), "{}", c.verify_url());
+        assert!(c.tls.operator_ca.is_some());
     }
 }

@@ -436,6 +436,10 @@ impl ServeProcess {
                 format!("[\"{}\"]", dir.join("user-auth-ca.pem").display()),
             )
             .env("KOFU_SIGNING_SECRET", SIGNING_SECRET)
+            // One public verification URL for every process on the database,
+            // as in a deployment: it is printed in each QR code, so a
+            // document re-rendered on this process comes out byte-identical.
+            .env("KOFU_VERIFY_URL", &app.api)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
