@@ -165,7 +165,10 @@ pub fn verify_pdf(pdf: &[u8], keys: &KeyList) -> Verdict {
 pub fn run(args: &DocumentVerifyArgs) -> std::process::ExitCode {
     let (line, code) = match outcome(args) {
         Ok((json, genuine)) => (json, if genuine { 0 } else { 1 }),
-        Err(reason) => (serde_json::json!({"genuine": false, "reason": reason}), 2),
+        Err(reason) => {
+            let reason = reason.strip_prefix(ANSWER).unwrap_or(&reason);
+            (serde_json::json!({"genuine": false, "reason": reason}), 2)
+        }
     };
     println!("{line}");
     std::process::ExitCode::from(code)
@@ -206,9 +209,20 @@ fn outcome(args: &DocumentVerifyArgs) -> Result<(serde_json::Value, bool), Strin
                     p.code,
                     URL_SAFE_NO_PAD.encode(p.digest)
                 );
-                let body = runtime()?.block_on(get(url, &path, args.ca.as_ref()))?;
                 let record: serde_json::Value =
-                    serde_json::from_slice(&body).map_err(|_| "record_malformed".to_owned())?;
+                    match runtime()?.block_on(get(url, &path, args.ca.as_ref())) {
+                        Ok(body) => serde_json::from_slice(&body)
+                            .map_err(|_| "record_malformed".to_owned())?,
+                        Err(e) => {
+                            // Signed with a published key, yet no record:
+                            // not genuine (a forged or foreign code).
+                            let reason = refusal(e)?;
+                            json["genuine"] = false.into();
+                            json["reason"] = reason.clone().into();
+                            json["issuance_record"] = reason.into();
+                            return Ok((json, false));
+                        }
+                    };
                 let status = record_status(&record);
                 if status != "genuine" {
                     genuine = false;
@@ -224,14 +238,13 @@ fn outcome(args: &DocumentVerifyArgs) -> Result<(serde_json::Value, bool), Strin
             let body = runtime()?.block_on(get(url, &path, args.ca.as_ref()));
             let record: serde_json::Value = match body {
                 Ok(b) => serde_json::from_slice(&b).map_err(|_| "record_malformed".to_owned())?,
-                Err(e) if e.starts_with(ANSWER) => {
-                    let reason = e.trim_start_matches(ANSWER).to_owned();
+                Err(e) => {
+                    let reason = refusal(e)?;
                     return Ok((
                         serde_json::json!({"genuine": false, "reason": reason}),
                         false,
                     ));
                 }
-                Err(e) => return Err(e),
             };
             let status = record_status(&record);
             let genuine = status == "genuine";
@@ -264,6 +277,25 @@ fn read_bounded(file: &PathBuf) -> Result<Vec<u8>, String> {
         return Err("file_too_large".to_owned());
     }
     std::fs::read(file).map_err(|_| "file_unreadable".to_owned())
+}
+
+/// A failed look-up as the verdict's reason when the gateway answered about
+/// the document (`document_not_found`, `verification_code_malformed`, …),
+/// or as `Err` when the question could not be asked: not reachable, rate
+/// limited, or a server-side failure (exit 2, not "not genuine").
+fn refusal(error: String) -> Result<String, String> {
+    let Some(code) = error.strip_prefix(ANSWER) else {
+        return Err(error);
+    };
+    let could_not_ask = code == "rate_limited"
+        || code == "service_unavailable"
+        || code == "internal_error"
+        || code.starts_with("http_5");
+    if could_not_ask {
+        Err(code.to_owned())
+    } else {
+        Ok(code.to_owned())
+    }
 }
 
 /// What prefixes an error that is the gateway's answer (a problem

@@ -187,7 +187,9 @@ async fn look_ups_are_rate_limited_per_source_address() {
     let r = get(&anon, &format!("/v1/verify/{code}")).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.problem_code().as_deref(), Some("rate_limited"));
-    assert!(r.retry_after().is_some());
+    // The real wait: at 3 a minute, the next look-up is 20 s away.
+    let wait = r.retry_after().expect("Retry-After").as_secs();
+    assert!((15..=20).contains(&wait), "Retry-After: {wait}");
     // Malformed codes count too, and the page shares the budget.
     let r = get(&anon, "/v1/verify/x").await;
     assert_eq!(r.problem_code().as_deref(), Some("rate_limited"));
@@ -395,6 +397,96 @@ async fn an_order_not_yet_delivered_has_no_paper_to_verify() {
         .await;
     let r = get(&app.anonymous(), &format!("/v1/verify/{code}")).await;
     assert_eq!(r.problem_code().as_deref(), Some("document_not_found"));
+    // Nor is there paper for its municipality to withdraw.
+    let r = admin_post(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        &format!("/v1/admin/documents/{code}/withdraw"),
+    )
+    .await;
+    assert_eq!(r.problem_code().as_deref(), Some("document_not_found"));
+    let withdrawn: bool = app
+        .scalar(
+            "SELECT withdrawn_at IS NOT NULL FROM orders WHERE id = $1",
+            &[&ack.order_id],
+        )
+        .await;
+    assert!(!withdrawn);
+}
+
+/// `kofu document verify … --online`: its JSON line and exit status (run
+/// off the test's runtime, which serves the gateway it asks).
+async fn verify_command(app: &TestApp, args: &[&str]) -> (Option<i32>, Value) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"));
+    command
+        .args(["document", "verify", "--online", &app.api, "--ca"])
+        .arg(app.pki.dir.join("store-ca.pem"))
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let verdict = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "not one JSON line: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code(), verdict)
+}
+
+#[tokio::test]
+async fn the_command_asks_the_gateway_and_exits_by_its_answer() {
+    let app = TestApp::spawn_with(|c| c.verify_lookups_per_minute = 4).await;
+    let issued = issue(&app, "card-rsa-1", &OrderSpec::default()).await;
+    let dir = tempfile_dir("verify-online");
+    let pdf = dir.join("certificate.pdf");
+    std::fs::write(&pdf, &issued.pdf).unwrap();
+    let pdf = pdf.to_str().unwrap();
+
+    let (status, verdict) = verify_command(&app, &[pdf]).await;
+    assert_eq!(
+        (status, &verdict["reason"]),
+        (Some(0), &json!("genuine")),
+        "{verdict}"
+    );
+    assert_eq!(verdict["issuance_record"], "genuine");
+
+    let unknown = kofu::gateway::signing::VerificationCode::random().to_string();
+    let (status, verdict) = verify_command(&app, &["--code", &unknown]).await;
+    assert_eq!(
+        (status, &verdict["reason"]),
+        (Some(1), &json!("document_not_found")),
+        "{verdict}"
+    );
+
+    let p = payload(&issued.pdf);
+    let r = admin_post(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        &format!("/v1/admin/documents/{}/withdraw", p.code),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let (status, verdict) = verify_command(&app, &[pdf]).await;
+    assert_eq!(
+        (status, &verdict["reason"]),
+        (Some(1), &json!("withdrawn_by_municipality")),
+        "{verdict}"
+    );
+
+    // Out of look-ups: the question could not be asked, which is not "forged".
+    let (status, verdict) = verify_command(&app, &["--code", &unknown]).await;
+    assert_eq!(
+        (status, &verdict["reason"]),
+        (Some(1), &json!("document_not_found"))
+    );
+    let (status, verdict) = verify_command(&app, &[pdf]).await;
+    assert_eq!(
+        (status, &verdict["reason"]),
+        (Some(2), &json!("rate_limited")),
+        "{verdict}"
+    );
 }
 
 #[tokio::test]

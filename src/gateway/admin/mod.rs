@@ -206,16 +206,13 @@ pub async fn withdraw_document(state: &AppState, req: &ApiRequest, typed: &str) 
     let code = crate::gateway::signing::VerificationCode::parse(typed)
         .map_err(|_| VerifyError::VerificationCodeMalformed)?;
     let client = state.pool.get().await.map_err(db_client_error)?;
-    let municipality: String = client
-        .query_opt(
-            "SELECT municipality_code FROM orders
-              WHERE verification_code = $1 AND signed_digest IS NOT NULL",
-            &[&code.compact()],
-        )
-        .await
-        .map_err(crate::gateway::db::DbError::from)?
+    // Only paper that was handed to a copier can be withdrawn: an order
+    // not delivered yet has none (the verification look-up's own rule).
+    let municipality = crate::gateway::verify::look_up(state, &client, &code, None)
+        .await?
         .ok_or(VerifyError::DocumentNotFound)?
-        .get(0);
+        .municipality
+        .code;
     operator_of(req, &municipality)?;
     let row = client
         .query_one(

@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::gateway::db::{Cached, Client, DbError};
 use crate::gateway::domain::CertificateKind;
-use crate::gateway::error::problems;
+use crate::gateway::error::{Problem, problems};
 use crate::gateway::http::{self, ApiRequest, ApiResponse, ApiResult};
 use crate::gateway::signing::VerificationCode;
 use crate::gateway::state::AppState;
@@ -45,8 +45,9 @@ problems! {
         DocumentNotFound => NOT_FOUND, "document_not_found", DOCUMENT_NOT_FOUND;
         /// `digest` is not 32 bytes of base64url.
         DigestMalformed => BAD_REQUEST, "digest_malformed", DIGEST_MALFORMED;
-        /// Too many look-ups from this address (`verify_lookups_per_minute`).
-        RateLimited => TOO_MANY_REQUESTS retry 10, "rate_limited", RATE_LIMITED;
+        /// Too many look-ups from this address (`verify_lookups_per_minute`);
+        /// `Retry-After` says when the next one is allowed.
+        RateLimited => TOO_MANY_REQUESTS retry 1, "rate_limited", RATE_LIMITED;
     }
 }
 
@@ -182,10 +183,11 @@ pub async fn keys(state: &AppState, _: &ApiRequest) -> ApiResult {
 
 /// `GET /v1/verify/{code}`.
 pub async fn verify(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
-    state
-        .verify_limiter
-        .check(req.peer)
-        .map_err(|_| VerifyError::RateLimited)?;
+    state.verify_limiter.check(req.peer).map_err(|wait| {
+        let mut refused = Problem::from(VerifyError::RateLimited);
+        refused.retry_after = Some(u32::try_from(wait).unwrap_or(u32::MAX));
+        refused
+    })?;
     let code = VerificationCode::parse(code).map_err(|_| VerifyError::VerificationCodeMalformed)?;
     let digest = digest_param(req, "digest")?;
     let client = state.pool.get().await.map_err(DbError::from)?;
