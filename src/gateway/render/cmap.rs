@@ -1,6 +1,6 @@
 //! A TrueType/OpenType reader for what layout needs: character → glyph
 //! (`cmap` format 12, else format 4), ideographic variation sequences →
-//! glyph (format 14, which the PDF writer does not read), and advance widths
+//! glyph (format 14, which a plain character lookup misses), and advance widths
 //! (`hmtx`). Glyphs found here are drawn by id, so a variation sequence gets
 //! the glyph the font registers for it.
 //!
