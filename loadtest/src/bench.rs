@@ -54,6 +54,8 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
         std::fs::remove_dir_all(&args.base.data)
             .map_err(|e| format!("removing {}: {e}", args.base.data.display()))?;
     }
+    // The new cluster's keys are sealed under a new secret.
+    let _ = std::fs::remove_file(crate::run::signing_secret_path(&args.base.data));
     let mut ordered = Vec::new();
     let mut unordered = Vec::new();
     for round in 0..args.rounds {

@@ -445,10 +445,12 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     // A kofu that signs its documents needs the secret its keys are sealed
     // under (the same for every gateway); one from before signing has no
     // `document verify` and would refuse the key.
+    // The secret lives beside the cluster (the keys sealed under it stay
+    // there across runs), not with one run.
     if signs_documents(&kofu_bin) {
         env.push((
             "KOFU_SIGNING_SECRET".into(),
-            kofu::gateway::signing::SigningSecret::generate_hex(),
+            cluster_signing_secret(&args.data)?,
         ));
     }
     for i in 0..args.instances {
@@ -1358,6 +1360,41 @@ async fn committed_transactions(pool: &kofu::gateway::db::Pool) -> Option<i64> {
 }
 
 /// Whether `kofu` is a build that signs documents (it has `document verify`).
+/// Where the signing secret of the cluster in `data` is kept: beside it
+/// (`pg` → `pg.signing-secret`), so that removing the cluster directory and
+/// this file together starts both afresh.
+pub fn signing_secret_path(data: &Path) -> PathBuf {
+    let mut name = data.file_name().unwrap_or_default().to_os_string();
+    name.push(".signing-secret");
+    data.with_file_name(name)
+}
+
+/// The signing secret the gateways on the cluster in `data` share: read
+/// from [`signing_secret_path`], or generated and written there (mode 0600)
+/// the first time. Every run on that cluster then unseals the keys the first
+/// one provisioned.
+fn cluster_signing_secret(data: &Path) -> Result<String, BoxError> {
+    let path = signing_secret_path(data);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => return Ok(text.trim().to_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("reading {}: {e}", path.display()).into()),
+    }
+    let secret = kofu::gateway::signing::SigningSecret::generate_hex();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut file, secret.as_bytes())?;
+    Ok(secret)
+}
+
 fn signs_documents(kofu: &std::path::Path) -> bool {
     std::process::Command::new(kofu)
         .args(["document", "verify", "--help"])
@@ -1365,4 +1402,24 @@ fn signs_documents(kofu: &std::path::Path) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every run on one cluster gets the secret its keys were sealed under
+    /// (a bench's second round once could not sign: each run made its own).
+    #[test]
+    fn runs_on_one_cluster_share_its_signing_secret() {
+        let dir = std::env::temp_dir().join(format!("loadtest-secret-{}", std::process::id()));
+        let data = dir.join("pg");
+        let first = cluster_signing_secret(&data).unwrap();
+        assert_eq!(first.len(), 64, "a hex secret of 32 bytes");
+        assert_eq!(cluster_signing_secret(&data).unwrap(), first);
+        assert_eq!(signing_secret_path(&data), dir.join("pg.signing-secret"));
+        std::fs::remove_file(signing_secret_path(&data)).unwrap();
+        assert_ne!(cluster_signing_secret(&data).unwrap(), first);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
