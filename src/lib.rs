@@ -21,12 +21,15 @@
 //!   the menu; the copier API's error codes.
 //! - `gateway/public.rs`  — `/healthz`, `/readyz`, `/v1/openapi.yaml`.
 //! - `gateway/admin/`     — the administration API (operator mutual TLS): certificate events,
-//!   signing-key rotation and revocation, document withdrawal; its codes.
+//!   municipalities (create, settings, imports, check, go-live), signing-key rotation and
+//!   revocation, document withdrawal; its codes.
+//! - `gateway/municipality/` — municipalities as they run themselves: the local government code
+//!   and its check digit, versioned settings, the onboarding check, going live.
 //! - `gateway/ops/`       — Prometheus metrics, the operator dashboard, the test hooks (operations listener).
 //! - `gateway/pki/`       — verify: RFC 5280 paths and CRLs, the card certificate and its signature
 //!   over the challenge (→ `VerifiedCard`), operator roles; `revocation/`, the national revocation index.
 //! - `gateway/registry/`  — map: municipal registers, the serial → resident link (from a `VerifiedCard`
-//!   only), J-LIS certificate events.
+//!   only), J-LIS certificate events; `import/`, register files (CSV, NDJSON) loaded all or nothing.
 //! - `gateway/pipeline/`  — enqueue, render, release, deliver: tickets in commit order, register
 //!   snapshots, the render workers, ordered release, delivery checks.
 //! - `gateway/render/`    — the PDF renderer: one file per certificate kind (its model and rows), the
@@ -42,7 +45,8 @@
 //!   `tls.rs`, `telemetry.rs`.
 //!
 //! **The commands** — [`cmd`], one file per `kofu` subcommand with its `clap::Args`
-//! (`serve`, `migrate`, `crl`, `events`, `pki_verify`, `document_verify`; with the devkit, `demo`, `pki_bench`
+//! (`serve`, `migrate`, `crl`, `events`, `pki_verify`, `document_verify`, `municipality`, and
+//! `https`, the one client the commands that talk to a gateway share; with the devkit, `demo`, `pki_bench`
 //! and `render_bench`).
 //! `src/main.rs` only parses the command line and dispatches.
 //!

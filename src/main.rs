@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: DocumentCommand,
     },
+    /// A municipality's onboarding and settings, over the administration API.
+    Municipality {
+        #[command(subcommand)]
+        command: cmd::municipality::MunicipalityCommand,
+    },
     /// Public-key infrastructure tools.
     Pki {
         #[command(subcommand)]
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
         Command::Document {
             command: DocumentCommand::Verify(args),
         } => return cmd::document_verify::run(&args),
+        Command::Municipality { command } => return cmd::municipality::run(&command),
         Command::Pki { command } => {
             return match command {
                 PkiCommand::Verify(args) => cmd::pki_verify::run(&args),
@@ -132,7 +138,7 @@ fn main() -> ExitCode {
             Command::Migrate(args) => cmd::migrate::run(&args).await,
             Command::Events { command } => cmd::events::run(&command).await,
             Command::Crl { command } => cmd::crl::run(&command).await,
-            Command::Pki { .. } | Command::Document { .. } => {
+            Command::Pki { .. } | Command::Document { .. } | Command::Municipality { .. } => {
                 unreachable!("dispatched before the runtime starts")
             }
             #[cfg(feature = "devkit")]

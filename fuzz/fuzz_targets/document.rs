@@ -37,7 +37,7 @@ fn keys() -> &'static KeyList {
     KEYS.get_or_init(|| {
         key_list(&[(
             "devkit-1".to_owned(),
-            "139991".to_owned(),
+            "139998".to_owned(),
             kofu::devkit::samples::signer().public_key(),
             false,
         )])

@@ -175,7 +175,7 @@ mod tests {
         Expected {
             order_id: order,
             ticket: 17,
-            document_number: "KF-139991-000000017",
+            document_number: "KF-139998-000000017",
             page_count: 1,
             members,
             address: "東京都ひなた市試験町3番地",
@@ -193,7 +193,7 @@ mod tests {
         let members = vec!["佐藤　太郎12".to_owned(), "佐藤　花子13".to_owned()];
         let text = page(
             order,
-            "KF-139991-000000017",
+            "KF-139998-000000017",
             &["佐藤　太郎12", "佐藤　花子13"],
         );
         assert_eq!(
@@ -211,15 +211,15 @@ mod tests {
         let order = Uuid::from_u128(5);
         let me = vec!["佐藤　太郎12".to_owned()];
         let want = expected(order, &me, &[12, 13]);
-        let good = page(order, "KF-139991-000000017", &["佐藤　太郎12"]);
+        let good = page(order, "KF-139998-000000017", &["佐藤　太郎12"]);
         // Someone else's order id, document number or ticket.
-        let other = page(Uuid::from_u128(6), "KF-139991-000000017", &["佐藤　太郎12"]);
+        let other = page(Uuid::from_u128(6), "KF-139998-000000017", &["佐藤　太郎12"]);
         assert!(
             check_texts(&[other], &want)
                 .unwrap_err()
                 .contains("order id")
         );
-        let other = page(order, "KF-139991-000000018", &["佐藤　太郎12"]);
+        let other = page(order, "KF-139998-000000018", &["佐藤　太郎12"]);
         assert!(
             check_texts(&[other], &want)
                 .unwrap_err()
@@ -230,11 +230,11 @@ mod tests {
         let other = good.replace("交付番号 17", "交付番号 170");
         assert!(check_texts(&[other], &want).is_err());
         // Another person instead of, or next to, the card holder.
-        let other = page(order, "KF-139991-000000017", &["鈴木　健40"]);
+        let other = page(order, "KF-139998-000000017", &["鈴木　健40"]);
         assert!(check_texts(&[other], &want).is_err());
         let other = page(
             order,
-            "KF-139991-000000017",
+            "KF-139998-000000017",
             &["佐藤　太郎12", "鈴木　健40"],
         );
         assert!(
@@ -320,7 +320,7 @@ mod tests {
             document: DocumentIdentity {
                 order_id,
                 ticket: 17,
-                document_number: "KF-139991-000000017".into(),
+                document_number: "KF-139998-000000017".into(),
                 verification_code: "0000-0000-0017-H".into(),
             },
             address: "東京都ひなた市試験町8番地".into(),
@@ -341,7 +341,7 @@ mod tests {
         let want = Expected {
             order_id,
             ticket: 17,
-            document_number: "KF-139991-000000017",
+            document_number: "KF-139998-000000017",
             page_count: 2,
             members: &names,
             address: "東京都ひなた市試験町8番地",

@@ -305,64 +305,22 @@ const ANSWER: &str = "answer:";
 /// One HTTPS GET against the gateway's public listener: the body of a 2xx
 /// answer, else [`ANSWER`] and the problem's `code` (or `http_<status>`).
 async fn get(base: &str, path: &str, ca: Option<&PathBuf>) -> Result<Vec<u8>, String> {
-    use http_body_util::{BodyExt, Empty};
-    use hyper::Uri;
-    use hyper_util::rt::TokioIo;
-    let uri: Uri = format!("{base}{path}")
+    use crate::cmd::https::{HttpsError, request};
+    // The URL's own faults come before a missing CA.
+    let uri: hyper::Uri = format!("{base}{path}")
         .parse()
-        .map_err(|_| "url_malformed".to_owned())?;
-    let host = uri
-        .host()
-        .ok_or("url_malformed")?
-        .trim_matches(['[', ']'])
-        .to_owned();
-    let port = uri.port_u16().unwrap_or(443);
+        .map_err(|_| HttpsError::UrlMalformed.code().to_owned())?;
     if uri.scheme_str() != Some("https") {
-        return Err("url_must_be_https".to_owned());
+        return Err(HttpsError::UrlMustBeHttps.code().to_owned());
     }
     let ca = ca.ok_or("ca_required_for_online")?;
-    let config =
-        crate::gateway::tls::client_config(ca, None).map_err(|_| "ca_unreadable".to_owned())?;
-    let name = rustls_pki_types::ServerName::try_from(host.clone())
-        .map_err(|_| "url_malformed".to_owned())?;
-    let unreachable = |_| "gateway_unreachable".to_owned();
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+    let answer = request(base, hyper::Method::GET, path, None, ca, None)
         .await
-        .map_err(unreachable)?;
-    let tls = tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .map_err(|_| "gateway_unreachable".to_owned())?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .map_err(|_| "gateway_unreachable".to_owned())?;
-    tokio::spawn(conn);
-    let request = hyper::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .header(hyper::header::HOST, host)
-        .body(Empty::<bytes::Bytes>::new())
-        .map_err(|_| "url_malformed".to_owned())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|_| "gateway_unreachable".to_owned())?;
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|_| "gateway_unreachable".to_owned())?
-        .to_bytes()
-        .to_vec();
-    if status.is_success() {
-        return Ok(body);
+        .map_err(|e| e.code().to_owned())?;
+    if answer.status.is_success() {
+        return Ok(answer.body);
     }
-    let code: Option<String> = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v["code"].as_str().map(str::to_owned));
-    Err(format!(
-        "{ANSWER}{}",
-        code.unwrap_or_else(|| format!("http_{}", status.as_u16()))
-    ))
+    Err(format!("{ANSWER}{}", answer.problem_code()))
 }
 
 /// Keys by id, for tests and tools that hold one list.
@@ -396,7 +354,7 @@ mod tests {
     fn keys(revoked: bool) -> KeyList {
         key_list(&[(
             "devkit-1".to_owned(),
-            "139991".to_owned(),
+            "139998".to_owned(),
             samples::signer().public_key(),
             revoked,
         )])
@@ -469,7 +427,7 @@ mod tests {
             let json = verdict.to_json();
             assert_eq!(json["kind"], cert.kind().wire_name());
             assert_eq!(json["code"], cert.document().verification_code.as_str());
-            assert_eq!(json["municipality"], "139991");
+            assert_eq!(json["municipality"], "139998");
         }
     }
 

@@ -8,7 +8,9 @@ pub mod crl;
 pub mod demo;
 pub mod document_verify;
 pub mod events;
+pub mod https;
 pub mod migrate;
+pub mod municipality;
 #[cfg(feature = "devkit")]
 pub mod pki_bench;
 pub mod pki_verify;

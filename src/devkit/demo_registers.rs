@@ -11,7 +11,7 @@ use time::macros::date;
 use crate::gateway::db::{Client, DbError};
 use crate::gateway::pki::CardSerial;
 
-pub const MUNICIPALITY_CODE: &str = "139991";
+pub const MUNICIPALITY_CODE: &str = "139998";
 
 /// One invented resident.
 #[derive(Debug, Clone, Copy)]
@@ -109,31 +109,34 @@ pub const CARD_HOLDERS: &[(&str, &str)] = &[
     ("card-rsa-2", "10000000045"),
 ];
 
-/// Creates the municipality, its fees, households and residents if missing.
+/// The demo municipality's settings (version 1): every kind offered, at
+/// the default hours and closed days.
+pub fn settings() -> crate::gateway::municipality::Settings {
+    serde_json::from_value(serde_json::json!({
+        "name": "ひなた市", "name_en": "Hinata City", "prefecture": "東京都",
+        "mayor_title": "ひなた市長", "mayor_name": "日向　陽一", "seal_text": "ひなた市長之印",
+        "fees": {
+            "residence_certificate": 200, "residence_record_certificate": 200,
+            "seal_registration": 200, "tax_certificate": 300,
+            "family_register_full": 450, "family_register_individual": 450,
+            "family_register_addresses": 300
+        }
+    }))
+    .expect("the demo settings parse")
+}
+
+/// Creates the municipality (through the same call as the administration
+/// API, live at once), its households and residents if missing.
 pub async fn seed(client: &mut Client) -> Result<(), DbError> {
-    let tx = client.transaction().await?;
-    tx.execute(
-        "INSERT INTO municipalities (code, name, prefecture, mayor_title, mayor_name, seal_text)
-         VALUES ($1, 'ひなた市', '東京都', 'ひなた市長', '日向　陽一', 'ひなた市長之印')
-         ON CONFLICT (code) DO NOTHING",
-        &[&MUNICIPALITY_CODE],
-    )
-    .await?;
-    for (kind, yen) in [
-        ("residence_certificate", 200),
-        ("residence_record_certificate", 200),
-        ("seal_registration", 200),
-        ("tax_certificate", 300),
-        ("family_register_full", 450),
-        ("family_register_individual", 450),
-        ("family_register_addresses", 300),
-    ] {
-        tx.execute(
-            "INSERT INTO fees (municipality_code, kind, amount_yen) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[&MUNICIPALITY_CODE, &kind, &yen],
-        )
-        .await?;
+    use crate::gateway::municipality::{self, LocalGovernmentCode, SettingsError};
+    let code = LocalGovernmentCode::parse(MUNICIPALITY_CODE).expect("the demo code is valid");
+    match municipality::create(client, &code, &settings(), "demo").await {
+        Ok(_) | Err(SettingsError::Exists) => {}
+        Err(SettingsError::Db(e)) => return Err(e),
+        Err(e) => panic!("the demo settings are refused: {e}"),
     }
+    municipality::go_live(client, &code).await?;
+    let tx = client.transaction().await?;
     for (no, address) in HOUSEHOLDS {
         tx.execute(
             "INSERT INTO households (municipality_code, household_no, address) VALUES ($1, $2, $3)

@@ -14,9 +14,17 @@ use time::{Duration, OffsetDateTime};
 
 /// File stems `ensure_files` writes (`<stem>.pem`, and `.key` for operators).
 pub const JLIS_OPERATOR_STEM: &str = "operator-jlis";
-/// A demo municipality operator (role `municipality:139991`), who may not
+/// A demo municipality operator (role `municipality:139998`), who may not
 /// send certificate events.
 pub const MUNICIPALITY_OPERATOR_STEM: &str = "operator-municipality";
+/// The operator of a second, new municipality (role `municipality:139980`,
+/// みなと町, which does not exist until it onboards itself).
+pub const NEW_MUNICIPALITY_OPERATOR_STEM: &str = "operator-minato";
+/// The code of that second municipality.
+pub const NEW_MUNICIPALITY_CODE: &str = "139980";
+/// A certificate naming two municipalities: refused everywhere, since a
+/// municipality's operator acts for exactly one.
+pub const TWO_MUNICIPALITIES_OPERATOR_STEM: &str = "operator-two-municipalities";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OperatorPkiError {
@@ -117,6 +125,10 @@ impl OperatorPki {
             dir.join(format!("{JLIS_OPERATOR_STEM}.key")),
             dir.join(format!("{MUNICIPALITY_OPERATOR_STEM}.pem")),
             dir.join(format!("{MUNICIPALITY_OPERATOR_STEM}.key")),
+            dir.join(format!("{NEW_MUNICIPALITY_OPERATOR_STEM}.pem")),
+            dir.join(format!("{NEW_MUNICIPALITY_OPERATOR_STEM}.key")),
+            dir.join(format!("{TWO_MUNICIPALITIES_OPERATOR_STEM}.pem")),
+            dir.join(format!("{TWO_MUNICIPALITIES_OPERATOR_STEM}.key")),
         ];
         if files.iter().all(|f| f.is_file()) {
             return Ok(());
@@ -125,7 +137,7 @@ impl OperatorPki {
         let jlis = pki.issue_operator("demo J-LIS operator", &[ROLE_JLIS])?;
         std::fs::create_dir_all(dir).map_err(|e| OperatorPkiError::Io(dir.to_owned(), e))?;
         let municipal =
-            pki.issue_operator("demo municipality operator", &["municipality:139991"])?;
+            pki.issue_operator("demo municipality operator", &["municipality:139998"])?;
         write(&files[2], &pem("PRIVATE KEY", &jlis.key_pkcs8_der), true)?;
         write(&files[1], &pem("CERTIFICATE", &jlis.cert_der), false)?;
         write(
@@ -134,6 +146,29 @@ impl OperatorPki {
             true,
         )?;
         write(&files[3], &pem("CERTIFICATE", &municipal.cert_der), false)?;
+        let new_municipal = pki.issue_operator(
+            "demo operator of a new municipality",
+            &[&format!("municipality:{NEW_MUNICIPALITY_CODE}")],
+        )?;
+        write(
+            &files[6],
+            &pem("PRIVATE KEY", &new_municipal.key_pkcs8_der),
+            true,
+        )?;
+        write(
+            &files[5],
+            &pem("CERTIFICATE", &new_municipal.cert_der),
+            false,
+        )?;
+        let two = pki.issue_operator(
+            "demo operator naming two municipalities",
+            &[
+                "municipality:139998",
+                &format!("municipality:{NEW_MUNICIPALITY_CODE}"),
+            ],
+        )?;
+        write(&files[8], &pem("PRIVATE KEY", &two.key_pkcs8_der), true)?;
+        write(&files[7], &pem("CERTIFICATE", &two.cert_der), false)?;
         write(&files[0], &pem("CERTIFICATE", &pki.ca_cert_der), false)?;
         Ok(())
     }

@@ -57,6 +57,9 @@ pub struct Config {
     pub max_connections: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Largest register import body (administration listener, the imports
+    /// route only): 100,000 residents are about 25 MB of CSV.
+    pub import_max_body_bytes: usize,
     /// Time allowed for the TLS handshake and for the request head.
     pub header_timeout_ms: u64,
     /// The secret (64 hexadecimal characters) the municipalities' document
@@ -154,6 +157,7 @@ impl Default for Config {
             test_hooks: false,
             max_connections: 1024,
             max_body_bytes: 64 * 1024,
+            import_max_body_bytes: 256 * 1024 * 1024,
             header_timeout_ms: 10_000,
             signing_secret: None,
             signing_secret_file: None,
@@ -230,6 +234,7 @@ impl Config {
             ("render_workers", self.render_workers),
             ("max_connections", self.max_connections),
             ("max_body_bytes", self.max_body_bytes),
+            ("import_max_body_bytes", self.import_max_body_bytes),
         ];
         for (name, v) in positive {
             if v == 0 {

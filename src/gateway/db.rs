@@ -269,6 +269,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0019_signing_keys.sql",
         include_str!("../../sql/0019_signing_keys.sql"),
     ),
+    (
+        20,
+        "0020_municipality_settings.sql",
+        include_str!("../../sql/0020_municipality_settings.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

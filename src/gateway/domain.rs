@@ -11,7 +11,7 @@ use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 /// A certificate a resident may ask for at a copier, by its stable wire
 /// name (the `kind` of an order, a menu item, a fee, a metric label). Each
 /// has its own register snapshot and form (`render`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateKind {
     /// 住民票の写し: self, the whole household or chosen members.

@@ -53,6 +53,12 @@ pub struct OperatorIdentity {
 }
 
 impl OperatorIdentity {
+    /// How the operator appears in a history (settings versions): the
+    /// first 16 hexadecimal digits of their certificate's SHA-256.
+    pub fn audit_name(&self) -> String {
+        format!("operator:{}", &hex(self.fingerprint.as_slice())[..16])
+    }
+
     pub fn from_certificate(der: &[u8]) -> OperatorIdentity {
         OperatorIdentity {
             fingerprint: CertFingerprint::of_der(der),

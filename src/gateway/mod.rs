@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod i18n;
+pub mod municipality;
 pub mod ops;
 pub mod pipeline;
 pub mod pki;

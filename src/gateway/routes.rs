@@ -87,7 +87,7 @@ const fn route(
 }
 
 /// Every route kofu serves.
-pub static ROUTES: [Route; 22] = {
+pub static ROUTES: [Route; 28] = {
     use Listener::{Admin, Copier, Ops};
     [
         route(Copier, Method::GET, "/healthz", handler!(public::healthz)),
@@ -153,6 +153,42 @@ pub static ROUTES: [Route; 22] = {
             Method::POST,
             "/v1/admin/certificate-events",
             handler!(admin::certificate_events),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            "/v1/admin/municipalities/{id}",
+            handler!(admin::municipalities::create, id),
+        ),
+        route(
+            Admin,
+            Method::GET,
+            "/v1/admin/municipalities/{id}",
+            handler!(admin::municipalities::show, id),
+        ),
+        route(
+            Admin,
+            Method::PUT,
+            "/v1/admin/municipalities/{id}/settings",
+            handler!(admin::municipalities::update, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            admin::IMPORTS_ROUTE,
+            handler!(admin::municipalities::import, id),
+        ),
+        route(
+            Admin,
+            Method::GET,
+            "/v1/admin/municipalities/{id}/check",
+            handler!(admin::municipalities::check, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            "/v1/admin/municipalities/{id}/go-live",
+            handler!(admin::municipalities::go_live, id),
         ),
         route(
             Admin,

@@ -44,7 +44,7 @@ async fn rsa_card_prints_its_holders_residence_certificate() {
     assert!(issued.ack.ticket >= 1);
     assert_eq!(
         issued.document_number,
-        format!("KF-139991-{:09}", issued.ack.ticket)
+        format!("KF-139998-{:09}", issued.ack.ticket)
     );
     let item = &issued.menu["items"][0];
     assert_eq!(item["kind"], "residence_certificate");

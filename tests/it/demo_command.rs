@@ -103,7 +103,7 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
         let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(out.status.code(), Some(0), "{}: {verdict}", pdf.display());
         assert_eq!(verdict["reason"], "genuine");
-        assert_eq!(verdict["municipality"], "139991");
+        assert_eq!(verdict["municipality"], "139998");
     }
     // One of every kind, each file named for its kind.
     for kind in kofu::gateway::domain::CertificateKind::ALL {

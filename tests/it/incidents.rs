@@ -240,7 +240,7 @@ async fn tokushima_every_page_of_a_multi_page_document_belongs_to_the_same_order
         db.execute(
             "INSERT INTO residents (resident_code, municipality_code, household_id, register_order, name, name_kana,
                                     birth_date, sex, relationship, became_resident_on)
-             SELECT $1, '139991', household_id, $2, $3, 'ひなた', '2016-01-01', 'female', '子', '2016-01-01'
+             SELECT $1, '139998', household_id, $2, $3, 'ひなた', '2016-01-01', 'female', '子', '2016-01-01'
                FROM residents WHERE resident_code = '10000000011'",
             &[&format!("1000000009{n}"), &n, &format!("日向　{}子", ["", "", "", "", "四", "五", "六", "七"][n as usize])],
         )
@@ -839,7 +839,7 @@ async fn tokushima_no_page_of_a_family_register_comes_from_another_register() {
     db.batch_execute(
         "UPDATE residents SET domicile = '東京都ひなた市青葉台四丁目5番地' WHERE resident_code = '10000000045';
          WITH f AS (INSERT INTO family_registers (municipality_code, domicile, head_name, compiled_on)
-                    VALUES ('139991', '東京都ひなた市青葉台四丁目5番地', '青葉　健', '1989-01-08') RETURNING id)
+                    VALUES ('139998', '東京都ひなた市青葉台四丁目5番地', '青葉　健', '1989-01-08') RETURNING id)
          INSERT INTO family_register_members (register_id, position, name, birth_date, sex, relationship, resident_code)
          SELECT f.id, p, CASE WHEN p = 1 THEN '青葉　健' ELSE '青葉　若葉' || p END, '1959-01-07', 'male',
                 CASE WHEN p = 1 THEN '長男' ELSE '子' END, CASE WHEN p = 1 THEN '10000000045' END

@@ -13,6 +13,7 @@ mod fuzz_smoke;
 mod incidents;
 mod kinds;
 mod layout;
+mod municipalities;
 mod pki_verify;
 mod refusals;
 mod registers;

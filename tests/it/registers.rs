@@ -85,7 +85,7 @@ async fn the_demo_municipality_has_a_register_for_every_kind() {
     assert_eq!(items, 3);
     let released: i64 = app
         .scalar(
-            "SELECT count(*) FROM tax_year_releases WHERE municipality_code = '139991'",
+            "SELECT count(*) FROM tax_year_releases WHERE municipality_code = '139998'",
             &[],
         )
         .await;
@@ -126,7 +126,7 @@ async fn the_register_constraints_refuse_bad_data() {
         (
             format!(
                 "INSERT INTO seal_registrations (municipality_code, resident_id, registration_no, impression_png, registered_on)
-                 VALUES ('139991', {taro}, 'S-9', {png}, '2026-01-01')"
+                 VALUES ('139998', {taro}, 'S-9', {png}, '2026-01-01')"
             ),
             SqlState::UNIQUE_VIOLATION,
         ),
@@ -134,7 +134,7 @@ async fn the_register_constraints_refuse_bad_data() {
         (
             format!(
                 "INSERT INTO seal_registrations (municipality_code, resident_id, registration_no, impression_png, registered_on, abolished_on)
-                 VALUES ('139991', {taro}, 'S-9', decode(repeat('ff', 100), 'hex'), '2026-01-01', '2026-02-01')"
+                 VALUES ('139998', {taro}, 'S-9', decode(repeat('ff', 100), 'hex'), '2026-01-01', '2026-02-01')"
             ),
             SqlState::CHECK_VIOLATION,
         ),
@@ -142,7 +142,7 @@ async fn the_register_constraints_refuse_bad_data() {
         (
             format!(
                 "INSERT INTO seal_registrations (municipality_code, resident_id, registration_no, impression_png, registered_on, abolished_on)
-                 VALUES ('139991', {taro}, 'S-9', {png}, '2026-01-01', '2025-01-01')"
+                 VALUES ('139998', {taro}, 'S-9', {png}, '2026-01-01', '2025-01-01')"
             ),
             SqlState::CHECK_VIOLATION,
         ),
@@ -177,7 +177,7 @@ async fn the_register_constraints_refuse_bad_data() {
             format!(
                 "INSERT INTO tax_assessments (municipality_code, resident_id, fiscal_year, resident_on_january_1,
                                               taxable_income_yen, municipal_tax_yen, prefectural_tax_yen)
-                 VALUES ('139991', {taro}, 2026, true, 0, 0, 0)"
+                 VALUES ('139998', {taro}, 2026, true, 0, 0, 0)"
             ),
             SqlState::UNIQUE_VIOLATION,
         ),

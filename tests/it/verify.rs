@@ -75,7 +75,7 @@ async fn every_kind_verifies_offline_and_online_and_only_the_digest_shows_its_co
         assert_eq!(record["withdrawn"], Value::Null);
         assert_eq!(record["kind"], p.kind.wire_name());
         assert_eq!(record["municipality"]["name"], "ひなた市");
-        assert_eq!(record["municipality"]["code"], "139991");
+        assert_eq!(record["municipality"]["code"], "139998");
         assert_eq!(record["pages"], issued.page_count);
         assert_eq!(record["key_id"], p.key_id);
         assert_eq!(
@@ -268,7 +268,7 @@ async fn a_rotated_key_still_verifies_and_a_revoked_one_no_longer_does() {
     let app = TestApp::spawn().await;
     let before = issue(&app, "card-rsa-1", &OrderSpec::default()).await;
     let old = payload(&before.pdf);
-    let rotate = "/v1/admin/municipalities/139991/signing-keys";
+    let rotate = "/v1/admin/municipalities/139998/signing-keys";
 
     let r = admin_post(&app, JLIS_OPERATOR_STEM, rotate).await;
     assert_eq!(r.status, 403);
@@ -310,7 +310,7 @@ async fn a_rotated_key_still_verifies_and_a_revoked_one_no_longer_does() {
     let r = admin_post(
         &app,
         MUNICIPALITY_OPERATOR_STEM,
-        "/v1/admin/signing-keys/139991-20260101-000000/revoke",
+        "/v1/admin/signing-keys/139998-20260101-000000/revoke",
     )
     .await;
     assert_eq!(r.problem_code().as_deref(), Some("signing_key_not_found"));

@@ -18,6 +18,18 @@ problems! {
         SerialNotActive => UNPROCESSABLE_ENTITY, "serial_not_active", SERIAL_NOT_ACTIVE;
         MunicipalityNotFound => NOT_FOUND, "municipality_not_found", MUNICIPALITY_NOT_FOUND;
         SigningKeyNotFound => NOT_FOUND, "signing_key_not_found", SIGNING_KEY_NOT_FOUND;
+        /// Not six digits, or the check digit is wrong (JIS X 0402).
+        MunicipalityCodeInvalid => BAD_REQUEST, "municipality_code_invalid", MUNICIPALITY_CODE_INVALID;
+        MunicipalityExists => CONFLICT, "municipality_exists", MUNICIPALITY_EXISTS;
+        /// The answer also lists every wrong field (`errors`).
+        SettingsInvalid => UNPROCESSABLE_ENTITY, "settings_invalid", SETTINGS_INVALID;
+        SettingsVersionNotFound => NOT_FOUND, "settings_version_not_found", SETTINGS_VERSION_NOT_FOUND;
+        /// The answer also lists the checks (`checks`).
+        OnboardingIncomplete => CONFLICT, "onboarding_incomplete", ONBOARDING_INCOMPLETE;
+        ImportRegisterUnknown => BAD_REQUEST, "import_register_unknown", IMPORT_REGISTER_UNKNOWN;
+        ImportFormatUnsupported => UNSUPPORTED_MEDIA_TYPE, "import_format_unsupported", IMPORT_FORMAT_UNSUPPORTED;
+        /// The answer also lists every error (`errors`, `error_count`).
+        ImportInvalid => UNPROCESSABLE_ENTITY, "import_invalid", IMPORT_INVALID;
     }
 }
 

@@ -16,6 +16,7 @@ use hyper::StatusCode;
 use serde::{Deserialize, Serialize};
 
 pub mod error;
+pub mod municipalities;
 
 use crate::gateway::http::{self, ApiRequest, ApiResult, OperatorIdentity};
 use crate::gateway::pki::operators::ROLE_JLIS;
@@ -23,6 +24,9 @@ use crate::gateway::registry::events::{self, CertificateEvent, Outcome};
 use crate::gateway::signing::KeyError;
 use crate::gateway::state::AppState;
 use error::AdminError;
+
+/// The one route that takes large bodies (`import_max_body_bytes`).
+pub const IMPORTS_ROUTE: &str = "/v1/admin/municipalities/{id}/imports";
 
 /// Events per batch request.
 const MAX_EVENTS_PER_REQUEST: usize = 1000;
@@ -98,9 +102,26 @@ fn municipality_role(code: &str) -> String {
     format!("municipality:{code}")
 }
 
-/// The operator, if their certificate names municipality `code`.
+/// `code`, when it is a local government code with its check digit right.
+fn valid_code(code: &str) -> Result<&str, AdminError> {
+    crate::gateway::municipality::LocalGovernmentCode::parse(code)
+        .map(|_| code)
+        .map_err(|_| AdminError::MunicipalityCodeInvalid)
+}
+
+/// The operator, if their certificate names municipality `code` and no
+/// other: a municipality's operator acts for exactly one municipality.
 fn operator_of<'r>(req: &'r ApiRequest, code: &str) -> Result<&'r OperatorIdentity, AdminError> {
-    operator_with(req, &municipality_role(code))
+    let operator = operator_with(req, &municipality_role(code))?;
+    let municipalities = operator
+        .roles
+        .iter()
+        .filter(|r| r.starts_with("municipality:"))
+        .count();
+    if municipalities != 1 {
+        return Err(AdminError::OperatorRoleRequired);
+    }
+    Ok(operator)
 }
 
 fn db_client_error(e: deadpool_postgres::PoolError) -> crate::gateway::error::Problem {
@@ -122,6 +143,7 @@ fn key_problem(e: KeyError) -> crate::gateway::error::Problem {
 /// `GET /v1/admin/municipalities/{code}/signing-keys` (role
 /// `municipality:<code>`): the municipality's keys, as `/v1/keys` has them.
 pub async fn signing_keys(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let code = valid_code(code)?;
     operator_of(req, code)?;
     let client = state.pool.get().await.map_err(db_client_error)?;
     let mut list = crate::gateway::signing::published(&client).await?;
@@ -138,6 +160,7 @@ struct Rotated {
 /// `municipality:<code>`): rotation. The current key is retired (it still
 /// verifies what it signed) and a new one signs from the next acceptance on.
 pub async fn rotate_signing_key(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let code = valid_code(code)?;
     operator_of(req, code)?;
     let mut client = state.pool.get().await.map_err(db_client_error)?;
     let kid = state

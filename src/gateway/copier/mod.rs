@@ -265,11 +265,11 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
             return Err(CopierError::CardNotRegistered.into());
         }
-        HolderLookup::Suspended | HolderLookup::Revoked => {
-            let refusal = if matches!(found, HolderLookup::Suspended) {
-                CopierError::CardSuspended
-            } else {
-                CopierError::CardRevoked
+        HolderLookup::Suspended | HolderLookup::Revoked | HolderLookup::MunicipalityNotLive => {
+            let refusal = match found {
+                HolderLookup::Suspended => CopierError::CardSuspended,
+                HolderLookup::Revoked => CopierError::CardRevoked,
+                _ => CopierError::MunicipalityNotLive,
             };
             metrics::counter!("kofu_card_refusals_total", "code" => refusal.code()).increment(1);
             tracing::info!(code = refusal.code(), "card refused");

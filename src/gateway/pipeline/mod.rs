@@ -172,10 +172,10 @@ const INSERT_WITH_TICKET: &str = "
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
                         municipality_code, kind, options, copies, amount_yen, snapshot,
                         render_deadline, render_claimed_until, render_claimed_by,
-                        verification_code, signing_key_id)
+                        verification_code, signing_key_id, settings_version)
     SELECT $1, ticket.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
            now() + make_interval(secs => $13), now() + make_interval(secs => $14), $15,
-           $16, signing_key.kid
+           $16, signing_key.kid, $17
       FROM ticket, signing_key
     RETURNING ticket, accepted_at, signing_key_id";
 
@@ -355,7 +355,7 @@ async fn accept_once(
     // Unique; should two ever meet, the insert fails like a taken key and
     // the next attempt draws another.
     let code = VerificationCode::random();
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 16] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 17] = [
         &order_id,
         &order.session_id,
         &order.idempotency_key,
@@ -372,6 +372,9 @@ async fn accept_once(
         &render_lease,
         &settings.instance,
         &code.compact(),
+        // The settings in force: the municipality row is locked FOR SHARE
+        // since the first statement, so no change can come in between.
+        &holder.settings_version,
     ];
     let (inserted, committed) = tokio::join!(
         client.query_opt(&insert, &params),

@@ -10,6 +10,7 @@
 
 pub mod events;
 pub mod family_register;
+pub mod import;
 pub mod options;
 pub mod own_record;
 pub mod residence;
@@ -118,6 +119,8 @@ pub enum HolderLookup {
     Found(CardHolder),
     /// No resident is linked to this serial.
     NotLinked,
+    /// The resident's municipality has not gone live (the session is not bound).
+    MunicipalityNotLive,
     /// J-LIS suspended the certificate (lost card; certificateHold).
     Suspended,
     /// J-LIS revoked the certificate, or a renewal superseded it.
@@ -149,7 +152,8 @@ const AUTHENTICATE_HOLDER: &str = "
         SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
                (SELECT json_object_agg(f.kind, f.amount_yen) FROM fees f WHERE f.municipality_code = m.code) AS fees,
                card.card_status,
-               r.id IS NOT NULL AND card.card_status IS NULL AS usable,
+               -- Bound only to a live municipality's resident.
+               r.id IS NOT NULL AND card.card_status IS NULL AND m.live_at IS NOT NULL AS usable,
                r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date AS moved_in_today,
                -- What the menu says of the other kinds (see `KindRefusal`).
                EXISTS (SELECT 1 FROM seal_registrations s WHERE s.resident_id = r.id) AS seal_registered,
@@ -164,7 +168,8 @@ const AUTHENTICATE_HOLDER: &str = "
                           AND f.municipality_code = m.code AND f.closed_on IS NULL) AS domicile_here,
                tax.year AS tax_year,
                (SELECT count(*) FROM residents x
-                 WHERE x.household_id = r.household_id AND x.status IN ('active', 'moving_out')) AS household_size
+                 WHERE x.household_id = r.household_id AND x.status IN ('active', 'moving_out')) AS household_size,
+               m.live_at IS NOT NULL AS live
           FROM card
           LEFT JOIN certificate_links l ON l.serial = card.serial
           LEFT JOIN residents r ON r.id = l.resident_id
@@ -220,7 +225,7 @@ pub async fn authenticate_holder(
             ],
         )
         .await?;
-    if r.get::<_, i64>(20) == 0 {
+    if r.get::<_, i64>(21) == 0 {
         return Ok(HolderLookup::SessionUnusable);
     }
     match r.get::<_, Option<&str>>(9) {
@@ -231,6 +236,9 @@ pub async fn authenticate_holder(
     let Some(resident_id) = r.get::<_, Option<ResidentId>>(0) else {
         return Ok(HolderLookup::NotLinked);
     };
+    if !r.get::<_, bool>(20) {
+        return Ok(HolderLookup::MunicipalityNotLive);
+    }
     let holder = CardHolder {
         resident_id,
         ineligible: ineligibility(r.get(1), r.get(2)).or_else(|| {
@@ -315,7 +323,8 @@ const SESSION_RESIDENT: &str = "
     SELECT s.copier_fingerprint, s.expires_at > now(), r.id, r.household_id,
            m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
            (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $2),
-           s.card_issued_on IS NOT NULL AND s.card_issued_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date
+           s.card_issued_on IS NOT NULL AND s.card_issued_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date,
+           m.settings_version
       FROM sessions s
       JOIN residents r ON r.id = s.resident_id
       JOIN municipalities m ON m.code = r.municipality_code
@@ -334,6 +343,8 @@ pub struct SessionResident {
     pub fee_yen: Option<i32>,
     /// The session's card was issued today (JST).
     pub card_issued_today: bool,
+    /// The municipality's settings version in force (recorded on the order).
+    pub settings_version: Option<i32>,
 }
 
 /// The first step of a snapshot: the session's resident, with the
@@ -364,6 +375,7 @@ pub async fn session_resident<C: GenericClient>(
         },
         fee_yen: row.get(9),
         card_issued_today: row.get(10),
+        settings_version: row.get(11),
     }))
 }
 

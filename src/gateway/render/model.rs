@@ -80,7 +80,7 @@ impl ResidenceCertificate {
         const GIVEN: [&str; 7] = ["太郎", "花子", "一郎", "二郎", "三郎", "四郎", "五郎"];
         ResidenceCertificate {
             municipality: MunicipalityHeader {
-                code: "139991".into(),
+                code: "139998".into(),
                 name: "ひなた市".into(),
                 mayor_title: "ひなた市長".into(),
                 mayor_name: "日向　陽一".into(),
@@ -89,7 +89,7 @@ impl ResidenceCertificate {
             document: DocumentIdentity {
                 order_id: Uuid::nil(),
                 ticket: 42,
-                document_number: "KF-139991-000000042".into(),
+                document_number: "KF-139998-000000042".into(),
                 verification_code: "7K3M-Q9XD-2HVA-P".into(),
             },
             issued_on: date!(2026 - 11 - 22),

@@ -1,0 +1,435 @@
+//! `kofu municipality …`: a municipality's clerk (or a script) runs its
+//! onboarding and settings over the administration API, with their operator
+//! certificate. Human-readable by default, one JSON document with `--json`.
+//!
+//! Exit codes: 0 done, 1 the gateway refused (its code, and every wrong
+//! field or failed check, are printed), 2 the request could not be made
+//! (usage, files, network).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use hyper::Method;
+use serde_json::Value;
+
+use crate::cmd::https::{self, Answer};
+
+/// Where the administration API is and who is asking.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// Base URL of the administration listener, e.g. https://127.0.0.1:8444
+    #[arg(long, env = "KOFU_ADMIN_URL")]
+    pub url: String,
+    /// The CA that issued the gateway's server certificate (PEM).
+    #[arg(long, env = "KOFU_ADMIN_CA")]
+    pub ca: PathBuf,
+    /// The operator certificate (PEM), naming the municipality's role.
+    #[arg(long, env = "KOFU_OPERATOR_CERT")]
+    pub cert: PathBuf,
+    /// The operator certificate's private key (PEM).
+    #[arg(long, env = "KOFU_OPERATOR_KEY")]
+    pub key: PathBuf,
+    /// Print the gateway's JSON answer instead of the human-readable form.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MunicipalityCommand {
+    /// Creates the municipality from a settings file (JSON or TOML), not live yet.
+    Create {
+        /// 全国地方公共団体コード: six digits with its check digit.
+        code: String,
+        #[arg(long)]
+        settings: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Replaces the settings with a file's (a new version; orders accepted
+    /// from now on are taken under it).
+    Set {
+        code: String,
+        #[arg(long)]
+        settings: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Shows the current settings (or those of `--version N`) and whether it is live.
+    Show {
+        code: String,
+        #[arg(long)]
+        version: Option<u32>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// The onboarding checklist: settings, registers, signing key, and a
+    /// sample of every kind offered rendered without being issued.
+    Check {
+        code: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Loads a register file (CSV with the documented header, or NDJSON:
+    /// `.ndjson`/`.jsonl`) in one transaction: every error is listed by line
+    /// and field and nothing is loaded; the same file twice changes nothing.
+    Import {
+        code: String,
+        /// Which register: residents.
+        #[arg(long)]
+        register: String,
+        file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Takes the municipality live (only when the check passes).
+    GoLive {
+        code: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+/// What a command ends with.
+enum Outcome {
+    Done,
+    Refused,
+    CouldNotAsk(String),
+}
+
+pub fn run(command: &MunicipalityCommand) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kofu municipality: runtime_unavailable: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(execute(command)) {
+        Outcome::Done => ExitCode::SUCCESS,
+        Outcome::Refused => ExitCode::from(1),
+        Outcome::CouldNotAsk(why) => {
+            eprintln!("kofu municipality: {why}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn execute(command: &MunicipalityCommand) -> Outcome {
+    use MunicipalityCommand as C;
+    let (connection, method, path, body, view): (
+        &Connection,
+        Method,
+        String,
+        Option<Vec<u8>>,
+        View,
+    ) = match command {
+        C::Create {
+            code,
+            settings,
+            connection,
+        } => match settings_file(settings) {
+            Ok(body) => (
+                connection,
+                Method::POST,
+                format!("/v1/admin/municipalities/{code}"),
+                Some(body),
+                View::Municipality,
+            ),
+            Err(why) => return Outcome::CouldNotAsk(why),
+        },
+        C::Set {
+            code,
+            settings,
+            connection,
+        } => match settings_file(settings) {
+            Ok(body) => (
+                connection,
+                Method::PUT,
+                format!("/v1/admin/municipalities/{code}/settings"),
+                Some(body),
+                View::Municipality,
+            ),
+            Err(why) => return Outcome::CouldNotAsk(why),
+        },
+        C::Show {
+            code,
+            version,
+            connection,
+        } => (
+            connection,
+            Method::GET,
+            match version {
+                Some(v) => format!("/v1/admin/municipalities/{code}?version={v}"),
+                None => format!("/v1/admin/municipalities/{code}"),
+            },
+            None,
+            View::Municipality,
+        ),
+        C::Check { code, connection } => (
+            connection,
+            Method::GET,
+            format!("/v1/admin/municipalities/{code}/check"),
+            None,
+            View::Checklist,
+        ),
+        C::Import {
+            code,
+            register,
+            file,
+            connection,
+        } => return import(code, register, file, connection).await,
+        C::GoLive { code, connection } => (
+            connection,
+            Method::POST,
+            format!("/v1/admin/municipalities/{code}/go-live"),
+            None,
+            View::Live,
+        ),
+    };
+    let answer = match https::request(
+        &connection.url,
+        method,
+        &path,
+        body,
+        &connection.ca,
+        Some((&connection.cert, &connection.key)),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return Outcome::CouldNotAsk(e.code().to_owned()),
+    };
+    let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    if connection.json {
+        println!("{value}");
+    } else {
+        print!("{}", human(&answer, &value, view));
+    }
+    let failed_check = matches!(view, View::Checklist) && value["passed"] != Value::Bool(true);
+    if answer.status.is_success() && failed_check {
+        return Outcome::Refused;
+    }
+    outcome_of(&answer)
+}
+
+async fn import(code: &str, register: &str, file: &Path, connection: &Connection) -> Outcome {
+    let data = match std::fs::read(file) {
+        Ok(d) => d,
+        Err(e) => return Outcome::CouldNotAsk(format!("file_unreadable: {}: {e}", file.display())),
+    };
+    let ndjson = file
+        .extension()
+        .is_some_and(|e| e == "ndjson" || e == "jsonl");
+    // The bar shows the upload; then the gateway checks and loads it all
+    // in one transaction, and the spinner waits for that.
+    let bar = if connection.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(data.len() as u64)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {elapsed}")
+            .expect("the template parses")
+            .progress_chars("#>-"),
+    );
+    bar.set_message(format!("sending {}", file.display()));
+    let upload = https::Upload {
+        content_type: if ndjson {
+            "application/x-ndjson"
+        } else {
+            "text/csv"
+        },
+        data: bytes::Bytes::from(data),
+        progress: Some(bar.clone()),
+    };
+    let sent = bar.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if sent.position() >= sent.length().unwrap_or(0) {
+                sent.set_message("checking and loading");
+                sent.tick();
+            }
+        }
+    });
+    let answer = https::send(
+        &connection.url,
+        Method::POST,
+        &format!("/v1/admin/municipalities/{code}/imports?register={register}"),
+        Some(upload),
+        &connection.ca,
+        Some((&connection.cert, &connection.key)),
+    )
+    .await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => return Outcome::CouldNotAsk(e.code().to_owned()),
+    };
+    let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    if connection.json {
+        println!("{value}");
+    } else if answer.status.is_success() {
+        println!(
+            "{}: {} records: {} inserted, {} updated, {} unchanged",
+            value["register"].as_str().unwrap_or(register),
+            value["records"],
+            value["inserted"],
+            value["updated"],
+            value["unchanged"]
+        );
+    } else {
+        print!("{}", human(&answer, &value, View::Import));
+    }
+    outcome_of(&answer)
+}
+
+fn outcome_of(answer: &Answer) -> Outcome {
+    if answer.status.is_success() {
+        Outcome::Done
+    } else if answer.status.is_server_error() || answer.status.as_u16() == 429 {
+        Outcome::CouldNotAsk(answer.problem_code())
+    } else {
+        Outcome::Refused
+    }
+}
+
+/// The settings file as a JSON body: `.toml` files are read as TOML, anything
+/// else as JSON.
+fn settings_file(path: &Path) -> Result<Vec<u8>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("settings_unreadable: {}: {e}", path.display()))?;
+    let value: Value = if path.extension().is_some_and(|e| e == "toml") {
+        let table: toml::Value =
+            toml::from_str(&text).map_err(|e| format!("settings_malformed: {e}"))?;
+        serde_json::to_value(table).map_err(|e| format!("settings_malformed: {e}"))?
+    } else {
+        serde_json::from_str(&text).map_err(|e| format!("settings_malformed: {e}"))?
+    };
+    Ok(serde_json::to_vec(&value).expect("JSON serialises"))
+}
+
+#[derive(Debug, Clone, Copy)]
+enum View {
+    Municipality,
+    Checklist,
+    Live,
+    Import,
+}
+
+/// The answer for a person.
+fn human(answer: &Answer, value: &Value, view: View) -> String {
+    let mut out = String::new();
+    if !answer.status.is_success() {
+        out.push_str(&format!(
+            "refused: {} — {}\n",
+            answer.problem_code(),
+            value["detail"].as_str().unwrap_or("")
+        ));
+        for e in value["errors"].as_array().into_iter().flatten() {
+            let at = match e["line"].as_u64() {
+                Some(line) => format!("line {line}, "),
+                None => String::new(),
+            };
+            out.push_str(&format!(
+                "  {at}{}: {}\n",
+                e["field"].as_str().unwrap_or("?"),
+                e["reason"].as_str().unwrap_or("?")
+            ));
+        }
+        if let Some(count) = value["error_count"].as_u64() {
+            let listed = value["errors"].as_array().map_or(0, Vec::len) as u64;
+            if count > listed {
+                out.push_str(&format!("  … and {} more\n", count - listed));
+            }
+        }
+        if let Some(message) = value["message"].as_str() {
+            out.push_str(&format!("  {message}\n"));
+        }
+        for c in value["checks"].as_array().into_iter().flatten() {
+            out.push_str(&check_line(c));
+        }
+        return out;
+    }
+    match view {
+        View::Municipality => {
+            let s = &value["settings"];
+            out.push_str(&format!(
+                "{} {}{} (settings version {}){}\n",
+                value["code"].as_str().unwrap_or(""),
+                s["prefecture"].as_str().unwrap_or(""),
+                s["name"].as_str().unwrap_or(""),
+                value["settings_version"],
+                match value["live_at"].as_str() {
+                    Some(at) => format!(", live since {at}"),
+                    None if value.get("live_at").is_some() => ", not live".to_owned(),
+                    None => String::new(),
+                }
+            ));
+            out.push_str(&format!(
+                "  mayor: {} {}; seal: {}\n",
+                s["mayor_title"].as_str().unwrap_or(""),
+                s["mayor_name"].as_str().unwrap_or(""),
+                s["seal_text"].as_str().unwrap_or("")
+            ));
+            for (kind, fee) in s["fees"].as_object().into_iter().flatten() {
+                let hours = &s["hours"][kind];
+                out.push_str(&format!(
+                    "  {kind}: {fee} yen, {}\n",
+                    if hours.is_object() {
+                        format!(
+                            "{}–{}{}",
+                            hours["open"].as_str().unwrap_or(""),
+                            hours["close"].as_str().unwrap_or(""),
+                            if hours["weekdays_only"] == Value::Bool(true) {
+                                " weekdays"
+                            } else {
+                                ""
+                            }
+                        )
+                    } else {
+                        "06:30–23:00".to_owned()
+                    }
+                ));
+            }
+        }
+        View::Checklist => {
+            out.push_str(&format!(
+                "onboarding check of {}: {}\n",
+                value["code"].as_str().unwrap_or(""),
+                if value["passed"] == Value::Bool(true) {
+                    "passed"
+                } else {
+                    "not passed"
+                }
+            ));
+            for c in value["checks"].as_array().into_iter().flatten() {
+                out.push_str(&check_line(c));
+            }
+        }
+        View::Import => {}
+        View::Live => out.push_str(&format!(
+            "{} is live since {}\n",
+            value["code"].as_str().unwrap_or(""),
+            value["live_at"].as_str().unwrap_or("")
+        )),
+    }
+    out
+}
+
+fn check_line(c: &Value) -> String {
+    format!(
+        "  [{}] {}: {}\n",
+        if c["passed"] == Value::Bool(true) {
+            "x"
+        } else {
+            " "
+        },
+        c["name"].as_str().unwrap_or(""),
+        c["detail"].as_str().unwrap_or("")
+    )
+}

@@ -1,0 +1,240 @@
+//! `/v1/admin/municipalities/{code}…`: a municipality creates itself,
+//! changes its settings (each change a new version), shows them, and goes
+//! live. Every route needs the role `municipality:<code>` of that very
+//! municipality, on a certificate that names no other (403
+//! `operator_role_required` otherwise). The code's check digit is checked
+//! first (400 `municipality_code_invalid`), and both before any body is read.
+
+use hyper::StatusCode;
+use serde::Serialize;
+
+use super::error::AdminError;
+use super::{db_client_error, operator_of};
+use crate::gateway::http::{self, ApiRequest, ApiResponse, ApiResult};
+use crate::gateway::municipality::{
+    self, FieldError, LocalGovernmentCode, Settings, SettingsError,
+};
+use crate::gateway::state::AppState;
+
+/// `code` is a local government code (a mistyped one is told as such,
+/// whoever asks), and the operator may act for it.
+fn authorised(req: &ApiRequest, code: &str) -> Result<(LocalGovernmentCode, String), AdminError> {
+    let code = LocalGovernmentCode::parse(code).map_err(|_| AdminError::MunicipalityCodeInvalid)?;
+    let operator = operator_of(req, code.as_str())?;
+    Ok((code, operator.audit_name()))
+}
+
+/// A problem document with the list of every field that is wrong.
+#[derive(Serialize)]
+struct Invalid<'a> {
+    #[serde(flatten)]
+    problem: crate::gateway::error::ProblemBody,
+    errors: &'a [FieldError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+fn invalid(req: &ApiRequest, errors: &[FieldError], message: Option<String>) -> ApiResponse {
+    let problem: crate::gateway::error::Problem = AdminError::SettingsInvalid.into();
+    let mut response = http::json(
+        problem.status,
+        &Invalid {
+            problem: problem.body(req.lang),
+            errors,
+            message,
+        },
+    );
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+/// The body as settings, or serde's message saying what is wrong with it
+/// (it names the field and the position, never a value beyond the
+/// setting's own name).
+fn settings_of(req: &ApiRequest) -> Result<Settings, String> {
+    serde_json::from_slice(&req.body).map_err(|e| e.to_string())
+}
+
+/// The answer to settings that do not parse.
+fn malformed(req: &ApiRequest, message: String) -> ApiResponse {
+    invalid(
+        req,
+        &[FieldError {
+            field: "settings".to_owned(),
+            reason: "malformed",
+        }],
+        Some(message),
+    )
+}
+
+fn stored(
+    req: &ApiRequest,
+    status: StatusCode,
+    outcome: Result<municipality::Municipality, SettingsError>,
+) -> ApiResult {
+    match outcome {
+        Ok(m) => Ok(http::json(status, &m)),
+        Err(SettingsError::Invalid(errors)) => Ok(invalid(req, &errors, None)),
+        Err(SettingsError::Exists) => Err(AdminError::MunicipalityExists.into()),
+        Err(SettingsError::NotFound) => Err(AdminError::MunicipalityNotFound.into()),
+        Err(SettingsError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// `POST /v1/admin/municipalities/{code}`: creates the municipality with
+/// the body as its settings (version 1), not live. `201` with the
+/// municipality; `409 municipality_exists`; `422 settings_invalid` with
+/// `errors` (every wrong field).
+pub async fn create(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let (code, by) = authorised(req, code)?;
+    let settings = match settings_of(req) {
+        Ok(s) => s,
+        Err(message) => return Ok(malformed(req, message)),
+    };
+    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let outcome = municipality::create(&mut client, &code, &settings, &by).await;
+    if outcome.is_ok() {
+        // Its documents are signed from the first one on.
+        if let Err(e) = state.pipeline.keys().provision(&client).await {
+            tracing::error!(error = %e, "signing key for a new municipality not made");
+        }
+        tracing::info!(municipality = %code, "municipality created");
+    }
+    stored(req, StatusCode::CREATED, outcome)
+}
+
+/// `GET /v1/admin/municipalities/{code}`: the current settings, their
+/// version and whether the municipality is live; with `?version=N`, the
+/// settings of version N instead.
+pub async fn show(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let (code, _) = authorised(req, code)?;
+    let client = state.pool.get().await.map_err(db_client_error)?;
+    if let Some(v) = req.query_param("version") {
+        let v: i32 = v.parse().map_err(|_| AdminError::SettingsVersionNotFound)?;
+        let settings = municipality::version(&client, &code, v)
+            .await?
+            .ok_or(AdminError::SettingsVersionNotFound)?;
+        return Ok(http::json(
+            StatusCode::OK,
+            &serde_json::json!({"code": code.as_str(), "settings_version": v, "settings": settings}),
+        ));
+    }
+    let m = municipality::show(&client, &code)
+        .await?
+        .ok_or(AdminError::MunicipalityNotFound)?;
+    Ok(http::json(StatusCode::OK, &m))
+}
+
+/// `PUT /v1/admin/municipalities/{code}/settings`: the body replaces the
+/// settings as the next version (the same settings again make none).
+pub async fn update(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let (code, by) = authorised(req, code)?;
+    let settings = match settings_of(req) {
+        Ok(s) => s,
+        Err(message) => return Ok(malformed(req, message)),
+    };
+    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let outcome = municipality::update(&mut client, &code, &settings, &by).await;
+    if let Ok(m) = &outcome {
+        tracing::info!(municipality = %code, version = m.settings_version, "municipality settings changed");
+    }
+    stored(req, StatusCode::OK, outcome)
+}
+
+/// `POST /v1/admin/municipalities/{code}/go-live`: the municipality's
+/// residents may use their cards from now on. Refused with `409
+/// onboarding_incomplete` (and the failed checks) until the onboarding
+/// check passes.
+pub async fn go_live(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let (code, _) = authorised(req, code)?;
+    let client = state.pool.get().await.map_err(db_client_error)?;
+    let report = municipality::check::run(&client, state, &code).await?;
+    if !report.passed() {
+        let problem: crate::gateway::error::Problem = AdminError::OnboardingIncomplete.into();
+        let mut body = serde_json::to_value(problem.body(req.lang)).expect("serialises");
+        body["checks"] = serde_json::to_value(&report.checks).expect("serialises");
+        return Ok(http::json(problem.status, &body));
+    }
+    let live_at = municipality::go_live(&client, &code)
+        .await?
+        .ok_or(AdminError::MunicipalityNotFound)?;
+    tracing::warn!(municipality = %code, "municipality live");
+    Ok(http::json(
+        StatusCode::OK,
+        &serde_json::json!({"code": code.as_str(), "live_at": live_at
+            .format(&time::format_description::well_known::Rfc3339).expect("formats")}),
+    ))
+}
+
+/// `GET /v1/admin/municipalities/{code}/check`: the onboarding checklist.
+pub async fn check(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let (code, _) = authorised(req, code)?;
+    let client = state.pool.get().await.map_err(db_client_error)?;
+    let report = municipality::check::run(&client, state, &code).await?;
+    Ok(http::json(StatusCode::OK, &report))
+}
+
+/// `POST /v1/admin/municipalities/{code}/imports?register=R`: loads a
+/// register file (`Content-Type: text/csv` or `application/x-ndjson`) in
+/// one transaction. `200 {"register", "records", "inserted", "updated",
+/// "unchanged"}`; `422 import_invalid` with `errors` (line, field, reason:
+/// every one, up to 1,000) and `error_count`, nothing loaded; `400
+/// import_register_unknown`; `415 import_format_unsupported`.
+pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    use crate::gateway::registry::import::{self, Format, ImportError, Register};
+    let (code, _) = authorised(req, code)?;
+    let register = req
+        .query_param("register")
+        .and_then(|r| Register::parse(&r))
+        .ok_or(AdminError::ImportRegisterUnknown)?;
+    let media = req
+        .header("content-type")
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let format = match media.as_str() {
+        "text/csv" => Format::Csv,
+        "application/x-ndjson" | "application/jsonl" => Format::Ndjson,
+        _ => return Err(AdminError::ImportFormatUnsupported.into()),
+    };
+    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    if municipality::show(&client, &code).await?.is_none() {
+        return Err(AdminError::MunicipalityNotFound.into());
+    }
+    let started = std::time::Instant::now();
+    let outcome = match register {
+        Register::Residents => {
+            import::residents::load(&mut client, code.as_str(), &req.body, format).await
+        }
+    };
+    match outcome {
+        Ok(loaded) => {
+            tracing::info!(municipality = %code, ?register, records = loaded.records,
+                inserted = loaded.inserted, updated = loaded.updated,
+                ms = started.elapsed().as_millis() as u64, "register imported");
+            let mut body = serde_json::to_value(&loaded).expect("serialises");
+            body["register"] = serde_json::to_value(register).expect("serialises");
+            Ok(http::json(StatusCode::OK, &body))
+        }
+        Err(ImportError::Invalid { errors, count }) => {
+            tracing::info!(municipality = %code, ?register, errors = count, "register import refused");
+            let problem: crate::gateway::error::Problem = AdminError::ImportInvalid.into();
+            let mut body = serde_json::to_value(problem.body(req.lang)).expect("serialises");
+            body["errors"] = serde_json::to_value(&errors).expect("serialises");
+            body["error_count"] = count.into();
+            let mut response = http::json(problem.status, &body);
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/problem+json"),
+            );
+            Ok(response)
+        }
+        Err(ImportError::Db(e)) => Err(e.into()),
+    }
+}

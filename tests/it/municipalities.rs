@@ -1,0 +1,596 @@
+//! Municipalities onboard themselves over the administration API: create,
+//! versioned settings, the onboarding check and going live, each route for
+//! its own municipality's operator only.
+
+use hyper::Method;
+use serde_json::{Value, json};
+
+use kofu::devkit::demo_registers::MUNICIPALITY_CODE;
+use kofu::devkit::operator_pki::{
+    JLIS_OPERATOR_STEM, MUNICIPALITY_OPERATOR_STEM, NEW_MUNICIPALITY_CODE,
+    NEW_MUNICIPALITY_OPERATOR_STEM, TWO_MUNICIPALITIES_OPERATOR_STEM,
+};
+use kofu::devkit::sim::{OrderSpec, SimError, SimResponse};
+use kofu::gateway::domain::CertificateKind;
+
+use crate::harness::TestApp;
+
+async fn call(
+    app: &TestApp,
+    stem: &str,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+) -> SimResponse {
+    let headers = [("content-type", "application/json".to_owned())];
+    app.admin_client(stem)
+        .call(
+            method,
+            path,
+            &headers,
+            body.map(|b| serde_json::to_vec(b).unwrap()),
+        )
+        .await
+        .unwrap()
+}
+
+fn json_of(r: &SimResponse) -> Value {
+    serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+}
+
+fn minato() -> Value {
+    json!({
+        "name": "みなと町", "prefecture": "東京都", "mayor_title": "みなと町長",
+        "mayor_name": "港　一郎", "seal_text": "みなと町長之印",
+        "fees": {"residence_certificate": 300, "seal_registration": 300}
+    })
+}
+
+/// Every municipality route, for municipality `code`, with a body where it takes one.
+fn routes(code: &str) -> Vec<(Method, String, Option<Value>)> {
+    let m = format!("/v1/admin/municipalities/{code}");
+    vec![
+        (Method::POST, m.clone(), Some(minato())),
+        (Method::GET, m.clone(), None),
+        (Method::PUT, format!("{m}/settings"), Some(minato())),
+        (Method::GET, format!("{m}/check"), None),
+        (Method::POST, format!("{m}/go-live"), None),
+        (
+            Method::POST,
+            format!("{m}/imports?register=residents"),
+            Some(json!([])),
+        ),
+        (Method::GET, format!("{m}/signing-keys"), None),
+        (Method::POST, format!("{m}/signing-keys"), None),
+    ]
+}
+
+#[tokio::test]
+async fn every_municipality_route_refuses_other_operators() {
+    let app = TestApp::spawn().await;
+    for code in [MUNICIPALITY_CODE, NEW_MUNICIPALITY_CODE] {
+        let own = if code == MUNICIPALITY_CODE {
+            MUNICIPALITY_OPERATOR_STEM
+        } else {
+            NEW_MUNICIPALITY_OPERATOR_STEM
+        };
+        let others = [
+            MUNICIPALITY_OPERATOR_STEM,
+            NEW_MUNICIPALITY_OPERATOR_STEM,
+            JLIS_OPERATOR_STEM,
+            TWO_MUNICIPALITIES_OPERATOR_STEM,
+        ];
+        for (method, path, body) in routes(code) {
+            for stem in others.iter().filter(|s| **s != own) {
+                let r = call(&app, stem, method.clone(), &path, body.as_ref()).await;
+                assert_eq!(r.status, 403, "{stem} {method} {path}");
+                assert_eq!(
+                    r.problem_code().as_deref(),
+                    Some("operator_role_required"),
+                    "{stem} {method} {path}"
+                );
+            }
+        }
+    }
+    // Nothing was created or changed by the refused calls.
+    let count: i64 = app
+        .scalar(
+            "SELECT count(*) FROM municipalities WHERE code = $1",
+            &[&NEW_MUNICIPALITY_CODE],
+        )
+        .await;
+    assert_eq!(count, 0);
+    let versions: i64 = app
+        .scalar("SELECT count(*) FROM municipality_settings", &[])
+        .await;
+    assert_eq!(versions, 1, "only the demo municipality's first version");
+}
+
+#[tokio::test]
+async fn a_code_with_a_wrong_check_digit_is_refused_before_anything_else() {
+    let app = TestApp::spawn().await;
+    // 139991 was the demo's code until its check digit was checked.
+    for (method, path, body) in routes("139991")
+        .into_iter()
+        .chain(routes("13999"))
+        .chain(routes("13999８"))
+    {
+        let r = call(
+            &app,
+            MUNICIPALITY_OPERATOR_STEM,
+            method.clone(),
+            &path,
+            body.as_ref(),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{method} {path}");
+        assert_eq!(
+            r.problem_code().as_deref(),
+            Some("municipality_code_invalid")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_new_municipality_is_created_versioned_and_not_live_until_its_check_passes() {
+    let app = TestApp::spawn().await;
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
+
+    // Every wrong field is reported, not just the first; nothing is stored.
+    let mut bad = minato();
+    bad["mayor_name"] = json!("");
+    bad["fees"]["tax_certificate"] = json!(-5);
+    bad["hours"] = json!({"seal_registration": {"open": "17:00", "close": "09:00"}});
+    let r = call(&app, op, Method::POST, &base, Some(&bad)).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.problem_code().as_deref(), Some("settings_invalid"));
+    let fields: Vec<String> = json_of(&r)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["field"].as_str().unwrap(),
+                e["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "mayor_name:required",
+            "fees.tax_certificate:fee_out_of_range",
+            "hours.seal_registration:closes_before_it_opens"
+        ]
+    );
+    let mut misspelt = minato();
+    misspelt["mayor_nmae"] = json!("x");
+    let r = call(&app, op, Method::POST, &base, Some(&misspelt)).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        json_of(&r)["message"]
+            .as_str()
+            .unwrap()
+            .contains("mayor_nmae")
+    );
+    assert_eq!(call(&app, op, Method::GET, &base, None).await.status, 404);
+
+    // Created: version 1, year-end closure by default, not live, with a signing key.
+    let r = call(&app, op, Method::POST, &base, Some(&minato())).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let created = json_of(&r);
+    assert_eq!(created["settings_version"], 1);
+    assert_eq!(created["live_at"], Value::Null);
+    assert_eq!(
+        created["settings"]["closed_days"],
+        json!([{"from": "12-29", "to": "01-03"}])
+    );
+    let keys: i64 = app
+        .scalar(
+            "SELECT count(*) FROM signing_keys WHERE municipality_code = $1 AND retired_at IS NULL",
+            &[&NEW_MUNICIPALITY_CODE],
+        )
+        .await;
+    assert_eq!(keys, 1, "a new municipality signs from its first document");
+    let r = call(&app, op, Method::POST, &base, Some(&minato())).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.problem_code().as_deref(), Some("municipality_exists"));
+
+    // A change is a new version; the same settings again make none; the
+    // old version stays readable.
+    let mut changed = minato();
+    changed["fees"]["residence_certificate"] = json!(250);
+    let r = call(
+        &app,
+        op,
+        Method::PUT,
+        &format!("{base}/settings"),
+        Some(&changed),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(json_of(&r)["settings_version"], 2);
+    let r = call(
+        &app,
+        op,
+        Method::PUT,
+        &format!("{base}/settings"),
+        Some(&changed),
+    )
+    .await;
+    assert_eq!(json_of(&r)["settings_version"], 2, "no change, no version");
+    let r = call(&app, op, Method::GET, &format!("{base}?version=1"), None).await;
+    assert_eq!(
+        json_of(&r)["settings"]["fees"]["residence_certificate"],
+        300
+    );
+    let r = call(&app, op, Method::GET, &format!("{base}?version=7"), None).await;
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("settings_version_not_found")
+    );
+    let fee: i32 = app
+        .scalar(
+            "SELECT amount_yen FROM fees WHERE municipality_code = $1 AND kind = 'residence_certificate'",
+            &[&NEW_MUNICIPALITY_CODE],
+        )
+        .await;
+    assert_eq!(fee, 250, "the issuance path reads the current version");
+
+    // No residents yet: the check says what is missing, and going live is refused.
+    let r = call(&app, op, Method::GET, &format!("{base}/check"), None).await;
+    assert_eq!(r.status, 200);
+    let report = json_of(&r);
+    assert_eq!(report["passed"], false);
+    let failed: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "residents",
+            "card_links",
+            "render.residence_certificate",
+            "render.seal_registration"
+        ]
+    );
+    let r = call(&app, op, Method::POST, &format!("{base}/go-live"), None).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.problem_code().as_deref(), Some("onboarding_incomplete"));
+    assert!(json_of(&r)["checks"].is_array());
+    let live: Option<time::OffsetDateTime> = app
+        .scalar(
+            "SELECT live_at FROM municipalities WHERE code = $1",
+            &[&NEW_MUNICIPALITY_CODE],
+        )
+        .await;
+    assert_eq!(live, None);
+}
+
+#[tokio::test]
+async fn the_demo_municipality_passes_its_check_rendering_every_kind_and_issues_nothing() {
+    let app = TestApp::spawn().await;
+    let base = format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}");
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::GET,
+        &format!("{base}/check"),
+        None,
+    )
+    .await;
+    let report = json_of(&r);
+    assert_eq!(report["passed"], true, "{report:#}");
+    let rendered: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str().unwrap().strip_prefix("render."))
+        .collect();
+    let all: Vec<&str> = CertificateKind::ALL.iter().map(|k| k.wire_name()).collect();
+    assert_eq!(rendered, all);
+    let text = report.to_string();
+    for resident in kofu::devkit::demo_registers::RESIDENTS {
+        assert!(
+            !text.contains(resident.name),
+            "no resident's name in the checklist"
+        );
+    }
+    let orders: i64 = app.scalar("SELECT count(*) FROM orders", &[]).await;
+    assert_eq!(orders, 0, "the check issues nothing");
+    let ticket: i64 = app.scalar("SELECT last FROM ticket_counter", &[]).await;
+    assert_eq!(ticket, 0, "and takes no ticket");
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::POST,
+        &format!("{base}/go-live"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(json_of(&r)["live_at"].is_string());
+}
+
+#[tokio::test]
+async fn a_card_of_a_municipality_not_live_is_refused_and_binds_nothing() {
+    let app = TestApp::spawn().await;
+    let db = app.db().await;
+    db.execute(
+        "UPDATE municipalities SET live_at = NULL WHERE code = $1",
+        &[&MUNICIPALITY_CODE],
+    )
+    .await
+    .unwrap();
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    match copier
+        .present_card(&session, app.pki.card("card-rsa-1"), "en")
+        .await
+    {
+        Err(SimError::Refused { status, code, .. }) => {
+            assert_eq!(status, 403);
+            assert_eq!(code, "municipality_not_live");
+        }
+        other => panic!("accepted a card of a municipality not live: {other:?}"),
+    }
+    let bound: i64 = app
+        .scalar(
+            "SELECT count(*) FROM sessions WHERE resident_id IS NOT NULL",
+            &[],
+        )
+        .await;
+    assert_eq!(bound, 0);
+}
+
+#[tokio::test]
+async fn every_order_names_the_settings_version_it_was_accepted_under() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let card = app.pki.card("card-rsa-1");
+    let spec = OrderSpec::default();
+    let first = copier.issue(card, &spec, "ja").await.unwrap();
+    let mut settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
+    settings["fees"]["residence_certificate"] = json!(350);
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::PUT,
+        &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settings"),
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let second = copier.issue(card, &spec, "ja").await.unwrap();
+    let rows = app
+        .db()
+        .await
+        .query(
+            "SELECT id, settings_version, amount_yen FROM orders ORDER BY ticket",
+            &[],
+        )
+        .await
+        .unwrap();
+    let seen: Vec<(uuid::Uuid, Option<i32>, i32)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (first.ack.order_id, Some(1), 200),
+            (second.ack.order_id, Some(2), 350)
+        ]
+    );
+}
+
+async fn import(
+    app: &TestApp,
+    stem: &str,
+    code: &str,
+    content_type: &str,
+    body: &str,
+) -> SimResponse {
+    app.admin_client(stem)
+        .call(
+            Method::POST,
+            &format!("/v1/admin/municipalities/{code}/imports?register=residents"),
+            &[("content-type", content_type.to_owned())],
+            Some(body.as_bytes().to_vec()),
+        )
+        .await
+        .unwrap()
+}
+
+const HEADER: &str = "household_no,address,resident_code,register_order,name,name_kana,birth_date,sex,relationship,is_householder,became_resident_on,my_number";
+
+fn minato_csv() -> String {
+    format!(
+        "{HEADER}\n\
+         M001,東京都みなと町一丁目1番1号,20000000011,1,港　一郎,みなと　いちろう,1970-01-02,male,世帯主,true,1990-04-01,123456789018\n\
+         M001,東京都みなと町一丁目1番1号,20000000029,2,港　花,みなと　はな,1972-03-04,female,妻,false,1995-05-01,\n\
+         M002,\"東京都みなと町二丁目3番4号　みなとハイツ1,2号\",20000000037,1,浜　健,はま　けん,1988-12-31,male,世帯主,true,2010-01-01,\n"
+    )
+}
+
+#[tokio::test]
+async fn a_residents_file_loads_all_or_nothing_and_twice_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
+    // Before the municipality exists there is nothing to load into.
+    let r = import(&app, op, NEW_MUNICIPALITY_CODE, "text/csv", &minato_csv()).await;
+    assert_eq!(r.problem_code().as_deref(), Some("municipality_not_found"));
+    assert_eq!(
+        call(&app, op, Method::POST, &base, Some(&minato()))
+            .await
+            .status,
+        201
+    );
+
+    // A file with faults on several lines: every one is named, nothing loads.
+    let bad = format!(
+        "{HEADER}\n\
+         M001,東京都みなと町一丁目1番1号,20000000011,1,港　一郎,みなと　いちろう,1970-01-02,male,世帯主,true,1990-04-01,123456789017\n\
+         M001,別の住所,2000000002,2,,みなと　はな,1972-02-30,f,妻,false,1995-05-01,\n\
+         M002,東京都みなと町二丁目3番4号,20000000011,1,浜　健,はま　けん,1988-12-31,male,世帯主,yes,2010-01-01,\n"
+    );
+    let r = import(
+        &app,
+        op,
+        NEW_MUNICIPALITY_CODE,
+        "text/csv; charset=utf-8",
+        &bad,
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.problem_code().as_deref(), Some("import_invalid"));
+    let answer = json_of(&r);
+    let errors: Vec<String> = answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}:{}",
+                e["line"],
+                e["field"].as_str().unwrap(),
+                e["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "2:my_number:check_digit_wrong",
+            "3:birth_date:date_malformed",
+            "3:name:required",
+            "3:resident_code:digits_expected",
+            "3:sex:value_not_allowed",
+            "4:is_householder:boolean_expected",
+        ]
+    );
+    assert_eq!(answer["error_count"], 6);
+    let body = String::from_utf8_lossy(&r.body);
+    for value in ["港　一郎", "123456789017", "別の住所", "20000000011"] {
+        assert!(!body.contains(value), "an error names no value");
+    }
+    let residents: i64 = app
+        .scalar(
+            "SELECT count(*) FROM residents WHERE municipality_code = $1",
+            &[&NEW_MUNICIPALITY_CODE],
+        )
+        .await;
+    assert_eq!(residents, 0, "all or nothing");
+
+    // The good file loads; the same file again changes nothing.
+    let r = import(&app, op, NEW_MUNICIPALITY_CODE, "text/csv", &minato_csv()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        json_of(&r),
+        json!({"register": "residents", "records": 3, "inserted": 3, "updated": 0, "unchanged": 0})
+    );
+    let stamp: time::OffsetDateTime = app
+        .scalar(
+            "SELECT max(updated_at) FROM residents WHERE municipality_code = $1",
+            &[&NEW_MUNICIPALITY_CODE],
+        )
+        .await;
+    let r = import(&app, op, NEW_MUNICIPALITY_CODE, "text/csv", &minato_csv()).await;
+    assert_eq!(
+        json_of(&r),
+        json!({"register": "residents", "records": 3, "inserted": 0, "updated": 0, "unchanged": 3})
+    );
+    let again: time::OffsetDateTime = app
+        .scalar(
+            "SELECT max(updated_at) FROM residents WHERE municipality_code = $1",
+            &[&NEW_MUNICIPALITY_CODE],
+        )
+        .await;
+    assert_eq!(stamp, again, "no row was written the second time");
+    let address: String = app
+        .scalar(
+            "SELECT h.address FROM residents r JOIN households h ON h.id = r.household_id
+              WHERE r.resident_code = '20000000037'",
+            &[],
+        )
+        .await;
+    assert_eq!(
+        address, "東京都みなと町二丁目3番4号　みなとハイツ1,2号",
+        "quoted CSV"
+    );
+
+    // NDJSON with the same fields: one change is one update.
+    let ndjson = "{\"household_no\":\"M002\",\"address\":\"東京都みなと町二丁目3番4号　みなとハイツ1,2号\",\"resident_code\":\"20000000037\",\"register_order\":1,\"name\":\"浜　健\",\"name_kana\":\"はま　けん\",\"birth_date\":\"1988-12-31\",\"sex\":\"male\",\"relationship\":\"世帯主\",\"is_householder\":true,\"became_resident_on\":\"2010-01-01\",\"protected\":true}\n";
+    let r = import(
+        &app,
+        op,
+        NEW_MUNICIPALITY_CODE,
+        "application/x-ndjson",
+        ndjson,
+    )
+    .await;
+    assert_eq!(
+        json_of(&r),
+        json!({"register": "residents", "records": 1, "inserted": 0, "updated": 1, "unchanged": 0})
+    );
+    let protected: bool = app
+        .scalar(
+            "SELECT protected FROM residents WHERE resident_code = '20000000037'",
+            &[],
+        )
+        .await;
+    assert!(protected);
+
+    // Another municipality's resident is not this file's to change.
+    let demo_resident = format!(
+        "{HEADER}\nM009,東京都みなと町九丁目,10000000011,1,日向　太郎,ひなた　たろう,1980-04-01,male,世帯主,true,2010-06-15,\n"
+    );
+    let r = import(&app, op, NEW_MUNICIPALITY_CODE, "text/csv", &demo_resident).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        json_of(&r)["errors"],
+        json!([{"line": 2, "field": "resident_code", "reason": "registered_in_another_municipality"}])
+    );
+    let r = import(&app, op, NEW_MUNICIPALITY_CODE, "application/pdf", "x").await;
+    assert_eq!(r.status, 415);
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("import_format_unsupported")
+    );
+    let r = app
+        .admin_client(op)
+        .call(
+            Method::POST,
+            &format!("{base}/imports?register=pets"),
+            &[("content-type", "text/csv".to_owned())],
+            Some(b"a\n".to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.problem_code().as_deref(), Some("import_register_unknown"));
+    let r = import(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        NEW_MUNICIPALITY_CODE,
+        "text/csv",
+        &minato_csv(),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = import(
+        &app,
+        JLIS_OPERATOR_STEM,
+        NEW_MUNICIPALITY_CODE,
+        "text/csv",
+        &minato_csv(),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+}
