@@ -109,10 +109,20 @@ pub const CARD_HOLDERS: &[(&str, &str)] = &[
     ("card-rsa-2", "10000000045"),
 ];
 
-/// The demo municipality's settings (version 1): every kind offered, at
-/// the default hours and closed days.
+/// The demo municipality's settings (version 1): every kind offered, open
+/// around the clock on every day of the year, so the demo and the tests
+/// work whenever they run (a real municipality's default is 06:30–23:00,
+/// closed 29 December – 3 January).
 pub fn settings() -> crate::gateway::municipality::Settings {
+    let always = serde_json::json!({"open": "00:00", "close": "24:00"});
+    let hours: serde_json::Map<String, serde_json::Value> =
+        crate::gateway::domain::CertificateKind::ALL
+            .iter()
+            .map(|k| (k.wire_name().to_owned(), always.clone()))
+            .collect();
     serde_json::from_value(serde_json::json!({
+        "hours": hours,
+        "closed_days": [],
         "name": "ひなた市", "name_en": "Hinata City", "prefecture": "東京都",
         "mayor_title": "ひなた市長", "mayor_name": "日向　陽一", "seal_text": "ひなた市長之印",
         "fees": {

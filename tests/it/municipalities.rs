@@ -594,3 +594,146 @@ async fn a_residents_file_loads_all_or_nothing_and_twice_changes_nothing() {
     .await;
     assert_eq!(r.status, 403);
 }
+
+/// The demo settings with `change` applied, stored as the next version.
+async fn set_demo(app: &TestApp, change: impl FnOnce(&mut Value)) {
+    let mut settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
+    change(&mut settings);
+    let r = call(
+        app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::PUT,
+        &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settings"),
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+fn reason(menu: &Value, kind: &str) -> Option<String> {
+    menu["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == kind)
+        .and_then(|i| i["reason"]["code"].as_str().map(str::to_owned))
+}
+
+/// Hours that do not contain the present moment in Tokyo.
+fn hours_closed_now() -> Value {
+    let hour = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .hour();
+    if hour < 12 {
+        json!({"open": "12:00", "close": "24:00"})
+    } else {
+        json!({"open": "00:00", "close": "12:00"})
+    }
+}
+
+#[tokio::test]
+async fn the_calendar_closes_a_kind_on_the_menu_and_at_ordering_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let card = app.pki.card("card-rsa-1");
+    let today = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+9));
+    let month_day = format!("{:02}-{:02}", u8::from(today.month()), today.day());
+    let cases: [(&str, Value); 3] = [
+        (
+            "outside_service_hours",
+            json!({"hours": {"residence_certificate": hours_closed_now()}}),
+        ),
+        (
+            "closed_today",
+            json!({"closed_days": [{"from": month_day, "to": month_day}]}),
+        ),
+        (
+            "maintenance",
+            json!({"maintenance": [{
+                "from": (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+                    .format(&time::format_description::well_known::Rfc3339).unwrap(),
+                "to": (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+                    .format(&time::format_description::well_known::Rfc3339).unwrap()
+            }]}),
+        ),
+    ];
+    for (code, change) in cases {
+        set_demo(&app, |s| {
+            for (k, v) in change.as_object().unwrap() {
+                if k == "hours" {
+                    s["hours"]["residence_certificate"] = v["residence_certificate"].clone();
+                } else {
+                    s[k] = v.clone();
+                }
+            }
+        })
+        .await;
+        let session = copier.open_session().await.unwrap();
+        let menu = copier.present_card(&session, card, "ja").await.unwrap();
+        assert_eq!(
+            reason(&menu, "residence_certificate").as_deref(),
+            Some(code),
+            "{menu:#}"
+        );
+        let other = if code == "outside_service_hours" {
+            None
+        } else {
+            Some(code)
+        };
+        assert_eq!(
+            reason(&menu, "tax_certificate").as_deref(),
+            other,
+            "{code}: only that kind's hours"
+        );
+        match copier
+            .place_order(session.session_id, "k1", &OrderSpec::default())
+            .await
+        {
+            Err(SimError::Refused { code: got, .. }) => assert_eq!(got, code),
+            other => panic!("{code}: ordered while closed: {other:?}"),
+        }
+    }
+    let orders: i64 = app.scalar("SELECT count(*) FROM orders", &[]).await;
+    assert_eq!(orders, 0);
+}
+
+#[tokio::test]
+async fn an_order_accepted_before_closing_is_printed_after_it_and_its_retry_gets_it() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let card = app.pki.card("card-rsa-1");
+    let session = copier.open_session().await.unwrap();
+    copier.present_card(&session, card, "ja").await.unwrap();
+    let spec = OrderSpec::default();
+    let ack = copier
+        .place_order(session.session_id, "k1", &spec)
+        .await
+        .unwrap();
+    // The service closes the moment after the order was taken.
+    set_demo(&app, |s| {
+        s["hours"]["residence_certificate"] = hours_closed_now()
+    })
+    .await;
+    let again = copier
+        .place_order(session.session_id, "k1", &spec)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.order_id, ack.order_id,
+        "a retry gets the order accepted while open"
+    );
+    let document = copier
+        .fetch_document(session.session_id, ack.order_id)
+        .await
+        .unwrap();
+    assert_eq!(document.status, 200, "rendered and delivered after closing");
+    assert_eq!(
+        copier.confirm_printed(ack.order_id).await.unwrap().status,
+        200
+    );
+    // A new order now is refused.
+    match copier.place_order(session.session_id, "k2", &spec).await {
+        Err(SimError::Refused { code, .. }) => assert_eq!(code, "outside_service_hours"),
+        other => panic!("ordered after closing: {other:?}"),
+    }
+}

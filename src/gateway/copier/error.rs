@@ -64,6 +64,10 @@ problems! {
         NotRegisteredHereOnJanuary1 => FORBIDDEN, "not_registered_here_on_january_1",
             NOT_REGISTERED_HERE_ON_JANUARY_1;
         DomicileElsewhere => FORBIDDEN, "domicile_elsewhere", DOMICILE_ELSEWHERE;
+        /// The municipality's calendar (`municipality::Closed`), as menu reasons.
+        OutsideServiceHours => FORBIDDEN, "outside_service_hours", OUTSIDE_SERVICE_HOURS;
+        ClosedToday => FORBIDDEN, "closed_today", CLOSED_TODAY;
+        Maintenance => SERVICE_UNAVAILABLE, "maintenance", MAINTENANCE;
         /// The municipality does not offer the kind (it has no fee for it).
         KindNotOffered => FORBIDDEN, "kind_not_offered", REASON_KIND_NOT_OFFERED;
         IdempotencyKeyRequired => BAD_REQUEST, "idempotency_key_required", IDEMPOTENCY_KEY_REQUIRED;
@@ -107,6 +111,17 @@ impl From<&CardError> for CopierError {
             CardError::NoTrustAnchors
             | CardError::InvalidTrustAnchor { .. }
             | CardError::InvalidIntermediate { .. } => CopierError::CardVerifierMisconfigured,
+        }
+    }
+}
+
+impl From<crate::gateway::municipality::Closed> for CopierError {
+    fn from(why: crate::gateway::municipality::Closed) -> Self {
+        use crate::gateway::municipality::Closed;
+        match why {
+            Closed::Maintenance => CopierError::Maintenance,
+            Closed::ClosedToday => CopierError::ClosedToday,
+            Closed::OutsideServiceHours => CopierError::OutsideServiceHours,
         }
     }
 }

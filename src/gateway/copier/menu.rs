@@ -199,6 +199,8 @@ pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
                 Some(reason_of(CopierError::from(why)))
             } else if fee.is_none() {
                 Some(reason_of(CopierError::KindNotOffered))
+            } else if let Some((_, why)) = holder.closed.iter().find(|(k, _)| k == kind) {
+                Some(reason_of(CopierError::from(*why)))
             } else {
                 None
             };

@@ -256,8 +256,8 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         &card,
     )
     .await?;
-    let holder = match found {
-        HolderLookup::Found(holder) => holder,
+    let mut holder = match found {
+        HolderLookup::Found(holder) => *holder,
         HolderLookup::SessionUnusable => {
             return Err(session_problem(&db, session_id, &copier.fingerprint, Step::Card).await);
         }
@@ -278,6 +278,19 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     };
     metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
         .increment(1);
+    // What the municipality's calendar closes now, for the menu's reasons.
+    if let Some(version) = holder.settings_version {
+        let municipal = state
+            .pipeline
+            .municipalities()
+            .get(&db, &holder.municipality.code, version)
+            .await?;
+        let now = OffsetDateTime::now_utc();
+        holder.closed = crate::gateway::domain::CertificateKind::ALL
+            .into_iter()
+            .filter_map(|kind| municipal.closed(kind, now).map(|why| (kind, why)))
+            .collect();
+    }
     let menu = menu::build(req.lang, session_id.to_string(), &holder);
     let mut response = http::json(StatusCode::OK, &menu);
     response.headers_mut().insert(
@@ -351,7 +364,14 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         copies: order.copies,
     };
     // The session, its resident and the fee are read inside the acceptance.
-    match pipeline::accept(client(state).await?, &new, state.pipeline.settings()).await? {
+    match pipeline::accept(
+        client(state).await?,
+        &new,
+        state.pipeline.settings(),
+        state.pipeline.municipalities(),
+    )
+    .await?
+    {
         Ok(accepted) => {
             if accepted.new {
                 state.pipeline.submit(&accepted);
@@ -373,6 +393,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         Err(Refusal::OtherCopier) => Err(CopierError::SessionBelongsToAnotherCopier.into()),
         Err(Refusal::SessionExpired) => Err(CopierError::SessionExpired.into()),
         Err(Refusal::KindNotOffered) => Err(CopierError::KindNotOffered.into()),
+        Err(Refusal::Closed(why)) => Err(CopierError::from(why).into()),
     }
 }
 

@@ -1380,6 +1380,48 @@ catalogue! {
         id: "Pemerintah daerah Anda belum memulai penerbitan di minimarket.",
         th: "เทศบาลของท่านยังไม่เริ่มให้บริการออกเอกสารที่ร้านสะดวกซื้อ",
     }
+    OUTSIDE_SERVICE_HOURS {
+        ja: "この証明書の交付時間外です。",
+        en: "This certificate is outside its service hours.",
+        zh_hans: "现在不在该证明书的交付时间内。",
+        zh_hant: "現在不在該證明書的交付時間內。",
+        ko: "이 증명서의 교부 시간이 아닙니다.",
+        es: "Este certificado está fuera de su horario de servicio.",
+        pt: "Este certificado está fora do horário de atendimento.",
+        vi: "Hiện ngoài giờ cấp loại giấy chứng nhận này.",
+        tl: "Wala sa oras ng serbisyo ang sertipikong ito.",
+        ne: "यो प्रमाणपत्र जारी गर्ने समय बाहिर छ।",
+        id: "Di luar jam layanan untuk surat keterangan ini.",
+        th: "อยู่นอกเวลาให้บริการของเอกสารรับรองนี้",
+    }
+    CLOSED_TODAY {
+        ja: "本日はこの証明書を交付していません。",
+        en: "This certificate is not issued today.",
+        zh_hans: "今天不交付该证明书。",
+        zh_hant: "今天不交付該證明書。",
+        ko: "오늘은 이 증명서를 교부하지 않습니다.",
+        es: "Hoy no se emite este certificado.",
+        pt: "Este certificado não é emitido hoje.",
+        vi: "Hôm nay không cấp loại giấy chứng nhận này.",
+        tl: "Hindi iniisyu ang sertipikong ito ngayong araw.",
+        ne: "आज यो प्रमाणपत्र जारी गरिँदैन।",
+        id: "Surat keterangan ini tidak diterbitkan hari ini.",
+        th: "วันนี้ไม่มีการออกเอกสารรับรองนี้",
+    }
+    MAINTENANCE {
+        ja: "市区町村のシステム保守のため、現在交付を停止しています。",
+        en: "Issuance is paused for the municipality's system maintenance.",
+        zh_hans: "因市区町村系统维护,目前暂停交付。",
+        zh_hant: "因市區町村系統維護,目前暫停交付。",
+        ko: "시구정촌 시스템 점검으로 현재 교부를 중지하고 있습니다.",
+        es: "La emisión está en pausa por mantenimiento del sistema del municipio.",
+        pt: "A emissão está suspensa para manutenção do sistema do município.",
+        vi: "Tạm ngừng cấp do bảo trì hệ thống của địa phương.",
+        tl: "Nakahinto ang pag-isyu dahil sa maintenance ng sistema ng munisipyo.",
+        ne: "नगरपालिकाको प्रणाली मर्मतका कारण जारी गर्ने काम रोकिएको छ।",
+        id: "Penerbitan dihentikan sementara karena pemeliharaan sistem pemerintah daerah.",
+        th: "หยุดการออกเอกสารชั่วคราวเนื่องจากการบำรุงรักษาระบบของเทศบาล",
+    }
     IMPORT_REGISTER_UNKNOWN {
         ja: "取り込む台帳の種類が正しくありません(register=residents など)。",
         en: "Unknown register to import (register=residents, …).",

@@ -15,8 +15,10 @@
 //!   `municipality_not_live` until it goes live (`go_live`), which only the
 //!   onboarding check may allow.
 
+pub mod cache;
 pub mod check;
 pub mod code;
+pub mod hours;
 
 use std::collections::BTreeMap;
 
@@ -26,7 +28,9 @@ use time::OffsetDateTime;
 use crate::gateway::db::{Client, DbError};
 use crate::gateway::domain::CertificateKind;
 
+pub use cache::SettingsCache;
 pub use code::{CodeError, LocalGovernmentCode};
+pub use hours::Closed;
 
 /// Everything a municipality sets, as one versioned document. Unknown
 /// fields are refused, so a misspelt setting is an error rather than a

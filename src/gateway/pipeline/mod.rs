@@ -151,6 +151,8 @@ pub enum Refusal {
     NoSuchMember,
     /// A field of the certificate has a character the font cannot draw.
     NotPrintable,
+    /// The municipality's calendar says no (hours, closed day, maintenance).
+    Closed(crate::gateway::municipality::Closed),
 }
 
 const FIND_BY_KEY: &str = "SELECT id, ticket, amount_yen, request_hash FROM orders WHERE session_id = $1 AND idempotency_key = $2";
@@ -192,6 +194,7 @@ pub async fn accept(
     client: Client,
     order: &NewOrder,
     settings: &PipelineSettings,
+    municipalities: &crate::gateway::municipality::SettingsCache,
 ) -> Result<Result<AcceptedOrder, Refusal>, DbError> {
     let mut connection = OpenTransaction {
         client: Some(client),
@@ -207,7 +210,14 @@ pub async fn accept(
     loop {
         attempt += 1;
         connection.open = true;
-        let outcome = accept_once(connection.client(), order, settings, look_up_key).await;
+        let outcome = accept_once(
+            connection.client(),
+            order,
+            settings,
+            municipalities,
+            look_up_key,
+        )
+        .await;
         if outcome.is_err() {
             // The transaction may still be open (an error before the commit).
             connection.client().batch_execute("ROLLBACK").await?;
@@ -218,7 +228,10 @@ pub async fn accept(
                 Refusal::Ineligible(_)
                 | Refusal::Kind(_)
                 | Refusal::NoSuchMember
-                | Refusal::NotPrintable,
+                | Refusal::NotPrintable
+                // A retry of an order accepted a second before closing
+                // gets that order.
+                | Refusal::Closed(_),
             ))) if !look_up_key => look_up_key = true,
             Ok(Some(outcome)) => return Ok(outcome),
             // The key is taken (a retry, or a concurrent one won): answer with its order.
@@ -263,6 +276,7 @@ async fn accept_once(
     client: &Client,
     order: &NewOrder,
     settings: &PipelineSettings,
+    municipalities: &crate::gateway::municipality::SettingsCache,
     look_up_key: bool,
 ) -> Result<Option<Result<AcceptedOrder, Refusal>>, DbError> {
     // Pipelined: BEGIN, the idempotency lookup and the session's resident
@@ -311,6 +325,16 @@ async fn accept_once(
             new: false,
             render: None,
         })));
+    }
+    // The municipality's calendar, in the version the row lock holds: an
+    // order accepted while open is rendered and printed after closing too.
+    if let Some(version) = holder.settings_version {
+        let municipal = municipalities
+            .get(client, &holder.municipality.code, version)
+            .await?;
+        if let Some(why) = municipal.closed(order.kind, OffsetDateTime::now_utc()) {
+            return refuse(Refusal::Closed(why)).await;
+        }
     }
     let order_id = Uuid::from_bytes(crate::gateway::random_bytes());
     // The identity is filled in from the order row at render time.
@@ -486,6 +510,8 @@ struct Shared {
     documents: documents::DocumentCache,
     /// The municipalities' signing keys.
     keys: Arc<KeyStore>,
+    /// The municipalities' settings, by version (hours, closed days).
+    municipalities: crate::gateway::municipality::SettingsCache,
     settings: PipelineSettings,
 }
 
@@ -518,6 +544,7 @@ impl Pipeline {
             render,
             documents: documents::DocumentCache::new(documents::BUDGET_BYTES),
             keys,
+            municipalities: Default::default(),
             settings,
         });
         let pipeline = Pipeline { shared };
@@ -633,6 +660,11 @@ impl Pipeline {
     /// The signing keys the workers sign with.
     pub fn keys(&self) -> &Arc<KeyStore> {
         &self.shared.keys
+    }
+
+    /// The municipalities' settings as this process has read them.
+    pub fn municipalities(&self) -> &crate::gateway::municipality::SettingsCache {
+        &self.shared.municipalities
     }
 
     /// The PDF this process rendered for `order_id`, if it still holds it;

@@ -85,6 +85,11 @@ pub struct CardHolder {
     pub latest_tax_year: Option<i32>,
     /// Current members of the resident's household (positions 1..=this).
     pub household_size: i64,
+    /// The municipality's settings version in force.
+    pub settings_version: Option<i32>,
+    /// The kinds the municipality's calendar closes now, and why (filled in
+    /// by the card step from the settings of that version).
+    pub closed: Vec<(CertificateKind, crate::gateway::municipality::Closed)>,
 }
 
 impl CardHolder {
@@ -116,7 +121,7 @@ impl CardHolder {
 #[derive(Debug, Clone)]
 pub enum HolderLookup {
     /// The linked resident, now bound to the session.
-    Found(CardHolder),
+    Found(Box<CardHolder>),
     /// No resident is linked to this serial.
     NotLinked,
     /// The resident's municipality has not gone live (the session is not bound).
@@ -169,7 +174,8 @@ const AUTHENTICATE_HOLDER: &str = "
                tax.year AS tax_year,
                (SELECT count(*) FROM residents x
                  WHERE x.household_id = r.household_id AND x.status IN ('active', 'moving_out')) AS household_size,
-               m.live_at IS NOT NULL AS live
+               m.live_at IS NOT NULL AS live,
+               m.settings_version
           FROM card
           LEFT JOIN certificate_links l ON l.serial = card.serial
           LEFT JOIN residents r ON r.id = l.resident_id
@@ -225,7 +231,7 @@ pub async fn authenticate_holder(
             ],
         )
         .await?;
-    if r.get::<_, i64>(21) == 0 {
+    if r.get::<_, i64>(22) == 0 {
         return Ok(HolderLookup::SessionUnusable);
     }
     match r.get::<_, Option<&str>>(9) {
@@ -279,8 +285,10 @@ pub async fn authenticate_holder(
         fees: fees_of(r.get(8)),
         latest_tax_year: r.get(18),
         household_size: r.get(19),
+        settings_version: r.get(21),
+        closed: Vec::new(),
     };
-    Ok(HolderLookup::Found(holder))
+    Ok(HolderLookup::Found(Box::new(holder)))
 }
 
 /// The fees object (`{kind: yen}`), kinds kofu does not know left out.
