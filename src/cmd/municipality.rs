@@ -81,6 +81,16 @@ pub enum MunicipalityCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// A day's settlement per store chain (Asia/Tokyo), as CSV (`--json`
+    /// for the API's JSON).
+    Settlement {
+        code: String,
+        /// YYYY-MM-DD; today when left out.
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Takes the municipality live (only when the check passes).
     GoLive {
         code: String,
@@ -181,6 +191,11 @@ async fn execute(command: &MunicipalityCommand) -> Outcome {
             file,
             connection,
         } => return import(code, register, file, connection).await,
+        C::Settlement {
+            code,
+            date,
+            connection,
+        } => return settlement(code, date.as_deref(), connection).await,
         C::GoLive { code, connection } => (
             connection,
             Method::POST,
@@ -284,6 +299,43 @@ async fn import(code: &str, register: &str, file: &Path, connection: &Connection
         );
     } else {
         print!("{}", human(&answer, &value, View::Import));
+    }
+    outcome_of(&answer)
+}
+
+async fn settlement(code: &str, date: Option<&str>, connection: &Connection) -> Outcome {
+    let mut path = format!("/v1/admin/municipalities/{code}/settlement?");
+    if let Some(d) = date {
+        path.push_str(&format!("date={d}&"));
+    }
+    if !connection.json {
+        path.push_str("format=csv");
+    }
+    let answer = match https::request(
+        &connection.url,
+        Method::GET,
+        &path,
+        None,
+        &connection.ca,
+        Some((&connection.cert, &connection.key)),
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(e) => return Outcome::CouldNotAsk(e.code().to_owned()),
+    };
+    if answer.status.is_success() {
+        print!("{}", String::from_utf8_lossy(&answer.body));
+        if connection.json {
+            println!();
+        }
+    } else {
+        let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+        if connection.json {
+            println!("{value}");
+        } else {
+            print!("{}", human(&answer, &value, View::Import));
+        }
     }
     outcome_of(&answer)
 }

@@ -485,7 +485,7 @@ impl fmt::Debug for DemoPki {
 /// Copier ids of the demo; file `copier-<n>` holds the n-th (from 1).
 pub const DEMO_COPIERS: [&str; 2] = [
     "demo-chain/store-0001/copier-1",
-    "demo-chain/store-0002/copier-1",
+    "neighbour-mart/store-0002/copier-1",
 ];
 
 /// Labels and key types of the demo cards; file stem = label.
@@ -657,7 +657,7 @@ has expired. Keys (`*.key`, PKCS#8 PEM) are written with mode 0600.
 | `store-ca.pem` / `.key` | store-network CA (ECDSA P-256): copier client certificates and the server certificate |
 | `server.pem` / `.key` | gateway TLS server certificate for localhost, 127.0.0.1 and ::1 |
 | `copier-1.pem` / `.key` | copier client certificate, CN `demo-chain/store-0001/copier-1` |
-| `copier-2.pem` / `.key` | copier client certificate, CN `demo-chain/store-0002/copier-1` |
+| `copier-2.pem` / `.key` | copier client certificate, CN `neighbour-mart/store-0002/copier-1` (a second store chain) |
 | `card-rsa-1.pem` / `.key` | demo My Number Card user-authentication certificate, RSA-2048 |
 | `card-rsa-2.pem` / `.key` | second RSA-2048 demo card |
 | `card-ecdsa-1.pem` / `.key` | demo card with an ECDSA P-256 key (next-generation cards) |

@@ -274,6 +274,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0020_municipality_settings.sql",
         include_str!("../../sql/0020_municipality_settings.sql"),
     ),
+    (
+        21,
+        "0021_settlement.sql",
+        include_str!("../../sql/0021_settlement.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -87,7 +87,7 @@ const fn route(
 }
 
 /// Every route kofu serves.
-pub static ROUTES: [Route; 28] = {
+pub static ROUTES: [Route; 29] = {
     use Listener::{Admin, Copier, Ops};
     [
         route(Copier, Method::GET, "/healthz", handler!(public::healthz)),
@@ -177,6 +177,12 @@ pub static ROUTES: [Route; 28] = {
             Method::POST,
             admin::IMPORTS_ROUTE,
             handler!(admin::municipalities::import, id),
+        ),
+        route(
+            Admin,
+            Method::GET,
+            "/v1/admin/municipalities/{id}/settlement",
+            handler!(admin::municipalities::settlement, id),
         ),
         route(
             Admin,

@@ -60,6 +60,7 @@ fn routes(code: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("{m}/imports?register=residents"),
             Some(json!([])),
         ),
+        (Method::GET, format!("{m}/settlement?date=2026-12-03"), None),
         (Method::GET, format!("{m}/signing-keys"), None),
         (Method::POST, format!("{m}/signing-keys"), None),
     ]
@@ -736,4 +737,134 @@ async fn an_order_accepted_before_closing_is_printed_after_it_and_its_retry_gets
         Err(SimError::Refused { code, .. }) => assert_eq!(code, "outside_service_hours"),
         other => panic!("ordered after closing: {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn the_days_settlement_adds_up_to_the_orders_to_the_yen() {
+    let app = TestApp::spawn().await;
+    let card = app.pki.card("card-rsa-1");
+    // Copiers of two store chains (demo-chain, neighbour-mart): the
+    // settlement reads the chain off the copier certificate's CN.
+    let a = app.copier(1);
+    let b = app.copier(2);
+    let two_copies = OrderSpec {
+        copies: 2,
+        ..OrderSpec::default()
+    };
+    let printed = [
+        a.issue(card, &OrderSpec::default(), "ja").await.unwrap(),
+        a.issue(card, &two_copies, "ja").await.unwrap(),
+        b.issue(card, &OrderSpec::default(), "ja").await.unwrap(),
+    ];
+    // A failed print: voided and refunded, no commission.
+    let session = b.open_session().await.unwrap();
+    b.present_card(&session, card, "ja").await.unwrap();
+    let ack = b
+        .place_order(session.session_id, "v", &OrderSpec::default())
+        .await
+        .unwrap();
+    b.fetch_document(session.session_id, ack.order_id)
+        .await
+        .unwrap();
+    let failed = b
+        .call(
+            Method::POST,
+            &format!("/v1/orders/{}/failed", ack.order_id),
+            &[],
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&failed.body)
+    );
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date()
+        .to_string();
+    let path = format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settlement?date={today}");
+    let r = call(&app, MUNICIPALITY_OPERATOR_STEM, Method::GET, &path, None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let day = json_of(&r);
+    let total = &day["total"];
+    let fees: i64 = printed.iter().map(|i| i64::from(i.ack.amount_yen)).sum();
+    assert_eq!(fees, 200 + 400 + 200);
+    assert_eq!(total["printed_orders"], 3);
+    assert_eq!(total["copies"], 4);
+    assert_eq!(total["fees_yen"], fees);
+    assert_eq!(total["commission_yen"], 4 * 123);
+    assert_eq!(total["payable_yen"], fees - 4 * 123);
+    assert_eq!(total["voided_orders"], 1);
+    assert_eq!(total["refunds_yen"], 200);
+    // The same sums straight from the orders.
+    let (db_fees, db_commission): (i64, i64) = {
+        let row = app
+            .db()
+            .await
+            .query_one(
+                "SELECT sum(amount_yen)::bigint, sum(commission_yen)::bigint FROM orders WHERE printed_at IS NOT NULL",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((db_fees, db_commission), (fees, 4 * 123));
+    let chains: i64 = day["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fees_yen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(chains, fees, "the chains add up to the total");
+    let names: Vec<&str> = day["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["store_chain"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["demo-chain", "neighbour-mart"]);
+    assert_eq!(day["chains"][1]["voided_orders"], 1);
+    assert_eq!(day["chains"][1]["fees_yen"], 200);
+    // CSV: a line per chain and the total, the same figures.
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::GET,
+        &format!("{path}&format=csv"),
+        None,
+    )
+    .await;
+    let csv = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(
+        csv.starts_with("date,municipality_code,store_chain,"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l == format!("{today},{MUNICIPALITY_CODE},TOTAL,3,4,800,492,308,1,200")),
+        "{csv}"
+    );
+    // Another day has nothing; a malformed date is refused.
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::GET,
+        &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settlement?date=2001-01-01"),
+        None,
+    )
+    .await;
+    assert_eq!(json_of(&r)["total"]["printed_orders"], 0);
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::GET,
+        &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settlement?date=3-12-2026"),
+        None,
+    )
+    .await;
+    assert_eq!(r.problem_code().as_deref(), Some("date_malformed"));
 }

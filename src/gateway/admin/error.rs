@@ -26,6 +26,7 @@ problems! {
         SettingsVersionNotFound => NOT_FOUND, "settings_version_not_found", SETTINGS_VERSION_NOT_FOUND;
         /// The answer also lists the checks (`checks`).
         OnboardingIncomplete => CONFLICT, "onboarding_incomplete", ONBOARDING_INCOMPLETE;
+        DateMalformed => BAD_REQUEST, "date_malformed", DATE_MALFORMED;
         ImportRegisterUnknown => BAD_REQUEST, "import_register_unknown", IMPORT_REGISTER_UNKNOWN;
         ImportFormatUnsupported => UNSUPPORTED_MEDIA_TYPE, "import_format_unsupported", IMPORT_FORMAT_UNSUPPORTED;
         /// The answer also lists every error (`errors`, `error_count`).

@@ -238,3 +238,35 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         Err(ImportError::Db(e)) => Err(e.into()),
     }
 }
+
+/// `GET /v1/admin/municipalities/{code}/settlement?date=YYYY-MM-DD[&format=csv]`:
+/// the day's settlement (Asia/Tokyo; today when `date` is left out) per
+/// store chain and in total, as JSON, or as CSV with `format=csv`. `400
+/// date_malformed`.
+pub async fn settlement(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    use crate::gateway::municipality::settlement;
+    let (code, _) = authorised(req, code)?;
+    let date = match req.query_param("date") {
+        Some(text) => time::Date::parse(
+            &text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| AdminError::DateMalformed)?,
+        None => time::OffsetDateTime::now_utc()
+            .to_offset(time::macros::offset!(+9))
+            .date(),
+    };
+    let client = state.pool.get().await.map_err(db_client_error)?;
+    if municipality::show(&client, &code).await?.is_none() {
+        return Err(AdminError::MunicipalityNotFound.into());
+    }
+    let day = settlement::for_day(&client, &code, date).await?;
+    if req.query_param("format").as_deref() == Some("csv") {
+        return Ok(http::text(
+            StatusCode::OK,
+            "text/csv; charset=utf-8",
+            day.to_csv(),
+        ));
+    }
+    Ok(http::json(StatusCode::OK, &day))
+}

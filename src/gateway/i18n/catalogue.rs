@@ -1380,6 +1380,20 @@ catalogue! {
         id: "Pemerintah daerah Anda belum memulai penerbitan di minimarket.",
         th: "เทศบาลของท่านยังไม่เริ่มให้บริการออกเอกสารที่ร้านสะดวกซื้อ",
     }
+    DATE_MALFORMED {
+        ja: "日付の形式が正しくありません(YYYY-MM-DD)。",
+        en: "The date is malformed (YYYY-MM-DD).",
+        zh_hans: "日期格式不正确(YYYY-MM-DD)。",
+        zh_hant: "日期格式不正確(YYYY-MM-DD)。",
+        ko: "날짜 형식이 올바르지 않습니다(YYYY-MM-DD).",
+        es: "La fecha no es válida (AAAA-MM-DD).",
+        pt: "A data é inválida (AAAA-MM-DD).",
+        vi: "Ngày không đúng định dạng (YYYY-MM-DD).",
+        tl: "Mali ang anyo ng petsa (YYYY-MM-DD).",
+        ne: "मितिको ढाँचा मिलेन (YYYY-MM-DD)।",
+        id: "Format tanggal tidak valid (YYYY-MM-DD).",
+        th: "รูปแบบวันที่ไม่ถูกต้อง (YYYY-MM-DD)",
+    }
     OUTSIDE_SERVICE_HOURS {
         ja: "この証明書の交付時間外です。",
         en: "This certificate is outside its service hours.",

@@ -186,6 +186,7 @@ pub async fn run(
             fee_yen: Some(fee),
             card_issued_today: false,
             settings_version: Some(municipality.settings_version),
+            store_chain: "onboarding-check".to_owned(),
         };
         let outcome = render_sample(client, &holder, kind, signer.as_deref(), &verify_url).await?;
         checks.push(match outcome {

@@ -19,6 +19,7 @@ pub mod cache;
 pub mod check;
 pub mod code;
 pub mod hours;
+pub mod settlement;
 
 use std::collections::BTreeMap;
 

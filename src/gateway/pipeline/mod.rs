@@ -174,10 +174,10 @@ const INSERT_WITH_TICKET: &str = "
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
                         municipality_code, kind, options, copies, amount_yen, snapshot,
                         render_deadline, render_claimed_until, render_claimed_by,
-                        verification_code, signing_key_id, settings_version)
+                        verification_code, signing_key_id, settings_version, commission_yen, store_chain)
     SELECT $1, ticket.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
            now() + make_interval(secs => $13), now() + make_interval(secs => $14), $15,
-           $16, signing_key.kid, $17
+           $16, signing_key.kid, $17, $18, $19
       FROM ticket, signing_key
     RETURNING ticket, accepted_at, signing_key_id";
 
@@ -379,7 +379,10 @@ async fn accept_once(
     // Unique; should two ever meet, the insert fails like a taken key and
     // the next attempt draws another.
     let code = VerificationCode::random();
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 17] = [
+    // What the store will be owed once the order is printed.
+    let commission_yen =
+        crate::gateway::municipality::settlement::COMMISSION_PER_COPY_YEN * order.copies;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 19] = [
         &order_id,
         &order.session_id,
         &order.idempotency_key,
@@ -399,6 +402,8 @@ async fn accept_once(
         // The settings in force: the municipality row is locked FOR SHARE
         // since the first statement, so no change can come in between.
         &holder.settings_version,
+        &commission_yen,
+        &holder.store_chain,
     ];
     let (inserted, committed) = tokio::join!(
         client.query_opt(&insert, &params),

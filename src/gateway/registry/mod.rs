@@ -332,7 +332,7 @@ const SESSION_RESIDENT: &str = "
            m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
            (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $2),
            s.card_issued_on IS NOT NULL AND s.card_issued_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date,
-           m.settings_version
+           m.settings_version, split_part(s.copier_id, '/', 1)
       FROM sessions s
       JOIN residents r ON r.id = s.resident_id
       JOIN municipalities m ON m.code = r.municipality_code
@@ -353,6 +353,8 @@ pub struct SessionResident {
     pub card_issued_today: bool,
     /// The municipality's settings version in force (recorded on the order).
     pub settings_version: Option<i32>,
+    /// The store chain of the session's copier (its CN's first part).
+    pub store_chain: String,
 }
 
 /// The first step of a snapshot: the session's resident, with the
@@ -384,6 +386,7 @@ pub async fn session_resident<C: GenericClient>(
         fee_yen: row.get(9),
         card_issued_today: row.get(10),
         settings_version: row.get(11),
+        store_chain: row.get(12),
     }))
 }
 
