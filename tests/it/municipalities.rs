@@ -868,3 +868,210 @@ async fn the_days_settlement_adds_up_to_the_orders_to_the_yen() {
     .await;
     assert_eq!(r.problem_code().as_deref(), Some("date_malformed"));
 }
+
+/// `kofu municipality …` as a clerk runs it: (exit code, stdout and
+/// stderr). The process waits on a blocking thread, so the gateway in this
+/// test's runtime keeps serving it.
+async fn kofu_municipality(app: &TestApp, stem: &str, args: Vec<String>) -> (i32, String) {
+    let dir = &app.pki.dir;
+    let admin = app.gateway.admin_addr.expect("admin listener");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"));
+    command
+        .arg("municipality")
+        .args(args)
+        .env("KOFU_ADMIN_URL", format!("https://{admin}"))
+        .env("KOFU_ADMIN_CA", dir.join("store-ca.pem"))
+        .env("KOFU_OPERATOR_CERT", dir.join(format!("{stem}.pem")))
+        .env("KOFU_OPERATOR_KEY", dir.join(format!("{stem}.key")));
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// The README's walkthrough: a new municipality, from nothing to its first
+/// printed certificate, with the CLI and its own files (the J-LIS link of
+/// the resident's card is J-LIS's call, as in production).
+#[tokio::test]
+async fn a_new_municipality_goes_from_nothing_to_its_first_printed_certificate_with_the_cli() {
+    let app = TestApp::spawn().await;
+    let app_ref = &app;
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let dir = crate::harness::scratch_dir().join(format!("walkthrough-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let settings = dir.join("minato.toml");
+    std::fs::write(
+        &settings,
+        "name = \"みなと町\"\nname_en = \"Minato Town\"\nprefecture = \"東京都\"\n\
+         mayor_title = \"みなと町長\"\nmayor_name = \"港　一郎\"\nseal_text = \"みなと町長之印\"\n\
+         closed_days = []\n\
+         [fees]\nresidence_certificate = 300\n\
+         [hours.residence_certificate]\nopen = \"00:00\"\nclose = \"24:00\"\n",
+    )
+    .unwrap();
+    let residents = dir.join("residents.csv");
+    std::fs::write(&residents, minato_csv()).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{HEADER}\nM001,x,2000000001,1,,k,1970-13-01,male,世帯主,true,1990-04-01,\n"),
+    )
+    .unwrap();
+    let s = |p: &std::path::Path| p.display().to_string();
+    let run = |stem: &'static str, args: Vec<String>| kofu_municipality(app_ref, stem, args);
+    let v = |a: &[&str]| a.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+
+    let (code, out) = run(
+        op,
+        v(&["create", NEW_MUNICIPALITY_CODE, "--settings", &s(&settings)]),
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("139980 東京都みなと町 (settings version 1), not live"),
+        "{out}"
+    );
+    assert!(
+        out.contains("residence_certificate: 300 yen, 00:00–24:00"),
+        "{out}"
+    );
+
+    let (code, out) = run(
+        op,
+        v(&[
+            "import",
+            NEW_MUNICIPALITY_CODE,
+            "--register",
+            "residents",
+            &s(&bad),
+        ]),
+    )
+    .await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("refused: import_invalid"), "{out}");
+    for line in [
+        "line 2, birth_date: date_malformed",
+        "line 2, name: required",
+        "line 2, resident_code: digits_expected",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    let (code, out) = run(
+        op,
+        v(&[
+            "import",
+            NEW_MUNICIPALITY_CODE,
+            "--register",
+            "residents",
+            &s(&residents),
+        ]),
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("residents: 3 records: 3 inserted, 0 updated, 0 unchanged"),
+        "{out}"
+    );
+
+    // Not ready: no card is linked yet.
+    let (code, out) = run(op, v(&["check", NEW_MUNICIPALITY_CODE])).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[ ] card_links"), "{out}");
+    assert!(out.contains("[x] render.residence_certificate"), "{out}");
+    let (code, out) = run(op, v(&["go-live", NEW_MUNICIPALITY_CODE])).await;
+    assert_eq!(code, 1);
+    assert!(out.contains("refused: onboarding_incomplete"), "{out}");
+
+    // J-LIS links the resident's card.
+    let card = &app.pki.unlinked;
+    let serial: String = kofu::devkit::demo_pki::card_serial(&card.cert_der)
+        .unwrap()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let r = call(
+        &app,
+        JLIS_OPERATOR_STEM,
+        Method::POST,
+        "/v1/admin/certificate-events",
+        Some(&json!({"event_id": "minato-1", "kind": "issued", "serial": serial, "resident_code": "20000000011"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // Before going live the card is refused with its own reason.
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    match copier.present_card(&session, card, "ja").await {
+        Err(SimError::Refused { code, .. }) => assert_eq!(code, "municipality_not_live"),
+        other => panic!("{other:?}"),
+    }
+
+    let (code, out) = run(op, v(&["check", NEW_MUNICIPALITY_CODE])).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("onboarding check of 139980: passed"), "{out}");
+    let (code, out) = run(op, v(&["go-live", NEW_MUNICIPALITY_CODE])).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("139980 is live since"), "{out}");
+
+    // The first printed certificate.
+    let issued = copier
+        .issue(card, &OrderSpec::default(), "ja")
+        .await
+        .unwrap();
+    assert_eq!(issued.ack.amount_yen, 300);
+    let text = crate::harness::page_texts(&issued.pdf).concat();
+    assert!(
+        text.contains("みなと町長"),
+        "issued in the new municipality's name"
+    );
+    assert!(text.contains("港"), "the new resident's certificate");
+
+    let (code, out) = run(op, v(&["settlement", NEW_MUNICIPALITY_CODE])).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.ends_with(",TOTAL,1,1,300,123,177,0,0")),
+        "{out}"
+    );
+    let (code, out) = run(op, v(&["show", NEW_MUNICIPALITY_CODE, "--json"])).await;
+    assert_eq!(code, 0);
+    let shown: Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(shown["live_at"].is_string());
+
+    // Refusals: another municipality's operator, and a gateway not there.
+    let (code, out) = run(
+        MUNICIPALITY_OPERATOR_STEM,
+        v(&["show", NEW_MUNICIPALITY_CODE]),
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(out.contains("refused: operator_role_required"), "{out}");
+    let (code, out) = run(
+        op,
+        v(&[
+            "show",
+            NEW_MUNICIPALITY_CODE,
+            "--url",
+            "https://127.0.0.1:9",
+        ]),
+    )
+    .await;
+    assert_eq!(code, 2);
+    assert!(out.contains("gateway_unreachable"), "{out}");
+    let (code, _) = run(
+        op,
+        v(&[
+            "create",
+            NEW_MUNICIPALITY_CODE,
+            "--settings",
+            "/nonexistent.toml",
+        ]),
+    )
+    .await;
+    assert_eq!(code, 2);
+}
