@@ -91,9 +91,41 @@ pub enum MunicipalityCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// The registered-domicile registrations with this municipality: the
+    /// staff queue, and the staff's decisions.
+    DomicileRegistrations {
+        #[command(subcommand)]
+        command: DomicileCommand,
+    },
     /// Takes the municipality live (only when the check passes).
     GoLive {
         code: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum DomicileCommand {
+    /// Lists the registrations in a status (default: pending, the queue).
+    List {
+        code: String,
+        #[arg(long, default_value = "pending")]
+        status: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Approves a pending registration as the register entry at `--position`.
+    Approve {
+        id: String,
+        #[arg(long)]
+        position: i32,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Rejects a pending registration.
+    Reject {
+        id: String,
         #[command(flatten)]
         connection: Connection,
     },
@@ -196,6 +228,37 @@ async fn execute(command: &MunicipalityCommand) -> Outcome {
             date,
             connection,
         } => return settlement(code, date.as_deref(), connection).await,
+        C::DomicileRegistrations { command } => match command {
+            DomicileCommand::List {
+                code,
+                status,
+                connection,
+            } => (
+                connection,
+                Method::GET,
+                format!("/v1/admin/municipalities/{code}/domicile-registrations?status={status}"),
+                None,
+                View::Registrations,
+            ),
+            DomicileCommand::Approve {
+                id,
+                position,
+                connection,
+            } => (
+                connection,
+                Method::POST,
+                format!("/v1/admin/domicile-registrations/{id}/approve"),
+                Some(serde_json::to_vec(&serde_json::json!({"position": position})).expect("JSON")),
+                View::Decision,
+            ),
+            DomicileCommand::Reject { id, connection } => (
+                connection,
+                Method::POST,
+                format!("/v1/admin/domicile-registrations/{id}/reject"),
+                None,
+                View::Decision,
+            ),
+        },
         C::GoLive { code, connection } => (
             connection,
             Method::POST,
@@ -371,6 +434,8 @@ enum View {
     Checklist,
     Live,
     Import,
+    Registrations,
+    Decision,
 }
 
 /// The answer for a person.
@@ -464,6 +529,34 @@ fn human(answer: &Answer, value: &Value, view: View) -> String {
             }
         }
         View::Import => {}
+        View::Registrations => {
+            let list = value["registrations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{} {} registration(s) with {}\n",
+                list.len(),
+                value["status"].as_str().unwrap_or(""),
+                value["code"].as_str().unwrap_or("")
+            ));
+            for r in &list {
+                out.push_str(&format!(
+                    "  {}  {}  {} (born {})  本籍 {}  筆頭者 {}\n",
+                    r["registration_id"].as_str().unwrap_or(""),
+                    r["created_at"].as_str().unwrap_or(""),
+                    r["name"].as_str().unwrap_or(""),
+                    r["birth_date"].as_str().unwrap_or(""),
+                    r["domicile"].as_str().unwrap_or(""),
+                    r["head_of_register"].as_str().unwrap_or("")
+                ));
+            }
+        }
+        View::Decision => out.push_str(&format!(
+            "{}: {}\n",
+            value["registration_id"].as_str().unwrap_or(""),
+            value["status"].as_str().unwrap_or("")
+        )),
         View::Live => out.push_str(&format!(
             "{} is live since {}\n",
             value["code"].as_str().unwrap_or(""),

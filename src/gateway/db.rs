@@ -279,6 +279,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0021_settlement.sql",
         include_str!("../../sql/0021_settlement.sql"),
     ),
+    (
+        22,
+        "0022_domicile_registrations.sql",
+        include_str!("../../sql/0022_domicile_registrations.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -87,7 +87,7 @@ const fn route(
 }
 
 /// Every route kofu serves.
-pub static ROUTES: [Route; 29] = {
+pub static ROUTES: [Route; 33] = {
     use Listener::{Admin, Copier, Ops};
     [
         route(Copier, Method::GET, "/healthz", handler!(public::healthz)),
@@ -129,6 +129,12 @@ pub static ROUTES: [Route; 29] = {
             Method::POST,
             "/v1/sessions/{id}/orders",
             handler!(copier::place_order, id),
+        ),
+        route(
+            Copier,
+            Method::POST,
+            "/v1/sessions/{id}/domicile-registrations",
+            handler!(copier::register_domicile, id),
         ),
         route(
             Copier,
@@ -183,6 +189,24 @@ pub static ROUTES: [Route; 29] = {
             Method::GET,
             "/v1/admin/municipalities/{id}/settlement",
             handler!(admin::municipalities::settlement, id),
+        ),
+        route(
+            Admin,
+            Method::GET,
+            "/v1/admin/municipalities/{id}/domicile-registrations",
+            handler!(admin::municipalities::domicile_registrations, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            "/v1/admin/domicile-registrations/{id}/approve",
+            handler!(admin::municipalities::approve_domicile, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            "/v1/admin/domicile-registrations/{id}/reject",
+            handler!(admin::municipalities::reject_domicile, id),
         ),
         route(
             Admin,

@@ -61,6 +61,7 @@ fn routes(code: &str) -> Vec<(Method, String, Option<Value>)> {
             Some(json!([])),
         ),
         (Method::GET, format!("{m}/settlement?date=2026-12-03"), None),
+        (Method::GET, format!("{m}/domicile-registrations"), None),
         (Method::GET, format!("{m}/signing-keys"), None),
         (Method::POST, format!("{m}/signing-keys"), None),
     ]
@@ -1074,4 +1075,443 @@ async fn a_new_municipality_goes_from_nothing_to_its_first_printed_certificate_w
     )
     .await;
     assert_eq!(code, 2);
+}
+
+/// 139980 with residents whose 戸籍 is kept by the demo municipality: 日向
+/// 二郎 as the register has him, and 日向 次郎 written with another kanji.
+/// Each gets a new card linked by J-LIS; 139980 goes live.
+async fn minato_with_hinata_children(
+    app: &TestApp,
+) -> (
+    kofu::devkit::demo_pki::DemoCard,
+    kofu::devkit::demo_pki::DemoCard,
+) {
+    use kofu::devkit::demo_pki::CardKey;
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let mut settings = minato();
+    settings["hours"] = json!({"residence_certificate": {"open": "00:00", "close": "24:00"}});
+    settings["closed_days"] = json!([]);
+    settings["fees"] = json!({"residence_certificate": 300});
+    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
+    assert_eq!(
+        call(app, op, Method::POST, &base, Some(&settings))
+            .await
+            .status,
+        201
+    );
+    let csv = format!(
+        "{HEADER}\n\
+         M101,東京都みなと町三丁目1番1号,20000000100,1,日向　二郎,ひなた　じろう,2010-09-09,male,世帯主,true,2024-04-01,\n\
+         M102,東京都みなと町三丁目2番2号,20000000118,1,日向　次郎,ひなた　じろう,2010-09-09,male,世帯主,true,2024-04-01,\n"
+    );
+    assert_eq!(
+        import(app, op, NEW_MUNICIPALITY_CODE, "text/csv", &csv)
+            .await
+            .status,
+        200
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let mut cards = Vec::new();
+    for (label, resident) in [
+        ("jiro-exact", "20000000100"),
+        ("jiro-variant", "20000000118"),
+    ] {
+        let card = app
+            .pki
+            .demo
+            .user_auth_ca
+            .issue_card(
+                label,
+                &crate::harness::spec(
+                    CardKey::EcdsaP256,
+                    now - time::Duration::days(2),
+                    now + time::Duration::days(365),
+                ),
+            )
+            .unwrap();
+        let serial: String = kofu::devkit::demo_pki::card_serial(&card.cert_der)
+            .unwrap()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let r = call(
+            app,
+            JLIS_OPERATOR_STEM,
+            Method::POST,
+            "/v1/admin/certificate-events",
+            Some(&json!({"event_id": format!("link-{label}"), "kind": "issued", "serial": serial, "resident_code": resident})),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        cards.push(card);
+    }
+    let r = call(app, op, Method::POST, &format!("{base}/go-live"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let variant = cards.pop().unwrap();
+    (cards.pop().unwrap(), variant)
+}
+
+fn hinata_register() -> Value {
+    json!({"municipality_code": MUNICIPALITY_CODE, "domicile": "東京都ひなた市日向町一丁目2番地", "head_of_register": "日向　太郎"})
+}
+
+async fn register_domicile(
+    copier: &kofu::devkit::sim::CopierClient,
+    card: &kofu::devkit::demo_pki::DemoCard,
+    body: &Value,
+) -> (SimResponse, Value) {
+    let session = copier.open_session().await.unwrap();
+    let menu = copier.present_card(&session, card, "ja").await.unwrap();
+    let r = copier
+        .post_json(
+            &format!("/v1/sessions/{}/domicile-registrations", session.session_id),
+            &[],
+            body,
+        )
+        .await
+        .unwrap();
+    (r, menu)
+}
+
+async fn menu_of(
+    copier: &kofu::devkit::sim::CopierClient,
+    card: &kofu::devkit::demo_pki::DemoCard,
+) -> Value {
+    let session = copier.open_session().await.unwrap();
+    copier.present_card(&session, card, "ja").await.unwrap()
+}
+
+#[tokio::test]
+async fn a_matching_domicile_registration_is_active_at_once_and_a_register_change_ends_it() {
+    let app = TestApp::spawn().await;
+    let (exact, _) = minato_with_hinata_children(&app).await;
+    let copier = app.copier(1);
+    let (r, menu) = register_domicile(&copier, &exact, &hinata_register()).await;
+    assert_eq!(menu["domicile_registrations"], json!([]));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let made = json_of(&r);
+    assert_eq!(
+        made["status"], "active",
+        "matched name, birth date, 本籍 and 筆頭者"
+    );
+    // Asking again answers the open one, not a second.
+    let (again, _) = register_domicile(&copier, &exact, &hinata_register()).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(json_of(&again)["registration_id"], made["registration_id"]);
+    // The next visit shows it, at any copier.
+    let menu = menu_of(&app.copier(2), &exact).await;
+    assert_eq!(
+        menu["domicile_registrations"],
+        json!([{"registration_id": made["registration_id"], "municipality_code": MUNICIPALITY_CODE, "status": "active"}])
+    );
+    // A change of the 戸籍 (his entry removed: marriage, 転籍) ends it.
+    app.db()
+        .await
+        .execute(
+            "UPDATE family_register_members SET removed = true WHERE name = '日向　二郎'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let menu = menu_of(&copier, &exact).await;
+    assert_eq!(menu["domicile_registrations"][0]["status"], "ended");
+    assert_eq!(
+        menu["domicile_registrations"][0]["ended_reason"],
+        "register_changed"
+    );
+    // Registering again now does not match: it waits for the staff.
+    let (r, _) = register_domicile(&copier, &exact, &hinata_register()).await;
+    assert_eq!(r.status, 201);
+    assert_eq!(json_of(&r)["status"], "pending");
+}
+
+#[tokio::test]
+async fn a_registration_that_does_not_match_waits_for_the_staff_and_works_once_approved() {
+    let app = TestApp::spawn().await;
+    let (_, variant) = minato_with_hinata_children(&app).await;
+    let copier = app.copier(1);
+    let (r, _) = register_domicile(&copier, &variant, &hinata_register()).await;
+    assert_eq!(r.status, 201);
+    let made = json_of(&r);
+    assert_eq!(made["status"], "pending", "次郎 is not 二郎 to a machine");
+    let id = made["registration_id"].as_str().unwrap().to_owned();
+
+    // The 本籍 municipality's queue shows it with what the staff compare.
+    let queue_path = format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/domicile-registrations");
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::GET,
+        &queue_path,
+        None,
+    )
+    .await;
+    let queue = json_of(&r);
+    let entry = &queue["registrations"][0];
+    assert_eq!(entry["registration_id"], id.as_str());
+    assert_eq!(entry["name"], "日向　次郎");
+    assert_eq!(entry["birth_date"], "2010-09-09");
+    assert_eq!(entry["head_of_register"], "日向　太郎");
+    assert!(entry.get("address").is_none() && entry.get("my_number").is_none());
+    // The applicant's own municipality is not the one to decide.
+    let approve = format!("/v1/admin/domicile-registrations/{id}/approve");
+    for stem in [
+        NEW_MUNICIPALITY_OPERATOR_STEM,
+        JLIS_OPERATOR_STEM,
+        TWO_MUNICIPALITIES_OPERATOR_STEM,
+    ] {
+        let r = call(
+            &app,
+            stem,
+            Method::POST,
+            &approve,
+            Some(&json!({"position": 5})),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{stem}");
+    }
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::POST,
+        &approve,
+        Some(&json!({"position": 42})),
+    )
+    .await;
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("family_register_entry_not_found")
+    );
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::POST,
+        &approve,
+        Some(&json!({"position": 5})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(json_of(&r)["status"], "active");
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::POST,
+        &approve,
+        Some(&json!({"position": 5})),
+    )
+    .await;
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("domicile_registration_not_pending")
+    );
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::GET,
+        &queue_path,
+        None,
+    )
+    .await;
+    assert_eq!(
+        json_of(&r)["registrations"],
+        json!([]),
+        "the queue is empty"
+    );
+    let menu = menu_of(&copier, &variant).await;
+    assert_eq!(menu["domicile_registrations"][0]["status"], "active");
+
+    // A rejection: registering elsewhere with a register that is not there.
+    let mut wrong = hinata_register();
+    wrong["head_of_register"] = json!("日向　大郎");
+    app.db()
+        .await
+        .execute("DELETE FROM domicile_registrations", &[])
+        .await
+        .unwrap();
+    let (r, _) = register_domicile(&copier, &variant, &wrong).await;
+    let id = json_of(&r)["registration_id"].as_str().unwrap().to_owned();
+    // The staff use the CLI: the queue, then the decision.
+    let (code, out) = kofu_municipality(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        vec![
+            "domicile-registrations".into(),
+            "list".into(),
+            MUNICIPALITY_CODE.into(),
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("1 pending registration(s) with 139998"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&id)
+            && out.contains("日向　次郎 (born 2010-09-09)")
+            && out.contains("筆頭者 日向　大郎"),
+        "{out}"
+    );
+    let (code, out) = kofu_municipality(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        vec!["domicile-registrations".into(), "reject".into(), id.clone()],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out.trim(), format!("{id}: rejected"));
+    let menu = menu_of(&copier, &variant).await;
+    assert_eq!(menu["domicile_registrations"][0]["status"], "rejected");
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::POST,
+        "/v1/admin/domicile-registrations/not-a-uuid/reject",
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("domicile_registration_not_found")
+    );
+}
+
+#[tokio::test]
+async fn a_renewal_ends_a_registration_unless_the_policy_carries_it_across() {
+    use kofu::devkit::demo_pki::CardKey;
+    let app = TestApp::spawn().await;
+    let (exact, _) = minato_with_hinata_children(&app).await;
+    let copier = app.copier(1);
+    let serial_hex = |card: &kofu::devkit::demo_pki::DemoCard| -> String {
+        kofu::devkit::demo_pki::card_serial(&card.cert_der)
+            .unwrap()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let renew = |label: &str| {
+        app.pki
+            .demo
+            .user_auth_ca
+            .issue_card(
+                label,
+                &crate::harness::spec(
+                    CardKey::EcdsaP256,
+                    now - time::Duration::days(1),
+                    now + time::Duration::days(365),
+                ),
+            )
+            .unwrap()
+    };
+    let (r, _) = register_domicile(&copier, &exact, &hinata_register()).await;
+    assert_eq!(json_of(&r)["status"], "active");
+    // Default policy: the renewal ends it; the new card has none.
+    let second = renew("jiro-renewed");
+    let r = call(
+        &app,
+        JLIS_OPERATOR_STEM,
+        Method::POST,
+        "/v1/admin/certificate-events",
+        Some(&json!({"event_id": "renew-1", "kind": "renewed", "serial": serial_hex(&exact), "new_serial": serial_hex(&second)})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        menu_of(&copier, &second).await["domicile_registrations"],
+        json!([])
+    );
+    let ended: String = app
+        .scalar("SELECT ended_reason FROM domicile_registrations", &[])
+        .await;
+    assert_eq!(ended, "card_renewed");
+
+    // With the policy on, the next renewal carries it to the new card.
+    let (r, _) = register_domicile(&copier, &second, &hinata_register()).await;
+    assert_eq!(json_of(&r)["status"], "active");
+    set_demo(&app, |s| {
+        s["policies"] = json!({"domicile_registration_survives_renewal": true})
+    })
+    .await;
+    let third = renew("jiro-renewed-again");
+    let r = call(
+        &app,
+        JLIS_OPERATOR_STEM,
+        Method::POST,
+        "/v1/admin/certificate-events",
+        Some(&json!({"event_id": "renew-2", "kind": "renewed", "serial": serial_hex(&second), "new_serial": serial_hex(&third)})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let menu = menu_of(&copier, &third).await;
+    assert_eq!(menu["domicile_registrations"][0]["status"], "active");
+}
+
+#[tokio::test]
+async fn a_domicile_registration_is_refused_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let (exact, _) = minato_with_hinata_children(&app).await;
+    let copier = app.copier(1);
+    let mut unknown = hinata_register();
+    unknown["municipality_code"] = json!("131016");
+    let (r, _) = register_domicile(&copier, &exact, &unknown).await;
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("domicile_municipality_unknown")
+    );
+    unknown["municipality_code"] = json!("139991");
+    let (r, _) = register_domicile(&copier, &exact, &unknown).await;
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("domicile_municipality_unknown")
+    );
+    let mut empty = hinata_register();
+    empty["domicile"] = json!("");
+    let (r, _) = register_domicile(&copier, &exact, &empty).await;
+    assert_eq!(r.problem_code().as_deref(), Some("invalid_options"));
+    // Closed during the 本籍 municipality's maintenance, with the reason.
+    set_demo(&app, |s| {
+        s["maintenance"] = json!([{
+            "from": (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+                .format(&time::format_description::well_known::Rfc3339).unwrap(),
+            "to": (time::OffsetDateTime::now_utc() + time::Duration::hours(1))
+                .format(&time::format_description::well_known::Rfc3339).unwrap()
+        }])
+    })
+    .await;
+    let (r, _) = register_domicile(&copier, &exact, &hinata_register()).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(r.problem_code().as_deref(), Some("maintenance"));
+    // A session without a verified card, and another copier's session.
+    let session = copier.open_session().await.unwrap();
+    let path = format!("/v1/sessions/{}/domicile-registrations", session.session_id);
+    let r = copier
+        .post_json(&path, &[], &hinata_register())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("session_not_authenticated")
+    );
+    copier.present_card(&session, &exact, "ja").await.unwrap();
+    let r = app
+        .copier(2)
+        .post_json(&path, &[], &hinata_register())
+        .await
+        .unwrap();
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("session_belongs_to_another_copier")
+    );
+    let r = copier
+        .post_json(&path, &[], &json!({"x": 1}))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 400);
+    let count: i64 = app
+        .scalar("SELECT count(*) FROM domicile_registrations", &[])
+        .await;
+    assert_eq!(count, 0, "nothing stored by a refusal");
 }

@@ -26,6 +26,9 @@ problems! {
         SettingsVersionNotFound => NOT_FOUND, "settings_version_not_found", SETTINGS_VERSION_NOT_FOUND;
         /// The answer also lists the checks (`checks`).
         OnboardingIncomplete => CONFLICT, "onboarding_incomplete", ONBOARDING_INCOMPLETE;
+        DomicileRegistrationNotFound => NOT_FOUND, "domicile_registration_not_found", DOMICILE_REGISTRATION_NOT_FOUND;
+        DomicileRegistrationNotPending => CONFLICT, "domicile_registration_not_pending", DOMICILE_REGISTRATION_NOT_PENDING;
+        FamilyRegisterEntryNotFound => UNPROCESSABLE_ENTITY, "family_register_entry_not_found", FAMILY_REGISTER_ENTRY_NOT_FOUND;
         DateMalformed => BAD_REQUEST, "date_malformed", DATE_MALFORMED;
         ImportRegisterUnknown => BAD_REQUEST, "import_register_unknown", IMPORT_REGISTER_UNKNOWN;
         ImportFormatUnsupported => UNSUPPORTED_MEDIA_TYPE, "import_format_unsupported", IMPORT_FORMAT_UNSUPPORTED;

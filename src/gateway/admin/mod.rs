@@ -111,7 +111,10 @@ fn valid_code(code: &str) -> Result<&str, AdminError> {
 
 /// The operator, if their certificate names municipality `code` and no
 /// other: a municipality's operator acts for exactly one municipality.
-fn operator_of<'r>(req: &'r ApiRequest, code: &str) -> Result<&'r OperatorIdentity, AdminError> {
+pub(crate) fn operator_of<'r>(
+    req: &'r ApiRequest,
+    code: &str,
+) -> Result<&'r OperatorIdentity, AdminError> {
     let operator = operator_with(req, &municipality_role(code))?;
     let municipalities = operator
         .roles

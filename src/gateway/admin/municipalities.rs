@@ -270,3 +270,88 @@ pub async fn settlement(state: &AppState, req: &ApiRequest, code: &str) -> ApiRe
     }
     Ok(http::json(StatusCode::OK, &day))
 }
+
+/// `GET /v1/admin/municipalities/{code}/domicile-registrations?status=pending`:
+/// the staff queue (or the registrations in another status), oldest first,
+/// with what the staff compare against their register.
+pub async fn domicile_registrations(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    let (code, _) = authorised(req, code)?;
+    let status = req
+        .query_param("status")
+        .unwrap_or_else(|| "pending".to_owned());
+    if !["pending", "active", "rejected", "ended"].contains(&status.as_str()) {
+        return Err(crate::gateway::error::RequestError::MalformedRequest.into());
+    }
+    let client = state.pool.get().await.map_err(db_client_error)?;
+    let list = crate::gateway::registry::domicile::queue(&client, code.as_str(), &status).await?;
+    Ok(http::json(
+        StatusCode::OK,
+        &serde_json::json!({"code": code.as_str(), "status": status, "registrations": list}),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Approval {
+    /// The register position of the applicant in the 戸籍 the registration names.
+    position: i32,
+}
+
+/// `POST /v1/admin/domicile-registrations/{id}/approve` with `{"position": N}`,
+/// or `…/reject` (role `municipality:<code>` of the registration's 本籍
+/// municipality).
+pub async fn approve_domicile(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    decide_domicile(state, req, id, true).await
+}
+
+pub async fn reject_domicile(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    decide_domicile(state, req, id, false).await
+}
+
+async fn decide_domicile(state: &AppState, req: &ApiRequest, id: &str, approve: bool) -> ApiResult {
+    use crate::gateway::registry::domicile::{self, DecisionError};
+    let operator = req
+        .operator
+        .as_ref()
+        .ok_or(AdminError::OperatorRoleRequired)?;
+    if !operator
+        .roles
+        .iter()
+        .any(|r| r.starts_with("municipality:"))
+    {
+        return Err(AdminError::OperatorRoleRequired.into());
+    }
+    let id: uuid::Uuid = id
+        .parse()
+        .map_err(|_| AdminError::DomicileRegistrationNotFound)?;
+    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let code: String = client
+        .query_opt(
+            "SELECT municipality_code FROM domicile_registrations WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .map_err(crate::gateway::db::DbError::from)?
+        .ok_or(AdminError::DomicileRegistrationNotFound)?
+        .get(0);
+    let by = super::operator_of(req, &code)?.audit_name();
+    let position = if approve {
+        let a: Approval = req.json()?;
+        Some(a.position)
+    } else {
+        None
+    };
+    let status = domicile::decide(&mut client, &code, id, position, &by)
+        .await
+        .map_err(|e| match e {
+            DecisionError::NotFound => AdminError::DomicileRegistrationNotFound.into(),
+            DecisionError::NotPending => AdminError::DomicileRegistrationNotPending.into(),
+            DecisionError::NoSuchEntry => AdminError::FamilyRegisterEntryNotFound.into(),
+            DecisionError::Db(e) => crate::gateway::error::Problem::from(e),
+        })?;
+    tracing::info!(municipality = %code, ?status, "domicile registration decided");
+    Ok(http::json(
+        StatusCode::OK,
+        &serde_json::json!({"registration_id": id, "status": status}),
+    ))
+}

@@ -40,6 +40,8 @@ problems! {
         CardNotRegistered => FORBIDDEN, "card_not_registered", CARD_NOT_REGISTERED;
         CardSuspended => FORBIDDEN, "card_suspended", CARD_SUSPENDED;
         CardRevoked => FORBIDDEN, "card_revoked", CARD_REVOKED;
+        /// A registered-domicile registration names no participating municipality.
+        DomicileMunicipalityUnknown => NOT_FOUND, "domicile_municipality_unknown", DOMICILE_MUNICIPALITY_UNKNOWN;
         /// The resident's municipality has not gone live yet.
         MunicipalityNotLive => FORBIDDEN, "municipality_not_live", MUNICIPALITY_NOT_LIVE;
         /// No current CRL for the card's CA: fail closed.

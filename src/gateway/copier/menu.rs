@@ -15,6 +15,9 @@ pub struct Menu {
     pub language: &'static str,
     pub municipality: MenuMunicipality,
     pub items: Vec<MenuItem>,
+    /// The card's registered-domicile registrations, the latest with each
+    /// 本籍 municipality: the resident sees their status at every visit.
+    pub domicile_registrations: Vec<crate::gateway::registry::domicile::Registration>,
 }
 
 #[derive(Debug, Serialize)]
@@ -228,5 +231,6 @@ pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
             name: holder.municipality.name.clone(),
         },
         items,
+        domicile_registrations: Vec::new(),
     }
 }

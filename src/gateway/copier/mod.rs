@@ -291,7 +291,9 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             .filter_map(|kind| municipal.closed(kind, now).map(|why| (kind, why)))
             .collect();
     }
-    let menu = menu::build(req.lang, session_id.to_string(), &holder);
+    let mut menu = menu::build(req.lang, session_id.to_string(), &holder);
+    menu.domicile_registrations =
+        registry::domicile::of_serial(&db, card.serial().as_bytes()).await?;
     let mut response = http::json(StatusCode::OK, &menu);
     response.headers_mut().insert(
         hyper::header::CONTENT_LANGUAGE,
@@ -528,4 +530,101 @@ pub async fn report_failed(state: &AppState, req: &ApiRequest, id: &str) -> ApiR
         "voided",
         pipeline::mark_failed(&db, order_id, &copier.fingerprint).await?,
     )
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DomicileRequest {
+    municipality_code: String,
+    domicile: String,
+    head_of_register: String,
+}
+
+/// `POST /v1/sessions/{id}/domicile-registrations`: the authenticated
+/// resident registers with the municipality that keeps their 戸籍, naming
+/// its 本籍 and 筆頭者. `201` with the registration (`active` when it
+/// matched the register, else `pending`), or `200` with the open one the
+/// card already has there.
+pub async fn register_domicile(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = copier_of(req)?;
+    let session_id = parse_id(id, CopierError::SessionNotFound)?;
+    let body: DomicileRequest = req.json()?;
+    let code = crate::gateway::municipality::LocalGovernmentCode::parse(&body.municipality_code)
+        .map_err(|_| CopierError::DomicileMunicipalityUnknown)?;
+    let text_ok = |t: &str| {
+        let n = t.chars().count();
+        (1..=200).contains(&n) && !t.chars().any(char::is_control)
+    };
+    if !text_ok(&body.domicile) || !text_ok(&body.head_of_register) {
+        return Err(CopierError::InvalidOptions.into());
+    }
+    let mut db = client(state).await?;
+    let Some(row) = db
+        .query_opt(
+            "SELECT s.copier_fingerprint, s.expires_at > now(), s.card_serial, r.id, r.name, r.birth_date
+               FROM sessions s JOIN residents r ON r.id = s.resident_id
+              WHERE s.id = $1 AND s.card_serial IS NOT NULL",
+            &[&session_id],
+        )
+        .await
+        .map_err(crate::gateway::db::DbError::from)?
+    else {
+        return Err(session_problem(&db, session_id, &copier.fingerprint, Step::Order).await);
+    };
+    if row.get::<_, CertFingerprint>(0) != copier.fingerprint {
+        return Err(CopierError::SessionBelongsToAnotherCopier.into());
+    }
+    if !row.get::<_, bool>(1) {
+        return Err(CopierError::SessionExpired.into());
+    }
+    // The 本籍 municipality must take part, be live, and not be in maintenance.
+    let target = db
+        .query_opt(
+            "SELECT settings_version, live_at IS NOT NULL FROM municipalities WHERE code = $1",
+            &[&code.as_str()],
+        )
+        .await
+        .map_err(crate::gateway::db::DbError::from)?
+        .ok_or(CopierError::DomicileMunicipalityUnknown)?;
+    if !target.get::<_, bool>(1) {
+        return Err(CopierError::MunicipalityNotLive.into());
+    }
+    if let Some(version) = target.get::<_, Option<i32>>(0) {
+        let settings = state
+            .pipeline
+            .municipalities()
+            .get(&db, code.as_str(), version)
+            .await?;
+        let now = OffsetDateTime::now_utc();
+        if settings
+            .maintenance
+            .iter()
+            .any(|w| w.from <= now && now < w.to)
+        {
+            return Err(CopierError::Maintenance.into());
+        }
+    }
+    let serial: Vec<u8> = row.get(2);
+    let name: String = row.get(4);
+    let application = registry::domicile::Application {
+        serial: &serial,
+        resident_id: row.get(3),
+        name: &name,
+        birth_date: row.get(5),
+        municipality_code: code.as_str(),
+        domicile: &body.domicile,
+        head_of_register: &body.head_of_register,
+    };
+    let (registration, new) = registry::domicile::register(&mut db, &application).await?;
+    metrics::counter!("kofu_domicile_registrations_total",
+        "status" => if registration.status == registry::domicile::Status::Active { "active" } else { "pending" })
+    .increment(u64::from(new));
+    Ok(http::json(
+        if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &registration,
+    ))
 }

@@ -352,6 +352,13 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
             }
             tx.execute_cached(SET_STATUS, &[&serial, &"revoked", &checked.reason])
                 .await?;
+            // Registered-domicile registrations are by serial: they move to
+            // the new card where the municipality's policy says so, and end
+            // otherwise.
+            tx.execute_cached(super::domicile::CARRY_ON_RENEWAL, &[&serial, &new])
+                .await?;
+            tx.execute_cached(super::domicile::END_ON_RENEWAL, &[&serial])
+                .await?;
         }
         "suspended" => {
             tx.execute_cached(SET_STATUS, &[&serial, &"suspended", &checked.reason])
@@ -359,6 +366,8 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
         }
         _ => {
             tx.execute_cached(SET_STATUS, &[&serial, &"revoked", &checked.reason])
+                .await?;
+            tx.execute_cached(super::domicile::END_ON_REVOCATION, &[&serial])
                 .await?;
         }
     }

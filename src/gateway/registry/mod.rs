@@ -8,6 +8,7 @@
 //! the acceptance transaction, under row locks, so a register change is either
 //! wholly before the order (and shown) or wholly after it (and not).
 
+pub mod domicile;
 pub mod events;
 pub mod family_register;
 pub mod import;
