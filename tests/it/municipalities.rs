@@ -1515,3 +1515,110 @@ async fn a_domicile_registration_is_refused_with_its_reason() {
         .await;
     assert_eq!(count, 0, "nothing stored by a refusal");
 }
+
+#[tokio::test]
+async fn an_active_registration_puts_the_domicile_municipalitys_family_register_on_the_menu_and_prints_it()
+ {
+    let app = TestApp::spawn().await;
+    let (exact, variant) = minato_with_hinata_children(&app).await;
+    let copier = app.copier(2);
+    let (r, _) = register_domicile(&copier, &exact, &hinata_register()).await;
+    assert_eq!(json_of(&r)["status"], "active");
+
+    // At the next visit, at any copier: ひなた市's 戸籍 kinds at its fees.
+    let session = copier.open_session().await.unwrap();
+    let menu = copier.present_card(&session, &exact, "ja").await.unwrap();
+    let full = menu["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["kind"] == "family_register_full" && i["municipality_code"] == MUNICIPALITY_CODE
+        })
+        .unwrap_or_else(|| panic!("no registered-domicile item: {menu:#}"));
+    assert_eq!(full["available"], true, "{full:#}");
+    assert_eq!(full["fee_yen"], 450);
+    assert_eq!(full["municipality_name"], "ひなた市");
+    // His own municipality keeps no 戸籍 of his.
+    let own = menu["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["kind"] == "family_register_full" && i.get("municipality_code").is_none())
+        .unwrap();
+    assert_eq!(own["available"], false);
+
+    let order = |kind: &str| json!({"kind": kind, "municipality_code": MUNICIPALITY_CODE});
+    let r = copier
+        .post_json(
+            &format!("/v1/sessions/{}/orders", session.session_id),
+            &[("idempotency-key", "d1".to_owned())],
+            &order("family_register_full"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let ack: Value = json_of(&r);
+    assert_eq!(ack["amount_yen"], 450, "ひなた市's fee");
+    let order_id: uuid::Uuid = ack["order_id"].as_str().unwrap().parse().unwrap();
+    let doc = copier
+        .fetch_document(session.session_id, order_id)
+        .await
+        .unwrap();
+    assert_eq!(doc.status, 200);
+    let text = crate::harness::squeezed(&crate::harness::page_texts(&doc.body).concat());
+    assert!(
+        text.contains("ひなた市長"),
+        "issued in the 本籍 municipality's name"
+    );
+    assert!(text.contains("日向二郎"), "his register");
+    assert_eq!(copier.confirm_printed(order_id).await.unwrap().status, 200);
+    let municipality: String = app
+        .scalar(
+            "SELECT municipality_code FROM orders WHERE id = $1",
+            &[&order_id],
+        )
+        .await;
+    assert_eq!(
+        municipality, MUNICIPALITY_CODE,
+        "settled to the municipality that issued it"
+    );
+    let signed_by: String = app
+        .scalar(
+            "SELECT signing_key_id FROM orders WHERE id = $1",
+            &[&order_id],
+        )
+        .await;
+    assert!(
+        signed_by.starts_with(MUNICIPALITY_CODE),
+        "signed with its key"
+    );
+
+    // Other kinds, and cards without an active registration, are refused.
+    let r = copier
+        .post_json(
+            &format!("/v1/sessions/{}/orders", session.session_id),
+            &[("idempotency-key", "d2".to_owned())],
+            &order("residence_certificate"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.problem_code().as_deref(), Some("invalid_options"));
+    let (r, _) = register_domicile(&copier, &variant, &hinata_register()).await;
+    assert_eq!(json_of(&r)["status"], "pending");
+    let session = copier.open_session().await.unwrap();
+    copier.present_card(&session, &variant, "ja").await.unwrap();
+    let r = copier
+        .post_json(
+            &format!("/v1/sessions/{}/orders", session.session_id),
+            &[("idempotency-key", "d3".to_owned())],
+            &order("family_register_full"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        r.problem_code().as_deref(),
+        Some("domicile_elsewhere"),
+        "pending is not active"
+    );
+}

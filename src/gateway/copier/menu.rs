@@ -39,6 +39,13 @@ pub struct MenuItem {
     pub max_copies: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
+    /// Set on the family-register items of another municipality, which
+    /// keeps the resident's 戸籍 (an active registered-domicile
+    /// registration): the order names it as its `municipality_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub municipality_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub municipality_name: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -220,6 +227,8 @@ pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
                 },
                 max_copies: available.then_some(MAX_COPIES),
                 reason,
+                municipality_code: None,
+                municipality_name: None,
             }
         })
         .collect();
@@ -233,4 +242,63 @@ pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
         items,
         domicile_registrations: Vec::new(),
     }
+}
+
+/// The family-register items of a municipality that keeps the resident's
+/// 戸籍 through an active registration: its fees and calendar, the
+/// resident's own eligibility.
+pub fn registered_domicile_items(
+    lang: Lang,
+    holder: &CardHolder,
+    code: &str,
+    name: &str,
+    fees: &[(CertificateKind, i32)],
+    closed: &[(CertificateKind, crate::gateway::municipality::Closed)],
+) -> Vec<MenuItem> {
+    let reason_of = |refusal: CopierError| {
+        let problem = Problem::from(refusal);
+        Reason {
+            code: problem.code,
+            message: problem.detail(lang),
+        }
+    };
+    KINDS
+        .iter()
+        .filter(|(kind, _)| {
+            matches!(
+                kind,
+                CertificateKind::FamilyRegisterFull
+                    | CertificateKind::FamilyRegisterIndividual
+                    | CertificateKind::FamilyRegisterAddresses
+            )
+        })
+        .map(|(kind, names)| {
+            let fee = fees.iter().find(|(k, _)| k == kind).map(|(_, f)| *f);
+            let reason = if let Some(why) = holder.ineligible {
+                Some(reason_of(CopierError::from(why)))
+            } else if fee.is_none() {
+                Some(reason_of(CopierError::KindNotOffered))
+            } else if let Some((_, why)) = closed.iter().find(|(k, _)| k == kind) {
+                Some(reason_of(CopierError::from(*why)))
+            } else {
+                None
+            };
+            let available = reason.is_none();
+            MenuItem {
+                kind: *kind,
+                name: names.get(lang),
+                available,
+                fee_yen: fee,
+                options: if available {
+                    options_of(*kind, lang, holder)
+                } else {
+                    Vec::new()
+                },
+                max_copies: available.then_some(MAX_COPIES),
+                reason,
+                municipality_code: Some(code.to_owned()),
+                municipality_name: Some(name.to_owned()),
+            }
+        })
+        .collect()
 }

@@ -294,6 +294,49 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let mut menu = menu::build(req.lang, session_id.to_string(), &holder);
     menu.domicile_registrations =
         registry::domicile::of_serial(&db, card.serial().as_bytes()).await?;
+    // Each active registration puts that municipality's 戸籍 kinds on the menu.
+    for registration in &menu.domicile_registrations {
+        if registration.status != registry::domicile::Status::Active
+            || registration.municipality_code == holder.municipality.code
+        {
+            continue;
+        }
+        let Some(row) = db
+            .query_opt(
+                "SELECT m.name, m.settings_version,
+                        (SELECT json_object_agg(f.kind, f.amount_yen) FROM fees f WHERE f.municipality_code = m.code)
+                   FROM municipalities m WHERE m.code = $1 AND m.live_at IS NOT NULL",
+                &[&registration.municipality_code],
+            )
+            .await
+            .map_err(crate::gateway::db::DbError::from)?
+        else {
+            continue;
+        };
+        let fees = registry::fees_of(row.get(2));
+        let mut closed = Vec::new();
+        if let Some(version) = row.get::<_, Option<i32>>(1) {
+            let settings = state
+                .pipeline
+                .municipalities()
+                .get(&db, &registration.municipality_code, version)
+                .await?;
+            let now = OffsetDateTime::now_utc();
+            closed = CertificateKind::ALL
+                .into_iter()
+                .filter_map(|kind| settings.closed(kind, now).map(|why| (kind, why)))
+                .collect();
+        }
+        let name: String = row.get(0);
+        menu.items.extend(menu::registered_domicile_items(
+            req.lang,
+            &holder,
+            &registration.municipality_code,
+            &name,
+            &fees,
+            &closed,
+        ));
+    }
     let mut response = http::json(StatusCode::OK, &menu);
     response.headers_mut().insert(
         hyper::header::CONTENT_LANGUAGE,
@@ -311,6 +354,11 @@ struct OrderRequest {
     options: Option<serde_json::Value>,
     #[serde(default = "one")]
     copies: i32,
+    /// A family-register kind from the municipality that keeps the
+    /// resident's 戸籍, through their active registered-domicile
+    /// registration (the menu lists those items with this code).
+    #[serde(default)]
+    municipality_code: Option<String>,
 }
 
 /// The order as understood, serialised (canonically) to compare
@@ -320,6 +368,8 @@ struct CanonicalOrder<'a> {
     kind: CertificateKind,
     options: &'a OrderOptions,
     copies: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    municipality_code: Option<&'a str>,
 }
 
 fn one() -> i32 {
@@ -347,10 +397,28 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let options =
         OrderOptions::parse(kind, order.options).map_err(|_| CopierError::InvalidOptions)?;
 
+    let registered_domicile = match order.municipality_code.as_deref() {
+        None => None,
+        Some(code) => {
+            let family_register = matches!(
+                kind,
+                CertificateKind::FamilyRegisterFull
+                    | CertificateKind::FamilyRegisterIndividual
+                    | CertificateKind::FamilyRegisterAddresses
+            );
+            if !family_register {
+                return Err(CopierError::InvalidOptions.into());
+            }
+            let code = crate::gateway::municipality::LocalGovernmentCode::parse(code)
+                .map_err(|_| CopierError::DomicileMunicipalityUnknown)?;
+            Some(code.as_str().to_owned())
+        }
+    };
     let canonical = serde_json::to_vec(&CanonicalOrder {
         kind,
         options: &options,
         copies: order.copies,
+        municipality_code: registered_domicile.as_deref(),
     })
     .expect("order serialises");
     let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
@@ -364,6 +432,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         kind,
         options,
         copies: order.copies,
+        registered_domicile,
     };
     // The session, its resident and the fee are read inside the acceptance.
     match pipeline::accept(

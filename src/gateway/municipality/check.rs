@@ -187,6 +187,7 @@ pub async fn run(
             card_issued_today: false,
             settings_version: Some(municipality.settings_version),
             store_chain: "onboarding-check".to_owned(),
+            registered_member: None,
         };
         let outcome = render_sample(client, &holder, kind, signer.as_deref(), &verify_url).await?;
         checks.push(match outcome {

@@ -101,6 +101,9 @@ pub struct NewOrder {
     /// Of `kind` (see [`OrderOptions::parse`]).
     pub options: OrderOptions,
     pub copies: i32,
+    /// A family-register kind issued by this other municipality, which keeps
+    /// the resident's 戸籍 (an active registered-domicile registration).
+    pub registered_domicile: Option<String>,
 }
 
 /// What the copier is told once the order is durable.
@@ -299,9 +302,26 @@ async fn accept_once(
         client.batch_execute("ROLLBACK").await?;
         Ok::<_, DbError>(Some(Err(why)))
     };
-    let Some(holder) = holder else {
+    let Some(mut holder) = holder else {
         return refuse(Refusal::SessionUnusable).await;
     };
+    // From the municipality that keeps the resident's 戸籍: issued in its
+    // name, at its fee, under its settings, from the entry the card's
+    // active registration stands for (that row and the municipality's
+    // locked like the resident's own).
+    if let Some(code) = &order.registered_domicile {
+        match registry::domicile::issuer(client, order.session_id, code, order.kind).await? {
+            Some(issuer) => {
+                holder.municipality = issuer.municipality;
+                holder.fee_yen = issuer.fee_yen;
+                holder.settings_version = issuer.settings_version;
+                holder.registered_member = Some(issuer.member_id);
+            }
+            None => {
+                return refuse(Refusal::Kind(KindRefusal::DomicileElsewhere)).await;
+            }
+        }
+    }
     if holder.copier_fingerprint != order.copier_fingerprint {
         return refuse(Refusal::OtherCopier).await;
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::gateway::db::{Client, DbError};
+use crate::gateway::render::model::MunicipalityHeader;
 
 /// What became of a registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -326,3 +327,54 @@ pub const END_ON_RENEWAL: &str = "
 pub const END_ON_REVOCATION: &str = "
     UPDATE domicile_registrations SET status = 'ended', ended_reason = 'card_revoked'
      WHERE serial = $1 AND status IN ('active', 'pending')";
+
+/// The municipality that issues a family-register kind through a card's
+/// active registration, and the entry the registration stands for.
+pub struct Issuer {
+    pub municipality: MunicipalityHeader,
+    pub fee_yen: Option<i32>,
+    pub settings_version: Option<i32>,
+    pub member_id: i64,
+}
+
+/// Inside an acceptance: the session card's active registration with
+/// `code`, its entry still in an open register, the municipality live —
+/// with the registration and the municipality locked `FOR SHARE`.
+const ISSUER: &str = "
+    SELECT d.member_id, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
+           (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $3),
+           m.settings_version
+      FROM sessions s
+      JOIN domicile_registrations d ON d.serial = s.card_serial AND d.resident_id = s.resident_id
+                                   AND d.municipality_code = $2 AND d.status = 'active'
+      JOIN family_register_members fm ON fm.id = d.member_id AND NOT fm.removed
+      JOIN family_registers fr ON fr.id = fm.register_id AND fr.closed_on IS NULL
+      JOIN municipalities m ON m.code = d.municipality_code AND m.live_at IS NOT NULL
+     WHERE s.id = $1
+       FOR SHARE OF d, m";
+
+pub async fn issuer<C: deadpool_postgres::GenericClient>(
+    tx: &C,
+    session_id: Uuid,
+    code: &str,
+    kind: crate::gateway::domain::CertificateKind,
+) -> Result<Option<Issuer>, DbError> {
+    let row = tx
+        .query_opt(
+            &tx.prepare_cached(ISSUER).await?,
+            &[&session_id, &code, &kind.wire_name()],
+        )
+        .await?;
+    Ok(row.map(|r| Issuer {
+        member_id: r.get(0),
+        municipality: MunicipalityHeader {
+            code: r.get(1),
+            name: r.get(2),
+            mayor_title: r.get(3),
+            mayor_name: r.get(4),
+            seal_text: r.get(5),
+        },
+        fee_yen: r.get(6),
+        settings_version: r.get(7),
+    }))
+}

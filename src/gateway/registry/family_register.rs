@@ -40,6 +40,16 @@ const LOCK_REGISTER: &str = "
      ORDER BY f.id NULLS LAST
      LIMIT 1
        FOR SHARE OF r";
+/// The same through a registered-domicile registration: its entry, in a
+/// register kept by the issuing municipality `$2` (member `$3`).
+const LOCK_REGISTER_OF_MEMBER: &str = "
+    SELECT f.id, f.domicile, f.head_name, f.compiled_on, fm.position, r.status, r.protected,
+           r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date
+      FROM residents r
+      LEFT JOIN family_register_members fm ON fm.id = $3 AND NOT fm.removed
+      LEFT JOIN family_registers f ON f.id = fm.register_id AND f.municipality_code = $2 AND f.closed_on IS NULL
+     WHERE r.id = $1
+       FOR SHARE OF r";
 const LOCK_REGISTER_ROW: &str = "SELECT 1 FROM family_registers WHERE id = $1 FOR SHARE";
 /// Members with whether their 住民票 (wherever it is) is under 支援措置.
 const MEMBERS: &str = "
@@ -72,12 +82,22 @@ pub async fn snapshot<C: GenericClient>(
     issued_on: Date,
 ) -> Result<Result<Certificate, RegisterRefusal>, DbError> {
     let no = |why: Ineligible| Ok(Err(RegisterRefusal::Own(OwnRefusal::Ineligible(why))));
-    let r = tx
-        .query_one(
-            &tx.prepare_cached(LOCK_REGISTER).await?,
-            &[&holder.resident_id, &holder.municipality.code],
-        )
-        .await?;
+    let r = match holder.registered_member {
+        None => {
+            tx.query_one(
+                &tx.prepare_cached(LOCK_REGISTER).await?,
+                &[&holder.resident_id, &holder.municipality.code],
+            )
+            .await?
+        }
+        Some(member) => {
+            tx.query_one(
+                &tx.prepare_cached(LOCK_REGISTER_OF_MEMBER).await?,
+                &[&holder.resident_id, &holder.municipality.code, &member],
+            )
+            .await?
+        }
+    };
     if let Some(why) = super::ineligibility(r.get(5), r.get(6)) {
         return no(why);
     }

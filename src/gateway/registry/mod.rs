@@ -293,7 +293,7 @@ pub async fn authenticate_holder(
 }
 
 /// The fees object (`{kind: yen}`), kinds kofu does not know left out.
-fn fees_of(fees: Option<serde_json::Value>) -> Vec<(CertificateKind, i32)> {
+pub(crate) fn fees_of(fees: Option<serde_json::Value>) -> Vec<(CertificateKind, i32)> {
     let Some(serde_json::Value::Object(fees)) = fees else {
         return Vec::new();
     };
@@ -356,6 +356,9 @@ pub struct SessionResident {
     pub settings_version: Option<i32>,
     /// The store chain of the session's copier (its CN's first part).
     pub store_chain: String,
+    /// The register entry of an active registered-domicile registration,
+    /// when the order is for another municipality's 戸籍 (see `domicile`).
+    pub registered_member: Option<i64>,
 }
 
 /// The first step of a snapshot: the session's resident, with the
@@ -388,6 +391,7 @@ pub async fn session_resident<C: GenericClient>(
         card_issued_today: row.get(10),
         settings_version: row.get(11),
         store_chain: row.get(12),
+        registered_member: None,
     }))
 }
 
