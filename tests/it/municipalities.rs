@@ -1622,3 +1622,129 @@ async fn an_active_registration_puts_the_domicile_municipalitys_family_register_
         "pending is not active"
     );
 }
+
+async fn import_register(
+    app: &TestApp,
+    register: &str,
+    content_type: &str,
+    body: &str,
+) -> SimResponse {
+    app.admin_client(NEW_MUNICIPALITY_OPERATOR_STEM)
+        .call(
+            Method::POST,
+            &format!(
+                "/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}/imports?register={register}"
+            ),
+            &[("content-type", content_type.to_owned())],
+            Some(body.as_bytes().to_vec()),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_seals_file_loads_all_or_nothing_and_lets_the_seal_certificate_pass_the_check() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
+    assert_eq!(
+        call(&app, op, Method::POST, &base, Some(&minato()))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        import(&app, op, NEW_MUNICIPALITY_CODE, "text/csv", &minato_csv())
+            .await
+            .status,
+        200
+    );
+    let png = base64::engine::general_purpose::STANDARD
+        .encode(kofu::devkit::demo_registers::seal_impression_png("港"));
+    let check_path = format!("{base}/check");
+    let seal_check = |report: &Value| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "render.seal_registration")
+            .unwrap()["passed"]
+            .clone()
+    };
+    let report = json_of(&call(&app, op, Method::GET, &check_path, None).await);
+    assert_eq!(seal_check(&report), false, "no seal registered yet");
+
+    let bad = format!(
+        "resident_code,registration_no,impression_png,registered_on,abolished_on\n\
+         20000000011,S-1,notbase64!,2020-01-01,\n\
+         99999999999,S-2,{png},2020-01-01,\n\
+         20000000029,S-3,aGVsbG8=,2020-01-01,2019-01-01\n"
+    );
+    let r = import_register(&app, "seals", "text/csv", &bad).await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let errors: Vec<String> = json_of(&r)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}:{}",
+                e["line"],
+                e["field"].as_str().unwrap(),
+                e["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "2:impression_png:base64_malformed",
+            "4:abolished_on:before_registration",
+            "4:impression_png:impression_not_png",
+        ]
+    );
+    let unknown = format!(
+        "resident_code,registration_no,impression_png,registered_on\n99999999999,S-2,{png},2020-01-01\n"
+    );
+    let r = import_register(&app, "seals", "text/csv", &unknown).await;
+    assert_eq!(
+        json_of(&r)["errors"],
+        json!([{"line": 2, "field": "resident_code", "reason": "resident_not_found"}])
+    );
+    let good = format!(
+        "resident_code,registration_no,impression_png,registered_on\n20000000011,S-1,{png},2020-01-01\n"
+    );
+    let r = import_register(&app, "seals", "text/csv", &good).await;
+    assert_eq!(
+        json_of(&r),
+        json!({"register": "seals", "records": 1, "inserted": 1, "updated": 0, "unchanged": 0})
+    );
+    let r = import_register(&app, "seals", "text/csv", &good).await;
+    assert_eq!(
+        json_of(&r)["unchanged"],
+        1,
+        "the same file twice changes nothing"
+    );
+    // A second active registration for him is refused until the first is abolished.
+    let second = format!(
+        "{{\"resident_code\":\"20000000011\",\"registration_no\":\"S-9\",\"impression_png\":\"{png}\",\"registered_on\":\"2024-01-01\"}}\n"
+    );
+    let r = import_register(&app, "seals", "application/x-ndjson", &second).await;
+    assert_eq!(
+        json_of(&r)["errors"],
+        json!([{"line": 1, "field": "abolished_on", "reason": "second_active_registration"}])
+    );
+    let replace = format!(
+        "{{\"resident_code\":\"20000000011\",\"registration_no\":\"S-9\",\"impression_png\":\"{png}\",\"registered_on\":\"2024-01-01\"}}\n\
+         {{\"resident_code\":\"20000000011\",\"registration_no\":\"S-1\",\"impression_png\":\"{png}\",\"registered_on\":\"2020-01-01\",\"abolished_on\":\"2024-01-01\"}}\n"
+    );
+    let r = import_register(&app, "seals", "application/x-ndjson", &replace).await;
+    assert_eq!(
+        json_of(&r),
+        json!({"register": "seals", "records": 2, "inserted": 1, "updated": 1, "unchanged": 0}),
+        "abolished and re-registered in one file"
+    );
+    let report = json_of(&call(&app, op, Method::GET, &check_path, None).await);
+    assert_eq!(seal_check(&report), true, "{report:#}");
+}

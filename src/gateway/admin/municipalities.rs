@@ -212,6 +212,7 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         Register::Residents => {
             import::residents::load(&mut client, code.as_str(), &req.body, format).await
         }
+        Register::Seals => import::seals::load(&mut client, code.as_str(), &req.body, format).await,
     };
     match outcome {
         Ok(loaded) => {

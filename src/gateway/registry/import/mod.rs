@@ -13,6 +13,7 @@
 //!   files are personal data.
 
 pub mod residents;
+pub mod seals;
 
 use std::collections::BTreeMap;
 
@@ -24,12 +25,15 @@ use serde::Serialize;
 pub enum Register {
     /// 住民基本台帳: residents and their households.
     Residents,
+    /// 印鑑登録: seal registrations and their impressions.
+    Seals,
 }
 
 impl Register {
     pub fn parse(text: &str) -> Option<Register> {
         match text {
             "residents" => Some(Register::Residents),
+            "seals" => Some(Register::Seals),
             _ => None,
         }
     }
