@@ -8,7 +8,9 @@
 //! `orders_accepted_total{municipality}`, `render_duration_seconds{kind}`,
 //! `documents_delivered_total`, `orders_printed_total`,
 //! `orders_voided_total{reason}`, `binding_check_failures_total`,
-//! `render_queue_full_total`, `tls_handshake_failures_total`.
+//! `render_queue_full_total`, `tls_handshake_failures_total`,
+//! `domicile_registrations_total{status}` (new registrations, `active` or
+//! `pending`).
 //! Labels never carry identifiers or personal data.
 
 use std::sync::OnceLock;
