@@ -74,7 +74,7 @@ pub enum MunicipalityCommand {
     /// and field and nothing is loaded; the same file twice changes nothing.
     Import {
         code: String,
-        /// Which register: residents, seals.
+        /// Which register: residents, seals, tax.
         #[arg(long)]
         register: String,
         file: PathBuf,

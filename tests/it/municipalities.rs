@@ -1748,3 +1748,91 @@ async fn a_seals_file_loads_all_or_nothing_and_lets_the_seal_certificate_pass_th
     let report = json_of(&call(&app, op, Method::GET, &check_path, None).await);
     assert_eq!(seal_check(&report), true, "{report:#}");
 }
+
+#[tokio::test]
+async fn a_tax_file_loads_all_or_nothing_and_lets_the_tax_certificate_pass_the_check() {
+    let app = TestApp::spawn().await;
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
+    let mut settings = minato();
+    settings["fees"] = json!({"tax_certificate": 300});
+    assert_eq!(
+        call(&app, op, Method::POST, &base, Some(&settings))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        import(&app, op, NEW_MUNICIPALITY_CODE, "text/csv", &minato_csv())
+            .await
+            .status,
+        200
+    );
+    let header = "resident_code,fiscal_year,year_released_on,dependants,taxable_income_yen,municipal_tax_yen,prefectural_tax_yen,income_salary_receipts_yen,income_salary_yen,deduction_basic_yen,deduction_social_insurance_yen";
+    let bad = format!(
+        "{header}\n\
+         20000000011,2026,2026-06-01,1,2500000,150000,100000,5000000,6000000,430000,\n\
+         20000000029,1900,2026-06-01,0,0,0,0,,,,\n\
+         20000000037,2026,2026-06-02,0,x,0,0,,,,\n"
+    );
+    let r = import_register(&app, "tax", "text/csv", &bad).await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let errors: Vec<String> = json_of(&r)["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}:{}",
+                e["line"],
+                e["field"].as_str().unwrap(),
+                e["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "2:income_salary_yen:more_than_receipts",
+            "3:fiscal_year:out_of_range",
+            "4:taxable_income_yen:integer_expected",
+        ]
+    );
+    let good = format!(
+        "{header}\n\
+         20000000011,2026,2026-06-01,1,2500000,150000,100000,5000000,3560000,430000,700000\n\
+         20000000029,2026,2026-06-01,0,0,0,0,,,430000,\n"
+    );
+    let r = import_register(&app, "tax", "text/csv", &good).await;
+    assert_eq!(
+        json_of(&r),
+        json!({"register": "tax", "records": 2, "inserted": 2, "updated": 0, "unchanged": 0})
+    );
+    let r = import_register(&app, "tax", "text/csv", &good).await;
+    assert_eq!(
+        json_of(&r)["unchanged"],
+        2,
+        "the same file twice changes nothing"
+    );
+    let changed = good.replace(",430000,700000", ",430000,710000");
+    let r = import_register(&app, "tax", "text/csv", &changed).await;
+    assert_eq!(json_of(&r)["updated"], 1);
+    let amount: i64 = app
+        .scalar(
+            "SELECT d.amount_yen FROM tax_deductions d JOIN tax_assessments a ON a.id = d.assessment_id
+               JOIN residents r ON r.id = a.resident_id
+              WHERE r.resident_code = '20000000011' AND d.kind = 'social_insurance'",
+            &[],
+        )
+        .await;
+    assert_eq!(amount, 710_000);
+    let report = json_of(&call(&app, op, Method::GET, &format!("{base}/check"), None).await);
+    let tax = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "render.tax_certificate")
+        .unwrap()
+        .clone();
+    assert_eq!(tax["passed"], true, "{report:#}");
+}

@@ -213,6 +213,7 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
             import::residents::load(&mut client, code.as_str(), &req.body, format).await
         }
         Register::Seals => import::seals::load(&mut client, code.as_str(), &req.body, format).await,
+        Register::Tax => import::tax::load(&mut client, code.as_str(), &req.body, format).await,
     };
     match outcome {
         Ok(loaded) => {

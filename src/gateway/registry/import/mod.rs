@@ -14,6 +14,7 @@
 
 pub mod residents;
 pub mod seals;
+pub mod tax;
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,9 @@ pub enum Register {
     Residents,
     /// 印鑑登録: seal registrations and their impressions.
     Seals,
+    /// 課税: tax assessments, their income and deductions, and the day each
+    /// fiscal year becomes issuable.
+    Tax,
 }
 
 impl Register {
@@ -34,6 +38,7 @@ impl Register {
         match text {
             "residents" => Some(Register::Residents),
             "seals" => Some(Register::Seals),
+            "tax" => Some(Register::Tax),
             _ => None,
         }
     }
