@@ -13,14 +13,7 @@ use crate::harness::{ServeProcess, TestApp};
 
 const EVENTS: &str = "/v1/admin/certificate-events";
 
-fn serial_hex(card: &DemoCard) -> String {
-    kofu::devkit::demo_pki::card_serial(&card.cert_der)
-        .unwrap()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use crate::harness::serial_hex;
 
 async fn send(app: &TestApp, event: serde_json::Value) -> SimResponse {
     app.admin_client(JLIS_OPERATOR_STEM)

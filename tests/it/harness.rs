@@ -109,6 +109,16 @@ impl TestPki {
     }
 }
 
+/// A card's serial in hexadecimal, as J-LIS events name it.
+pub fn serial_hex(card: &DemoCard) -> String {
+    kofu::devkit::demo_pki::card_serial(&card.cert_der)
+        .unwrap()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn spec(key: CardKey, not_before: OffsetDateTime, not_after: OffsetDateTime) -> CardSpec {
     CardSpec {
         key,

@@ -989,12 +989,7 @@ async fn a_new_municipality_goes_from_nothing_to_its_first_printed_certificate_w
 
     // J-LIS links the resident's card.
     let card = &app.pki.unlinked;
-    let serial: String = kofu::devkit::demo_pki::card_serial(&card.cert_der)
-        .unwrap()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let serial = crate::harness::serial_hex(card);
     let r = call(
         &app,
         JLIS_OPERATOR_STEM,
@@ -1129,12 +1124,7 @@ async fn minato_with_hinata_children(
                 ),
             )
             .unwrap();
-        let serial: String = kofu::devkit::demo_pki::card_serial(&card.cert_der)
-            .unwrap()
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let serial = crate::harness::serial_hex(&card);
         let r = call(
             app,
             JLIS_OPERATOR_STEM,
@@ -1383,14 +1373,7 @@ async fn a_renewal_ends_a_registration_unless_the_policy_carries_it_across() {
     let app = TestApp::spawn().await;
     let (exact, _) = minato_with_hinata_children(&app).await;
     let copier = app.copier(1);
-    let serial_hex = |card: &kofu::devkit::demo_pki::DemoCard| -> String {
-        kofu::devkit::demo_pki::card_serial(&card.cert_der)
-            .unwrap()
-            .as_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let serial_hex = crate::harness::serial_hex;
     let now = time::OffsetDateTime::now_utc();
     let renew = |label: &str| {
         app.pki

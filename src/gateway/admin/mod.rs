@@ -102,6 +102,18 @@ fn municipality_role(code: &str) -> String {
     format!("municipality:{code}")
 }
 
+/// The operator, if their certificate names some municipality: the first
+/// check of a route whose municipality is known only from the row it names
+/// (a document, a registration); [`operator_of`] follows once it is.
+pub(crate) fn some_municipality_operator(
+    req: &ApiRequest,
+) -> Result<&OperatorIdentity, AdminError> {
+    req.operator
+        .as_ref()
+        .filter(|o| o.roles.iter().any(|r| r.starts_with("municipality:")))
+        .ok_or(AdminError::OperatorRoleRequired)
+}
+
 /// `code`, when it is a local government code with its check digit right.
 fn valid_code(code: &str) -> Result<&str, AdminError> {
     crate::gateway::municipality::LocalGovernmentCode::parse(code)
@@ -218,17 +230,7 @@ struct WithdrawnDocument {
 /// `GET /v1/verify/{code}` says so. Withdrawing twice keeps the first time.
 pub async fn withdraw_document(state: &AppState, req: &ApiRequest, typed: &str) -> ApiResult {
     use crate::gateway::verify::VerifyError;
-    let operator = req
-        .operator
-        .as_ref()
-        .ok_or(AdminError::OperatorRoleRequired)?;
-    if !operator
-        .roles
-        .iter()
-        .any(|r| r.starts_with("municipality:"))
-    {
-        return Err(AdminError::OperatorRoleRequired.into());
-    }
+    some_municipality_operator(req)?;
     let code = crate::gateway::signing::VerificationCode::parse(typed)
         .map_err(|_| VerifyError::VerificationCodeMalformed)?;
     let client = state.pool.get().await.map_err(db_client_error)?;

@@ -6,7 +6,6 @@
 //! first (400 `municipality_code_invalid`), and both before any body is read.
 
 use hyper::StatusCode;
-use serde::Serialize;
 
 use super::error::AdminError;
 use super::{db_client_error, operator_of};
@@ -24,31 +23,25 @@ fn authorised(req: &ApiRequest, code: &str) -> Result<(LocalGovernmentCode, Stri
     Ok((code, operator.audit_name()))
 }
 
-/// A problem document with the list of every field that is wrong.
-#[derive(Serialize)]
-struct Invalid<'a> {
-    #[serde(flatten)]
-    problem: crate::gateway::error::ProblemBody,
-    errors: &'a [FieldError],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
+/// A problem answer (`application/problem+json`, its language) with more
+/// members than the standard ones: `errors`, `checks`, `error_count`, ….
+fn problem_with(req: &ApiRequest, error: AdminError, extra: serde_json::Value) -> ApiResponse {
+    let problem: crate::gateway::error::Problem = error.into();
+    let mut body = serde_json::to_value(problem.body(req.lang)).expect("serialises");
+    if let (Some(body), serde_json::Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    let mut response = http::problem(&problem, req.lang);
+    *response.body_mut() = serde_json::to_vec(&body).expect("serialises").into();
+    response
 }
 
 fn invalid(req: &ApiRequest, errors: &[FieldError], message: Option<String>) -> ApiResponse {
-    let problem: crate::gateway::error::Problem = AdminError::SettingsInvalid.into();
-    let mut response = http::json(
-        problem.status,
-        &Invalid {
-            problem: problem.body(req.lang),
-            errors,
-            message,
-        },
-    );
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/problem+json"),
-    );
-    response
+    let mut extra = serde_json::json!({ "errors": errors });
+    if let Some(message) = message {
+        extra["message"] = message.into();
+    }
+    problem_with(req, AdminError::SettingsInvalid, extra)
 }
 
 /// The body as settings, or serde's message saying what is wrong with it
@@ -153,10 +146,11 @@ pub async fn go_live(state: &AppState, req: &ApiRequest, code: &str) -> ApiResul
     let client = state.pool.get().await.map_err(db_client_error)?;
     let report = municipality::check::run(&client, state, &code).await?;
     if !report.passed() {
-        let problem: crate::gateway::error::Problem = AdminError::OnboardingIncomplete.into();
-        let mut body = serde_json::to_value(problem.body(req.lang)).expect("serialises");
-        body["checks"] = serde_json::to_value(&report.checks).expect("serialises");
-        return Ok(http::json(problem.status, &body));
+        return Ok(problem_with(
+            req,
+            AdminError::OnboardingIncomplete,
+            serde_json::json!({ "checks": report.checks }),
+        ));
     }
     let live_at = municipality::go_live(&client, &code)
         .await?
@@ -226,16 +220,11 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         }
         Err(ImportError::Invalid { errors, count }) => {
             tracing::info!(municipality = %code, ?register, errors = count, "register import refused");
-            let problem: crate::gateway::error::Problem = AdminError::ImportInvalid.into();
-            let mut body = serde_json::to_value(problem.body(req.lang)).expect("serialises");
-            body["errors"] = serde_json::to_value(&errors).expect("serialises");
-            body["error_count"] = count.into();
-            let mut response = http::json(problem.status, &body);
-            response.headers_mut().insert(
-                hyper::header::CONTENT_TYPE,
-                hyper::header::HeaderValue::from_static("application/problem+json"),
-            );
-            Ok(response)
+            Ok(problem_with(
+                req,
+                AdminError::ImportInvalid,
+                serde_json::json!({ "errors": errors, "error_count": count }),
+            ))
         }
         Err(ImportError::Db(e)) => Err(e.into()),
     }
@@ -312,17 +301,8 @@ pub async fn reject_domicile(state: &AppState, req: &ApiRequest, id: &str) -> Ap
 
 async fn decide_domicile(state: &AppState, req: &ApiRequest, id: &str, approve: bool) -> ApiResult {
     use crate::gateway::registry::domicile::{self, DecisionError};
-    let operator = req
-        .operator
-        .as_ref()
-        .ok_or(AdminError::OperatorRoleRequired)?;
-    if !operator
-        .roles
-        .iter()
-        .any(|r| r.starts_with("municipality:"))
-    {
-        return Err(AdminError::OperatorRoleRequired.into());
-    }
+    // Which municipality may decide is known only once the row is read.
+    super::some_municipality_operator(req)?;
     let id: uuid::Uuid = id
         .parse()
         .map_err(|_| AdminError::DomicileRegistrationNotFound)?;

@@ -7,6 +7,7 @@ use crate::gateway::copier::error::CopierError;
 use crate::gateway::domain::CertificateKind;
 use crate::gateway::error::Problem;
 use crate::gateway::i18n::{Lang, Text, catalogue};
+use crate::gateway::municipality::Closed;
 use crate::gateway::registry::CardHolder;
 
 #[derive(Debug, Serialize)]
@@ -189,47 +190,23 @@ fn options_of(kind: CertificateKind, lang: Lang, holder: &CardHolder) -> Vec<Men
 /// municipality offers it (has a fee for it) and nothing says no, otherwise
 /// with the reason it is not.
 pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
-    // The same code and message an order would be refused with.
-    let reason_of = |refusal: CopierError| {
-        let problem = Problem::from(refusal);
-        Reason {
-            code: problem.code,
-            message: problem.detail(lang),
-        }
-    };
     let items = KINDS
         .iter()
         .map(|(kind, names)| {
-            let fee = holder.fee_for(*kind);
-            // The resident first, then the kind's own register, then
-            // whether the municipality offers the kind at all.
-            let reason = if let Some(why) = holder.ineligible {
-                Some(reason_of(CopierError::from(why)))
-            } else if let Some(why) = holder.refusal_for(*kind) {
-                Some(reason_of(CopierError::from(why)))
-            } else if fee.is_none() {
-                Some(reason_of(CopierError::KindNotOffered))
-            } else if let Some((_, why)) = holder.closed.iter().find(|(k, _)| k == kind) {
-                Some(reason_of(CopierError::from(*why)))
-            } else {
-                None
-            };
-            let available = reason.is_none();
-            MenuItem {
-                kind: *kind,
-                name: names.get(lang),
-                available,
-                fee_yen: fee,
-                options: if available {
-                    options_of(*kind, lang, holder)
-                } else {
-                    Vec::new()
-                },
-                max_copies: available.then_some(MAX_COPIES),
-                reason,
-                municipality_code: None,
-                municipality_name: None,
-            }
+            let closed = holder
+                .closed
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, w)| *w);
+            item(
+                lang,
+                holder,
+                (*kind, names),
+                holder.fee_for(*kind),
+                holder.refusal_for(*kind),
+                closed,
+                None,
+            )
         })
         .collect();
     Menu {
@@ -253,52 +230,71 @@ pub fn registered_domicile_items(
     code: &str,
     name: &str,
     fees: &[(CertificateKind, i32)],
-    closed: &[(CertificateKind, crate::gateway::municipality::Closed)],
+    closed: &[(CertificateKind, Closed)],
 ) -> Vec<MenuItem> {
-    let reason_of = |refusal: CopierError| {
+    KINDS
+        .iter()
+        .filter(|(kind, _)| kind.is_family_register())
+        .map(|(kind, names)| {
+            let fee = fees.iter().find(|(k, _)| k == kind).map(|(_, f)| *f);
+            let closed = closed.iter().find(|(k, _)| k == kind).map(|(_, w)| *w);
+            item(
+                lang,
+                holder,
+                (*kind, names),
+                fee,
+                None,
+                closed,
+                Some((code, name)),
+            )
+        })
+        .collect()
+}
+
+/// One menu item. Its reason, if any, is the first that applies: the
+/// resident, then the kind's own register, then whether the municipality
+/// offers the kind at all, then its calendar — each the same code and
+/// message an order would be refused with. `issuer` is another
+/// municipality's (code, name), for a registered domicile's items.
+fn item(
+    lang: Lang,
+    holder: &CardHolder,
+    (kind, names): (CertificateKind, &Text),
+    fee: Option<i32>,
+    refusal: Option<crate::gateway::registry::KindRefusal>,
+    closed: Option<Closed>,
+    issuer: Option<(&str, &str)>,
+) -> MenuItem {
+    let refused = if let Some(why) = holder.ineligible {
+        Some(CopierError::from(why))
+    } else if let Some(why) = refusal {
+        Some(CopierError::from(why))
+    } else if fee.is_none() {
+        Some(CopierError::KindNotOffered)
+    } else {
+        closed.map(CopierError::from)
+    };
+    let reason = refused.map(|refusal| {
         let problem = Problem::from(refusal);
         Reason {
             code: problem.code,
             message: problem.detail(lang),
         }
-    };
-    KINDS
-        .iter()
-        .filter(|(kind, _)| {
-            matches!(
-                kind,
-                CertificateKind::FamilyRegisterFull
-                    | CertificateKind::FamilyRegisterIndividual
-                    | CertificateKind::FamilyRegisterAddresses
-            )
-        })
-        .map(|(kind, names)| {
-            let fee = fees.iter().find(|(k, _)| k == kind).map(|(_, f)| *f);
-            let reason = if let Some(why) = holder.ineligible {
-                Some(reason_of(CopierError::from(why)))
-            } else if fee.is_none() {
-                Some(reason_of(CopierError::KindNotOffered))
-            } else if let Some((_, why)) = closed.iter().find(|(k, _)| k == kind) {
-                Some(reason_of(CopierError::from(*why)))
-            } else {
-                None
-            };
-            let available = reason.is_none();
-            MenuItem {
-                kind: *kind,
-                name: names.get(lang),
-                available,
-                fee_yen: fee,
-                options: if available {
-                    options_of(*kind, lang, holder)
-                } else {
-                    Vec::new()
-                },
-                max_copies: available.then_some(MAX_COPIES),
-                reason,
-                municipality_code: Some(code.to_owned()),
-                municipality_name: Some(name.to_owned()),
-            }
-        })
-        .collect()
+    });
+    let available = reason.is_none();
+    MenuItem {
+        kind,
+        name: names.get(lang),
+        available,
+        fee_yen: fee,
+        options: if available {
+            options_of(kind, lang, holder)
+        } else {
+            Vec::new()
+        },
+        max_copies: available.then_some(MAX_COPIES),
+        reason,
+        municipality_code: issuer.map(|(code, _)| code.to_owned()),
+        municipality_name: issuer.map(|(_, name)| name.to_owned()),
+    }
 }

@@ -285,15 +285,10 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             .municipalities()
             .get(&db, &holder.municipality.code, version)
             .await?;
-        let now = OffsetDateTime::now_utc();
-        holder.closed = crate::gateway::domain::CertificateKind::ALL
-            .into_iter()
-            .filter_map(|kind| municipal.closed(kind, now).map(|why| (kind, why)))
-            .collect();
+        holder.closed = municipal.closed_kinds(OffsetDateTime::now_utc());
     }
     let mut menu = menu::build(req.lang, session_id.to_string(), &holder);
-    menu.domicile_registrations =
-        registry::domicile::of_serial(&db, card.serial().as_bytes()).await?;
+    menu.domicile_registrations = std::mem::take(&mut holder.domicile_registrations);
     // Each active registration puts that municipality's 戸籍 kinds on the menu.
     for registration in &menu.domicile_registrations {
         if registration.status != registry::domicile::Status::Active
@@ -321,11 +316,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
                 .municipalities()
                 .get(&db, &registration.municipality_code, version)
                 .await?;
-            let now = OffsetDateTime::now_utc();
-            closed = CertificateKind::ALL
-                .into_iter()
-                .filter_map(|kind| settings.closed(kind, now).map(|why| (kind, why)))
-                .collect();
+            closed = settings.closed_kinds(OffsetDateTime::now_utc());
         }
         let name: String = row.get(0);
         menu.items.extend(menu::registered_domicile_items(
@@ -400,13 +391,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let registered_domicile = match order.municipality_code.as_deref() {
         None => None,
         Some(code) => {
-            let family_register = matches!(
-                kind,
-                CertificateKind::FamilyRegisterFull
-                    | CertificateKind::FamilyRegisterIndividual
-                    | CertificateKind::FamilyRegisterAddresses
-            );
-            if !family_register {
+            if !kind.is_family_register() {
                 return Err(CopierError::InvalidOptions.into());
             }
             let code = crate::gateway::municipality::LocalGovernmentCode::parse(code)

@@ -21,6 +21,14 @@ pub enum Closed {
 }
 
 impl Settings {
+    /// Every kind closed at `at`, and why (the menu's reasons).
+    pub fn closed_kinds(&self, at: OffsetDateTime) -> Vec<(CertificateKind, Closed)> {
+        CertificateKind::ALL
+            .into_iter()
+            .filter_map(|kind| self.closed(kind, at).map(|why| (kind, why)))
+            .collect()
+    }
+
     /// Why `kind` is closed at `at`, or `None` when it is open.
     pub fn closed(&self, kind: CertificateKind, at: OffsetDateTime) -> Option<Closed> {
         if self.maintenance.iter().any(|w| w.from <= at && at < w.to) {

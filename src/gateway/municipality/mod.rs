@@ -249,19 +249,12 @@ pub async fn create(
         return Err(SettingsError::Invalid(problems));
     }
     let tx = client.transaction().await?;
+    // The row's columns are filled in by `write_version`, in this transaction.
     let inserted = tx
         .execute(
-            "INSERT INTO municipalities (code, name, prefecture, mayor_title, mayor_name, seal_text,
-                                         settings_version, live_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 1, NULL) ON CONFLICT (code) DO NOTHING",
-            &[
-                &code.as_str(),
-                &settings.name,
-                &settings.prefecture,
-                &settings.mayor_title,
-                &settings.mayor_name,
-                &settings.seal_text,
-            ],
+            "INSERT INTO municipalities (code, name, prefecture, mayor_title, mayor_name, seal_text, live_at)
+             VALUES ($1, '', '', '', '', '', NULL) ON CONFLICT (code) DO NOTHING",
+            &[&code.as_str()],
         )
         .await?;
     if inserted == 0 {
@@ -304,29 +297,14 @@ pub async fn update(
         tx.commit().await?;
         return show(client, code).await?.ok_or(SettingsError::NotFound);
     }
-    let next = current + 1;
-    tx.execute(
-        "UPDATE municipalities SET name = $2, prefecture = $3, mayor_title = $4, mayor_name = $5,
-                seal_text = $6, settings_version = $7, updated_at = now()
-          WHERE code = $1",
-        &[
-            &code.as_str(),
-            &settings.name,
-            &settings.prefecture,
-            &settings.mayor_title,
-            &settings.mayor_name,
-            &settings.seal_text,
-            &next,
-        ],
-    )
-    .await?;
-    write_version(&tx, code.as_str(), next, settings, by).await?;
+    write_version(&tx, code.as_str(), current + 1, settings, by).await?;
     tx.commit().await?;
     show(client, code).await?.ok_or(SettingsError::NotFound)
 }
 
-/// Stores version `version` and makes the issuance path's tables (`fees`)
-/// say what it says, inside the caller's transaction.
+/// Stores version `version` and makes the issuance path's columns
+/// (`municipalities`) and table (`fees`) say what it says, inside the
+/// caller's transaction.
 async fn write_version(
     tx: &tokio_postgres::Transaction<'_>,
     code: &str,
@@ -334,6 +312,21 @@ async fn write_version(
     settings: &Settings,
     by: &str,
 ) -> Result<(), SettingsError> {
+    tx.execute(
+        "UPDATE municipalities SET name = $2, prefecture = $3, mayor_title = $4, mayor_name = $5,
+                seal_text = $6, settings_version = $7, updated_at = now()
+          WHERE code = $1",
+        &[
+            &code,
+            &settings.name,
+            &settings.prefecture,
+            &settings.mayor_title,
+            &settings.mayor_name,
+            &settings.seal_text,
+            &version,
+        ],
+    )
+    .await?;
     let document = serde_json::to_value(settings).expect("settings serialise");
     tx.execute(
         "INSERT INTO municipality_settings (municipality_code, version, settings, changed_by)

@@ -13,7 +13,7 @@ use crate::gateway::db::{Client, DbError};
 use crate::gateway::render::model::MunicipalityHeader;
 
 /// What became of a registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Matched (or approved): that municipality's 戸籍 certificates are the resident's.
@@ -36,18 +36,21 @@ impl Status {
     }
 }
 
-/// A registration as the resident (the menu) or the staff see it.
-#[derive(Debug, Clone, Serialize)]
+/// A registration as the resident sees it on the menu (read with the card
+/// step's one statement, `registry::AUTHENTICATE_HOLDER`, with the status
+/// computed as [`EFFECTIVE_STATUS`] does).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Registration {
     pub registration_id: Uuid,
     pub municipality_code: String,
     pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_reason: Option<String>,
 }
 
 /// The status with the 戸籍 read now: an active registration whose entry
-/// was removed, or whose register was closed, has ended.
+/// was removed, or whose register was closed, has ended (the card step's
+/// statement spells the same rule).
 const EFFECTIVE_STATUS: &str = "
     CASE WHEN d.status = 'active' AND (fm.removed OR f.closed_on IS NOT NULL) THEN 'ended'
          ELSE d.status END,
@@ -158,32 +161,6 @@ pub async fn register(
         },
         true,
     ))
-}
-
-/// The latest registration of `serial` with each municipality (the menu).
-pub async fn of_serial(client: &Client, serial: &[u8]) -> Result<Vec<Registration>, DbError> {
-    let rows = client
-        .query(
-            &format!(
-                "SELECT DISTINCT ON (d.municipality_code) d.id, d.municipality_code, {EFFECTIVE_STATUS}
-                   FROM domicile_registrations d
-                   LEFT JOIN family_register_members fm ON fm.id = d.member_id
-                   LEFT JOIN family_registers f ON f.id = fm.register_id
-                  WHERE d.serial = $1
-                  ORDER BY d.municipality_code, d.created_at DESC"
-            ),
-            &[&serial],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Registration {
-            registration_id: r.get(0),
-            municipality_code: r.get(1),
-            status: Status::parse(r.get(2)),
-            ended_reason: r.get(3),
-        })
-        .collect())
 }
 
 /// A registration waiting in a municipality's staff queue, with what the

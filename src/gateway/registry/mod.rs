@@ -91,6 +91,8 @@ pub struct CardHolder {
     /// The kinds the municipality's calendar closes now, and why (filled in
     /// by the card step from the settings of that version).
     pub closed: Vec<(CertificateKind, crate::gateway::municipality::Closed)>,
+    /// The card's registered-domicile registrations (see `domicile`).
+    pub domicile_registrations: Vec<domicile::Registration>,
 }
 
 impl CardHolder {
@@ -176,7 +178,24 @@ const AUTHENTICATE_HOLDER: &str = "
                (SELECT count(*) FROM residents x
                  WHERE x.household_id = r.household_id AND x.status IN ('active', 'moving_out')) AS household_size,
                m.live_at IS NOT NULL AS live,
-               m.settings_version
+               m.settings_version,
+               -- The card's registered-domicile registrations, the latest with
+               -- each municipality, their status read with the 戸籍 now
+               -- (`domicile::EFFECTIVE_STATUS`).
+               (SELECT coalesce(json_agg(json_build_object(
+                           'registration_id', x.id, 'municipality_code', x.municipality_code,
+                           'status', x.status, 'ended_reason', x.ended_reason)
+                         ORDER BY x.municipality_code), '[]')
+                  FROM (SELECT DISTINCT ON (d.municipality_code) d.id, d.municipality_code,
+                               CASE WHEN d.status = 'active' AND (fm.removed OR f.closed_on IS NOT NULL)
+                                    THEN 'ended' ELSE d.status END AS status,
+                               CASE WHEN d.status = 'active' AND (fm.removed OR f.closed_on IS NOT NULL)
+                                    THEN 'register_changed' ELSE d.ended_reason END AS ended_reason
+                          FROM domicile_registrations d
+                          LEFT JOIN family_register_members fm ON fm.id = d.member_id
+                          LEFT JOIN family_registers f ON f.id = fm.register_id
+                         WHERE d.serial = card.serial
+                         ORDER BY d.municipality_code, d.created_at DESC) x) AS domicile_registrations
           FROM card
           LEFT JOIN certificate_links l ON l.serial = card.serial
           LEFT JOIN residents r ON r.id = l.resident_id
@@ -232,7 +251,7 @@ pub async fn authenticate_holder(
             ],
         )
         .await?;
-    if r.get::<_, i64>(22) == 0 {
+    if r.get::<_, i64>(23) == 0 {
         return Ok(HolderLookup::SessionUnusable);
     }
     match r.get::<_, Option<&str>>(9) {
@@ -288,6 +307,8 @@ pub async fn authenticate_holder(
         household_size: r.get(19),
         settings_version: r.get(21),
         closed: Vec::new(),
+        domicile_registrations: serde_json::from_value(r.get(22))
+            .map_err(|_| DbError::Data("domicile registrations do not parse"))?,
     };
     Ok(HolderLookup::Found(Box::new(holder)))
 }

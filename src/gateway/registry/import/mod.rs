@@ -244,6 +244,41 @@ pub fn read(body: &[u8], format: Format, known: &[&str]) -> Result<Vec<RawRecord
     }
 }
 
+/// Each record checked by `check`: the good ones, and every error of the
+/// others.
+pub fn check_each<T>(
+    records: &[RawRecord],
+    check: impl Fn(&RawRecord) -> Result<T, Vec<LineError>>,
+) -> (Vec<T>, Vec<LineError>) {
+    let mut good = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for record in records {
+        match check(record) {
+            Ok(t) => good.push(t),
+            Err(e) => errors.extend(e),
+        }
+    }
+    (good, errors)
+}
+
+/// The ids of the residents of municipality `code` among `codes`
+/// (住民票コード → id), read inside the load's transaction.
+pub async fn resident_ids(
+    tx: &tokio_postgres::Transaction<'_>,
+    code: &str,
+    codes: &[&str],
+) -> Result<std::collections::HashMap<String, i64>, ImportError> {
+    Ok(tx
+        .query(
+            "SELECT resident_code, id FROM residents WHERE municipality_code = $1 AND resident_code = ANY($2)",
+            &[&code, &codes],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
 /// Typed access to one record's fields, collecting every error.
 pub struct Fields<'r> {
     record: &'r RawRecord,

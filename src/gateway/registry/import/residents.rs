@@ -242,14 +242,7 @@ pub async fn load(
     format: Format,
 ) -> Result<Loaded, ImportError> {
     let records = super::read(body, format, COLUMNS).map_err(invalid)?;
-    let mut errors = Vec::new();
-    let mut residents = Vec::with_capacity(records.len());
-    for record in &records {
-        match check(record) {
-            Ok(r) => residents.push(r),
-            Err(e) => errors.extend(e),
-        }
-    }
+    let (residents, mut errors) = super::check_each(&records, check);
     errors.extend(check_across(&residents));
     if !errors.is_empty() {
         return Err(invalid(errors));

@@ -101,14 +101,7 @@ pub async fn load(
     format: Format,
 ) -> Result<Loaded, ImportError> {
     let records = super::read(body, format, COLUMNS).map_err(invalid)?;
-    let mut errors = Vec::new();
-    let mut seals = Vec::with_capacity(records.len());
-    for record in &records {
-        match check(record) {
-            Ok(s) => seals.push(s),
-            Err(e) => errors.extend(e),
-        }
-    }
+    let (seals, mut errors) = super::check_each(&records, check);
     // Across lines: a 登録番号 once; at most one active registration per resident.
     let mut numbers: HashMap<&str, usize> = HashMap::new();
     let mut active: HashMap<&str, usize> = HashMap::new();
@@ -135,15 +128,7 @@ pub async fn load(
     // Every resident must be this municipality's; an active registration
     // already stored under another number must be abolished by this file.
     let codes: Vec<&str> = seals.iter().map(|s| s.resident_code.as_str()).collect();
-    let ids: HashMap<String, i64> = tx
-        .query(
-            "SELECT resident_code, id FROM residents WHERE municipality_code = $1 AND resident_code = ANY($2)",
-            &[&code, &codes],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let ids = super::resident_ids(&tx, code, &codes).await?;
     let stored_active: HashMap<i64, String> = tx
         .query(
             "SELECT resident_id, registration_no FROM seal_registrations

@@ -173,14 +173,7 @@ pub async fn load(
     let names = columns();
     let known: Vec<&str> = names.iter().map(String::as_str).collect();
     let records = super::read(body, format, &known).map_err(invalid)?;
-    let mut errors = Vec::new();
-    let mut rows = Vec::with_capacity(records.len());
-    for record in &records {
-        match check(record) {
-            Ok(a) => rows.push(a),
-            Err(e) => errors.extend(e),
-        }
-    }
+    let (rows, mut errors) = super::check_each(&records, check);
     let mut keys: HashMap<(&str, i32), usize> = HashMap::new();
     let mut releases: BTreeMap<i32, Date> = BTreeMap::new();
     for a in &rows {
@@ -211,15 +204,7 @@ pub async fn load(
     }
     let tx = client.transaction().await?;
     let codes: Vec<&str> = rows.iter().map(|a| a.resident_code.as_str()).collect();
-    let ids: HashMap<String, i64> = tx
-        .query(
-            "SELECT resident_code, id FROM residents WHERE municipality_code = $1 AND resident_code = ANY($2)",
-            &[&code, &codes],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let ids = super::resident_ids(&tx, code, &codes).await?;
     let missing: Vec<LineError> = rows
         .iter()
         .filter(|a| !ids.contains_key(&a.resident_code))
