@@ -188,16 +188,18 @@ fn options_of(kind: CertificateKind, lang: Lang, holder: &CardHolder) -> Vec<Men
 
 /// Builds the menu for `holder`: every kind, available when the
 /// municipality offers it (has a fee for it) and nothing says no, otherwise
-/// with the reason it is not.
-pub fn build(lang: Lang, session_id: String, holder: &CardHolder) -> Menu {
+/// with the reason it is not. `closed` are the kinds the municipality's
+/// calendar closes now.
+pub fn build(
+    lang: Lang,
+    session_id: String,
+    holder: &CardHolder,
+    closed: &[(CertificateKind, Closed)],
+) -> Menu {
     let items = KINDS
         .iter()
         .map(|(kind, names)| {
-            let closed = holder
-                .closed
-                .iter()
-                .find(|(k, _)| k == kind)
-                .map(|(_, w)| *w);
+            let closed = closed.iter().find(|(k, _)| k == kind).map(|(_, w)| *w);
             item(
                 lang,
                 holder,

@@ -279,15 +279,16 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
         .increment(1);
     // What the municipality's calendar closes now, for the menu's reasons.
+    let mut closed = Vec::new();
     if let Some(version) = holder.settings_version {
         let municipal = state
             .pipeline
             .municipalities()
             .get(&db, &holder.municipality.code, version)
             .await?;
-        holder.closed = municipal.closed_kinds(OffsetDateTime::now_utc());
+        closed = municipal.closed_kinds(OffsetDateTime::now_utc());
     }
-    let mut menu = menu::build(req.lang, session_id.to_string(), &holder);
+    let mut menu = menu::build(req.lang, session_id.to_string(), &holder, &closed);
     menu.domicile_registrations = std::mem::take(&mut holder.domicile_registrations);
     // Each active registration puts that municipality's 戸籍 kinds on the menu.
     for registration in &menu.domicile_registrations {

@@ -88,9 +88,6 @@ pub struct CardHolder {
     pub household_size: i64,
     /// The municipality's settings version in force.
     pub settings_version: Option<i32>,
-    /// The kinds the municipality's calendar closes now, and why (filled in
-    /// by the card step from the settings of that version).
-    pub closed: Vec<(CertificateKind, crate::gateway::municipality::Closed)>,
     /// The card's registered-domicile registrations (see `domicile`).
     pub domicile_registrations: Vec<domicile::Registration>,
 }
@@ -306,7 +303,6 @@ pub async fn authenticate_holder(
         latest_tax_year: r.get(18),
         household_size: r.get(19),
         settings_version: r.get(21),
-        closed: Vec::new(),
         domicile_registrations: serde_json::from_value(r.get(22))
             .map_err(|_| DbError::Data("domicile registrations do not parse"))?,
     };
