@@ -74,9 +74,19 @@ pub enum MunicipalityCommand {
     /// and field and nothing is loaded; the same file twice changes nothing.
     Import {
         code: String,
-        /// Which register: residents, seals, tax.
+        /// Which register: residents, seals, tax, family_registers,
+        /// family_register_events, family_register_addresses (附票).
         #[arg(long)]
         register: String,
+        file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Applies a change feed (異動: NDJSON, one change per line named by
+    /// `change`) in one transaction: every error is listed by line and
+    /// field and nothing is applied.
+    Changes {
+        code: String,
         file: PathBuf,
         #[command(flatten)]
         connection: Connection,
@@ -223,6 +233,11 @@ async fn execute(command: &MunicipalityCommand) -> Outcome {
             file,
             connection,
         } => return import(code, register, file, connection).await,
+        C::Changes {
+            code,
+            file,
+            connection,
+        } => return changes(code, file, connection).await,
         C::Settlement {
             code,
             date,
@@ -294,59 +309,18 @@ async fn execute(command: &MunicipalityCommand) -> Outcome {
 }
 
 async fn import(code: &str, register: &str, file: &Path, connection: &Connection) -> Outcome {
-    let data = match std::fs::read(file) {
-        Ok(d) => d,
-        Err(e) => return Outcome::CouldNotAsk(format!("file_unreadable: {}: {e}", file.display())),
-    };
     let ndjson = file
         .extension()
         .is_some_and(|e| e == "ndjson" || e == "jsonl");
-    // The bar shows the upload; then the gateway checks and loads it all
-    // in one transaction, and the spinner waits for that.
-    let bar = if connection.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        indicatif::ProgressBar::hidden()
+    let path = format!("/v1/admin/municipalities/{code}/imports?register={register}");
+    let media = if ndjson {
+        "application/x-ndjson"
     } else {
-        indicatif::ProgressBar::new(data.len() as u64)
+        "text/csv"
     };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {elapsed}")
-            .expect("the template parses")
-            .progress_chars("#>-"),
-    );
-    bar.set_message(format!("sending {}", file.display()));
-    let upload = https::Upload {
-        content_type: if ndjson {
-            "application/x-ndjson"
-        } else {
-            "text/csv"
-        },
-        data: bytes::Bytes::from(data),
-        progress: Some(bar.clone()),
-    };
-    let sent = bar.clone();
-    let ticker = tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            if sent.position() >= sent.length().unwrap_or(0) {
-                sent.set_message("checking and loading");
-                sent.tick();
-            }
-        }
-    });
-    let answer = https::send(
-        &connection.url,
-        Method::POST,
-        &format!("/v1/admin/municipalities/{code}/imports?register={register}"),
-        Some(upload),
-        &connection.ca,
-        Some((&connection.cert, &connection.key)),
-    )
-    .await;
-    ticker.abort();
-    bar.finish_and_clear();
-    let answer = match answer {
+    let answer = match upload(&path, file, media, connection).await {
         Ok(a) => a,
-        Err(e) => return Outcome::CouldNotAsk(e.code().to_owned()),
+        Err(outcome) => return outcome,
     };
     let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
     if connection.json {
@@ -364,6 +338,83 @@ async fn import(code: &str, register: &str, file: &Path, connection: &Connection
         print!("{}", human(&answer, &value, View::Import));
     }
     outcome_of(&answer)
+}
+
+async fn changes(code: &str, file: &Path, connection: &Connection) -> Outcome {
+    let path = format!("/v1/admin/municipalities/{code}/changes");
+    let answer = match upload(&path, file, "application/x-ndjson", connection).await {
+        Ok(a) => a,
+        Err(outcome) => return outcome,
+    };
+    let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    if connection.json {
+        println!("{value}");
+    } else if answer.status.is_success() {
+        let by_change: Vec<String> = value["by_change"]
+            .as_object()
+            .map(|o| o.iter().map(|(k, v)| format!("{k} {v}")).collect())
+            .unwrap_or_default();
+        println!(
+            "{} changes applied: {}",
+            value["changes"],
+            by_change.join(", ")
+        );
+    } else {
+        print!("{}", human(&answer, &value, View::Import));
+    }
+    outcome_of(&answer)
+}
+
+/// Sends `file` to `path` with a progress bar while it is sent (then a
+/// spinner while the gateway checks and applies it in one transaction).
+async fn upload(
+    path: &str,
+    file: &Path,
+    content_type: &'static str,
+    connection: &Connection,
+) -> Result<https::Answer, Outcome> {
+    let data = std::fs::read(file)
+        .map_err(|e| Outcome::CouldNotAsk(format!("file_unreadable: {}: {e}", file.display())))?;
+    // The bar shows the upload; then the gateway checks and loads it all
+    // in one transaction, and the spinner waits for that.
+    let bar = if connection.json || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(data.len() as u64)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {elapsed}")
+            .expect("the template parses")
+            .progress_chars("#>-"),
+    );
+    bar.set_message(format!("sending {}", file.display()));
+    let upload = https::Upload {
+        content_type,
+        data: bytes::Bytes::from(data),
+        progress: Some(bar.clone()),
+    };
+    let sent = bar.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            if sent.position() >= sent.length().unwrap_or(0) {
+                sent.set_message("checking and loading");
+                sent.tick();
+            }
+        }
+    });
+    let answer = https::send(
+        &connection.url,
+        Method::POST,
+        path,
+        Some(upload),
+        &connection.ca,
+        Some((&connection.cert, &connection.key)),
+    )
+    .await;
+    ticker.abort();
+    bar.finish_and_clear();
+    answer.map_err(|e| Outcome::CouldNotAsk(e.code().to_owned()))
 }
 
 async fn settlement(code: &str, date: Option<&str>, connection: &Connection) -> Outcome {

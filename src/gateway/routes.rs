@@ -87,7 +87,7 @@ const fn route(
 }
 
 /// Every route kofu serves.
-pub static ROUTES: [Route; 33] = {
+pub static ROUTES: [Route; 34] = {
     use Listener::{Admin, Copier, Ops};
     [
         route(Copier, Method::GET, "/healthz", handler!(public::healthz)),
@@ -183,6 +183,12 @@ pub static ROUTES: [Route; 33] = {
             Method::POST,
             admin::IMPORTS_ROUTE,
             handler!(admin::municipalities::import, id),
+        ),
+        route(
+            Admin,
+            Method::POST,
+            admin::CHANGES_ROUTE,
+            handler!(admin::municipalities::changes, id),
         ),
         route(
             Admin,

@@ -321,9 +321,15 @@ async fn handle(
     let route = routes::resolve(listener, &parts.method, parts.uri.path()).label();
     let request_id = uuid::Uuid::from_bytes(crate::gateway::random_bytes());
     let span = tracing::info_span!("request", %request_id, route, method = %parts.method, status = tracing::field::Empty);
-    // Register imports are the one kind of large body, and only operators
-    // reach the administration listener.
-    let limit = if listener == Listener::Admin && route == crate::gateway::admin::IMPORTS_ROUTE {
+    // Register imports and change feeds are the one kind of large body, and
+    // only operators reach the administration listener.
+    let limit = if listener == Listener::Admin
+        && [
+            crate::gateway::admin::IMPORTS_ROUTE,
+            crate::gateway::admin::CHANGES_ROUTE,
+        ]
+        .contains(&route)
+    {
         state.config.import_max_body_bytes
     } else {
         state.config.max_body_bytes

@@ -16,6 +16,7 @@ mod layout;
 mod municipalities;
 mod pki_verify;
 mod refusals;
+mod register_changes;
 mod registers;
 mod revocation;
 mod verify;

@@ -60,6 +60,7 @@ fn routes(code: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("{m}/imports?register=residents"),
             Some(json!([])),
         ),
+        (Method::POST, format!("{m}/changes"), Some(json!([]))),
         (Method::GET, format!("{m}/settlement?date=2026-12-03"), None),
         (Method::GET, format!("{m}/domicile-registrations"), None),
         (Method::GET, format!("{m}/signing-keys"), None),
@@ -1195,15 +1196,27 @@ async fn a_matching_domicile_registration_is_active_at_once_and_a_register_chang
         menu["domicile_registrations"],
         json!([{"registration_id": made["registration_id"], "municipality_code": MUNICIPALITY_CODE, "status": "active"}])
     );
-    // A change of the 戸籍 (his entry removed: marriage, 転籍) ends it.
-    app.db()
-        .await
-        .execute(
-            "UPDATE family_register_members SET removed = true WHERE name = '日向　二郎'",
-            &[],
+    // A change of the 戸籍 (his entry removed by his marriage out of the
+    // register, through ひなた市's change feed) ends it.
+    let position = kofu::devkit::demo_registers::FAMILY_REGISTER
+        .iter()
+        .position(|m| m.name == "日向　二郎")
+        .unwrap()
+        + 1;
+    let feed = json!({"change": "family_register_event", "domicile": "東京都ひなた市日向町一丁目2番地",
+        "head_name": "日向　太郎", "position": position, "kind": "marriage", "removes_entry": true,
+        "occurred_on": "2026-04-01", "reported_on": "2026-04-01", "detail": "配偶者氏名　港　花"});
+    let r = app
+        .admin_client(MUNICIPALITY_OPERATOR_STEM)
+        .call(
+            Method::POST,
+            &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/changes"),
+            &[("content-type", "application/x-ndjson".to_owned())],
+            Some(format!("{feed}\n").into_bytes()),
         )
         .await
         .unwrap();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let menu = menu_of(&copier, &exact).await;
     assert_eq!(menu["domicile_registrations"][0]["status"], "ended");
     assert_eq!(

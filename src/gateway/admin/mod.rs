@@ -25,8 +25,10 @@ use crate::gateway::signing::KeyError;
 use crate::gateway::state::AppState;
 use error::AdminError;
 
-/// The one route that takes large bodies (`import_max_body_bytes`).
+/// The routes that take large bodies (`import_max_body_bytes`): register
+/// files and change feeds.
 pub const IMPORTS_ROUTE: &str = "/v1/admin/municipalities/{id}/imports";
+pub const CHANGES_ROUTE: &str = "/v1/admin/municipalities/{id}/changes";
 
 /// Events per batch request.
 const MAX_EVENTS_PER_REQUEST: usize = 1000;

@@ -184,15 +184,7 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         .query_param("register")
         .and_then(|r| Register::parse(&r))
         .ok_or(AdminError::ImportRegisterUnknown)?;
-    let media = req
-        .header("content-type")
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let format = match media.as_str() {
+    let format = match media_type(req).as_str() {
         "text/csv" => Format::Csv,
         "application/x-ndjson" | "application/jsonl" => Format::Ndjson,
         _ => return Err(AdminError::ImportFormatUnsupported.into()),
@@ -202,13 +194,7 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         return Err(AdminError::MunicipalityNotFound.into());
     }
     let started = std::time::Instant::now();
-    let outcome = match register {
-        Register::Residents => {
-            import::residents::load(&mut client, code.as_str(), &req.body, format).await
-        }
-        Register::Seals => import::seals::load(&mut client, code.as_str(), &req.body, format).await,
-        Register::Tax => import::tax::load(&mut client, code.as_str(), &req.body, format).await,
-    };
+    let outcome = import::load(&mut client, register, code.as_str(), &req.body, format).await;
     match outcome {
         Ok(loaded) => {
             tracing::info!(municipality = %code, ?register, records = loaded.records,
@@ -228,6 +214,51 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         }
         Err(ImportError::Db(e)) => Err(e.into()),
     }
+}
+
+/// `POST /v1/admin/municipalities/{code}/changes`: applies a change feed
+/// (異動, `application/x-ndjson`, one change per line named by `change`) in
+/// one transaction. `200 {"changes", "by_change"}`; `422 import_invalid`
+/// with every error, nothing applied; `415 import_format_unsupported`.
+pub async fn changes(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
+    use crate::gateway::registry::import::{ImportError, changes};
+    let (code, _) = authorised(req, code)?;
+    if !matches!(
+        media_type(req).as_str(),
+        "application/x-ndjson" | "application/jsonl"
+    ) {
+        return Err(AdminError::ImportFormatUnsupported.into());
+    }
+    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    if municipality::show(&client, &code).await?.is_none() {
+        return Err(AdminError::MunicipalityNotFound.into());
+    }
+    match changes::apply_batch(&mut client, code.as_str(), &req.body).await {
+        Ok(applied) => {
+            tracing::info!(municipality = %code, changes = applied.changes, "change feed applied");
+            Ok(http::json(StatusCode::OK, &applied))
+        }
+        Err(ImportError::Invalid { errors, count }) => {
+            tracing::info!(municipality = %code, errors = count, "change feed refused");
+            Ok(problem_with(
+                req,
+                AdminError::ImportInvalid,
+                serde_json::json!({ "errors": errors, "error_count": count }),
+            ))
+        }
+        Err(ImportError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// The request's media type, lower case, without parameters.
+fn media_type(req: &ApiRequest) -> String {
+    req.header("content-type")
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// `GET /v1/admin/municipalities/{code}/settlement?date=YYYY-MM-DD[&format=csv]`:

@@ -12,6 +12,8 @@
 //! - An error names a line, a field and a reason code, never a value: the
 //!   files are personal data.
 
+pub mod changes;
+pub mod family;
 pub mod residents;
 pub mod seals;
 pub mod tax;
@@ -19,6 +21,9 @@ pub mod tax;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use tokio_postgres::Transaction;
+
+use crate::gateway::db::Client;
 
 /// Which register a file loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -31,17 +36,87 @@ pub enum Register {
     /// 課税: tax assessments, their income and deductions, and the day each
     /// fiscal year becomes issuable.
     Tax,
+    /// 戸籍: the registers kept here and their members, in register order.
+    FamilyRegisters,
+    /// 戸籍の身分事項: the events recorded for each member.
+    FamilyRegisterEvents,
+    /// 戸籍の附票: each member's addresses while in the register.
+    FamilyRegisterAddresses,
 }
 
 impl Register {
-    pub fn parse(text: &str) -> Option<Register> {
-        match text {
-            "residents" => Some(Register::Residents),
-            "seals" => Some(Register::Seals),
-            "tax" => Some(Register::Tax),
-            _ => None,
+    pub const ALL: [Register; 6] = [
+        Register::Residents,
+        Register::Seals,
+        Register::Tax,
+        Register::FamilyRegisters,
+        Register::FamilyRegisterEvents,
+        Register::FamilyRegisterAddresses,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Register::Residents => "residents",
+            Register::Seals => "seals",
+            Register::Tax => "tax",
+            Register::FamilyRegisters => "family_registers",
+            Register::FamilyRegisterEvents => "family_register_events",
+            Register::FamilyRegisterAddresses => "family_register_addresses",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Register> {
+        Register::ALL.into_iter().find(|r| r.name() == text)
+    }
+
+    /// The field names a file of this register takes.
+    pub fn columns(self) -> Vec<String> {
+        let fixed: &[&str] = match self {
+            Register::Residents => residents::COLUMNS,
+            Register::Seals => seals::COLUMNS,
+            Register::Tax => return tax::columns(),
+            Register::FamilyRegisters => family::MEMBER_COLUMNS,
+            Register::FamilyRegisterEvents => family::EVENT_COLUMNS,
+            Register::FamilyRegisterAddresses => family::ADDRESS_COLUMNS,
+        };
+        fixed.iter().map(|c| (*c).to_owned()).collect()
+    }
+
+    /// Checks `records` whole and writes them in `tx` (not committed):
+    /// every error, or what was written.
+    pub async fn apply(
+        self,
+        tx: &Transaction<'_>,
+        code: &str,
+        records: &[RawRecord],
+    ) -> Result<Loaded, ImportError> {
+        match self {
+            Register::Residents => residents::apply(tx, code, records).await,
+            Register::Seals => seals::apply(tx, code, records).await,
+            Register::Tax => tax::apply(tx, code, records).await,
+            Register::FamilyRegisters => family::apply_members(tx, code, records).await,
+            Register::FamilyRegisterEvents => family::apply_events(tx, code, records).await,
+            Register::FamilyRegisterAddresses => family::apply_addresses(tx, code, records).await,
+        }
+    }
+}
+
+/// Loads a file of `register` into municipality `code`, in one
+/// transaction: all of it, or nothing and every error.
+pub async fn load(
+    client: &mut Client,
+    register: Register,
+    code: &str,
+    body: &[u8],
+    format: Format,
+) -> Result<Loaded, ImportError> {
+    let columns = register.columns();
+    let known: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let records = read(body, format, &known).map_err(invalid)?;
+    let tx = client.transaction().await?;
+    let loaded = register.apply(&tx, code, &records).await?;
+    tx.commit().await?;
+    Ok(loaded)
 }
 
 /// How the file is written.
@@ -203,37 +278,7 @@ pub fn read(body: &[u8], format: Format, known: &[&str]) -> Result<Vec<RawRecord
                         continue;
                     }
                 };
-                let mut fields = BTreeMap::new();
-                for (name, value) in object {
-                    if !known.contains(&name.as_str()) {
-                        errors.push(LineError {
-                            line: line_no,
-                            field: name,
-                            reason: "unknown_field",
-                        });
-                        continue;
-                    }
-                    let text = match value {
-                        serde_json::Value::Null => continue,
-                        serde_json::Value::String(s) if s.is_empty() => continue,
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Bool(b) => b.to_string(),
-                        serde_json::Value::Number(n) => n.to_string(),
-                        _ => {
-                            errors.push(LineError {
-                                line: line_no,
-                                field: name,
-                                reason: "not_a_scalar",
-                            });
-                            continue;
-                        }
-                    };
-                    fields.insert(name, text);
-                }
-                records.push(RawRecord {
-                    line: line_no,
-                    fields,
-                });
+                records.push(record_of(line_no, object, known, &mut errors));
             }
         }
     }
@@ -242,6 +287,45 @@ pub fn read(body: &[u8], format: Format, known: &[&str]) -> Result<Vec<RawRecord
     } else {
         Err(errors)
     }
+}
+
+/// The fields of one JSON object (line `line`) as text; every field not in
+/// `known`, or not a scalar, is an error in `errors`. Null and the empty
+/// string mean absent, as an empty CSV field does.
+pub fn record_of(
+    line: usize,
+    object: serde_json::Map<String, serde_json::Value>,
+    known: &[&str],
+    errors: &mut Vec<LineError>,
+) -> RawRecord {
+    let mut fields = BTreeMap::new();
+    for (name, value) in object {
+        if !known.contains(&name.as_str()) {
+            errors.push(LineError {
+                line,
+                field: name,
+                reason: "unknown_field",
+            });
+            continue;
+        }
+        let text = match value {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(s) if s.is_empty() => continue,
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => {
+                errors.push(LineError {
+                    line,
+                    field: name,
+                    reason: "not_a_scalar",
+                });
+                continue;
+            }
+        };
+        fields.insert(name, text);
+    }
+    RawRecord { line, fields }
 }
 
 /// Each record checked by `check`: the good ones, and every error of the

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::Date;
 
-use super::{Fields, Format, ImportError, LineError, Loaded, RawRecord, invalid, my_number_valid};
-use crate::gateway::db::Client;
+use super::{Fields, ImportError, LineError, Loaded, RawRecord, invalid, my_number_valid};
+use tokio_postgres::Transaction;
 
 /// The columns, in the documented order (README: "Register import").
 pub const COLUMNS: &[&str] = &[
@@ -235,19 +235,16 @@ fn check_across(residents: &[Resident]) -> Vec<LineError> {
 }
 
 /// Loads residents from `body` into municipality `code` (see the module rules).
-pub async fn load(
-    client: &mut Client,
+pub async fn apply(
+    tx: &Transaction<'_>,
     code: &str,
-    body: &[u8],
-    format: Format,
+    records: &[RawRecord],
 ) -> Result<Loaded, ImportError> {
-    let records = super::read(body, format, COLUMNS).map_err(invalid)?;
-    let (residents, mut errors) = super::check_each(&records, check);
+    let (residents, mut errors) = super::check_each(records, check);
     errors.extend(check_across(&residents));
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    let tx = client.transaction().await?;
     // A 住民票コード is nationwide: one registered in another municipality
     // is not this file's to change (that is a move, through the change feed).
     let all_codes: Vec<&str> = residents.iter().map(|r| r.resident_code.as_str()).collect();
@@ -293,12 +290,11 @@ pub async fn load(
     )
     .await?;
     for chunk in residents.chunks(10_000) {
-        let counts = upsert(&tx, code, chunk).await?;
+        let counts = upsert(tx, code, chunk).await?;
         loaded.inserted += counts.0;
         loaded.updated += counts.1;
     }
     loaded.unchanged = residents.len() as u64 - loaded.inserted - loaded.updated;
-    tx.commit().await?;
     Ok(loaded)
 }
 

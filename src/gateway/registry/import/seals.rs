@@ -7,8 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use time::Date;
 
-use super::{Fields, Format, ImportError, LineError, Loaded, RawRecord, invalid};
-use crate::gateway::db::Client;
+use super::{Fields, ImportError, LineError, Loaded, RawRecord, invalid};
+use tokio_postgres::Transaction;
 
 pub const COLUMNS: &[&str] = &[
     "resident_code",
@@ -94,14 +94,12 @@ fn check(record: &RawRecord) -> Result<Seal, Vec<LineError>> {
 }
 
 /// Loads seal registrations into municipality `code`.
-pub async fn load(
-    client: &mut Client,
+pub async fn apply(
+    tx: &Transaction<'_>,
     code: &str,
-    body: &[u8],
-    format: Format,
+    records: &[RawRecord],
 ) -> Result<Loaded, ImportError> {
-    let records = super::read(body, format, COLUMNS).map_err(invalid)?;
-    let (seals, mut errors) = super::check_each(&records, check);
+    let (seals, mut errors) = super::check_each(records, check);
     // Across lines: a 登録番号 once; at most one active registration per resident.
     let mut numbers: HashMap<&str, usize> = HashMap::new();
     let mut active: HashMap<&str, usize> = HashMap::new();
@@ -124,11 +122,10 @@ pub async fn load(
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    let tx = client.transaction().await?;
     // Every resident must be this municipality's; an active registration
     // already stored under another number must be abolished by this file.
     let codes: Vec<&str> = seals.iter().map(|s| s.resident_code.as_str()).collect();
-    let ids = super::resident_ids(&tx, code, &codes).await?;
+    let ids = super::resident_ids(tx, code, &codes).await?;
     let stored_active: HashMap<i64, String> = tx
         .query(
             "SELECT resident_id, registration_no FROM seal_registrations
@@ -208,6 +205,5 @@ pub async fn load(
             None => loaded.unchanged += 1,
         }
     }
-    tx.commit().await?;
     Ok(loaded)
 }

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use time::Date;
 
-use super::{Fields, Format, ImportError, LineError, Loaded, RawRecord, invalid};
-use crate::gateway::db::Client;
+use super::{Fields, ImportError, LineError, Loaded, RawRecord, invalid};
+use tokio_postgres::Transaction;
 
 /// The kinds of income and of deduction the registers know (sql/0017).
 pub const INCOME_KINDS: [&str; 9] = [
@@ -164,16 +164,12 @@ fn check(record: &RawRecord) -> Result<Assessment, Vec<LineError>> {
 }
 
 /// Loads tax assessments into municipality `code`.
-pub async fn load(
-    client: &mut Client,
+pub async fn apply(
+    tx: &Transaction<'_>,
     code: &str,
-    body: &[u8],
-    format: Format,
+    records: &[RawRecord],
 ) -> Result<Loaded, ImportError> {
-    let names = columns();
-    let known: Vec<&str> = names.iter().map(String::as_str).collect();
-    let records = super::read(body, format, &known).map_err(invalid)?;
-    let (rows, mut errors) = super::check_each(&records, check);
+    let (rows, mut errors) = super::check_each(records, check);
     let mut keys: HashMap<(&str, i32), usize> = HashMap::new();
     let mut releases: BTreeMap<i32, Date> = BTreeMap::new();
     for a in &rows {
@@ -202,9 +198,8 @@ pub async fn load(
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    let tx = client.transaction().await?;
     let codes: Vec<&str> = rows.iter().map(|a| a.resident_code.as_str()).collect();
-    let ids = super::resident_ids(&tx, code, &codes).await?;
+    let ids = super::resident_ids(tx, code, &codes).await?;
     let missing: Vec<LineError> = rows
         .iter()
         .filter(|a| !ids.contains_key(&a.resident_code))
@@ -324,6 +319,5 @@ pub async fn load(
             loaded.inserted += 1;
         }
     }
-    tx.commit().await?;
     Ok(loaded)
 }
