@@ -322,22 +322,34 @@ async fn import(code: &str, register: &str, file: &Path, connection: &Connection
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
-    let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
-    if connection.json {
-        println!("{value}");
-    } else if answer.status.is_success() {
-        println!(
+    report(&answer, connection, |value| {
+        format!(
             "{}: {} records: {} inserted, {} updated, {} unchanged",
             value["register"].as_str().unwrap_or(register),
             value["records"],
             value["inserted"],
             value["updated"],
             value["unchanged"]
-        );
+        )
+    })
+}
+
+/// Prints an upload's answer: the API's JSON with `--json`, else `done`'s
+/// summary of a success or every error of a refusal.
+fn report(
+    answer: &https::Answer,
+    connection: &Connection,
+    done: impl Fn(&Value) -> String,
+) -> Outcome {
+    let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    if connection.json {
+        println!("{value}");
+    } else if answer.status.is_success() {
+        println!("{}", done(&value));
     } else {
-        print!("{}", human(&answer, &value, View::Import));
+        print!("{}", human(answer, &value, View::Import));
     }
-    outcome_of(&answer)
+    outcome_of(answer)
 }
 
 async fn changes(code: &str, file: &Path, connection: &Connection) -> Outcome {
@@ -346,23 +358,17 @@ async fn changes(code: &str, file: &Path, connection: &Connection) -> Outcome {
         Ok(a) => a,
         Err(outcome) => return outcome,
     };
-    let value: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
-    if connection.json {
-        println!("{value}");
-    } else if answer.status.is_success() {
+    report(&answer, connection, |value| {
         let by_change: Vec<String> = value["by_change"]
             .as_object()
             .map(|o| o.iter().map(|(k, v)| format!("{k} {v}")).collect())
             .unwrap_or_default();
-        println!(
+        format!(
             "{} changes applied: {}",
             value["changes"],
             by_change.join(", ")
-        );
-    } else {
-        print!("{}", human(&answer, &value, View::Import));
-    }
-    outcome_of(&answer)
+        )
+    })
 }
 
 /// Sends `file` to `path` with a progress bar while it is sent (then a

@@ -262,18 +262,22 @@ async fn a_change_batch_is_applied_whole_or_not_at_all_with_every_error() {
     let app = TestApp::spawn().await;
     let op = MUNICIPALITY_OPERATOR_STEM;
     let seal = demo_seal_no(&app).await;
-    let r = changes(
-        &app,
-        op,
-        MUNICIPALITY_CODE,
-        &[
+    // A good first line, then four refused by the registers.
+    let batch = |last: Value| {
+        vec![
             json!({"change": "seal_abolished", "registration_no": seal, "abolished_on": "2026-01-05"}),
             json!({"change": "protection_on", "resident_code": "99999999999"}),
             json!({"change": "move_out", "resident_code": "10000000045"}),
             json!({"change": "seal_abolished", "registration_no": "NO-SUCH", "abolished_on": "2026-01-05"}),
             json!({"change": "family_register_closed", "domicile": "x", "head_name": "y", "closed_on": "2026-01-05"}),
-            json!({"change": "wedding"}),
-        ],
+            last,
+        ]
+    };
+    let r = changes(
+        &app,
+        op,
+        MUNICIPALITY_CODE,
+        &batch(json!({"change": "wedding"})),
     )
     .await;
     assert_eq!(
@@ -281,20 +285,8 @@ async fn a_change_batch_is_applied_whole_or_not_at_all_with_every_error() {
         ["6:change:change_unknown"],
         "unreadable lines first"
     );
-    let r = changes(
-        &app,
-        op,
-        MUNICIPALITY_CODE,
-        &[
-            json!({"change": "seal_abolished", "registration_no": seal, "abolished_on": "2026-01-05"}),
-            json!({"change": "protection_on", "resident_code": "99999999999"}),
-            json!({"change": "move_out", "resident_code": "10000000045"}),
-            json!({"change": "seal_abolished", "registration_no": "NO-SUCH", "abolished_on": "2026-01-05"}),
-            json!({"change": "family_register_closed", "domicile": "x", "head_name": "y", "closed_on": "2026-01-05"}),
-            json!({"change": "move_in", "resident_code": "10000000011"}),
-        ],
-    )
-    .await;
+    let move_in = json!({"change": "move_in", "resident_code": "10000000011"});
+    let r = changes(&app, op, MUNICIPALITY_CODE, &batch(move_in)).await;
     let errors = errors_of(&r);
     assert_eq!(
         &errors[..5],
@@ -489,7 +481,15 @@ async fn a_move_between_two_participating_municipalities_carries_the_card_to_the
         "domicile": "東京都ひなた市日向町一丁目2番地", "head_of_register": "日向　太郎"});
     // Still active in ひなた市: not hers to take.
     assert_eq!(
-        errors_of(&changes(&app, op, NEW_MUNICIPALITY_CODE, &[move_in.clone()]).await),
+        errors_of(
+            &changes(
+                &app,
+                op,
+                NEW_MUNICIPALITY_CODE,
+                std::slice::from_ref(&move_in)
+            )
+            .await
+        ),
         ["1:resident_code:registered_in_another_municipality"]
     );
     let r = changes(
@@ -500,7 +500,13 @@ async fn a_move_between_two_participating_municipalities_carries_the_card_to_the
     )
     .await;
     assert_eq!(r.status, 200);
-    let r = changes(&app, op, NEW_MUNICIPALITY_CODE, &[move_in.clone()]).await;
+    let r = changes(
+        &app,
+        op,
+        NEW_MUNICIPALITY_CODE,
+        std::slice::from_ref(&move_in),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(
         json_of(&changes(&app, op, NEW_MUNICIPALITY_CODE, &[move_in]).await)["changes"],
