@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use kofu::devkit::sim::Ack;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -34,12 +35,24 @@ pub enum ClientOutcome {
     Abandoned,
 }
 
+/// What an order must cost, from the fees the harness set (not from the
+/// database): the municipality of the card's holder and its fee for the
+/// kind, times the copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    pub municipality: String,
+    pub fee_yen: i64,
+}
+
 #[derive(Debug, Clone)]
 struct AckedOrder {
     ticket: i64,
     /// The issuance that placed it (session id + Idempotency-Key).
     owner: (Uuid, String),
     outcome: ClientOutcome,
+    /// The amount the acknowledgement named.
+    acked_yen: i64,
+    charge: Charge,
 }
 
 /// Every acknowledgement the copiers received.
@@ -57,8 +70,10 @@ pub struct AckBook {
 }
 
 impl AckBook {
-    /// Records an acknowledgement for the issuance (`session`, `key`).
-    pub fn ack(&mut self, session: Uuid, key: &str, order_id: Uuid, ticket: i64) {
+    /// Records an acknowledgement for the issuance (`session`, `key`),
+    /// which must cost `charge`.
+    pub fn ack(&mut self, session: Uuid, key: &str, ack: &Ack, charge: &Charge) {
+        let (order_id, ticket) = (ack.order_id, ack.ticket);
         let owner = (session, key.to_owned());
         match self.by_ticket.get(&ticket) {
             Some(other) if *other != order_id => self.ticket_conflicts += 1,
@@ -84,6 +99,8 @@ impl AckBook {
                         ticket,
                         owner,
                         outcome: ClientOutcome::Pending,
+                        acked_yen: i64::from(ack.amount_yen),
+                        charge: charge.clone(),
                     },
                 );
             }
@@ -109,12 +126,21 @@ impl AckBook {
     pub fn acked(&self) -> impl Iterator<Item = (Uuid, i64, ClientOutcome)> + '_ {
         self.orders.iter().map(|(id, o)| (*id, o.ticket, o.outcome))
     }
+
+    /// Order id → (what it must cost, the amount its acknowledgement named).
+    pub fn charges(&self) -> impl Iterator<Item = (Uuid, &Charge, i64)> + '_ {
+        self.orders
+            .iter()
+            .map(|(id, o)| (*id, &o.charge, o.acked_yen))
+    }
 }
 
 /// An order row as the audit reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbOrder {
     pub ticket: i64,
+    pub municipality: String,
+    pub amount_yen: i64,
     pub state: String,
     pub void_reason: Option<String>,
     /// Microseconds since the epoch.
@@ -202,12 +228,12 @@ const HAS_RELEASED_AT: &str = "
      WHERE table_name = 'orders' AND column_name = 'released_at'";
 
 const RUN_ORDERS_WITH_RELEASE: &str = "
-    SELECT id, ticket, state, void_reason,
+    SELECT id, ticket, municipality_code, amount_yen, state, void_reason,
            (extract(epoch FROM released_at) * 1000000)::int8,
            (extract(epoch FROM least(released_at, voided_at, delivered_at, printed_at)) * 1000000)::int8
       FROM orders WHERE ticket > $1";
 const RUN_ORDERS: &str = "
-    SELECT id, ticket, state, void_reason, NULL::int8, NULL::int8
+    SELECT id, ticket, municipality_code, amount_yen, state, void_reason, NULL::int8, NULL::int8
       FROM orders WHERE ticket > $1";
 const KEY_DUPLICATES: &str = "
     SELECT count(*) FROM (SELECT 1 FROM orders WHERE ticket > $1
@@ -263,10 +289,12 @@ pub async fn audit_db(
         let id: Uuid = row.get(0);
         let order = DbOrder {
             ticket: row.get(1),
-            state: row.get(2),
-            void_reason: row.get(3),
-            released_us: row.get(4),
-            resolved_us: row.get(5),
+            municipality: row.get(2),
+            amount_yen: i64::from(row.get::<_, i32>(3)),
+            state: row.get(4),
+            void_reason: row.get(5),
+            released_us: row.get(6),
+            resolved_us: row.get(7),
         };
         *audit.by_state.entry(order.state.clone()).or_default() += 1;
         if let Some(reason) = &order.void_reason {
@@ -325,6 +353,21 @@ mod tests {
         Uuid::from_u128(n)
     }
 
+    fn ack(order: u128, ticket: i64) -> Ack {
+        Ack {
+            order_id: id(order),
+            ticket,
+            amount_yen: 200,
+        }
+    }
+
+    fn charge() -> Charge {
+        Charge {
+            municipality: "139998".into(),
+            fee_yen: 200,
+        }
+    }
+
     /// `resolved_at` of the brief's definition: the first of release and void.
     fn resolved(released: Option<i64>, voided: Option<i64>) -> Option<i64> {
         match (released, voided) {
@@ -346,14 +389,14 @@ mod tests {
     fn ack_book_counts_each_kind_of_duplicate() {
         let s = id(100);
         let mut book = AckBook::default();
-        book.ack(s, "k1", id(1), 1);
-        book.ack(s, "k1", id(1), 1); // a retry answered with the same order: fine
+        book.ack(s, "k1", &ack(1, 1), &charge());
+        book.ack(s, "k1", &ack(1, 1), &charge()); // a retry answered with the same order: fine
         assert_eq!(book.duplicates(), 0);
-        book.ack(s, "k2", id(2), 1); // ticket 1 again, other order
+        book.ack(s, "k2", &ack(2, 1), &charge()); // ticket 1 again, other order
         assert_eq!(book.ticket_conflicts, 1);
-        book.ack(s, "k1", id(3), 3); // same key, other order
+        book.ack(s, "k1", &ack(3, 3), &charge()); // same key, other order
         assert_eq!(book.key_remapped, 1);
-        book.ack(id(200), "k9", id(1), 1); // order 1 acknowledged to another issuance
+        book.ack(id(200), "k9", &ack(1, 1), &charge()); // order 1 acknowledged to another issuance
         assert_eq!(book.shared_order_ids, 1);
         assert_eq!(book.duplicates(), 3);
         assert_eq!(book.accepted(), 3);
@@ -362,6 +405,8 @@ mod tests {
     fn row(ticket: i64, state: &str) -> DbOrder {
         DbOrder {
             ticket,
+            municipality: "139998".into(),
+            amount_yen: 200,
             state: state.into(),
             void_reason: None,
             released_us: None,
@@ -373,7 +418,7 @@ mod tests {
     fn lost_counts_missing_unfinished_and_mismatched_orders() {
         let mut book = AckBook::default();
         for n in 1..=5 {
-            book.ack(id(0), &n.to_string(), id(n), n as i64);
+            book.ack(id(0), &n.to_string(), &ack(n, n as i64), &charge());
         }
         book.outcome(id(1), ClientOutcome::Printed);
         book.outcome(id(2), ClientOutcome::Printed);

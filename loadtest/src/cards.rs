@@ -8,6 +8,9 @@
 //! - Card `i` (from 1) has serial `4c 54 <R|E> <i, 4 bytes>`: unique, never
 //!   equal to a demo card's random 16-byte serial, and linked to synthetic
 //!   resident `i`.
+//! - Copier `i` belongs to store chain `STORE_CHAINS[(i - 1) % 2]` (the
+//!   first part of its CN, `chain/store/copier`), so the settlement has a
+//!   line per chain to audit.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -166,15 +169,31 @@ pub struct CopierIdentity {
     pub key: PathBuf,
 }
 
-/// Client certificates for copiers `1..=n` from the store-network CA, cached.
+/// The store chains the copiers belong to, alternately.
+pub const STORE_CHAINS: [&str; 2] = ["loadtest-a", "loadtest-b"];
+
+/// The store chain of copier `i` (from 1).
+pub fn store_chain(i: usize) -> &'static str {
+    STORE_CHAINS[(i.max(1) - 1) % STORE_CHAINS.len()]
+}
+
+/// The CN of copier `i` (from 1).
+pub fn copier_id(i: usize) -> String {
+    format!("{}/store-{i:04}/copier-1", store_chain(i))
+}
+
+/// Client certificates for copiers `1..=n` from the store-network CA, cached
+/// (the files are named after the CN, so a copier of another chain is a
+/// new file).
 pub fn copiers(cache: &Path, store_ca: &Issuer, n: usize) -> Result<Vec<CopierIdentity>, BoxError> {
     let dir = cache.join(format!("copiers-{}", fingerprint(&store_ca.cert_der)));
     std::fs::create_dir_all(&dir)?;
     let mut out = Vec::with_capacity(n);
     for i in 1..=n {
-        let id = format!("loadtest/store-{i:04}/copier-1");
-        let cert = dir.join(format!("copier-{i:04}.pem"));
-        let key = dir.join(format!("copier-{i:04}.key"));
+        let id = copier_id(i);
+        let file = format!("{}-copier-{i:04}", store_chain(i));
+        let cert = dir.join(format!("{file}.pem"));
+        let key = dir.join(format!("{file}.key"));
         if !(cert.is_file() && key.is_file()) {
             let leaf = store_ca.issue_copier(&id)?;
             write_private(&key, pem("PRIVATE KEY", &leaf.key_pkcs8_der).as_bytes())?;
@@ -215,6 +234,13 @@ mod tests {
         assert_ne!(a, card_serial(2, false));
         assert!(a[0] < 0x80 && a.len() <= 20);
         assert_eq!(card_label(12, true), "lt-000012-rsa");
+    }
+
+    #[test]
+    fn copiers_alternate_between_the_store_chains() {
+        assert_eq!(copier_id(1), "loadtest-a/store-0001/copier-1");
+        assert_eq!(copier_id(2), "loadtest-b/store-0002/copier-1");
+        assert_eq!(copier_id(3), "loadtest-a/store-0003/copier-1");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //!   (headers, then the PDF's text); any mismatch is `misdelivered`, and the
 //!   copier reports the print failed instead of printing it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,7 +26,7 @@ use kofu::gateway::registry::ResidenceOptions;
 use rand::Rng;
 use uuid::Uuid;
 
-use crate::audit::{AckBook, ClientOutcome};
+use crate::audit::{AckBook, Charge, ClientOutcome};
 use crate::pdfcheck::{self, Expected};
 use crate::population::Holder;
 use crate::stats::{Recorder, Stage};
@@ -62,6 +62,8 @@ pub struct World {
     pub config: FlowConfig,
     /// Names that must never appear on a document of someone else (small populations).
     pub foreign_names: Vec<String>,
+    /// The fee per copy of each kind, by municipality code, as the harness set them.
+    pub fees: HashMap<String, BTreeMap<CertificateKind, i32>>,
     pub tally: Mutex<Tally>,
     pub started: Instant,
 }
@@ -319,6 +321,26 @@ fn pick_order(
 
 const LANGS: [&str; 6] = ["ja", "ja", "ja", "en", "zh-Hans", "ko"];
 
+/// Copies per order.
+const COPIES: i32 = 1;
+
+impl World {
+    /// What an order of `kind` by `holder` must cost (a fee of 0 when the
+    /// harness set none, so any charge then shows as wrong).
+    fn charge(&self, holder: &Holder, kind: CertificateKind) -> Charge {
+        let fee = self
+            .fees
+            .get(&holder.municipality)
+            .and_then(|fees| fees.get(&kind))
+            .copied()
+            .unwrap_or(0);
+        Charge {
+            municipality: holder.municipality.clone(),
+            fee_yen: i64::from(fee) * i64::from(COPIES),
+        }
+    }
+}
+
 /// Runs one issuance for a random card and records everything about it.
 pub async fn issue(world: &World, copier: &Copier) -> End {
     let (card_index, (certificate_kind, options, order_options, kind), lang, fail, resend, check) = {
@@ -485,7 +507,7 @@ async fn attempt(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Inst
     let body = serde_json::json!({
         "kind": plan.kind.wire_name(),
         "options": plan.order_options,
-        "copies": 1,
+        "copies": COPIES,
     });
     let req = Req {
         method: Method::POST,
@@ -503,11 +525,10 @@ async fn attempt(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Inst
     let Ok(ack) = serde_json::from_slice::<Ack>(&r.body) else {
         return Attempt::Done(End::Failed("order:malformed".into()));
     };
+    let charge = world.charge(&plan.card.holder, plan.kind);
     {
         let mut tally = world.tally();
-        tally
-            .book
-            .ack(session.session_id, &key, ack.order_id, ack.ticket);
+        tally.book.ack(session.session_id, &key, &ack, &charge);
         tally.rec.stage(Stage::Order, ms(t));
     }
     if plan.resend {
@@ -517,9 +538,7 @@ async fn attempt(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Inst
             tally.resends += 1;
             match serde_json::from_slice::<Ack>(&r.body) {
                 Ok(again) if r.status == StatusCode::CREATED => {
-                    tally
-                        .book
-                        .ack(session.session_id, &key, again.order_id, again.ticket)
+                    tally.book.ack(session.session_id, &key, &again, &charge)
                 }
                 _ => {
                     *tally
@@ -655,6 +674,14 @@ async fn check_document(
     else {
         return Err("no Kofu-Document-Number".into());
     };
+    // The number names the municipality: a document of the holder's, and no other.
+    let own_number =
+        kofu::gateway::pipeline::document_number(&plan.card.holder.municipality, ack.ticket);
+    if document_number != own_number {
+        return Err(format!(
+            "Kofu-Document-Number {document_number} is not {own_number}, the holder's municipality's"
+        ));
+    }
     let page_count: usize = document
         .header("kofu-page-count")
         .and_then(|p| p.parse().ok())

@@ -5,14 +5,15 @@
 //!   prints one JSON line.
 //! - `loadtest run` is the load and fault harness: many copiers over mutual
 //!   TLS against gateways it starts itself (or external ones), faults on a
-//!   schedule, then audits of strict order, binding and exactly-once, a JSON
-//!   report and a latency plot. See loadtest/README.md.
+//!   schedule, then audits of strict order, binding, exactly-once and the
+//!   settlement, a JSON report and a latency plot. See loadtest/README.md.
 //!
 //! # Layout
 //! - [`run`]        — orchestration: setup, load, faults, drain, audits, report, teardown.
 //! - [`flow`]       — one issuance with a copier's retries, and the checks on what comes back.
 //! - [`pdfcheck`]   — reads a delivered PDF back and checks it page by page.
 //! - [`audit`]      — the ack book and the database audits (lost, duplicates, out of order).
+//! - [`settlement`] — kofu's daily settlement against the orders, to the yen, per municipality and store chain.
 //! - [`cluster`]    — `kofu serve` processes under a watchdog: start, SIGKILL, restart, stop.
 //! - [`proxy`]      — the TCP proxy in front of PostgreSQL that can cut it off.
 //! - [`cards`]      — cached card and copier certificates from the demo PKI's CAs.
@@ -39,6 +40,7 @@ mod pdfcheck;
 mod population;
 mod proxy;
 mod run;
+mod settlement;
 mod stats;
 mod svg;
 

@@ -6,7 +6,7 @@
 //! load → faults lifted → gateways (SIGTERM) → PostgreSQL, and every load
 //! loop is bounded by the run's duration.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,6 +27,7 @@ use crate::cluster::{self, Gateway};
 use crate::flow::{self, Copier, FlowConfig, LoadCard, Tally, World};
 use crate::population;
 use crate::proxy::DbProxy;
+use crate::settlement::{self, SettlementReport};
 use crate::stats::{self, Summary};
 use crate::svg::{self, FaultMark};
 
@@ -325,9 +326,11 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     let mut client = pool.get().await?;
     kofu::gateway::db::migrate(&mut client).await?;
     kofu::devkit::demo_registers::seed(&mut client).await?;
+    population::create_second(&mut client).await?;
     let t = Instant::now();
-    let (households, residents) = population::seed(&client, args.cards).await?;
-    population::seed_other_registers(&client).await?;
+    let (households, residents) = population::generate(args.cards);
+    population::seed(&client, &households, &residents).await?;
+    population::seed_other_registers(&mut client).await?;
     let links: Vec<(Vec<u8>, String)> = cards
         .iter()
         .enumerate()
@@ -353,16 +356,44 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         .map_err(|e| format!("CRL: {e}"))?;
     let serials: Vec<Vec<u8>> = links.iter().map(|(s, _)| s.clone()).collect();
     let holders = population::holders(&client, &serials).await?;
+    // Each card's holder lives where the generator put them; a cluster
+    // seeded before the population spanned two municipalities does not.
+    let home: HashMap<&str, &str> = residents
+        .iter()
+        .map(|r| {
+            let place = population::municipality_of_household(r.household);
+            (r.resident_code.as_str(), place.code)
+        })
+        .collect();
+    for (serial, code) in &links {
+        let found = holders.get(serial).map(|h| h.municipality.as_str());
+        if found != home.get(code.as_str()).copied() {
+            return Err(format!(
+                "resident {code} is registered in {found:?}, not {:?}: the cluster at {} holds an older \
+                 population; remove it and {} to start afresh",
+                home.get(code.as_str()),
+                args.data.display(),
+                signing_secret_path(&args.data).display()
+            )
+            .into());
+        }
+    }
+    let mut residents_by_municipality: BTreeMap<&str, usize> = BTreeMap::new();
+    for code in home.values() {
+        *residents_by_municipality.entry(*code).or_default() += 1;
+    }
     let base_ticket: i64 = client.query_one(audit::BASE_TICKET_SQL, &[]).await?.get(0);
     drop(client);
     say(&format!(
-        "PostgreSQL {} at {}; registers: {households} households, {residents} residents, {} cards linked ({:.1} s); orders so far: ticket {base_ticket}",
+        "PostgreSQL {} at {}; registers: {} households, {} residents ({residents_by_municipality:?} by municipality), {} cards linked ({:.1} s); orders so far: ticket {base_ticket}",
         if reused { "reused" } else { "initialised" },
         args.data.display(),
+        households.len(),
+        residents.len(),
         holders.len(),
         t.elapsed().as_secs_f64()
     ));
-    infra.pool = Some(pool);
+    infra.pool = Some(pool.clone());
 
     let mut load_cards = Vec::with_capacity(cards.len());
     for (card, (serial, _)) in cards.into_iter().zip(&links) {
@@ -447,7 +478,8 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     // `document verify` and would refuse the key.
     // The secret lives beside the cluster (the keys sealed under it stay
     // there across runs), not with one run.
-    if signs_documents(&kofu_bin) {
+    let signs = signs_documents(&kofu_bin);
+    if signs {
         env.push((
             "KOFU_SIGNING_SECRET".into(),
             cluster_signing_secret(&args.data)?,
@@ -469,6 +501,21 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         infra.urls.push(g.url());
         infra.ops.push(g.ops);
         infra.gateways.push(Arc::new(tokio::sync::Mutex::new(g)));
+    }
+    // The gateways make each municipality's document signing key as they
+    // start; without one every order would be refused, so stop here.
+    if signs {
+        let codes: Vec<&str> = population::MUNICIPALITIES.iter().map(|m| m.code).collect();
+        let client = pool.get().await?;
+        let unkeyed: Vec<String> = client
+            .query(WITHOUT_SIGNING_KEY, &[&codes])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if !unkeyed.is_empty() {
+            return Err(format!("no current signing key for municipality {unkeyed:?}").into());
+        }
     }
 
     let server_ca = pki_dir.join("store-ca.pem");
@@ -498,8 +545,9 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
             },
             "cards": links.len(),
             "rsa_cards": rsa_cards,
-            "households": households,
-            "residents": residents,
+            "households": households.len(),
+            "residents": residents.len(),
+            "residents_by_municipality": residents_by_municipality,
             "gateway_urls": infra.urls,
         }),
     })
@@ -593,6 +641,12 @@ pub struct Report {
     pub duplicates: Option<u64>,
     pub lost: Option<u64>,
     pub out_of_order: Option<u64>,
+    /// Settlement figures that differ from the orders', plus orders charged
+    /// under another municipality or at another amount (must be 0); `None`
+    /// without a database.
+    pub settlement_mismatches: Option<u64>,
+    /// Orders and settlement totals per municipality, and the mismatches.
+    pub settlement: Option<SettlementReport>,
     pub throughput_per_s: f64,
     pub issuances: u64,
     pub failed: u64,
@@ -628,6 +682,7 @@ async fn run_in(
             print_time: Duration::from_millis(args.print_ms),
         },
         foreign_names: setup.foreign_names,
+        fees: population::fees(),
         tally: Mutex::new(Tally::default()),
         started: Instant::now(),
     });
@@ -635,6 +690,7 @@ async fn run_in(
     let in_flight = Arc::new(AtomicU64::new(0));
     let duration = Duration::from_secs_f64(args.duration_s);
     let cpu_before = crate::cpu::snapshot();
+    let load_started_at = time::OffsetDateTime::now_utc();
     let commits_before = match &infra.pool {
         Some(pool) => committed_transactions(pool).await,
         None => None,
@@ -780,6 +836,48 @@ async fn run_in(
         }
         _ => (None, None, None),
     };
+    let settlement = match (&infra.pool, &db_audit) {
+        (Some(pool), Some(db_audit)) => {
+            let charges = {
+                let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+                settlement::charges(tally.book.charges(), &db_audit.rows)
+            };
+            let codes: BTreeSet<String> = world
+                .cards
+                .iter()
+                .map(|c| c.holder.municipality.clone())
+                .collect();
+            let codes: Vec<String> = codes.into_iter().collect();
+            let days = settlement::tokyo_days(load_started_at, time::OffsetDateTime::now_utc());
+            let client = pool.get().await?;
+            let audited = settlement::audit(&client, &codes, &days, charges).await?;
+            for (code, m) in &audited.municipalities {
+                say(&format!(
+                    "settlement {code} ({}): run orders {} (printed {}, voided {}, fees {} yen); settled {} printed, fees {} yen, commission {} yen, payable {} yen, {} voided, refunds {} yen",
+                    audited.days.join(", "),
+                    m.run.orders,
+                    m.run.printed,
+                    m.run.voided,
+                    m.run.fees_yen,
+                    m.settled.printed_orders,
+                    m.settled.fees_yen,
+                    m.settled.commission_yen,
+                    m.settled.payable_yen,
+                    m.settled.voided_orders,
+                    m.settled.refunds_yen
+                ));
+            }
+            say(&format!(
+                "settlement_mismatches: {} ({} figures, {} orders under another municipality, {} at another amount)",
+                audited.settlement_mismatches,
+                audited.figure_mismatches,
+                audited.wrong_municipality,
+                audited.wrong_amount
+            ));
+            Some(audited)
+        }
+        _ => None,
+    };
 
     let commits_after = match &infra.pool {
         Some(pool) => committed_transactions(pool).await,
@@ -829,6 +927,7 @@ async fn run_in(
         db_audit.as_ref(),
         lost,
         drain,
+        settlement,
         &mut details,
     );
     // The plot.
@@ -905,6 +1004,7 @@ fn build_report(
     db: Option<&DbAudit>,
     lost: Option<Lost>,
     drain: Option<(f64, i64)>,
+    settlement: Option<SettlementReport>,
     details: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Report {
     let throughput = if load_s > 0.0 {
@@ -922,7 +1022,10 @@ fn build_report(
         && lost.is_none_or(|l| l.outcome_mismatch == 0)
         && db.is_none_or(|d| d.unacknowledged_printed == 0)
         && (args.unordered || out_of_order.unwrap_or(0) == 0)
-        && db.is_none_or(|d| d.out_of_order_sql == d.out_of_order_recomputed);
+        && db.is_none_or(|d| d.out_of_order_sql == d.out_of_order_recomputed)
+        && settlement
+            .as_ref()
+            .is_none_or(|s| s.settlement_mismatches == 0);
 
     let mut pdf_ms = tally.pdf_check_ms.clone();
     details.insert("interrupted".into(), interrupted.into());
@@ -1021,6 +1124,8 @@ fn build_report(
         duplicates: duplicates.or(Some(tally.book.duplicates())),
         lost: lost_total,
         out_of_order,
+        settlement_mismatches: settlement.as_ref().map(|s| s.settlement_mismatches),
+        settlement,
         throughput_per_s: throughput,
         issuances: tally.issuances,
         failed: tally.failed,
@@ -1359,7 +1464,13 @@ async fn committed_transactions(pool: &kofu::gateway::db::Pool) -> Option<i64> {
     Some(row.get(0))
 }
 
-/// Whether `kofu` is a build that signs documents (it has `document verify`).
+/// The municipalities of `$1` without a current document signing key.
+const WITHOUT_SIGNING_KEY: &str = "
+    SELECT m.code FROM municipalities m
+     WHERE m.code = ANY($1)
+       AND NOT EXISTS (SELECT 1 FROM signing_keys k WHERE k.municipality_code = m.code
+                          AND k.retired_at IS NULL AND k.revoked_at IS NULL)";
+
 /// Where the signing secret of the cluster in `data` is kept: beside it
 /// (`pg` → `pg.signing-secret`), so that removing the cluster directory and
 /// this file together starts both afresh.
@@ -1395,6 +1506,7 @@ fn cluster_signing_secret(data: &Path) -> Result<String, BoxError> {
     Ok(secret)
 }
 
+/// Whether `kofu` is a build that signs documents (it has `document verify`).
 fn signs_documents(kofu: &std::path::Path) -> bool {
     std::process::Command::new(kofu)
         .args(["document", "verify", "--help"])
