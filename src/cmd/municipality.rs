@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use base64::Engine;
 use hyper::Method;
 use serde_json::Value;
 
@@ -471,7 +472,8 @@ fn outcome_of(answer: &Answer) -> Outcome {
 }
 
 /// The settings file as a JSON body: `.toml` files are read as TOML, anything
-/// else as JSON.
+/// else as JSON. A `seal_image_file` names the seal image's PNG (relative to
+/// the settings file), sent as `seal_image_png`.
 fn settings_file(path: &Path) -> Result<Vec<u8>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("settings_unreadable: {}: {e}", path.display()))?;
@@ -482,6 +484,21 @@ fn settings_file(path: &Path) -> Result<Vec<u8>, String> {
     } else {
         serde_json::from_str(&text).map_err(|e| format!("settings_malformed: {e}"))?
     };
+    let mut value = value;
+    if let Some(object) = value.as_object_mut()
+        && let Some(file) = object.remove("seal_image_file")
+    {
+        let file = file
+            .as_str()
+            .ok_or("settings_malformed: seal_image_file is not a path")?;
+        let file = path.parent().unwrap_or(Path::new(".")).join(file);
+        let png = std::fs::read(&file)
+            .map_err(|e| format!("seal_image_unreadable: {}: {e}", file.display()))?;
+        object.insert(
+            "seal_image_png".to_owned(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(png)),
+        );
+    }
     Ok(serde_json::to_vec(&value).expect("JSON serialises"))
 }
 
@@ -545,10 +562,15 @@ fn human(answer: &Answer, value: &Value, view: View) -> String {
                 }
             ));
             out.push_str(&format!(
-                "  mayor: {} {}; seal: {}\n",
+                "  mayor: {} {}; seal: {}{}\n",
                 s["mayor_title"].as_str().unwrap_or(""),
                 s["mayor_name"].as_str().unwrap_or(""),
-                s["seal_text"].as_str().unwrap_or("")
+                s["seal_text"].as_str().unwrap_or(""),
+                match s["seal_image_png"].as_str() {
+                    // base64: three bytes in four characters.
+                    Some(b64) => format!(" (printed as its image, {} bytes)", b64.len() / 4 * 3),
+                    None => String::new(),
+                }
             ));
             for (kind, fee) in s["fees"].as_object().into_iter().flatten() {
                 let hours = &s["hours"][kind];

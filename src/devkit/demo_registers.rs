@@ -679,6 +679,40 @@ pub fn seal_impression_png(seed: &str) -> Vec<u8> {
     out
 }
 
+/// A municipal seal image (公印) as a municipality's settings carry it: a
+/// red square double frame around a mark drawn from `seed`, 160 px square.
+pub fn municipal_seal_png(seed: &str) -> Vec<u8> {
+    const SIZE: u32 = 160;
+    let digest = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+    let bits = digest.as_ref();
+    let mut rgba = Vec::with_capacity((SIZE * SIZE * 4) as usize);
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            let edge = x.min(y).min(SIZE - 1 - x).min(SIZE - 1 - y);
+            let frame = edge < 10 || (15..18).contains(&edge);
+            // An 8×8 grid of cells inside the frames, on or off by the seed.
+            let (cx, cy) = ((x as i32 - 24) / 14, (y as i32 - 24) / 14);
+            let cell = (0..8).contains(&cx)
+                && (0..8).contains(&cy)
+                && edge >= 24
+                && bits[(cy * 8 + cx) as usize / 8] >> ((cy * 8 + cx) % 8) & 1 == 1;
+            rgba.extend_from_slice(if frame || cell {
+                &[200, 30, 40, 255]
+            } else {
+                &[0, 0, 0, 0]
+            });
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, SIZE, SIZE);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("writing to a Vec");
+    writer.write_image_data(&rgba).expect("writing to a Vec");
+    writer.finish().expect("writing to a Vec");
+    out
+}
+
 /// Links a card serial to a resident (what J-LIS's `issued` event will do).
 /// Returns false when no resident has that code.
 pub async fn link_card(

@@ -910,9 +910,14 @@ async fn a_new_municipality_goes_from_nothing_to_its_first_printed_certificate_w
         &settings,
         "name = \"みなと町\"\nname_en = \"Minato Town\"\nprefecture = \"東京都\"\n\
          mayor_title = \"みなと町長\"\nmayor_name = \"港　一郎\"\nseal_text = \"みなと町長之印\"\n\
-         closed_days = []\n\
+         seal_image_file = \"seal.png\"\nclosed_days = []\n\
          [fees]\nresidence_certificate = 300\n\
          [hours.residence_certificate]\nopen = \"00:00\"\nclose = \"24:00\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("seal.png"),
+        kofu::devkit::demo_registers::municipal_seal_png("みなと町"),
     )
     .unwrap();
     let residents = dir.join("residents.csv");
@@ -939,6 +944,10 @@ async fn a_new_municipality_goes_from_nothing_to_its_first_printed_certificate_w
     );
     assert!(
         out.contains("residence_certificate: 300 yen, 00:00–24:00"),
+        "{out}"
+    );
+    assert!(
+        out.contains("seal: みなと町長之印 (printed as its image"),
         "{out}"
     );
 
@@ -1027,6 +1036,11 @@ async fn a_new_municipality_goes_from_nothing_to_its_first_printed_certificate_w
         "issued in the new municipality's name"
     );
     assert!(text.contains("港"), "the new resident's certificate");
+    assert_eq!(
+        images_in(&issued.pdf),
+        [(160, 160, "rgb".to_owned())],
+        "with the seal image the settings file named"
+    );
 
     let (code, out) = run(op, v(&["settlement", NEW_MUNICIPALITY_CODE])).await;
     assert_eq!(code, 0, "{out}");
@@ -1831,4 +1845,178 @@ async fn a_tax_file_loads_all_or_nothing_and_lets_the_tax_certificate_pass_the_c
         .unwrap()
         .clone();
     assert_eq!(tax["passed"], true, "{report:#}");
+}
+
+/// `pdfimages -list` (poppler): each image's width, height and colour space.
+fn images_in(pdf: &[u8]) -> Vec<(u32, u32, String)> {
+    let path = std::env::temp_dir().join(format!(
+        "kofu-pdfimages-{}.pdf",
+        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages (poppler-utils; .ci/run installs it) runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .skip(2)
+        .map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            (
+                f[3].parse().unwrap(),
+                f[4].parse().unwrap(),
+                f[5].to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn base64_of(bytes: &[u8]) -> Value {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes).into()
+}
+
+#[tokio::test]
+async fn the_seal_image_and_date_form_print_as_set_and_an_older_order_keeps_its_own_seal() {
+    use kofu::devkit::demo_registers::municipal_seal_png;
+    use kofu::gateway::render::era::{format_era_date, format_japanese_date};
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let card = app.pki.card("card-rsa-1");
+    let spec = OrderSpec::default();
+    let drawn = copier.issue(card, &spec, "ja").await.unwrap();
+    assert!(images_in(&drawn.pdf).is_empty(), "the seal drawn, no image");
+
+    set_demo(&app, |s| {
+        s["seal_image_png"] = base64_of(&municipal_seal_png("ひなた市 1"));
+        s["layout"] = json!({"issue_date": "era"});
+    })
+    .await;
+    let first = copier.issue(card, &spec, "ja").await.unwrap();
+    assert_eq!(images_in(&first.pdf), [(160, 160, "rgb".to_owned())]);
+    let text = crate::harness::pdftotext(&first.pdf).concat();
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date();
+    assert!(text.contains(&format_era_date(today)), "{text}");
+    assert!(!text.contains(&format_japanese_date(today)), "{text}");
+    assert!(!text.contains("之印"), "the engraving is not drawn: {text}");
+
+    // Another seal from now on; the order before it keeps its own.
+    set_demo(&app, |s| {
+        s["seal_image_png"] = base64_of(&municipal_seal_png("ひなた市 2"));
+    })
+    .await;
+    let second = copier.issue(card, &spec, "ja").await.unwrap();
+    assert_eq!(images_in(&second.pdf).len(), 1);
+    let text = crate::harness::pdftotext(&second.pdf).concat();
+    assert!(
+        text.contains(&format_japanese_date(today)),
+        "back to both forms"
+    );
+    let snapshots = app
+        .db()
+        .await
+        .query(
+            "SELECT snapshot->'municipality'->>'seal_image_sha256', settings_version
+               FROM orders WHERE id = ANY($1) ORDER BY ticket",
+            &[&vec![first.ack.order_id, second.ack.order_id]],
+        )
+        .await
+        .unwrap();
+    let digests: Vec<(Option<String>, Option<i32>)> =
+        snapshots.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let sha = |seed: &str| {
+        Some(kofu::gateway::render::model::sha256_hex(
+            &municipal_seal_png(seed),
+        ))
+    };
+    assert_eq!(
+        digests,
+        [(sha("ひなた市 1"), Some(2)), (sha("ひなた市 2"), Some(3))]
+    );
+    // Rendered again from its stored snapshot (the verification page's
+    // content), the first order finds its version's seal and its digest.
+    let read = kofu::gateway::render::reader::read(&first.pdf).unwrap();
+    let payload =
+        kofu::gateway::render::signing::QrPayload::parse(read.qr[0].as_deref().unwrap()).unwrap();
+    let path = format!(
+        "/v1/verify/{}?digest={}",
+        payload.code,
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            payload.digest
+        )
+    );
+    let r = app
+        .anonymous()
+        .call(Method::GET, &path, &[], None)
+        .await
+        .unwrap();
+    let record = json_of(&r);
+    assert_eq!(record["digest_matches"], true, "{record}");
+    let pages: Vec<Vec<String>> = serde_json::from_value(record["content"]["pages"].clone())
+        .expect("the content, rendered again with the first seal");
+    assert_eq!(pages, read.pages);
+}
+
+#[tokio::test]
+async fn a_seal_image_that_would_not_print_well_is_refused_by_field_and_reason() {
+    let app = TestApp::spawn().await;
+    let good = kofu::devkit::demo_registers::municipal_seal_png("x");
+    let mut too_large = good.clone();
+    too_large.resize(33 * 1024, 0);
+    for (png, reason) in [
+        (good[..80].to_vec(), "not_a_png"),
+        (
+            kofu::devkit::demo_registers::seal_impression_png("x"),
+            "too_small",
+        ),
+        (too_large, "too_large"),
+    ] {
+        let mut settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
+        settings["seal_image_png"] = base64_of(&png);
+        let r = call(
+            &app,
+            MUNICIPALITY_OPERATOR_STEM,
+            Method::PUT,
+            &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settings"),
+            Some(&settings),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{reason}");
+        let body = json_of(&r);
+        assert_eq!(
+            body["errors"],
+            json!([{"field": "seal_image_png", "reason": reason}]),
+            "{body}"
+        );
+    }
+    let mut settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
+    settings["seal_image_png"] = "not base64!".into();
+    settings["layout"] = json!({"issue_date": "era"});
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::PUT,
+        &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settings"),
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(json_of(&r)["errors"][0]["reason"], "malformed");
+    // Nothing was stored: still version 1.
+    let r = call(
+        &app,
+        MUNICIPALITY_OPERATOR_STEM,
+        Method::GET,
+        &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}"),
+        None,
+    )
+    .await;
+    assert_eq!(json_of(&r)["settings_version"], 1);
 }

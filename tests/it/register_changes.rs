@@ -240,6 +240,62 @@ async fn family_register_files_load_all_or_nothing_twice_change_nothing_and_pass
     }
 }
 
+/// The check result named `name` in `base`'s checklist.
+async fn check_named(app: &TestApp, base: &str, name: &str) -> Value {
+    let report = json_of(
+        &app.admin_client(NEW_MUNICIPALITY_OPERATOR_STEM)
+            .call(Method::GET, &format!("{base}/check"), &[], None)
+            .await
+            .unwrap(),
+    );
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} in {report}"))
+}
+
+#[tokio::test]
+async fn a_register_whose_people_live_elsewhere_passes_the_check_with_one_of_them() {
+    let app = TestApp::spawn().await;
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
+    let settings = json!({
+        "name": "みなと町", "prefecture": "東京都", "mayor_title": "みなと町長",
+        "mayor_name": "港　一郎", "seal_text": "みなと町長之印",
+        "fees": {"family_register_full": 450}
+    });
+    let r = post(&app, op, &base, "application/json", &settings.to_string()).await;
+    assert_eq!(r.status, 201);
+    // みなと町's own resident has their 本籍 elsewhere; the one register it
+    // keeps lists 青葉 健, who lives in ひなた市.
+    let residents = "household_no,address,resident_code,register_order,name,name_kana,birth_date,sex,relationship,is_householder,became_resident_on\n\
+        M001,東京都みなと町一丁目1番1号,20000000011,1,港　一郎,みなと　いちろう,1970-01-02,male,世帯主,true,1990-04-01\n";
+    assert_eq!(import(&app, "residents", residents).await.status, 200);
+    let check = check_named(&app, &base, "render.family_register_full").await;
+    assert_eq!(check["passed"], false, "{check}");
+    assert_eq!(
+        check["detail"],
+        "no member of an open register here is a resident kofu serves yet"
+    );
+    let register = format!(
+        "{REGISTER}\n\
+         東京都みなと町五丁目5番地,青葉　健,1990-01-01,,1,青葉　健,1959-01-07,male,,,長男,10000000045,\n"
+    );
+    assert_eq!(
+        import(&app, "family_registers", &register).await.status,
+        200
+    );
+    let check = check_named(&app, &base, "render.family_register_full").await;
+    assert_eq!(check["passed"], true, "{check}");
+    assert!(
+        !check.to_string().contains("青葉"),
+        "the detail names no one: {check}"
+    );
+}
+
 /// 太郎's active seal registration number in the demo.
 async fn demo_seal_no(app: &TestApp) -> String {
     app.scalar(

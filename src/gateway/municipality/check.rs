@@ -54,25 +54,29 @@ fn check(name: impl Into<String>, passed: bool, detail: impl Into<String>) -> Ch
 }
 
 /// A sample resident for whom `kind` applies: active, not protected, and
-/// with the kind's own register entry.
+/// with the kind's own register entry. For the family-register kinds, a
+/// member of an open register kept here who is a resident anywhere kofu
+/// serves (one living here first): many of the people whose 本籍 is here
+/// live elsewhere, and reach its registers through a registered-domicile
+/// registration. The third column is that member's entry.
 fn sample_query(kind: CertificateKind) -> &'static str {
     use CertificateKind as K;
     match kind {
         K::ResidenceCertificate | K::ResidenceRecordCertificate => {
-            "SELECT r.id, r.household_id FROM residents r
+            "SELECT r.id, r.household_id, NULL::bigint FROM residents r
               WHERE r.municipality_code = $1 AND r.status = 'active' AND NOT r.protected
                 AND NOT EXISTS (SELECT 1 FROM residents x WHERE x.household_id = r.household_id
                                    AND (x.protected OR x.status = 'moving_out'))
               ORDER BY r.id LIMIT 1"
         }
         K::SealRegistration => {
-            "SELECT r.id, r.household_id FROM residents r
+            "SELECT r.id, r.household_id, NULL::bigint FROM residents r
                JOIN seal_registrations s ON s.resident_id = r.id AND s.abolished_on IS NULL
               WHERE r.municipality_code = $1 AND r.status = 'active' AND NOT r.protected
               ORDER BY r.id LIMIT 1"
         }
         K::TaxCertificate => {
-            "SELECT r.id, r.household_id FROM residents r
+            "SELECT r.id, r.household_id, NULL::bigint FROM residents r
                JOIN tax_assessments a ON a.resident_id = r.id AND a.resident_on_january_1
               WHERE r.municipality_code = $1 AND r.status = 'active' AND NOT r.protected
                 AND a.fiscal_year = (SELECT max(t.fiscal_year) FROM tax_year_releases t
@@ -81,12 +85,12 @@ fn sample_query(kind: CertificateKind) -> &'static str {
               ORDER BY r.id LIMIT 1"
         }
         K::FamilyRegisterFull | K::FamilyRegisterIndividual | K::FamilyRegisterAddresses => {
-            "SELECT r.id, r.household_id FROM residents r
-               JOIN family_register_members fm ON fm.resident_code = r.resident_code AND NOT fm.removed
+            "SELECT r.id, r.household_id, fm.id FROM family_register_members fm
                JOIN family_registers f ON f.id = fm.register_id AND f.closed_on IS NULL
                                       AND f.municipality_code = $1
-              WHERE r.municipality_code = $1 AND r.status = 'active' AND NOT r.protected
-              ORDER BY r.id LIMIT 1"
+               JOIN residents r ON r.resident_code = fm.resident_code
+              WHERE NOT fm.removed AND r.status = 'active' AND NOT r.protected
+              ORDER BY r.municipality_code = $1 DESC, r.id LIMIT 1"
         }
     }
 }
@@ -160,13 +164,14 @@ pub async fn run(
             (Some(kid), Some(_)) => format!("{kid} current and usable"),
         },
     ));
-    let header = MunicipalityHeader {
-        code: code.as_str().to_owned(),
-        name: settings.name.clone(),
-        mayor_title: settings.mayor_title.clone(),
-        mayor_name: settings.mayor_name.clone(),
-        seal_text: settings.seal_text.clone(),
-    };
+    let mut header = MunicipalityHeader::new(
+        code.as_str().to_owned(),
+        settings.name.clone(),
+        settings.mayor_title.clone(),
+        settings.mayor_name.clone(),
+        settings.seal_text.clone(),
+    );
+    settings.dress(&mut header);
     let verify_url = state.pipeline.settings().verify_url.clone();
     for (&kind, &fee) in &settings.fees {
         let name = format!("render.{}", kind.wire_name());
@@ -174,7 +179,12 @@ pub async fn run(
             .query_opt(sample_query(kind), &[&code.as_str()])
             .await?
         else {
-            checks.push(check(name, false, "no resident this kind applies to yet"));
+            let missing = if kind.is_family_register() {
+                "no member of an open register here is a resident kofu serves yet"
+            } else {
+                "no resident this kind applies to yet"
+            };
+            checks.push(check(name, false, missing));
             continue;
         };
         let holder = SessionResident {
@@ -187,7 +197,8 @@ pub async fn run(
             card_issued_today: false,
             settings_version: Some(municipality.settings_version),
             store_chain: "onboarding-check".to_owned(),
-            registered_member: None,
+            // The entry itself, as a registered-domicile order names it.
+            registered_member: row.get(2),
         };
         let outcome = render_sample(client, &holder, kind, signer.as_deref(), &verify_url).await?;
         checks.push(match outcome {

@@ -22,12 +22,14 @@ pub mod hours;
 pub mod settlement;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::gateway::db::{Client, DbError};
 use crate::gateway::domain::CertificateKind;
+use crate::gateway::render::model::{IssueDate, MunicipalityHeader};
 
 pub use cache::SettingsCache;
 pub use code::{CodeError, LocalGovernmentCode};
@@ -52,6 +54,12 @@ pub struct Settings {
     pub mayor_name: String,
     /// The text engraved in the municipal seal (公印), e.g. `みどり市長之印`.
     pub seal_text: String,
+    /// The municipal seal as a PNG (base64 in JSON; at most 32 KiB, roughly
+    /// square, at least 100 px a side), printed in every attestation
+    /// instead of the seal drawn from `seal_text`. An order's snapshot
+    /// names it by SHA-256; the bytes stay here, in the settings version.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "png_base64")]
+    pub seal_image_png: Option<Arc<[u8]>>,
     /// Fee per copy, in yen, of each kind offered: a kind is offered
     /// exactly when it has a fee.
     pub fees: BTreeMap<CertificateKind, i32>,
@@ -68,6 +76,25 @@ pub struct Settings {
     pub maintenance: Vec<MaintenanceWindow>,
     #[serde(default)]
     pub policies: Policies,
+    /// How the paper is laid out where a municipality may choose.
+    #[serde(default, skip_serializing_if = "Layout::is_default")]
+    pub layout: Layout,
+}
+
+/// The layout options of a municipality's paper.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    /// The issue date in the attestation: `era_and_western` (令和8年(2026年)
+    /// 12月4日, the default) or `era` (令和8年12月4日).
+    #[serde(default)]
+    pub issue_date: IssueDate,
+}
+
+impl Layout {
+    fn is_default(&self) -> bool {
+        *self == Layout::default()
+    }
 }
 
 /// Opening hours of one kind, Asia/Tokyo, `HH:MM` to `HH:MM`.
@@ -154,6 +181,13 @@ impl Settings {
                 bad(field.to_owned(), "too_long_or_control_character");
             }
         }
+        if let Some(reason) = self
+            .seal_image_png
+            .as_deref()
+            .and_then(crate::gateway::render::seal_image_problem)
+        {
+            bad("seal_image_png".to_owned(), reason);
+        }
         if self.fees.is_empty() {
             bad("fees".to_owned(), "no_kind_offered");
         }
@@ -181,6 +215,42 @@ impl Settings {
             }
         }
         out
+    }
+}
+
+impl Settings {
+    /// Dresses a snapshot's municipality header as these settings lay the
+    /// paper out: their seal image (by digest, bytes alongside) and date form.
+    pub fn dress(&self, header: &mut MunicipalityHeader) {
+        header.set_seal_image(self.seal_image_png.clone());
+        header.issue_date = self.layout.issue_date;
+    }
+}
+
+/// A PNG as one base64 string in the settings document.
+mod png_base64 {
+    use std::sync::Arc;
+
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(png: &Option<Arc<[u8]>>, s: S) -> Result<S::Ok, S::Error> {
+        match png {
+            Some(bytes) => {
+                s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+            }
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<[u8]>>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map(|bytes| Some(Arc::from(bytes)))
+            .map_err(|_| serde::de::Error::custom("seal_image_png is not base64"))
     }
 }
 
@@ -454,6 +524,7 @@ mod tests {
             from: "02-30".to_owned(),
             to: "03-01".to_owned(),
         });
+        s.seal_image_png = Some(Arc::from(&b"not a png"[..]));
         let fields: Vec<(String, &str)> = s
             .problems()
             .into_iter()
@@ -463,12 +534,53 @@ mod tests {
             fields,
             [
                 ("mayor_name".to_owned(), "required"),
+                ("seal_image_png".to_owned(), "not_a_png"),
                 ("fees.tax_certificate".to_owned(), "fee_out_of_range"),
                 ("hours.seal_registration".to_owned(), "time_malformed"),
                 ("hours.tax_certificate".to_owned(), "closes_before_it_opens"),
                 ("closed_days[1]".to_owned(), "month_day_malformed"),
             ]
         );
+    }
+
+    #[test]
+    fn the_seal_image_and_layout_round_trip_and_default_to_none() {
+        let s = sample();
+        assert_eq!(s.seal_image_png, None);
+        assert_eq!(s.layout.issue_date, IssueDate::EraAndWestern);
+        let mut v = serde_json::to_value(&s).unwrap();
+        assert!(v.get("seal_image_png").is_none() && v.get("layout").is_none());
+        let png = crate::devkit::demo_registers::municipal_seal_png("みどり市");
+        v["seal_image_png"] =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png).into();
+        v["layout"] = serde_json::json!({"issue_date": "era"});
+        let back: Settings = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back.seal_image_png.as_deref(), Some(&png[..]));
+        assert_eq!(back.layout.issue_date, IssueDate::Era);
+        assert!(back.problems().is_empty());
+        assert_eq!(serde_json::to_value(&back).unwrap(), v);
+        let mut header = MunicipalityHeader::new(
+            "131016".into(),
+            "みどり市".into(),
+            "みどり市長".into(),
+            "山田　一郎".into(),
+            "みどり市長之印".into(),
+        );
+        back.dress(&mut header);
+        assert_eq!(
+            header.seal_image_sha256,
+            Some(crate::gateway::render::model::sha256_hex(&png))
+        );
+        assert_eq!(header.issue_date, IssueDate::Era);
+        for (field, bad) in [
+            ("seal_image_png", serde_json::json!("not base64!")),
+            ("layout", serde_json::json!({"issue_date": "western"})),
+            ("layout", serde_json::json!({"date": "era"})),
+        ] {
+            let mut v = serde_json::to_value(&s).unwrap();
+            v[field] = bad;
+            assert!(serde_json::from_value::<Settings>(v).is_err(), "{field}");
+        }
     }
 
     #[test]

@@ -136,14 +136,7 @@ pub async fn deliver(
     };
     let pdf = match pdf.or_else(|| pipeline.take_document(order_id).map(|d| d.pdf)) {
         Some(pdf) => Some(pdf),
-        None => match render_again(
-            client,
-            pipeline.keys(),
-            &pipeline.settings().verify_url,
-            order_id,
-        )
-        .await
-        {
+        None => match render_again(client, pipeline, order_id).await {
             Ok(rendered) => Some(rendered.pdf),
             Err(RenderJobError::Db(e)) => return Err(e),
             Err(e) => {

@@ -66,6 +66,23 @@ pub fn stored_certificate(
     Ok(certificate)
 }
 
+/// Puts back the bytes of the seal image a stored snapshot names by digest,
+/// from the settings version its order was accepted under (`version`); the
+/// render checks them against the digest.
+pub(crate) async fn attach_seal_image(
+    municipalities: &crate::gateway::municipality::SettingsCache,
+    client: &impl Cached,
+    certificate: &mut Certificate,
+    version: Option<i32>,
+) -> Result<(), DbError> {
+    let header = certificate.municipality_mut();
+    if let (Some(_), Some(version)) = (&header.seal_image_sha256, version) {
+        let settings = municipalities.get(client, &header.code, version).await?;
+        header.seal_image_png = settings.seal_image_png.clone();
+    }
+    Ok(())
+}
+
 /// How an order's document is signed, fixed at its acceptance: the key
 /// (its municipality's current one then) and the issue time (the
 /// acceptance's, to the second). The verification code is in the
@@ -348,13 +365,15 @@ async fn accept_once(
     }
     // The municipality's calendar, in the version the row lock holds: an
     // order accepted while open is rendered and printed after closing too.
+    let mut municipal = None;
     if let Some(version) = holder.settings_version {
-        let municipal = municipalities
+        let settings = municipalities
             .get(client, &holder.municipality.code, version)
             .await?;
-        if let Some(why) = municipal.closed(order.kind, OffsetDateTime::now_utc()) {
+        if let Some(why) = settings.closed(order.kind, OffsetDateTime::now_utc()) {
             return refuse(Refusal::Closed(why)).await;
         }
+        municipal = Some(settings);
     }
     let order_id = Uuid::from_bytes(crate::gateway::random_bytes());
     // The identity is filled in from the order row at render time.
@@ -374,12 +393,17 @@ async fn accept_once(
         issued_on,
     )
     .await?;
-    let certificate = match snapshot {
+    let mut certificate = match snapshot {
         Ok(certificate) => certificate,
         Err(SnapshotRefusal::Ineligible(why)) => return refuse(Refusal::Ineligible(why)).await,
         Err(SnapshotRefusal::Kind(why)) => return refuse(Refusal::Kind(why)).await,
         Err(SnapshotRefusal::NoSuchMember) => return refuse(Refusal::NoSuchMember).await,
     };
+    // Laid out as the settings in force say: their seal image, named by
+    // digest in the snapshot, and their date form.
+    if let Some(settings) = &municipal {
+        settings.dress(certificate.municipality_mut());
+    }
     let municipality_code = holder.municipality.code.clone();
     // Refused before it is paid for, rather than failing at render.
     if let Some(field) = Renderer::global().unprintable(&certificate) {
@@ -452,7 +476,6 @@ async fn accept_once(
         .increment(1);
     let ticket: i64 = row.get(0);
     let signing = OrderSigning::from_row(row.get(2), row.get(1));
-    let mut certificate = certificate;
     *certificate.document_mut() = DocumentIdentity {
         order_id,
         ticket,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc, watch};
 use uuid::Uuid;
 
-use super::{Job, OrderSigning, Pipeline, stored_certificate};
+use super::{Job, OrderSigning, Pipeline, attach_seal_image, stored_certificate};
 use crate::gateway::db::{Cached, DbError, Pool};
 use crate::gateway::domain::{CertFingerprint, CertificateKind, ResidentId};
 use crate::gateway::render::model::Certificate;
@@ -175,7 +175,7 @@ const CLAIM: &str = "
      WHERE id = $1 AND state = 'accepted'
        AND (render_claimed_by = $3 OR render_claimed_until IS NULL OR render_claimed_until < now())
     RETURNING snapshot, session_id, copier_fingerprint, resident_id, ticket, municipality_code, kind,
-              verification_code, signing_key_id, accepted_at";
+              verification_code, signing_key_id, accepted_at, settings_version";
 /// Marks the order rendered and binds its document in the same row update
 /// (one round trip, one commit, heap-only): the SHA-256, number and page
 /// count with the session, copier and resident the render saw
@@ -283,7 +283,7 @@ async fn signer_for(
 
 /// The order's snapshot and the row its identity and signing come from.
 const STORED_SNAPSHOT: &str = "SELECT snapshot, ticket, municipality_code, kind,
-                                      verification_code, signing_key_id, accepted_at
+                                      verification_code, signing_key_id, accepted_at, settings_version
                                  FROM orders WHERE id = $1";
 
 /// Renders an order again from its stored snapshot (with the key, code and
@@ -292,8 +292,7 @@ const STORED_SNAPSHOT: &str = "SELECT snapshot, ticket, municipality_code, kind,
 /// must match what was bound at the first render; the caller checks.
 pub async fn render_again(
     client: &crate::gateway::db::Client,
-    keys: &KeyStore,
-    verify_url: &str,
+    pipeline: &Pipeline,
     order_id: Uuid,
 ) -> Result<crate::gateway::render::RenderedDocument, RenderJobError> {
     let row = client
@@ -301,16 +300,24 @@ pub async fn render_again(
         .await?;
     let kind = stored_kind(row.get(3))?;
     let (code, signing) = stored_signing(row.get(4), row.get(5), row.get(6))?;
-    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(1), row.get(2), &code)
-        .map_err(RenderJobError::Snapshot)?;
-    let signer = keys.signer(client, &signing.key_id).await?;
+    let mut certificate =
+        stored_certificate(order_id, kind, row.get(0), row.get(1), row.get(2), &code)
+            .map_err(RenderJobError::Snapshot)?;
+    attach_seal_image(
+        pipeline.municipalities(),
+        client,
+        &mut certificate,
+        row.get(7),
+    )
+    .await?;
+    let signer = pipeline.keys().signer(client, &signing.key_id).await?;
     metrics::counter!("kofu_documents_rendered_again_total").increment(1);
     render_blocking(
         Arc::new(PdfRender),
         certificate,
         signer,
         signing,
-        verify_url.to_owned(),
+        pipeline.settings().verify_url.clone(),
     )
     .await
 }
@@ -351,8 +358,16 @@ async fn claim(
     let Some(row) = row else { return Ok(None) };
     let kind = stored_kind(row.get(6))?;
     let (code, signing) = stored_signing(row.get(7), row.get(8), row.get(9))?;
-    let certificate = stored_certificate(order_id, kind, row.get(0), row.get(4), row.get(5), &code)
-        .map_err(RenderJobError::Snapshot)?;
+    let mut certificate =
+        stored_certificate(order_id, kind, row.get(0), row.get(4), row.get(5), &code)
+            .map_err(RenderJobError::Snapshot)?;
+    attach_seal_image(
+        pipeline.municipalities(),
+        &client,
+        &mut certificate,
+        row.get(10),
+    )
+    .await?;
     Ok(Some((
         certificate,
         row.get(1),

@@ -344,13 +344,7 @@ pub async fn issuer<C: deadpool_postgres::GenericClient>(
         .await?;
     Ok(row.map(|r| Issuer {
         member_id: r.get(0),
-        municipality: MunicipalityHeader {
-            code: r.get(1),
-            name: r.get(2),
-            mayor_title: r.get(3),
-            mayor_name: r.get(4),
-            seal_text: r.get(5),
-        },
+        municipality: MunicipalityHeader::new(r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)),
         fee_yen: r.get(6),
         settings_version: r.get(7),
     }))

@@ -276,13 +276,7 @@ pub async fn authenticate_holder(
                 None
             }
         }),
-        municipality: MunicipalityHeader {
-            code: r.get(3),
-            name: r.get(4),
-            mayor_title: r.get(5),
-            mayor_name: r.get(6),
-            seal_text: r.get(7),
-        },
+        municipality: MunicipalityHeader::new(r.get(3), r.get(4), r.get(5), r.get(6), r.get(7)),
         seal: match (r.get::<_, bool>(12), r.get::<_, bool>(13)) {
             (_, true) => None,
             (true, false) => Some(KindRefusal::SealAbolished),
@@ -397,13 +391,13 @@ pub async fn session_resident<C: GenericClient>(
         expired: !row.get::<_, bool>(1),
         resident_id: row.get(2),
         household_id: row.get(3),
-        municipality: MunicipalityHeader {
-            code: row.get(4),
-            name: row.get(5),
-            mayor_title: row.get(6),
-            mayor_name: row.get(7),
-            seal_text: row.get(8),
-        },
+        municipality: MunicipalityHeader::new(
+            row.get(4),
+            row.get(5),
+            row.get(6),
+            row.get(7),
+            row.get(8),
+        ),
         fee_yen: row.get(9),
         card_issued_today: row.get(10),
         settings_version: row.get(11),

@@ -1,16 +1,19 @@
 //! The closing block of every certificate: the attestation sentence, the issue
-//! date in era form, the mayor's title and name, and the municipal seal (公印)
-//! drawn beside the name in red.
+//! date in era form (with the Western year unless the municipality's layout
+//! says era only), the mayor's title and name, and the municipal seal (公印)
+//! beside the name: the municipality's own seal image when its settings carry
+//! one, otherwise drawn in red from its inscription.
 //!
-//! Rule: the block is drawn once, on the last page, after the last entry; the
-//! seal is vector drawing and text, never an image someone could swap.
+//! Rule: the block is drawn once, on the last page, after the last entry; a
+//! seal image is the one whose digest the order's snapshot names, checked
+//! before drawing, so no one can swap it between acceptance and print.
 
 use time::Date;
 
-use super::canvas::{Align, Canvas, Ink, PT_PER_MM, Style};
-use super::era::format_japanese_date;
+use super::canvas::{Align, Canvas, ImageCell, Ink, PT_PER_MM, SEAL_IMAGE_RESOURCE, Style};
+use super::era::{format_era_date, format_japanese_date};
 use super::page::{LEFT, RIGHT};
-use super::parts::MunicipalityHeader;
+use super::parts::{IssueDate, MunicipalityHeader};
 use super::{Field, RenderError};
 
 /// Height the block needs below its `top`.
@@ -40,8 +43,12 @@ pub(super) fn draw(
         SENTENCE,
         Field::Template,
     )?;
+    let date = match municipality.issue_date {
+        IssueDate::EraAndWestern => format_japanese_date(issued_on),
+        IssueDate::Era => format_era_date(issued_on),
+    };
     canvas.text(
-        &format_japanese_date(issued_on),
+        &date,
         indent,
         top + 15.0,
         Align::Left,
@@ -76,7 +83,30 @@ pub(super) fn draw(
 
     // The seal's middle level with the middle of the name.
     let seal_top = mayor_baseline - canvas.face().em_box_centre(size) - SEAL_SIDE / 2.0;
-    seal(canvas, &municipality.seal_text, seal_left, seal_top)
+    match &municipality.seal_image_png {
+        Some(png) => {
+            let (width_px, height_px) = png_size(png).ok_or(RenderError::SealImage)?;
+            let size = ImageCell {
+                width_px,
+                height_px,
+            };
+            canvas.place(SEAL_IMAGE_RESOURCE, &size, seal_left, seal_top, SEAL_SIDE);
+            Ok(())
+        }
+        None if municipality.seal_image_sha256.is_some() => Err(RenderError::SealImage),
+        None => seal(canvas, &municipality.seal_text, seal_left, seal_top),
+    }
+}
+
+/// Width and height from a PNG's header chunk (the image itself is decoded
+/// and checked against its digest before any page is laid out).
+fn png_size(png: &[u8]) -> Option<(usize, usize)> {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    if png.len() < 24 || &png[..8] != SIGNATURE || &png[12..16] != b"IHDR" {
+        return None;
+    }
+    let be = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
+    Some((be(16) as usize, be(20) as usize))
 }
 
 /// The municipal seal: a square double frame with the engraving laid out in
@@ -149,7 +179,18 @@ fn columns_for(chars: usize) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::columns_for;
+    use super::{columns_for, png_size};
+
+    #[test]
+    fn png_size_reads_the_header_and_refuses_what_is_not_a_png() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&300u32.to_be_bytes());
+        png.extend_from_slice(&200u32.to_be_bytes());
+        assert_eq!(png_size(&png), Some((300, 200)));
+        assert_eq!(png_size(&png[..20]), None);
+        png[1] = b'Q';
+        assert_eq!(png_size(&png), None);
+    }
 
     #[test]
     fn seal_columns_are_near_square_and_fill_from_the_right() {

@@ -334,9 +334,11 @@ impl Style {
     }
 }
 
-/// The resource name of the one image a document may carry (the seal
+/// The resource name of the block image a document may carry (the seal
 /// registration's impression).
 pub(super) const IMAGE_RESOURCE: &str = "Im1";
+/// The resource name of the municipality's seal image, when it has one.
+pub(super) const SEAL_IMAGE_RESOURCE: &str = "Im2";
 
 /// An image placed in a block's right-hand cell: the document's image
 /// ([`IMAGE_RESOURCE`]), this many pixels wide and high.
@@ -503,10 +505,15 @@ impl<'f> Canvas<'f> {
         self.ops.extend_from_slice(b" Do Q\n");
     }
 
-    /// Draws the document's image, scaled to fit a square of `side` mm
-    /// whose top-left corner is (`x`, `top`), centred in it.
+    /// Draws the document's block image, scaled to fit a square of `side`
+    /// mm whose top-left corner is (`x`, `top`), centred in it.
     pub(super) fn image(&mut self, image: &ImageCell, x: f32, top: f32, side: f32) {
-        let (w, h) = (image.width_px.max(1) as f32, image.height_px.max(1) as f32);
+        self.place(IMAGE_RESOURCE, image, x, top, side);
+    }
+
+    /// Draws the image `resource` of `size` pixels the same way.
+    pub(super) fn place(&mut self, resource: &str, size: &ImageCell, x: f32, top: f32, side: f32) {
+        let (w, h) = (size.width_px.max(1) as f32, size.height_px.max(1) as f32);
         let scale = side / w.max(h); // mm per pixel
         let (width, height) = (w * scale, h * scale);
         let left = x + (side - width) / 2.0;
@@ -518,7 +525,7 @@ impl<'f> Canvas<'f> {
             self.ops.push(b' ');
         }
         self.ops.extend_from_slice(b"cm /");
-        self.ops.extend_from_slice(IMAGE_RESOURCE.as_bytes());
+        self.ops.extend_from_slice(resource.as_bytes());
         self.ops.extend_from_slice(b" Do Q\n");
     }
 

@@ -39,6 +39,19 @@ pub fn format_japanese_date(d: Date) -> String {
     }
 }
 
+/// Formats `d` as `{era}{year}年{month}月{day}日` (`令和7年4月1日`), the era
+/// form alone; Western form only before 明治.
+pub fn format_era_date(d: Date) -> String {
+    let (year, month, day) = (d.year(), u8::from(d.month()), d.day());
+    match ERAS.iter().find(|(_, first_day)| d >= *first_day) {
+        Some((era, first_day)) => match year - first_day.year() + 1 {
+            1 => format!("{era}元年{month}月{day}日"),
+            n => format!("{era}{n}年{month}月{day}日"),
+        },
+        None => format!("{year}年{month}月{day}日"),
+    }
+}
+
 /// A fiscal year (年度, April to March) in era and Western form, e.g.
 /// `令和7年度(2025年度)`. The era is the one in force at the end of the
 /// calendar year, so fiscal 2019 is 令和元年度.
@@ -67,6 +80,14 @@ mod tests {
     fn ordinary_reiwa_date_has_era_year_and_western_year() {
         assert_eq!(f(date!(2025 - 04 - 01)), "令和7年(2025年)4月1日");
         assert_eq!(f(date!(2020 - 12 - 31)), "令和2年(2020年)12月31日");
+    }
+
+    #[test]
+    fn the_era_form_alone_drops_the_western_year_and_keeps_gannen() {
+        assert_eq!(format_era_date(date!(2025 - 04 - 01)), "令和7年4月1日");
+        assert_eq!(format_era_date(date!(2019 - 05 - 01)), "令和元年5月1日");
+        assert_eq!(format_era_date(date!(2019 - 04 - 30)), "平成31年4月30日");
+        assert_eq!(format_era_date(date!(1989 - 01 - 08)), "平成元年1月8日");
     }
 
     #[test]

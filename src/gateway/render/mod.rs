@@ -125,6 +125,10 @@ pub enum RenderError {
     /// The seal impression is not a PNG that decodes within its bounds.
     #[error("the seal impression image does not decode")]
     Image,
+    /// The municipality's seal image named by the snapshot is missing, is
+    /// not the image its digest names, or does not decode.
+    #[error("the municipality's seal image is missing, altered or does not decode")]
+    SealImage,
     /// The QR code could not hold the verification payload (a far too
     /// long verification base URL).
     #[error("the verification QR code cannot hold its payload")]
@@ -132,6 +136,47 @@ pub enum RenderError {
     /// The finished PDF is implausibly large (see [`MAX_PDF_BYTES`]).
     #[error("the rendered PDF is {bytes} bytes, more than the {max} allowed")]
     TooLarge { bytes: usize, max: usize },
+}
+
+/// The municipality's seal image, when the snapshot names one: the bytes
+/// looked up for it must be the image its digest names and must decode.
+fn municipal_seal(header: &model::MunicipalityHeader) -> Result<Option<Image>, RenderError> {
+    match (&header.seal_image_sha256, &header.seal_image_png) {
+        (None, None) => Ok(None),
+        (Some(digest), Some(png)) if *digest == model::sha256_hex(png) => seal::decode_png(png)
+            .map(Some)
+            .map_err(|_| RenderError::SealImage),
+        _ => Err(RenderError::SealImage),
+    }
+}
+
+/// The largest seal image a municipality's settings may carry, in bytes:
+/// in base64 with the rest of the settings it stays within a request body
+/// (`max_body_bytes`, 64 KiB by default). A seal of 300 px a side in a few
+/// colours is a few KiB.
+pub const MAX_SEAL_IMAGE_BYTES: usize = 32 * 1024;
+
+/// Why `png` cannot serve as a municipality's seal image, if it cannot, as
+/// a stable reason code: `too_large` (over [`MAX_SEAL_IMAGE_BYTES`]),
+/// `not_a_png` (does not decode as an 8- or 16-bit grey or colour PNG of at
+/// most 2,000 pixels a side; palette images are refused), `too_small` (under
+/// 100 pixels a side, illegible at 22 mm) or `not_square` (sides more than
+/// 2:3 apart).
+pub fn seal_image_problem(png: &[u8]) -> Option<&'static str> {
+    if png.len() > MAX_SEAL_IMAGE_BYTES {
+        return Some("too_large");
+    }
+    let Ok(image) = seal::decode_png(png) else {
+        return Some("not_a_png");
+    };
+    let (short, long) = (image.width.min(image.height), image.width.max(image.height));
+    if short < 100 {
+        return Some("too_small");
+    }
+    if long * 2 > short * 3 {
+        return Some("not_square");
+    }
+    None
 }
 
 /// The title a kind's paper carries, e.g. `住民票の写し`.
@@ -303,6 +348,7 @@ impl Renderer {
         use model::Certificate as C;
         let document = cert.document();
         let face = self.face();
+        let municipal_seal = municipal_seal(cert.municipality())?;
         let (title, pages, image) = match cert {
             C::Residence(c) => (residence::TITLE, residence::pages(&face, c)?, None),
             C::ResidenceRecord(c) => {
@@ -327,7 +373,12 @@ impl Renderer {
                 (sheet.title, sheet.pages(&face)?, None)
             }
         };
-        self.finish(cert.kind(), title, document, face, pages, image, signing)
+        let images = image
+            .map(|i| (canvas::IMAGE_RESOURCE, i))
+            .into_iter()
+            .chain(municipal_seal.map(|i| (canvas::SEAL_IMAGE_RESOURCE, i)))
+            .collect();
+        self.finish(cert.kind(), title, document, face, pages, images, signing)
     }
 
     /// The first field of a certificate the font cannot draw (a 外字, a
@@ -430,7 +481,7 @@ impl Renderer {
         document: &model::DocumentIdentity,
         face: Face<'_>,
         pages: Vec<Page>,
-        image: Option<Image>,
+        images: Vec<(&'static str, Image)>,
         signing: &Signing<'_>,
     ) -> Result<RenderedDocument, RenderError> {
         // Each layout bounds its member count, so this is a handful of pages.
@@ -465,11 +516,14 @@ impl Renderer {
             next += 5;
             id
         });
-        let image_id = image.as_ref().map(|_| {
-            let id = next;
-            next += 1;
-            id
-        });
+        let image_ids: Vec<u32> = images
+            .iter()
+            .map(|_| {
+                let id = next;
+                next += 1;
+                id
+            })
+            .collect();
         let first_page = next;
         let page_ids: Vec<u32> = (0..page_count as u32).map(|i| first_page + 2 * i).collect();
 
@@ -530,7 +584,7 @@ impl Renderer {
                 .ok_or(RenderError::FontUnavailable)?;
             write_font(&mut file, id, font, &fallback, &tags.1, FALLBACK_FONT_NAME);
         }
-        if let (Some(id), Some(image)) = (image_id, &image) {
+        for (&id, (_, image)) in image_ids.iter().zip(&images) {
             let space = if image.rgb {
                 "/DeviceRGB"
             } else {
@@ -556,8 +610,8 @@ impl Renderer {
             page::BACKGROUND_FORM,
             page::QR_FORM
         ));
-        if let Some(id) = image_id {
-            resources.push_str(&format!(" /{} {id} 0 R", canvas::IMAGE_RESOURCE));
+        for (&id, (resource, _)) in image_ids.iter().zip(&images) {
+            resources.push_str(&format!(" /{resource} {id} 0 R"));
         }
         resources.push_str(" >> >>");
         for (page, &id) in pages.iter().zip(&page_ids) {
@@ -754,13 +808,13 @@ mod tests {
 
     fn certificate(members: usize) -> ResidenceCertificate {
         ResidenceCertificate {
-            municipality: MunicipalityHeader {
-                code: "131016".to_owned(),
-                name: "みどり市".to_owned(),
-                mayor_title: "みどり市長".to_owned(),
-                mayor_name: "山田　一郎".to_owned(),
-                seal_text: "みどり市長之印".to_owned(),
-            },
+            municipality: MunicipalityHeader::new(
+                "131016".to_owned(),
+                "みどり市".to_owned(),
+                "みどり市長".to_owned(),
+                "山田　一郎".to_owned(),
+                "みどり市長之印".to_owned(),
+            ),
             document: DocumentIdentity {
                 order_id: Uuid::from_u128(0x6a1f_0c2e_9d4b_4e7a_8c3d_2b1a_0f9e_8d7c),
                 ticket: 42,
@@ -936,6 +990,95 @@ mod tests {
         for c in "みどり市長之印".chars() {
             assert!(text.contains(c));
         }
+    }
+
+    #[test]
+    fn a_seal_image_is_printed_instead_of_the_drawn_seal_and_only_the_one_the_digest_names() {
+        let png = crate::devkit::demo_registers::municipal_seal_png("みどり市");
+        let drawn = render(&certificate(1));
+        let mut cert = certificate(1);
+        cert.municipality
+            .set_seal_image(Some(std::sync::Arc::from(png.clone())));
+        cert.municipality.issue_date = model::IssueDate::Era;
+        let with_image = render(&cert);
+        assert_eq!(occurrences(&drawn.pdf, b"/Im2 "), 0);
+        assert_eq!(
+            occurrences(&with_image.pdf, b"/Im2 "),
+            1,
+            "in the page's resources"
+        );
+        assert!(occurrences(&with_image.pdf, b"/Width 160 /Height 160") == 1);
+        let text = page_texts(&with_image.pdf).concat();
+        assert!(text.contains("令和7年4月1日"), "the era form alone: {text}");
+        assert!(!text.contains("令和7年(2025年)4月1日"));
+        assert!(
+            text.contains("昭和35年(1960年)1月15日"),
+            "other dates keep both"
+        );
+        // The engraving is not drawn when the image stands for it.
+        assert!(!text.contains('之'), "{text}");
+        // Deterministic, and the digest names the image in the snapshot.
+        assert_eq!(render(&cert).sha256, with_image.sha256);
+        let snapshot = model::Certificate::Residence(cert.clone()).to_snapshot();
+        assert_eq!(
+            snapshot["municipality"]["seal_image_sha256"],
+            model::sha256_hex(&png)
+        );
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png);
+        assert!(
+            !snapshot.to_string().contains(&encoded[..40]),
+            "the bytes stay out of it"
+        );
+        assert!(
+            model::Certificate::from_snapshot(
+                crate::gateway::domain::CertificateKind::ResidenceCertificate,
+                snapshot
+            )
+            .unwrap()
+            .municipality()
+            .seal_image_png
+            .is_none()
+        );
+
+        // Other bytes than the digest names, none, or bytes that do not decode.
+        let mut swapped = cert.clone();
+        swapped.municipality.seal_image_png = Some(std::sync::Arc::from(
+            crate::devkit::demo_registers::municipal_seal_png("あおい市"),
+        ));
+        let mut missing = cert.clone();
+        missing.municipality.seal_image_png = None;
+        let mut broken = cert.clone();
+        broken
+            .municipality
+            .set_seal_image(Some(std::sync::Arc::from(&png[..60])));
+        for bad in [swapped, missing, broken] {
+            assert!(matches!(
+                Renderer::global().residence_certificate(&bad),
+                Err(RenderError::SealImage)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_seal_image_that_cannot_print_well_is_refused_with_its_reason() {
+        let good = crate::devkit::demo_registers::municipal_seal_png("みどり市");
+        assert_eq!(seal_image_problem(&good), None);
+        assert_eq!(seal_image_problem(&good[..100]), Some("not_a_png"));
+        assert_eq!(seal_image_problem(b"GIF89a"), Some("not_a_png"));
+        // 96 px: the seal registration's demo impression.
+        let small = crate::devkit::demo_registers::seal_impression_png("x");
+        assert_eq!(seal_image_problem(&small), Some("too_small"));
+        let mut big = good.clone();
+        big.resize(MAX_SEAL_IMAGE_BYTES + 1, 0);
+        assert_eq!(seal_image_problem(&big), Some("too_large"));
+        let mut wide = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut wide, 300, 120);
+            encoder.set_color(png::ColorType::Grayscale);
+            let mut writer = encoder.write_header().unwrap();
+            writer.write_image_data(&vec![255; 300 * 120]).unwrap();
+        }
+        assert_eq!(seal_image_problem(&wide), Some("not_square"));
     }
 
     #[test]

@@ -13,7 +13,9 @@ use time::Date;
 use uuid::Uuid;
 
 pub(super) use super::parts::sex_label;
-pub use super::parts::{DocumentIdentity, Domicile, MunicipalityHeader, Sex};
+pub use super::parts::{
+    DocumentIdentity, Domicile, IssueDate, MunicipalityHeader, Sex, sha256_hex,
+};
 
 /// A foreign resident's items (外国人住民), printed only when chosen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,13 +81,13 @@ impl ResidenceCertificate {
         use time::macros::date;
         const GIVEN: [&str; 7] = ["太郎", "花子", "一郎", "二郎", "三郎", "四郎", "五郎"];
         ResidenceCertificate {
-            municipality: MunicipalityHeader {
-                code: "139998".into(),
-                name: "ひなた市".into(),
-                mayor_title: "ひなた市長".into(),
-                mayor_name: "日向　陽一".into(),
-                seal_text: "ひなた市長之印".into(),
-            },
+            municipality: MunicipalityHeader::new(
+                "139998".into(),
+                "ひなた市".into(),
+                "ひなた市長".into(),
+                "日向　陽一".into(),
+                "ひなた市長之印".into(),
+            ),
             document: DocumentIdentity {
                 order_id: Uuid::nil(),
                 ticket: 42,
@@ -164,6 +166,28 @@ impl Certificate {
             Certificate::Tax(c) => &c.document,
             Certificate::FamilyRegister(c) => &c.document,
             Certificate::FamilyRegisterAddresses(c) => &c.document,
+        }
+    }
+
+    pub fn municipality(&self) -> &MunicipalityHeader {
+        match self {
+            Certificate::Residence(c) => &c.municipality,
+            Certificate::ResidenceRecord(c) => &c.municipality,
+            Certificate::Seal(c) => &c.municipality,
+            Certificate::Tax(c) => &c.municipality,
+            Certificate::FamilyRegister(c) => &c.municipality,
+            Certificate::FamilyRegisterAddresses(c) => &c.municipality,
+        }
+    }
+
+    pub fn municipality_mut(&mut self) -> &mut MunicipalityHeader {
+        match self {
+            Certificate::Residence(c) => &mut c.municipality,
+            Certificate::ResidenceRecord(c) => &mut c.municipality,
+            Certificate::Seal(c) => &mut c.municipality,
+            Certificate::Tax(c) => &mut c.municipality,
+            Certificate::FamilyRegister(c) => &mut c.municipality,
+            Certificate::FamilyRegisterAddresses(c) => &mut c.municipality,
         }
     }
 

@@ -32,6 +32,74 @@ pub struct MunicipalityHeader {
     pub mayor_name: String,
     /// Text engraved in the municipal seal (公印), e.g. `みどり市長之印`.
     pub seal_text: String,
+    /// SHA-256 (hex) of the seal image in the settings version in force at
+    /// acceptance: printed instead of the seal drawn from `seal_text`.
+    /// Absent when the municipality has none (and in older snapshots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_image_sha256: Option<String>,
+    /// That image's bytes, looked up by the digest before rendering; never
+    /// stored in the snapshot (one copy per municipality, not per order).
+    #[serde(skip)]
+    pub seal_image_png: Option<std::sync::Arc<[u8]>>,
+    /// How the attestation writes the issue date.
+    #[serde(default, skip_serializing_if = "IssueDate::is_default")]
+    pub issue_date: IssueDate,
+}
+
+impl MunicipalityHeader {
+    /// A header with no seal image and the default date style.
+    pub fn new(
+        code: String,
+        name: String,
+        mayor_title: String,
+        mayor_name: String,
+        seal_text: String,
+    ) -> Self {
+        MunicipalityHeader {
+            code,
+            name,
+            mayor_title,
+            mayor_name,
+            seal_text,
+            seal_image_sha256: None,
+            seal_image_png: None,
+            issue_date: IssueDate::default(),
+        }
+    }
+
+    /// Sets the seal image (`None`: the seal drawn from the inscription),
+    /// its digest with it.
+    pub fn set_seal_image(&mut self, png: Option<std::sync::Arc<[u8]>>) {
+        self.seal_image_sha256 = png.as_deref().map(sha256_hex);
+        self.seal_image_png = png;
+    }
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// How the attestation writes the issue date (a municipality's layout
+/// option).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueDate {
+    /// 令和8年(2026年)12月3日
+    #[default]
+    EraAndWestern,
+    /// 令和8年12月3日
+    Era,
+}
+
+impl IssueDate {
+    pub fn is_default(&self) -> bool {
+        *self == IssueDate::default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

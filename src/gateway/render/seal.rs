@@ -89,7 +89,7 @@ pub(super) fn impression(
 
 /// Decodes an 8- or 16-bit PNG of any colour type into 8-bit greyscale or
 /// RGB, transparency composited over white paper.
-fn decode_png(bytes: &[u8]) -> Result<Image, RenderError> {
+pub(super) fn decode_png(bytes: &[u8]) -> Result<Image, RenderError> {
     let bad = RenderError::Image;
     let mut decoder = png::Decoder::new_with_limits(
         std::io::Cursor::new(bytes),

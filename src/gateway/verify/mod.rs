@@ -133,14 +133,7 @@ async fn content_of(
 ) -> Result<Option<Content>, DbError> {
     use crate::gateway::pipeline::workers::{RenderJobError, render_again};
     let pipeline = &state.pipeline;
-    match render_again(
-        client,
-        pipeline.keys(),
-        &pipeline.settings().verify_url,
-        order_id,
-    )
-    .await
-    {
+    match render_again(client, pipeline, order_id).await {
         Ok(rendered) if rendered.digest.as_slice() == stored => Ok(Some(Content {
             pages: rendered.text,
         })),
