@@ -669,14 +669,7 @@ pub fn seal_impression_png(seed: &str) -> Vec<u8> {
             });
         }
     }
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, SIZE, SIZE);
-    encoder.set_color(png::ColorType::Rgba);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().expect("writing to a Vec");
-    writer.write_image_data(&rgba).expect("writing to a Vec");
-    writer.finish().expect("writing to a Vec");
-    out
+    rgba_png(SIZE, &rgba)
 }
 
 /// A municipal seal image (公印) as a municipality's settings carry it: a
@@ -703,12 +696,17 @@ pub fn municipal_seal_png(seed: &str) -> Vec<u8> {
             });
         }
     }
+    rgba_png(SIZE, &rgba)
+}
+
+/// A square RGBA image of `size` pixels a side as an 8-bit PNG.
+fn rgba_png(size: u32, rgba: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, SIZE, SIZE);
+    let mut encoder = png::Encoder::new(&mut out, size, size);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().expect("writing to a Vec");
-    writer.write_image_data(&rgba).expect("writing to a Vec");
+    writer.write_image_data(rgba).expect("writing to a Vec");
     writer.finish().expect("writing to a Vec");
     out
 }

@@ -371,6 +371,35 @@ pub fn page_texts(pdf: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// `pdfimages -list` (poppler): each image's width, height and colour space.
+pub fn pdfimages(pdf: &[u8]) -> Vec<(u32, u32, String)> {
+    let path = std::env::temp_dir().join(format!(
+        "kofu-pdfimages-{}.pdf",
+        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+        .expect("pdfimages (poppler-utils; .ci/run installs it) runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .skip(2)
+        .map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            (
+                f[3].parse().unwrap(),
+                f[4].parse().unwrap(),
+                f[5].to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The text of each page as poppler's `pdftotext` reads it (what a
 /// receiver's software sees), pages split at form feeds, with the 「複写」
 /// background's lines dropped and all whitespace removed (poppler breaks

@@ -274,7 +274,7 @@ async fn seal_certificate_shows_the_impression_and_the_holder() {
     );
     lacks(&pages.concat(), &["旧氏", "通称"]);
     assert_eq!(
-        pdf_images(&issued.pdf),
+        crate::harness::pdfimages(&issued.pdf).len(),
         1,
         "the impression is an image on the page"
     );
@@ -612,27 +612,4 @@ async fn residence_certificate_prints_the_foreign_resident_fields_when_chosen() 
             "令和11年(2029年)3月31日",
         ],
     );
-}
-
-/// How many images `pdfimages -list` finds in a PDF.
-fn pdf_images(pdf: &[u8]) -> usize {
-    let dir = tempdir();
-    let path = dir.join("doc.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdfimages")
-        .arg("-list")
-        .arg(&path)
-        .output()
-        .expect("pdfimages (poppler-utils) runs");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).lines().skip(2).count()
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kofu-kinds-{}",
-        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -600,17 +600,22 @@ async fn a_residents_file_loads_all_or_nothing_and_twice_changes_nothing() {
 
 /// The demo settings with `change` applied, stored as the next version.
 async fn set_demo(app: &TestApp, change: impl FnOnce(&mut Value)) {
+    let r = put_demo(app, change).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// The demo settings with `change` applied, sent as the next version: the answer.
+async fn put_demo(app: &TestApp, change: impl FnOnce(&mut Value)) -> SimResponse {
     let mut settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
     change(&mut settings);
-    let r = call(
+    call(
         app,
         MUNICIPALITY_OPERATOR_STEM,
         Method::PUT,
         &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settings"),
         Some(&settings),
     )
-    .await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    .await
 }
 
 fn reason(menu: &Value, kind: &str) -> Option<String> {
@@ -1037,7 +1042,7 @@ async fn a_new_municipality_goes_from_nothing_to_its_first_printed_certificate_w
     );
     assert!(text.contains("港"), "the new resident's certificate");
     assert_eq!(
-        images_in(&issued.pdf),
+        crate::harness::pdfimages(&issued.pdf),
         [(160, 160, "rgb".to_owned())],
         "with the seal image the settings file named"
     );
@@ -1847,35 +1852,6 @@ async fn a_tax_file_loads_all_or_nothing_and_lets_the_tax_certificate_pass_the_c
     assert_eq!(tax["passed"], true, "{report:#}");
 }
 
-/// `pdfimages -list` (poppler): each image's width, height and colour space.
-fn images_in(pdf: &[u8]) -> Vec<(u32, u32, String)> {
-    let path = std::env::temp_dir().join(format!(
-        "kofu-pdfimages-{}.pdf",
-        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
-    ));
-    std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdfimages")
-        .arg("-list")
-        .arg(&path)
-        .output()
-        .expect("pdfimages (poppler-utils; .ci/run installs it) runs");
-    let _ = std::fs::remove_file(&path);
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .skip(2)
-        .map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            (
-                f[3].parse().unwrap(),
-                f[4].parse().unwrap(),
-                f[5].to_owned(),
-            )
-        })
-        .collect()
-}
-
 fn base64_of(bytes: &[u8]) -> Value {
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes).into()
 }
@@ -1889,7 +1865,10 @@ async fn the_seal_image_and_date_form_print_as_set_and_an_older_order_keeps_its_
     let card = app.pki.card("card-rsa-1");
     let spec = OrderSpec::default();
     let drawn = copier.issue(card, &spec, "ja").await.unwrap();
-    assert!(images_in(&drawn.pdf).is_empty(), "the seal drawn, no image");
+    assert!(
+        crate::harness::pdfimages(&drawn.pdf).is_empty(),
+        "the seal drawn, no image"
+    );
 
     set_demo(&app, |s| {
         s["seal_image_png"] = base64_of(&municipal_seal_png("ひなた市 1"));
@@ -1897,7 +1876,10 @@ async fn the_seal_image_and_date_form_print_as_set_and_an_older_order_keeps_its_
     })
     .await;
     let first = copier.issue(card, &spec, "ja").await.unwrap();
-    assert_eq!(images_in(&first.pdf), [(160, 160, "rgb".to_owned())]);
+    assert_eq!(
+        crate::harness::pdfimages(&first.pdf),
+        [(160, 160, "rgb".to_owned())]
+    );
     let text = crate::harness::pdftotext(&first.pdf).concat();
     let today = time::OffsetDateTime::now_utc()
         .to_offset(time::macros::offset!(+9))
@@ -1912,7 +1894,7 @@ async fn the_seal_image_and_date_form_print_as_set_and_an_older_order_keeps_its_
     })
     .await;
     let second = copier.issue(card, &spec, "ja").await.unwrap();
-    assert_eq!(images_in(&second.pdf).len(), 1);
+    assert_eq!(crate::harness::pdfimages(&second.pdf).len(), 1);
     let text = crate::harness::pdftotext(&second.pdf).concat();
     assert!(
         text.contains(&format_japanese_date(today)),
@@ -1978,16 +1960,7 @@ async fn a_seal_image_that_would_not_print_well_is_refused_by_field_and_reason()
         ),
         (too_large, "too_large"),
     ] {
-        let mut settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
-        settings["seal_image_png"] = base64_of(&png);
-        let r = call(
-            &app,
-            MUNICIPALITY_OPERATOR_STEM,
-            Method::PUT,
-            &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settings"),
-            Some(&settings),
-        )
-        .await;
+        let r = put_demo(&app, |s| s["seal_image_png"] = base64_of(&png)).await;
         assert_eq!(r.status, 422, "{reason}");
         let body = json_of(&r);
         assert_eq!(
@@ -1996,16 +1969,10 @@ async fn a_seal_image_that_would_not_print_well_is_refused_by_field_and_reason()
             "{body}"
         );
     }
-    let mut settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
-    settings["seal_image_png"] = "not base64!".into();
-    settings["layout"] = json!({"issue_date": "era"});
-    let r = call(
-        &app,
-        MUNICIPALITY_OPERATOR_STEM,
-        Method::PUT,
-        &format!("/v1/admin/municipalities/{MUNICIPALITY_CODE}/settings"),
-        Some(&settings),
-    )
+    let r = put_demo(&app, |s| {
+        s["seal_image_png"] = "not base64!".into();
+        s["layout"] = json!({"issue_date": "era"});
+    })
     .await;
     assert_eq!(r.status, 422);
     assert_eq!(json_of(&r)["errors"][0]["reason"], "malformed");

@@ -79,6 +79,19 @@ async fn changes(app: &TestApp, stem: &str, code: &str, lines: &[Value]) -> SimR
     .await
 }
 
+/// Creates みなと町 offering the kinds of `fees`: its administration path.
+async fn create_minato(app: &TestApp, fees: Value) -> String {
+    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
+    let settings = json!({
+        "name": "みなと町", "prefecture": "東京都", "mayor_title": "みなと町長",
+        "mayor_name": "港　一郎", "seal_text": "みなと町長之印", "fees": fees
+    });
+    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
+    let r = post(app, op, &base, "application/json", &settings.to_string()).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    base
+}
+
 const REGISTER: &str = "domicile,head_name,compiled_on,closed_on,position,name,birth_date,sex,father_name,mother_name,relationship,resident_code,removed";
 const DOMICILE: &str = "東京都みなと町一丁目1番地";
 
@@ -86,15 +99,12 @@ const DOMICILE: &str = "東京都みなと町一丁目1番地";
 async fn family_register_files_load_all_or_nothing_twice_change_nothing_and_pass_the_check() {
     let app = TestApp::spawn().await;
     let op = NEW_MUNICIPALITY_OPERATOR_STEM;
-    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
-    let settings = json!({
-        "name": "みなと町", "prefecture": "東京都", "mayor_title": "みなと町長",
-        "mayor_name": "港　一郎", "seal_text": "みなと町長之印",
-        "fees": {"family_register_full": 450, "family_register_individual": 450,
-                 "family_register_addresses": 300}
-    });
-    let r = post(&app, op, &base, "application/json", &settings.to_string()).await;
-    assert_eq!(r.status, 201);
+    let base = create_minato(
+        &app,
+        json!({"family_register_full": 450, "family_register_individual": 450,
+               "family_register_addresses": 300}),
+    )
+    .await;
     let residents = "household_no,address,resident_code,register_order,name,name_kana,birth_date,sex,relationship,is_householder,became_resident_on\n\
         M001,東京都みなと町一丁目1番1号,20000000011,1,港　一郎,みなと　いちろう,1970-01-02,male,世帯主,true,1990-04-01\n\
         M001,東京都みなと町一丁目1番1号,20000000029,2,港　花,みなと　はな,1972-03-04,female,妻,false,1995-05-01\n";
@@ -260,15 +270,7 @@ async fn check_named(app: &TestApp, base: &str, name: &str) -> Value {
 #[tokio::test]
 async fn a_register_whose_people_live_elsewhere_passes_the_check_with_one_of_them() {
     let app = TestApp::spawn().await;
-    let op = NEW_MUNICIPALITY_OPERATOR_STEM;
-    let base = format!("/v1/admin/municipalities/{NEW_MUNICIPALITY_CODE}");
-    let settings = json!({
-        "name": "みなと町", "prefecture": "東京都", "mayor_title": "みなと町長",
-        "mayor_name": "港　一郎", "seal_text": "みなと町長之印",
-        "fees": {"family_register_full": 450}
-    });
-    let r = post(&app, op, &base, "application/json", &settings.to_string()).await;
-    assert_eq!(r.status, 201);
+    let base = create_minato(&app, json!({"family_register_full": 450})).await;
     // みなと町's own resident has their 本籍 elsewhere; the one register it
     // keeps lists 青葉 健, who lives in ひなた市.
     let residents = "household_no,address,resident_code,register_order,name,name_kana,birth_date,sex,relationship,is_householder,became_resident_on\n\
