@@ -82,6 +82,21 @@ enum Command {
     /// What strict order costs and how close kofu gets to this machine's ceilings:
     /// alternating ordered/unordered load runs, the render ceiling and pgbench, in one go.
     Bench(Box<BenchCli>),
+    /// Writes a municipality's `residents` register file (CSV, the header
+    /// `kofu municipality import` documents) of N synthetic residents, for
+    /// timing an import: `--changed` gives every one of them another
+    /// became-resident date, so loading it after the plain file updates all.
+    ResidentsCsv {
+        #[arg(long, default_value_t = 100_000)]
+        residents: u32,
+        /// The municipality whose register it is (its name goes in the addresses).
+        #[arg(long, default_value = "東京都みなと町")]
+        place: String,
+        #[arg(long)]
+        changed: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -303,6 +318,18 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::ResidentsCsv {
+            residents,
+            place,
+            changed,
+            out,
+        } => match std::fs::write(&out, population::residents_csv(residents, &place, changed)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("loadtest: {}: {e}", out.display());
+                ExitCode::from(2)
+            }
+        },
         Command::Run(cli) => match run::run(cli.resolve()).await {
             Ok(code) => ExitCode::from(code),
             Err(e) => {

@@ -229,6 +229,37 @@ fn date(year: i32, month: u8, day: u8) -> Date {
         .unwrap_or(Date::MIN)
 }
 
+/// The `residents` register file of the first `n` residents, all in one
+/// municipality (`place`, e.g. `東京都みなと町`, heads each address);
+/// `changed` moves every became-resident date a day later.
+pub fn residents_csv(n: u32, place: &str, changed: bool) -> String {
+    let (households, residents) = generate(n);
+    let mut out = String::from(
+        "household_no,address,resident_code,register_order,name,name_kana,birth_date,sex,relationship,is_householder,became_resident_on,moved_in_on,domicile,head_of_register,my_number\n",
+    );
+    for r in &residents {
+        let h = &households[r.household as usize - 1];
+        let became = r.became_resident_on + Duration::days(i64::from(changed));
+        out.push_str(&format!(
+            "{},{place}試験町{}番地,{},{},{},{},{},{},{},{},{became},,{},{},{}\n",
+            h.household_no,
+            h.number,
+            r.resident_code,
+            r.register_order,
+            r.name,
+            r.name_kana,
+            r.birth_date,
+            r.sex,
+            r.relationship,
+            r.is_householder,
+            r.domicile,
+            r.head_of_register,
+            r.my_number.as_deref().unwrap_or(""),
+        ));
+    }
+    out
+}
+
 /// The first `n` residents and their households.
 pub fn generate(n: u32) -> (Vec<Household>, Vec<Resident>) {
     let mut households = Vec::new();
@@ -585,6 +616,29 @@ pub fn demo_holders() -> HashMap<String, Holder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_residents_file_reads_as_kofus_register_with_one_record_a_resident() {
+        use kofu::gateway::registry::import::{Format, read, residents::COLUMNS};
+        let plain = residents_csv(50, "東京都みなと町", false);
+        let records = read(plain.as_bytes(), Format::Csv, COLUMNS)
+            .map_err(|e| e.len())
+            .unwrap();
+        assert_eq!(records.len(), 50);
+        assert_eq!(records[0].fields["resident_code"], resident_code(1));
+        assert!(records[0].fields["address"].starts_with("東京都みなと町試験町"));
+        let changed = residents_csv(50, "東京都みなと町", true);
+        let again = read(changed.as_bytes(), Format::Csv, COLUMNS)
+            .map_err(|e| e.len())
+            .unwrap();
+        for (a, b) in records.iter().zip(&again) {
+            assert_ne!(
+                a.fields["became_resident_on"],
+                b.fields["became_resident_on"]
+            );
+            assert_eq!(a.fields["name"], b.fields["name"]);
+        }
+    }
 
     #[test]
     fn population_is_deterministic_with_unique_codes_and_valid_fields() {
