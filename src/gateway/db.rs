@@ -36,6 +36,25 @@ use tokio_postgres::{NoTls, Row};
 
 pub use deadpool_postgres::{Client, Pool, Transaction};
 
+/// A connection from the pool, the wait for it recorded
+/// ([`crate::gateway::series::DB_POOL_WAIT`]). Every pooled connection is
+/// taken this way.
+pub trait Checkout {
+    fn checkout(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Client, deadpool_postgres::PoolError>> + Send;
+}
+
+impl Checkout for Pool {
+    async fn checkout(&self) -> Result<Client, deadpool_postgres::PoolError> {
+        let started = std::time::Instant::now();
+        let client = self.get().await;
+        metrics::histogram!(crate::gateway::series::DB_POOL_WAIT)
+            .record(started.elapsed().as_secs_f64());
+        client
+    }
+}
+
 /// A database failure, classified for the HTTP layer.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -283,6 +302,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         22,
         "0022_domicile_registrations.sql",
         include_str!("../../sql/0022_domicile_registrations.sql"),
+    ),
+    (
+        23,
+        "0023_release_pass_voided_by.sql",
+        include_str!("../../sql/0023_release_pass_voided_by.sql"),
     ),
 ];
 

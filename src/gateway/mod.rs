@@ -23,6 +23,7 @@ pub mod public;
 pub mod registry;
 pub mod render;
 pub mod routes;
+pub mod series;
 pub mod server;
 pub mod signing;
 pub mod state;

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use hyper::StatusCode;
 
+use crate::gateway::db::Checkout;
 use crate::gateway::db::DbError;
 use crate::gateway::http::{self, ApiRequest, ApiResult};
 use crate::gateway::state::AppState;
@@ -18,7 +19,7 @@ pub async fn healthz(_: &AppState, _: &ApiRequest) -> ApiResult {
 
 /// `GET /readyz`: PostgreSQL answers.
 pub async fn readyz(state: &AppState, _: &ApiRequest) -> ApiResult {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.pool.checkout().await.map_err(DbError::from)?;
     client
         .query_one("SELECT 1", &[])
         .await

@@ -26,6 +26,7 @@ use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use crate::gateway::config::Config;
+use crate::gateway::db::Checkout;
 use crate::gateway::db::Pool;
 use crate::gateway::error::RequestError;
 use crate::gateway::http::{self, ApiRequest, ApiResponse, CopierIdentity, OperatorIdentity};
@@ -112,7 +113,7 @@ impl Gateway {
         let keys = Arc::new(KeyStore::new(&secret));
         // Every municipality gets its first key here (and when created);
         // should PostgreSQL be down now, the next start makes them.
-        match pool.get().await {
+        match pool.checkout().await {
             Ok(client) => match keys.provision(&client).await {
                 Ok(made) if made > 0 => tracing::info!(made, "document signing keys made"),
                 Ok(_) => {}
@@ -146,7 +147,7 @@ impl Gateway {
         );
         // Loaded before the first request when PostgreSQL is up; otherwise
         // cards are refused (`revocation_data_stale`) until it is.
-        if let Ok(client) = pool.get().await
+        if let Ok(client) = pool.checkout().await
             && let Err(e) = revocation.refresh(&client).await
         {
             tracing::warn!(error = %e, "revocation data not loaded at start");
@@ -247,10 +248,17 @@ async fn serve_api(
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let _permit = permit;
+            let handshake = std::time::Instant::now();
             let tls = match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
+                Ok(Ok(tls)) => {
+                    crate::gateway::series::stage(
+                        "tls_handshake",
+                        handshake.elapsed().as_secs_f64(),
+                    );
+                    tls
+                }
                 Ok(Err(e)) => {
-                    metrics::counter!("kofu_tls_handshake_failures_total").increment(1);
+                    metrics::counter!(crate::gateway::series::TLS_HANDSHAKE_FAILURES).increment(1);
                     tracing::debug!(error = %e, "tls handshake failed");
                     return;
                 }
@@ -362,9 +370,9 @@ async fn handle(
     let status = response.status().as_u16();
     span.record("status", status);
     let elapsed = started.elapsed();
-    metrics::counter!("kofu_http_requests_total", "route" => route, "status" => status.to_string())
+    metrics::counter!(crate::gateway::series::HTTP_REQUESTS, "route" => route, "status" => status.to_string())
         .increment(1);
-    metrics::histogram!("kofu_http_request_duration_seconds", "route" => route)
+    metrics::histogram!(crate::gateway::series::HTTP_REQUEST_DURATION, "route" => route)
         .record(elapsed.as_secs_f64());
     span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "request"));
     Ok(response)

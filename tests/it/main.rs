@@ -14,6 +14,7 @@ mod incidents;
 mod kinds;
 mod layout;
 mod municipalities;
+mod observability;
 mod pki_verify;
 mod refusals;
 mod register_changes;

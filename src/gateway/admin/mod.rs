@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub mod error;
 pub mod municipalities;
 
+use crate::gateway::db::Checkout;
 use crate::gateway::http::{self, ApiRequest, ApiResult, OperatorIdentity};
 use crate::gateway::pki::operators::ROLE_JLIS;
 use crate::gateway::registry::events::{self, CertificateEvent, Outcome};
@@ -76,7 +77,7 @@ pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult
     }
     let mut client = state
         .pool
-        .get()
+        .checkout()
         .await
         .map_err(crate::gateway::db::DbError::from)?;
     let mut results = Vec::with_capacity(batch.len());
@@ -162,7 +163,7 @@ fn key_problem(e: KeyError) -> crate::gateway::error::Problem {
 pub async fn signing_keys(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let code = valid_code(code)?;
     operator_of(req, code)?;
-    let client = state.pool.get().await.map_err(db_client_error)?;
+    let client = state.pool.checkout().await.map_err(db_client_error)?;
     let mut list = crate::gateway::signing::published(&client).await?;
     list.keys.retain(|k| k.municipality == code);
     Ok(http::json(StatusCode::OK, &list))
@@ -179,7 +180,7 @@ struct Rotated {
 pub async fn rotate_signing_key(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let code = valid_code(code)?;
     operator_of(req, code)?;
-    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
     let kid = state
         .pipeline
         .keys()
@@ -204,7 +205,7 @@ pub async fn revoke_signing_key(state: &AppState, req: &ApiRequest, kid: &str) -
     // A kid begins with its municipality's code (see `signing`).
     let code = kid.split('-').next().unwrap_or_default();
     operator_of(req, code)?;
-    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
     let replacement = state
         .pipeline
         .keys()
@@ -235,7 +236,7 @@ pub async fn withdraw_document(state: &AppState, req: &ApiRequest, typed: &str) 
     some_municipality_operator(req)?;
     let code = crate::gateway::signing::VerificationCode::parse(typed)
         .map_err(|_| VerifyError::VerificationCodeMalformed)?;
-    let client = state.pool.get().await.map_err(db_client_error)?;
+    let client = state.pool.checkout().await.map_err(db_client_error)?;
     // Only paper that was handed to a copier can be withdrawn: an order
     // not delivered yet has none (the verification look-up's own rule).
     let municipality = crate::gateway::verify::look_up(state, &client, &code, None)

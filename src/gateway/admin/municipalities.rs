@@ -9,6 +9,7 @@ use hyper::StatusCode;
 
 use super::error::AdminError;
 use super::{db_client_error, operator_of};
+use crate::gateway::db::Checkout;
 use crate::gateway::http::{self, ApiRequest, ApiResponse, ApiResult};
 use crate::gateway::municipality::{
     self, FieldError, LocalGovernmentCode, Settings, SettingsError,
@@ -87,7 +88,7 @@ pub async fn create(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         Ok(s) => s,
         Err(message) => return Ok(malformed(req, message)),
     };
-    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
     let outcome = municipality::create(&mut client, &code, &settings, &by).await;
     if outcome.is_ok() {
         // Its documents are signed from the first one on.
@@ -104,7 +105,7 @@ pub async fn create(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
 /// settings of version N instead.
 pub async fn show(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let (code, _) = authorised(req, code)?;
-    let client = state.pool.get().await.map_err(db_client_error)?;
+    let client = state.pool.checkout().await.map_err(db_client_error)?;
     if let Some(v) = req.query_param("version") {
         let v: i32 = v.parse().map_err(|_| AdminError::SettingsVersionNotFound)?;
         let settings = municipality::version(&client, &code, v)
@@ -129,7 +130,7 @@ pub async fn update(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         Ok(s) => s,
         Err(message) => return Ok(malformed(req, message)),
     };
-    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
     let outcome = municipality::update(&mut client, &code, &settings, &by).await;
     if let Ok(m) = &outcome {
         tracing::info!(municipality = %code, version = m.settings_version, "municipality settings changed");
@@ -143,7 +144,7 @@ pub async fn update(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
 /// check passes.
 pub async fn go_live(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let (code, _) = authorised(req, code)?;
-    let client = state.pool.get().await.map_err(db_client_error)?;
+    let client = state.pool.checkout().await.map_err(db_client_error)?;
     let report = municipality::check::run(&client, state, &code).await?;
     if !report.passed() {
         return Ok(problem_with(
@@ -166,7 +167,7 @@ pub async fn go_live(state: &AppState, req: &ApiRequest, code: &str) -> ApiResul
 /// `GET /v1/admin/municipalities/{code}/check`: the onboarding checklist.
 pub async fn check(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let (code, _) = authorised(req, code)?;
-    let client = state.pool.get().await.map_err(db_client_error)?;
+    let client = state.pool.checkout().await.map_err(db_client_error)?;
     let report = municipality::check::run(&client, state, &code).await?;
     Ok(http::json(StatusCode::OK, &report))
 }
@@ -189,7 +190,7 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         "application/x-ndjson" | "application/jsonl" => Format::Ndjson,
         _ => return Err(AdminError::ImportFormatUnsupported.into()),
     };
-    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
     if municipality::show(&client, &code).await?.is_none() {
         return Err(AdminError::MunicipalityNotFound.into());
     }
@@ -229,7 +230,7 @@ pub async fn changes(state: &AppState, req: &ApiRequest, code: &str) -> ApiResul
     ) {
         return Err(AdminError::ImportFormatUnsupported.into());
     }
-    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
     if municipality::show(&client, &code).await?.is_none() {
         return Err(AdminError::MunicipalityNotFound.into());
     }
@@ -278,7 +279,7 @@ pub async fn settlement(state: &AppState, req: &ApiRequest, code: &str) -> ApiRe
             .to_offset(time::macros::offset!(+9))
             .date(),
     };
-    let client = state.pool.get().await.map_err(db_client_error)?;
+    let client = state.pool.checkout().await.map_err(db_client_error)?;
     if municipality::show(&client, &code).await?.is_none() {
         return Err(AdminError::MunicipalityNotFound.into());
     }
@@ -304,7 +305,7 @@ pub async fn domicile_registrations(state: &AppState, req: &ApiRequest, code: &s
     if !["pending", "active", "rejected", "ended"].contains(&status.as_str()) {
         return Err(crate::gateway::error::RequestError::MalformedRequest.into());
     }
-    let client = state.pool.get().await.map_err(db_client_error)?;
+    let client = state.pool.checkout().await.map_err(db_client_error)?;
     let list = crate::gateway::registry::domicile::queue(&client, code.as_str(), &status).await?;
     Ok(http::json(
         StatusCode::OK,
@@ -337,7 +338,7 @@ async fn decide_domicile(state: &AppState, req: &ApiRequest, id: &str, approve: 
     let id: uuid::Uuid = id
         .parse()
         .map_err(|_| AdminError::DomicileRegistrationNotFound)?;
-    let mut client = state.pool.get().await.map_err(db_client_error)?;
+    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
     let code: String = client
         .query_opt(
             "SELECT municipality_code FROM domicile_registrations WHERE id = $1",

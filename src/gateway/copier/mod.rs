@@ -21,6 +21,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::gateway::db::Cached;
+use crate::gateway::db::Checkout;
 use crate::gateway::domain::{CertFingerprint, CertificateKind};
 use crate::gateway::error::{Problem, RequestError};
 use crate::gateway::http::{self, ApiRequest, ApiResult, CopierIdentity};
@@ -49,7 +50,7 @@ fn copier_of(req: &ApiRequest) -> Result<&CopierIdentity, CopierError> {
 async fn client(state: &AppState) -> Result<crate::gateway::db::Client, Problem> {
     Ok(state
         .pool
-        .get()
+        .checkout()
         .await
         .map_err(crate::gateway::db::DbError::from)?)
 }
@@ -95,7 +96,7 @@ pub async fn open_session(state: &AppState, req: &ApiRequest) -> ApiResult {
         copier.fingerprint,
         state.config.session_ttl(),
     );
-    metrics::counter!("kofu_sessions_opened_total").increment(1);
+    metrics::counter!(crate::gateway::series::SESSIONS_OPENED).increment(1);
     Ok(http::json(
         StatusCode::CREATED,
         &SessionOpened {
@@ -216,6 +217,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     };
 
     let cards = state.cards.clone();
+    let verifying = std::time::Instant::now();
     let verified = tokio::task::spawn_blocking(move || {
         cards.verify(
             &certificate,
@@ -230,7 +232,8 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let card = match verified {
         Ok(card) => card,
         Err(e) => {
-            metrics::counter!("kofu_card_refusals_total", "code" => e.code()).increment(1);
+            metrics::counter!(crate::gateway::series::CARD_REFUSALS, "code" => e.code())
+                .increment(1);
             tracing::info!(code = e.code(), "card refused");
             let refusal = CopierError::from(&e);
             if refusal == CopierError::CardVerifierMisconfigured {
@@ -243,10 +246,11 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     // Revocation (CRLs), fail closed; J-LIS events are read with the serial below.
     if let Err(refusal) = state.revocation.check(&card, OffsetDateTime::now_utc()) {
         let code = refusal.code();
-        metrics::counter!("kofu_card_refusals_total", "code" => code).increment(1);
+        metrics::counter!(crate::gateway::series::CARD_REFUSALS, "code" => code).increment(1);
         tracing::info!(code, "card refused");
         return Err(refuse(CopierError::from(refusal).into()).await);
     }
+    crate::gateway::series::stage("card_verification", verifying.elapsed().as_secs_f64());
 
     let found = registry::authenticate_holder(
         &db,
@@ -262,6 +266,9 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             return Err(session_problem(&db, session_id, &copier.fingerprint, Step::Card).await);
         }
         HolderLookup::NotLinked => {
+            metrics::counter!(crate::gateway::series::CARD_REFUSALS,
+                "code" => CopierError::CardNotRegistered.code())
+            .increment(1);
             tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
             return Err(CopierError::CardNotRegistered.into());
         }
@@ -271,12 +278,13 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
                 HolderLookup::Revoked => CopierError::CardRevoked,
                 _ => CopierError::MunicipalityNotLive,
             };
-            metrics::counter!("kofu_card_refusals_total", "code" => refusal.code()).increment(1);
+            metrics::counter!(crate::gateway::series::CARD_REFUSALS, "code" => refusal.code())
+                .increment(1);
             tracing::info!(code = refusal.code(), "card refused");
             return Err(refusal.into());
         }
     };
-    metrics::counter!("kofu_cards_verified_total", "algorithm" => card.algorithm().as_str())
+    metrics::counter!(crate::gateway::series::CARDS_VERIFIED, "algorithm" => card.algorithm().as_str())
         .increment(1);
     // What the municipality's calendar closes now, for the menu's reasons.
     let mut closed = Vec::new();
@@ -469,6 +477,7 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
         .wait_for_local_release(order_id, deadline)
         .await;
     let mut ahead_of_database = false;
+    let fetching = std::time::Instant::now();
     loop {
         // A connection per check: waiting fetches must not hold the pool.
         let outcome = pipeline::deliver(
@@ -481,7 +490,8 @@ pub async fn fetch_document(state: &AppState, req: &ApiRequest, id: &str) -> Api
         .await?;
         match outcome {
             DeliveryState::Ready(d) => {
-                metrics::counter!("kofu_documents_delivered_total").increment(1);
+                metrics::counter!(crate::gateway::series::DOCUMENTS_DELIVERED).increment(1);
+                crate::gateway::series::stage("delivery", fetching.elapsed().as_secs_f64());
                 let mut response = http::text(StatusCode::OK, "application/pdf", d.pdf);
                 let h = response.headers_mut();
                 h.insert(CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -671,8 +681,8 @@ pub async fn register_domicile(state: &AppState, req: &ApiRequest, id: &str) -> 
         head_of_register: &body.head_of_register,
     };
     let (registration, new) = registry::domicile::register(&mut db, &application).await?;
-    metrics::counter!("kofu_domicile_registrations_total",
-        "status" => if registration.status == registry::domicile::Status::Active { "active" } else { "pending" })
+    metrics::counter!(crate::gateway::series::DOMICILE_REGISTRATIONS,
+        "outcome" => if registration.status == registry::domicile::Status::Active { "active" } else { "pending" })
     .increment(u64::from(new));
     Ok(http::json(
         if new {

@@ -58,7 +58,8 @@ const DELIVER: &str = "
                d.pdf,
                coalesce(o.document_sha256, d.sha256) AS sha256,
                coalesce(o.page_count, d.page_count) AS page_count,
-               coalesce(o.document_number, d.document_number) AS document_number
+               coalesce(o.document_number, d.document_number) AS document_number,
+               extract(epoch FROM o.released_at - o.rendered_at)::float8 AS release_wait
           FROM orders o
           JOIN sessions s ON s.id = o.session_id
           LEFT JOIN documents d ON o.document_sha256 IS NULL AND d.order_id = o.id
@@ -74,7 +75,7 @@ const DELIVER: &str = "
     SELECT o.state, o.session_id, o.copier_fingerprint, o.resident_id, o.ticket,
            o.session_resident, o.bound_session, o.bound_copier, o.bound_resident,
            CASE WHEN m.id IS NOT NULL THEN o.pdf END, o.sha256, o.page_count, o.document_number,
-           m.id IS NOT NULL
+           m.id IS NOT NULL, o.release_wait
       FROM o
       LEFT JOIN marked m ON m.id = o.id";
 
@@ -131,7 +132,7 @@ pub async fn deliver(
     }
     let (true, Some(stored_hash)) = (bound, stored_hash) else {
         tracing::error!(%order_id, "document binding check failed; not delivered");
-        metrics::counter!("kofu_binding_check_failures_total").increment(1);
+        metrics::counter!(crate::gateway::series::BINDING_CHECK_FAILURES).increment(1);
         return Ok(DeliveryState::BindingMismatch);
     };
     let pdf = match pdf.or_else(|| pipeline.take_document(order_id).map(|d| d.pdf)) {
@@ -152,12 +153,18 @@ pub async fn deliver(
     });
     let Some((pdf, actual)) = checked else {
         tracing::error!(%order_id, "document hash check failed; not delivered, order voided");
-        metrics::counter!("kofu_binding_check_failures_total").increment(1);
+        metrics::counter!(crate::gateway::series::BINDING_CHECK_FAILURES).increment(1);
         client.execute_cached(VOID_UNBOUND, &[&order_id]).await?;
         return Ok(DeliveryState::BindingMismatch);
     };
     let mut sha256 = [0u8; 32];
     sha256.copy_from_slice(actual.as_ref());
+    // Its first delivery: how long it waited for its turn once rendered.
+    if state == "released"
+        && let Some(waited) = row.get::<_, Option<f64>>(14)
+    {
+        crate::gateway::series::stage("release_wait", waited);
+    }
     Ok(DeliveryState::Ready(Delivery {
         ticket: row.get(4),
         page_count: row.get(11),
@@ -180,11 +187,13 @@ pub enum Completion {
 
 const MARK_PRINTED: &str = "
     UPDATE orders SET state = 'printed', printed_at = now()
-     WHERE id = $1 AND copier_fingerprint = $2 AND state = 'delivered' RETURNING amount_yen";
+     WHERE id = $1 AND copier_fingerprint = $2 AND state = 'delivered'
+    RETURNING amount_yen, municipality_code, coalesce(store_chain, ''),
+              extract(epoch FROM now() - released_at)::float8";
 const MARK_FAILED: &str = "
     UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'print_failed', refund_yen = amount_yen
      WHERE id = $1 AND copier_fingerprint = $2 AND state IN ('accepted', 'rendered', 'released', 'delivered')
-    RETURNING amount_yen";
+    RETURNING amount_yen, municipality_code, coalesce(store_chain, '')";
 const ORDER_STATE: &str = "SELECT state, copier_fingerprint, amount_yen FROM orders WHERE id = $1";
 
 /// Records a confirmed print (the fee settles). Repeating it is harmless.
@@ -197,7 +206,12 @@ pub async fn mark_printed(
         .query_opt_cached(MARK_PRINTED, &[&order_id, copier])
         .await?
     {
-        metrics::counter!("kofu_orders_printed_total").increment(1);
+        metrics::counter!(crate::gateway::series::ORDERS_PRINTED,
+            "municipality" => row.get::<_, String>(1), "store_chain" => row.get::<_, String>(2))
+        .increment(1);
+        if let Some(waited) = row.get::<_, Option<f64>>(3) {
+            crate::gateway::series::stage("print_confirmation", waited);
+        }
         return Ok(Completion::Done {
             amount_yen: row.get(0),
         });
@@ -215,7 +229,9 @@ pub async fn mark_failed(
         .query_opt_cached(MARK_FAILED, &[&order_id, copier])
         .await?
     {
-        metrics::counter!("kofu_orders_voided_total", "reason" => "print_failed").increment(1);
+        metrics::counter!(crate::gateway::series::ORDERS_VOIDED, "reason" => "print_failed",
+            "municipality" => row.get::<_, String>(1), "store_chain" => row.get::<_, String>(2))
+        .increment(1);
         return Ok(Completion::Done {
             amount_yen: row.get(0),
         });

@@ -55,7 +55,7 @@ impl DocumentCache {
             };
             if let Some(evicted) = inner.documents.remove(&oldest) {
                 inner.bytes -= evicted.pdf.len();
-                metrics::counter!("kofu_document_cache_evictions_total").increment(1);
+                metrics::counter!(crate::gateway::series::DOCUMENT_CACHE_EVICTIONS).increment(1);
             }
         }
         // Ids of documents already taken pile up in `order`; drop them now

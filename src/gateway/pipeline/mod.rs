@@ -227,6 +227,7 @@ pub async fn accept(
     // the next attempt looks it up. A refusal on ineligibility is checked
     // the same way, since a retry of an accepted order must get its order.
     let mut look_up_key = false;
+    let started = std::time::Instant::now();
     loop {
         attempt += 1;
         connection.open = true;
@@ -253,11 +254,14 @@ pub async fn accept(
                 // gets that order.
                 | Refusal::Closed(_),
             ))) if !look_up_key => look_up_key = true,
-            Ok(Some(outcome)) => return Ok(outcome),
+            Ok(Some(outcome)) => {
+                crate::gateway::series::stage("acceptance", started.elapsed().as_secs_f64());
+                return Ok(outcome);
+            }
             // The key is taken (a retry, or a concurrent one won): answer with its order.
             Ok(None) => look_up_key = true,
             Err(e) if e.is_retryable() && attempt < 5 => {
-                metrics::counter!("kofu_acceptance_retries_total").increment(1);
+                metrics::counter!(crate::gateway::series::ACCEPTANCE_RETRIES).increment(1);
             }
             Err(e) => return Err(e),
         }
@@ -472,7 +476,7 @@ async fn accept_once(
     };
     committed?;
     let accepted_at = std::time::Instant::now();
-    metrics::counter!("kofu_orders_accepted_total", "municipality" => municipality_code.clone())
+    metrics::counter!(crate::gateway::series::ORDERS_ACCEPTED, "municipality" => municipality_code.clone())
         .increment(1);
     let ticket: i64 = row.get(0);
     let signing = OrderSigning::from_row(row.get(2), row.get(1));
@@ -637,7 +641,7 @@ impl Pipeline {
     fn enqueue(&self, job: Job) {
         let order_id = job.order_id;
         if self.shared.jobs.try_send(job).is_err() {
-            metrics::counter!("kofu_render_queue_full_total").increment(1);
+            metrics::counter!(crate::gateway::series::RENDER_QUEUE_FULL).increment(1);
             tracing::warn!(%order_id, "render queue full; the sweeper retries it");
         }
     }

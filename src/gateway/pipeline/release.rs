@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::{Job, Pipeline};
+use crate::gateway::db::Checkout;
 use crate::gateway::db::{Cached, Client, DbError, Pool};
 
 /// How often every process looks for work a peer (or a crash) left behind.
@@ -39,7 +40,7 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
         }
         tokio::time::sleep_until(last_pass + RELEASE_MIN_GAP).await;
         last_pass = tokio::time::Instant::now();
-        let outcome = match pool.get().await {
+        let outcome = match pool.checkout().await {
             Ok(mut client) => release_pass(&mut client, pipeline.settings().print_deadline).await,
             Err(e) => Err(e.into()),
         };
@@ -53,11 +54,9 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
         }
         match outcome {
             Ok(pass) if pass.released + pass.voided > 0 => {
-                metrics::counter!("kofu_orders_released_total").increment(pass.released as u64);
-                if pass.voided > 0 {
-                    metrics::counter!("kofu_orders_voided_total", "reason" => "render_deadline_missed")
-                        .increment(pass.voided as u64);
-                }
+                metrics::counter!(crate::gateway::series::ORDERS_RELEASED)
+                    .increment(pass.released as u64);
+                count_voids("render_deadline_missed", &pass.voided_by);
                 if pass.more {
                     pipeline.shared.release_needed.notify_one();
                 }
@@ -69,7 +68,7 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
 }
 
 /// What one release pass did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ReleasePass {
     /// Every order with a ticket up to here is released or voided.
     pub watermark: i64,
@@ -77,6 +76,8 @@ pub struct ReleasePass {
     pub voided: usize,
     /// The batch was full: run again at once.
     pub more: bool,
+    /// The voided orders by (municipality, store chain).
+    pub voided_by: Vec<(String, String, i64)>,
 }
 
 /// The whole pass runs server-side in one call (`sql/0005_release_function.sql`
@@ -85,7 +86,7 @@ pub struct ReleasePass {
 /// the WAL flush (see "Relaxed commits" in [`crate::gateway::db`]): a release lost in a
 /// database crash is made again by the next pass, in the same order.
 const RELEASE_PASS: &str = "
-    SELECT p.*, set_config('synchronous_commit', 'off', true) FROM kofu_release_pass($1, $2) p";
+    SELECT p.*, set_config('synchronous_commit', 'off', true) FROM kofu_release_pass_v2($1, $2) p";
 
 /// One pass of the releaser (see the module rule). Returns at once, with the
 /// watermark another process has reached, when that process holds the
@@ -106,24 +107,49 @@ pub async fn release_pass(
         .await?;
     let released: i32 = row.get(1);
     let voided: i32 = row.get(2);
+    let voided_by: serde_json::Value = row.get(5);
     Ok(ReleasePass {
         watermark: row.get(0),
         released: released as usize,
         voided: voided as usize,
         more: row.get(3),
+        voided_by: serde_json::from_value(voided_by)
+            .map_err(|_| DbError::Data("the release pass's voided_by does not parse"))?,
     })
 }
 
 // The sweeper's queries name `printed_at IS NULL AND voided_at IS NULL` so
 // that they read the small index of unfinished orders (sql/0012), not orders.
+// Each answers the orders it voided by municipality and store chain.
 const VOID_LATE_PRINT: &str = "
-    UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'print_deadline_missed', refund_yen = amount_yen
-     WHERE printed_at IS NULL AND voided_at IS NULL
-       AND state IN ('released', 'delivered') AND print_deadline < now()";
+    WITH v AS (
+        UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'print_deadline_missed', refund_yen = amount_yen
+         WHERE printed_at IS NULL AND voided_at IS NULL
+           AND state IN ('released', 'delivered') AND print_deadline < now()
+        RETURNING municipality_code, coalesce(store_chain, '') AS chain)
+    SELECT municipality_code, chain, count(*) FROM v GROUP BY 1, 2";
 const VOID_LATE_RENDER_ANY: &str = "
-    UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'render_deadline_missed', refund_yen = amount_yen
-     WHERE printed_at IS NULL AND voided_at IS NULL
-       AND state = 'accepted' AND render_deadline < now()";
+    WITH v AS (
+        UPDATE orders SET state = 'voided', voided_at = now(), void_reason = 'render_deadline_missed', refund_yen = amount_yen
+         WHERE printed_at IS NULL AND voided_at IS NULL
+           AND state = 'accepted' AND render_deadline < now()
+        RETURNING municipality_code, coalesce(store_chain, '') AS chain)
+    SELECT municipality_code, chain, count(*) FROM v GROUP BY 1, 2";
+
+/// Counts voided orders, grouped as (municipality, store chain, count).
+fn count_voids(reason: &'static str, groups: &[(String, String, i64)]) {
+    for (municipality, chain, n) in groups {
+        metrics::counter!(crate::gateway::series::ORDERS_VOIDED,
+            "reason" => reason, "municipality" => municipality.clone(), "store_chain" => chain.clone())
+        .increment(*n as u64);
+    }
+}
+
+fn groups(rows: &[tokio_postgres::Row]) -> Vec<(String, String, i64)> {
+    rows.iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
 const LAPSED_CLAIMS: &str = "
     SELECT id FROM orders
      WHERE printed_at IS NULL AND voided_at IS NULL
@@ -135,13 +161,13 @@ const LAPSED_CLAIMS: &str = "
 pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Receiver<bool>) {
     loop {
         let result = async {
-            let client = pool.get().await?;
-            let late_print = client.execute_cached(VOID_LATE_PRINT, &[]).await?;
+            let client = pool.checkout().await?;
+            let late_print = groups(&client.query_cached(VOID_LATE_PRINT, &[]).await?);
             // In ordered mode the releaser voids late renders, in ticket order.
             let late_render = if pipeline.settings().ordered {
-                0
+                Vec::new()
             } else {
-                client.execute_cached(VOID_LATE_RENDER_ANY, &[]).await?
+                groups(&client.query_cached(VOID_LATE_RENDER_ANY, &[]).await?)
             };
             let lapsed = client.query_cached(LAPSED_CLAIMS, &[]).await?;
             Ok::<_, DbError>((late_print, late_render, lapsed))
@@ -149,12 +175,8 @@ pub(super) async fn sweeper(pipeline: Pipeline, pool: Pool, mut stop: watch::Rec
         .await;
         match result {
             Ok((late_print, late_render, lapsed)) => {
-                if late_print > 0 {
-                    metrics::counter!("kofu_orders_voided_total", "reason" => "print_deadline_missed").increment(late_print);
-                }
-                if late_render > 0 {
-                    metrics::counter!("kofu_orders_voided_total", "reason" => "render_deadline_missed").increment(late_render);
-                }
+                count_voids("print_deadline_missed", &late_print);
+                count_voids("render_deadline_missed", &late_render);
                 for row in lapsed {
                     pipeline.enqueue(Job {
                         order_id: row.get(0),

@@ -17,6 +17,7 @@ use tokio::sync::{Mutex, mpsc, watch};
 use uuid::Uuid;
 
 use super::{Job, OrderSigning, Pipeline, attach_seal_image, stored_certificate};
+use crate::gateway::db::Checkout;
 use crate::gateway::db::{Cached, DbError, Pool};
 use crate::gateway::domain::{CertFingerprint, CertificateKind, ResidentId};
 use crate::gateway::render::model::Certificate;
@@ -230,8 +231,10 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
         settings.verify_url.clone(),
     )
     .await?;
-    metrics::histogram!("kofu_render_duration_seconds", "kind" => kind.wire_name())
-        .record(started.elapsed().as_secs_f64());
+    let took = started.elapsed().as_secs_f64();
+    metrics::histogram!(crate::gateway::series::RENDER_DURATION, "kind" => kind.wire_name())
+        .record(took);
+    crate::gateway::series::stage("render", took);
 
     let (sha256, page_count, digest) =
         (rendered.sha256, rendered.page_count as i32, rendered.digest);
@@ -240,7 +243,7 @@ async fn render_order(pipeline: &Pipeline, pool: &Pool, job: &Job) -> Result<boo
     let documents = &pipeline.shared.documents;
     documents.put(job.order_id, rendered);
     let stored = async {
-        let client = pool.get().await.map_err(DbError::from)?;
+        let client = pool.checkout().await.map_err(DbError::from)?;
         let bound = client
             .execute_cached(
                 STORE_RENDERED,
@@ -277,7 +280,7 @@ async fn signer_for(
     if let Some(signer) = keys.cached(key_id) {
         return Ok(signer);
     }
-    let client = pool.get().await.map_err(DbError::from)?;
+    let client = pool.checkout().await.map_err(DbError::from)?;
     Ok(keys.signer(&client, key_id).await?)
 }
 
@@ -311,7 +314,7 @@ pub async fn render_again(
     )
     .await?;
     let signer = pipeline.keys().signer(client, &signing.key_id).await?;
-    metrics::counter!("kofu_documents_rendered_again_total").increment(1);
+    metrics::counter!(crate::gateway::series::DOCUMENTS_RENDERED_AGAIN).increment(1);
     render_blocking(
         Arc::new(PdfRender),
         certificate,
@@ -344,7 +347,7 @@ async fn claim(
 ) -> Result<Option<(Certificate, Uuid, CertFingerprint, ResidentId, OrderSigning)>, RenderJobError>
 {
     let settings = pipeline.settings();
-    let client = pool.get().await.map_err(DbError::from)?;
+    let client = pool.checkout().await.map_err(DbError::from)?;
     let row = client
         .query_opt_cached(
             CLAIM,

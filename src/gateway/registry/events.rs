@@ -372,7 +372,8 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
         }
     }
     tx.commit().await?;
-    metrics::counter!("kofu_certificate_events_total", "kind" => checked.kind).increment(1);
+    metrics::counter!(crate::gateway::series::CERTIFICATE_EVENTS, "kind" => checked.kind)
+        .increment(1);
     Ok(Outcome::Applied)
 }
 

@@ -27,7 +27,7 @@ impl AddressLimiter {
             self.limiter.retain_recent();
         }
         self.limiter.check_key(&peer).map_err(|not_until| {
-            metrics::counter!("kofu_verify_rate_limited_total").increment(1);
+            metrics::counter!(crate::gateway::series::VERIFY_RATE_LIMITED).increment(1);
             not_until
                 .wait_time_from(DefaultClock::default().now())
                 .as_secs()

@@ -28,6 +28,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::offset;
 use uuid::Uuid;
 
+use crate::gateway::db::Checkout;
 use crate::gateway::db::{Cached, Client, DbError};
 use crate::gateway::domain::CertificateKind;
 use crate::gateway::error::{Problem, problems};
@@ -164,7 +165,7 @@ fn digest_param(req: &ApiRequest, name: &str) -> Result<Option<[u8; 32]>, Verify
 
 /// `GET /v1/keys`.
 pub async fn keys(state: &AppState, _: &ApiRequest) -> ApiResult {
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.pool.checkout().await.map_err(DbError::from)?;
     let list = crate::gateway::signing::published(&client).await?;
     let mut response = http::json(StatusCode::OK, &list);
     response.headers_mut().insert(
@@ -183,7 +184,7 @@ pub async fn verify(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
     })?;
     let code = VerificationCode::parse(code).map_err(|_| VerifyError::VerificationCodeMalformed)?;
     let digest = digest_param(req, "digest")?;
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.pool.checkout().await.map_err(DbError::from)?;
     let found = look_up(state, &client, &code, digest)
         .await?
         .ok_or(VerifyError::DocumentNotFound)?;
@@ -277,7 +278,7 @@ pub async fn code_page(state: &AppState, req: &ApiRequest, typed: &str) -> ApiRe
     };
     // A digest that does not decode is treated as one that does not match.
     let digest = digest_param(req, "d").unwrap_or(Some([0; 32]));
-    let client = state.pool.get().await.map_err(DbError::from)?;
+    let client = state.pool.checkout().await.map_err(DbError::from)?;
     let shown = code.to_string();
     Ok(match look_up(state, &client, &code, digest).await? {
         Some(found) => html(

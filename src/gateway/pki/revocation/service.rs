@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 use super::persist::{self, PersistError};
 use super::{IssuerKey, RevocationStore, Status, load_crl};
+use crate::gateway::db::Checkout;
 use crate::gateway::db::{Cached, Client, Pool};
 use crate::gateway::pki::VerifiedCard;
 
@@ -142,6 +143,27 @@ impl RevocationService {
             Status::Revoked(_) => Err(RevocationRefusal::Revoked),
             Status::Unknown => Err(RevocationRefusal::Stale),
         }
+    }
+
+    /// For each card CA, the first 16 hex digits of its key and the age of
+    /// its newest full CRL at `now` in seconds (since its thisUpdate);
+    /// infinite when it has none.
+    pub fn data_ages(&self, now: OffsetDateTime) -> Vec<(String, f64)> {
+        let store = self.store();
+        self.issuers
+            .iter()
+            .map(|issuer| {
+                let label: String = issuer.0[..8].iter().map(|b| format!("{b:02x}")).collect();
+                let age = store
+                    .snapshot(issuer)
+                    .and_then(|set| {
+                        set.base_info()
+                            .map(|i| (now - i.this_update).as_seconds_f64())
+                    })
+                    .unwrap_or(f64::INFINITY);
+                (label, age)
+            })
+            .collect()
     }
 
     /// True when some card CA has no current CRL at `now` (the operator gauge).
@@ -271,7 +293,7 @@ pub async fn keep_current(
     let mut seen_files: std::collections::HashMap<PathBuf, (u64, std::time::SystemTime)> =
         std::collections::HashMap::new();
     loop {
-        if let Ok(mut client) = pool.get().await {
+        if let Ok(mut client) = pool.checkout().await {
             if let Some(dir) = &watch_dir {
                 import_new_files(&service, &mut client, dir, &mut seen_files).await;
             }
@@ -281,8 +303,17 @@ pub async fn keep_current(
                 Err(e) => tracing::warn!(error = %e, "revocation data could not be reloaded"),
             }
         }
-        let stale = service.any_stale(OffsetDateTime::now_utc());
-        metrics::gauge!("kofu_revocation_stale").set(if stale { 1.0 } else { 0.0 });
+        let now = OffsetDateTime::now_utc();
+        let stale = service.any_stale(now);
+        metrics::gauge!(crate::gateway::series::REVOCATION_STALE).set(if stale {
+            1.0
+        } else {
+            0.0
+        });
+        for (issuer, age) in service.data_ages(now) {
+            metrics::gauge!(crate::gateway::series::REVOCATION_DATA_AGE, "issuer" => issuer)
+                .set(age);
+        }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
             _ = stop.changed() => break,
