@@ -13,6 +13,7 @@ pub mod copier;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod i18n;
 pub mod municipality;

@@ -4,8 +4,6 @@
 use bytes::Bytes;
 use hyper::StatusCode;
 
-use crate::gateway::db::Checkout;
-use crate::gateway::db::DbError;
 use crate::gateway::http::{self, ApiRequest, ApiResult};
 use crate::gateway::state::AppState;
 
@@ -17,14 +15,17 @@ pub async fn healthz(_: &AppState, _: &ApiRequest) -> ApiResult {
     Ok(http::text(StatusCode::OK, "text/plain", "ok\n"))
 }
 
-/// `GET /readyz`: PostgreSQL answers.
+/// `GET /readyz`: ready when nothing fails closed — the database answers,
+/// every card CA's revocation data is current, render workers run — as
+/// JSON naming each check's state and reason; 503 when not ready.
 pub async fn readyz(state: &AppState, _: &ApiRequest) -> ApiResult {
-    let client = state.pool.checkout().await.map_err(DbError::from)?;
-    client
-        .query_one("SELECT 1", &[])
-        .await
-        .map_err(DbError::from)?;
-    Ok(http::text(StatusCode::OK, "text/plain", "ready\n"))
+    let health = crate::gateway::health::assess(state).await;
+    let status = if health.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    Ok(http::json(status, &health))
 }
 
 /// `GET /v1/openapi.yaml`.

@@ -238,6 +238,23 @@ async fn health_openapi_and_metrics_are_served() {
         .await
         .unwrap();
     assert_eq!(ready.status, 200);
+    let health: serde_json::Value = serde_json::from_slice(&ready.body).unwrap();
+    assert_eq!(health["ready"], true, "{health}");
+    assert_eq!(health["state"], "healthy", "{health}");
+    let names: Vec<&str> = health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["database", "revocation_data", "render_workers"]);
+    assert!(
+        health["checks"][2]["detail"]
+            .as_str()
+            .unwrap()
+            .ends_with("running"),
+        "{health}"
+    );
     let spec = anon
         .call(hyper::Method::GET, "/v1/openapi.yaml", &[], None)
         .await

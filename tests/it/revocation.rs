@@ -323,6 +323,43 @@ async fn without_a_current_crl_every_card_is_refused_as_stale() {
     eventually(&app, card, Some("revocation_data_stale")).await;
     let metrics = reqwest_free_metrics(&app).await;
     assert!(metrics.contains("kofu_revocation_stale 1"), "{metrics}");
+    // Not ready, and it says why; the other checks still pass.
+    let r = app
+        .anonymous()
+        .call(hyper::Method::GET, "/readyz", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 503);
+    let health: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(health["ready"], false);
+    assert_eq!(health["state"], "failing_closed");
+    let states: Vec<(String, String)> = health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("database".to_owned(), "healthy".to_owned()),
+            ("revocation_data".to_owned(), "failing_closed".to_owned()),
+            ("render_workers".to_owned(), "healthy".to_owned()),
+        ],
+        "{health}"
+    );
+    assert!(
+        health["checks"][1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no current CRL"),
+        "{health}"
+    );
 }
 
 /// The operations listener's `/metrics`, over a plain TCP request.

@@ -565,6 +565,8 @@ struct Shared {
     /// The municipalities' settings, by version (hours, closed days).
     municipalities: crate::gateway::municipality::SettingsCache,
     settings: PipelineSettings,
+    /// Render workers running now (each counts itself in and out).
+    workers_running: std::sync::atomic::AtomicUsize,
 }
 
 /// Handle to the render workers, the releaser and the deadline sweeper.
@@ -598,6 +600,7 @@ impl Pipeline {
             keys,
             municipalities: Default::default(),
             settings,
+            workers_running: Default::default(),
         });
         let pipeline = Pipeline { shared };
         let mut handles: Vec<JoinHandle<()>> = (0..workers)
@@ -617,6 +620,16 @@ impl Pipeline {
         )));
         handles.push(tokio::spawn(release::sweeper(pipeline.clone(), pool, stop)));
         (pipeline, handles)
+    }
+
+    /// Render workers running now, and how many were started.
+    pub fn workers_running(&self) -> (usize, usize) {
+        (
+            self.shared
+                .workers_running
+                .load(std::sync::atomic::Ordering::Relaxed),
+            self.shared.settings.workers,
+        )
     }
 
     /// Hands an order accepted (and claimed) by this process to the render workers.

@@ -130,6 +130,21 @@ pub(super) async fn worker(
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
     mut stop: watch::Receiver<bool>,
 ) {
+    /// Counts the worker out however it ends, a panic included.
+    struct Running(Pipeline);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.0
+                .shared
+                .workers_running
+                .fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    pipeline
+        .shared
+        .workers_running
+        .fetch_add(1, Ordering::Relaxed);
+    let _running = Running(pipeline.clone());
     loop {
         let next = tokio::select! {
             next = async { jobs.lock().await.recv().await } => next,
