@@ -136,10 +136,65 @@ pub const STAGES: &[&str] = &[
     "print_confirmation",
 ];
 
+/// How many recent samples of each stage this process keeps for the
+/// dashboard's quantiles.
+const RECENT_SAMPLES: usize = 1024;
+
+/// This process's recent stage samples and card refusals, for the
+/// dashboard (Prometheus keeps the history; the page shows the moment).
+#[derive(Default)]
+struct Recent {
+    stages: std::collections::HashMap<&'static str, std::collections::VecDeque<f64>>,
+    refusals: std::collections::BTreeMap<&'static str, u64>,
+}
+
+fn recent() -> std::sync::MutexGuard<'static, Recent> {
+    static RECENT: std::sync::OnceLock<std::sync::Mutex<Recent>> = std::sync::OnceLock::new();
+    RECENT
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
 /// Records `seconds` in stage `stage` (one of [`STAGES`]).
 pub fn stage(stage: &'static str, seconds: f64) {
     debug_assert!(STAGES.contains(&stage), "{stage}");
     metrics::histogram!(STAGE_DURATION, "stage" => stage).record(seconds);
+    let mut recent = recent();
+    let samples = recent.stages.entry(stage).or_default();
+    if samples.len() == RECENT_SAMPLES {
+        samples.pop_front();
+    }
+    samples.push_back(seconds);
+}
+
+/// Counts a card refused with `code` ([`CARD_REFUSALS`]).
+pub fn card_refused(code: &'static str) {
+    metrics::counter!(CARD_REFUSALS, "code" => code).increment(1);
+    *recent().refusals.entry(code).or_default() += 1;
+}
+
+/// The median and 99th percentile of each stage's recent samples (in
+/// seconds), with their count; stages without samples are left out.
+pub fn stage_quantiles() -> Vec<(&'static str, f64, f64, usize)> {
+    let recent = recent();
+    STAGES
+        .iter()
+        .filter_map(|&stage| {
+            let mut samples: Vec<f64> = recent.stages.get(stage)?.iter().copied().collect();
+            if samples.is_empty() {
+                return None;
+            }
+            samples.sort_by(f64::total_cmp);
+            let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+            Some((stage, at(0.5), at(0.99), samples.len()))
+        })
+        .collect()
+}
+
+/// Card refusals in this process since it started, by code.
+pub fn card_refusals() -> Vec<(&'static str, u64)> {
+    recent().refusals.iter().map(|(k, v)| (*k, *v)).collect()
 }
 
 /// Exports every counter without labels at 0 from the start (and the
@@ -170,6 +225,26 @@ pub fn describe() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dashboards_quantiles_come_from_the_recent_samples() {
+        for ms in 1..=100 {
+            stage("print_confirmation", f64::from(ms) / 1000.0);
+        }
+        let (_, p50, p99, n) = stage_quantiles()
+            .into_iter()
+            .find(|q| q.0 == "print_confirmation")
+            .unwrap();
+        assert!(n >= 100);
+        assert!((0.045..=0.056).contains(&p50), "{p50}");
+        assert!(p99 >= 0.098, "{p99}");
+        card_refused("card_expired");
+        assert!(
+            card_refusals()
+                .iter()
+                .any(|(c, n)| *c == "card_expired" && *n >= 1)
+        );
+    }
 
     #[test]
     fn every_series_is_namespaced_unique_and_its_labels_bounded() {

@@ -40,6 +40,35 @@ pub fn scratch_dir() -> &'static Path {
 /// The signing secret of every gateway the tests start (they share a database).
 pub const SIGNING_SECRET: &str = "6b6f6675207465737420646f63756d656e74207369676e696e67207365637265";
 
+/// Makes `kofu_template` (migrated, demo registers seeded) in `pg`, from
+/// which each test's database is cloned; the cluster's admin connection.
+pub async fn prepare_template(pg: &EmbeddedPostgres) -> tokio_postgres::Config {
+    let admin = pg.config("postgres");
+    let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
+    let conn = tokio::spawn(conn);
+    client
+        .batch_execute("DROP DATABASE IF EXISTS kofu_template")
+        .await
+        .unwrap();
+    client
+        .batch_execute("CREATE DATABASE kofu_template")
+        .await
+        .unwrap();
+    drop(client);
+    let _ = conn.await;
+    let pool = kofu::gateway::db::pool(
+        pg.config("kofu_template"),
+        1,
+        std::time::Duration::from_secs(30),
+    );
+    let mut c = pool.get().await.unwrap();
+    kofu::gateway::db::migrate(&mut c).await.unwrap();
+    kofu::devkit::demo_registers::seed(&mut c).await.unwrap();
+    drop(c);
+    pool.close();
+    admin
+}
+
 fn cluster() -> &'static tokio_postgres::Config {
     static CLUSTER: OnceLock<tokio_postgres::Config> = OnceLock::new();
     CLUSTER.get_or_init(|| {
@@ -54,29 +83,7 @@ fn cluster() -> &'static tokio_postgres::Config {
                     EmbeddedPostgres::start(scratch_dir(), pgembed::Options { unsafe_fast: true })
                         .await
                         .expect("start the test PostgreSQL");
-                let admin = pg.config("postgres");
-                let (client, conn) = admin.connect(tokio_postgres::NoTls).await.unwrap();
-                let conn = tokio::spawn(conn);
-                client
-                    .batch_execute("DROP DATABASE IF EXISTS kofu_template")
-                    .await
-                    .unwrap();
-                client
-                    .batch_execute("CREATE DATABASE kofu_template")
-                    .await
-                    .unwrap();
-                drop(client);
-                let _ = conn.await;
-                let pool = kofu::gateway::db::pool(
-                    pg.config("kofu_template"),
-                    1,
-                    std::time::Duration::from_secs(30),
-                );
-                let mut c = pool.get().await.unwrap();
-                kofu::gateway::db::migrate(&mut c).await.unwrap();
-                kofu::devkit::demo_registers::seed(&mut c).await.unwrap();
-                drop(c);
-                pool.close();
+                let admin = prepare_template(&pg).await;
                 tx.send(admin).unwrap();
                 // Keep `pg` (and its watchdog pipe) alive for the whole process.
                 std::future::pending::<()>().await;
@@ -229,13 +236,21 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_in(cluster(), adjust).await
+    }
+
+    /// A gateway on a database of the cluster `admin` connects to (which
+    /// [`prepare_template`] has prepared), e.g. one the test stops itself.
+    pub async fn spawn_in(
+        admin: &tokio_postgres::Config,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         // RUST_LOG=kofu=debug shows the gateway's logs for a failing test.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .try_init();
         let pki = pki();
-        let admin = cluster();
         let dbname = format!(
             "t_{}",
             kofu::gateway::http::hex(&kofu::gateway::random_bytes::<8>())
@@ -536,4 +551,51 @@ impl Drop for ServeProcess {
             .status();
         let _ = self.child.wait();
     }
+}
+
+pub fn chromium() -> std::path::PathBuf {
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(std::path::PathBuf::from)
+    .find(|p| p.exists())
+    .expect("chromium is not installed: apt-get install chromium (.ci/run does)")
+}
+
+/// Runs headless Chromium on `url` with `args` and returns its stdout.
+pub fn headless(url: &str, args: &[&str]) -> String {
+    let profile = tempfile_dir("chromium-profile");
+    let out = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--ignore-certificate-errors",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        out.status.success(),
+        "chromium: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = scratch_dir().join(format!(
+        "{name}-{}",
+        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

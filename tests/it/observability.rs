@@ -264,3 +264,158 @@ async fn every_series_is_declared_documented_exported_bounded_and_passes_promtoo
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The dashboard as headless Chromium renders it after its scripts ran a
+/// few refreshes: the DOM.
+async fn dashboard_dom(app: &TestApp, extra: &[&str]) -> String {
+    let url = format!("http://{}/dashboard", app.gateway.ops_addr);
+    let mut args = vec![
+        "--virtual-time-budget=7000".to_owned(),
+        "--dump-dom".to_owned(),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        crate::harness::headless(&url, &args)
+    })
+    .await
+    .unwrap()
+}
+
+/// The `data-state` of the page's state badge.
+fn state_of(dom: &str) -> &str {
+    let at = dom.find("id=\"state\"").expect("the state badge");
+    let rest = &dom[at..];
+    let start = rest.find("data-state=\"").unwrap() + "data-state=\"".len();
+    &rest[start..start + rest[start..].find('"').unwrap()]
+}
+
+/// The largest `data-max` among a chart's lines.
+fn chart_max(dom: &str, id: &str) -> f64 {
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("chart {id}"));
+    let chart = &dom[at..at + dom[at..].find("</svg>").unwrap()];
+    chart
+        .match_indices("data-max=\"")
+        .map(|(i, m)| {
+            let v = &chart[i + m.len()..];
+            v[..v.find('"').unwrap()].parse::<f64>().unwrap()
+        })
+        .fold(0.0, f64::max)
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_live_charts_in_chromium_and_fails_closed_without_postgresql() {
+    use kofu::devkit::pgembed::{EmbeddedPostgres, Options};
+    let dir = crate::harness::scratch_dir().join("dash");
+    let pg = EmbeddedPostgres::start(&dir, Options { unsafe_fast: true })
+        .await
+        .unwrap();
+    let admin = crate::harness::prepare_template(&pg).await;
+    let app = TestApp::spawn_in(&admin, |_| {}).await;
+
+    // A short load from two copiers while the page is open.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for n in 1..=2 {
+        let copier = app.copier(n);
+        let stop = stop.clone();
+        let card = app.pki.card(["card-rsa-1", "card-ecdsa-1"][n - 1]);
+        load.push(tokio::spawn(async move {
+            let mut issued = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if copier
+                    .issue(card, &OrderSpec::default(), "ja")
+                    .await
+                    .is_ok()
+                {
+                    issued += 1;
+                }
+            }
+            issued
+        }));
+    }
+    while app
+        .scalar::<i64>(
+            "SELECT count(*) FROM orders WHERE printed_at IS NOT NULL",
+            &[],
+        )
+        .await
+        < 10
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-under-load.png");
+    let _ = std::fs::remove_file(&shot);
+    let screenshot = format!("--screenshot={}", shot.display());
+    let dom = dashboard_dom(&app, &["--window-size=1600,1000", &screenshot]).await;
+    let dom = if dom.contains("id=\"state\"") {
+        dom
+    } else {
+        dashboard_dom(&app, &[]).await
+    };
+    assert_eq!(state_of(&dom), "healthy", "{dom}");
+    assert!(
+        chart_max(&dom, "chart-rate") >= 1.0,
+        "issuances per second plotted: {dom}"
+    );
+    assert!(
+        dom.contains("<td>render</td>") && dom.contains("<td>print_confirmation</td>"),
+        "latency per stage: {dom}"
+    );
+    assert!(
+        dom.contains("ひなた市 (139998)"),
+        "the busiest municipality: {dom}"
+    );
+    assert!(dom.contains("<td>card_not_registered</td>") || !dom.contains("card_not_registered"));
+    let png = std::fs::read(&shot).expect("a screenshot of the dashboard under load");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+    println!("dashboard screenshot under load: {}", shot.display());
+    eprintln!("dashboard screenshot under load: {}", shot.display());
+    // English, by the page's own switch.
+    let url_en = format!("http://{}/dashboard?lang=en", app.gateway.ops_addr);
+    let dom_en = tokio::task::spawn_blocking(move || {
+        crate::harness::headless(&url_en, &["--virtual-time-budget=5000", "--dump-dom"])
+    })
+    .await
+    .unwrap();
+    assert!(
+        dom_en.contains("Issuances per second") && dom_en.contains(">Healthy<"),
+        "{dom_en}"
+    );
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let issued: i32 = futures_sum(load).await;
+    assert!(issued >= 10);
+
+    // PostgreSQL stops: the page says the service fails closed, and why.
+    pg.stop().await.unwrap();
+    let dom = dashboard_dom(&app, &[]).await;
+    assert_eq!(state_of(&dom), "failing_closed", "{dom}");
+    assert!(dom.contains("database: "), "{dom}");
+    // And back when it returns.
+    let _pg = EmbeddedPostgres::start(&dir, Options { unsafe_fast: true })
+        .await
+        .unwrap();
+    let mut back = String::new();
+    for _ in 0..10 {
+        back = dashboard_dom(&app, &[]).await;
+        if state_of(&back) == "healthy" {
+            break;
+        }
+    }
+    assert_eq!(state_of(&back), "healthy", "{back}");
+}
+
+async fn futures_sum(tasks: Vec<tokio::task::JoinHandle<i32>>) -> i32 {
+    let mut sum = 0;
+    for t in tasks {
+        sum += t.await.unwrap();
+    }
+    sum
+}

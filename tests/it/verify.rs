@@ -439,7 +439,7 @@ async fn verify_command(app: &TestApp, args: &[&str]) -> (Option<i32>, Value) {
 async fn the_command_asks_the_gateway_and_exits_by_its_answer() {
     let app = TestApp::spawn_with(|c| c.verify_lookups_per_minute = 4).await;
     let issued = issue(&app, "card-rsa-1", &OrderSpec::default()).await;
-    let dir = tempfile_dir("verify-online");
+    let dir = crate::harness::tempfile_dir("verify-online");
     let pdf = dir.join("certificate.pdf");
     std::fs::write(&pdf, &issued.pdf).unwrap();
     let pdf = pdf.to_str().unwrap();
@@ -546,53 +546,6 @@ async fn the_page_shows_the_record_and_the_form_leads_to_it() {
 }
 
 /// The chromium binary (Debian `chromium`, which `.ci/run` installs).
-fn chromium() -> std::path::PathBuf {
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .iter()
-    .map(std::path::PathBuf::from)
-    .find(|p| p.exists())
-    .expect("chromium is not installed: apt-get install chromium (.ci/run does)")
-}
-
-/// Runs headless Chromium on `url` with `args` and returns its stdout.
-fn headless(url: &str, args: &[&str]) -> String {
-    let profile = tempfile_dir("chromium-profile");
-    let out = std::process::Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--ignore-certificate-errors",
-            "--no-first-run",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(url)
-        .output()
-        .expect("chromium runs");
-    assert!(
-        out.status.success(),
-        "chromium: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn tempfile_dir(name: &str) -> std::path::PathBuf {
-    let dir = crate::harness::scratch_dir().join(format!(
-        "{name}-{}",
-        uuid::Uuid::from_bytes(kofu::gateway::random_bytes())
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[tokio::test]
 async fn the_page_a_qr_code_opens_renders_in_headless_chromium() {
     let app = TestApp::spawn().await;
@@ -600,7 +553,7 @@ async fn the_page_a_qr_code_opens_renders_in_headless_chromium() {
     let url = payload(&issued.pdf).to_url();
     let dom = tokio::task::spawn_blocking({
         let url = url.clone();
-        move || headless(&url, &["--dump-dom"])
+        move || crate::harness::headless(&url, &["--dump-dom"])
     })
     .await
     .unwrap();
@@ -611,9 +564,11 @@ async fn the_page_a_qr_code_opens_renders_in_headless_chromium() {
     let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("verify-page.png");
     let _ = std::fs::remove_file(&shot);
     let arg = format!("--screenshot={}", shot.display());
-    tokio::task::spawn_blocking(move || headless(&url, &[&arg, "--window-size=900,1400"]))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        crate::harness::headless(&url, &[&arg, "--window-size=900,1400"])
+    })
+    .await
+    .unwrap();
     let png = std::fs::read(&shot).expect("a screenshot");
     assert!(
         png.starts_with(b"\x89PNG") && png.len() > 10_000,

@@ -232,8 +232,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let card = match verified {
         Ok(card) => card,
         Err(e) => {
-            metrics::counter!(crate::gateway::series::CARD_REFUSALS, "code" => e.code())
-                .increment(1);
+            crate::gateway::series::card_refused(e.code());
             tracing::info!(code = e.code(), "card refused");
             let refusal = CopierError::from(&e);
             if refusal == CopierError::CardVerifierMisconfigured {
@@ -246,7 +245,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     // Revocation (CRLs), fail closed; J-LIS events are read with the serial below.
     if let Err(refusal) = state.revocation.check(&card, OffsetDateTime::now_utc()) {
         let code = refusal.code();
-        metrics::counter!(crate::gateway::series::CARD_REFUSALS, "code" => code).increment(1);
+        crate::gateway::series::card_refused(code);
         tracing::info!(code, "card refused");
         return Err(refuse(CopierError::from(refusal).into()).await);
     }
@@ -266,9 +265,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             return Err(session_problem(&db, session_id, &copier.fingerprint, Step::Card).await);
         }
         HolderLookup::NotLinked => {
-            metrics::counter!(crate::gateway::series::CARD_REFUSALS,
-                "code" => CopierError::CardNotRegistered.code())
-            .increment(1);
+            crate::gateway::series::card_refused(CopierError::CardNotRegistered.code());
             tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
             return Err(CopierError::CardNotRegistered.into());
         }
@@ -278,8 +275,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
                 HolderLookup::Revoked => CopierError::CardRevoked,
                 _ => CopierError::MunicipalityNotLive,
             };
-            metrics::counter!(crate::gateway::series::CARD_REFUSALS, "code" => refusal.code())
-                .increment(1);
+            crate::gateway::series::card_refused(refusal.code());
             tracing::info!(code = refusal.code(), "card refused");
             return Err(refusal.into());
         }
