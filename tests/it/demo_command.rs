@@ -168,3 +168,153 @@ fn render_bench_times_every_kind() {
         assert_eq!(fixture["kind"], kind.wire_name());
     }
 }
+
+/// Every personal datum of the demo's residents and every card's raw
+/// serial, in the forms they could leak in.
+fn secrets(certs: &std::path::Path) -> Vec<String> {
+    use kofu::devkit::demo_registers::{HOUSEHOLDS, RESIDENTS};
+    let mut out = Vec::new();
+    for r in RESIDENTS {
+        out.push(r.name.to_owned());
+        out.push(r.name.replace('　', ""));
+        out.push(r.name_kana.to_owned());
+        out.push(r.birth_date.to_string());
+        out.push(kofu::gateway::render::era::format_japanese_date(
+            r.birth_date,
+        ));
+        if let Some(m) = r.my_number {
+            out.push(m.to_owned());
+        }
+    }
+    for (_, address) in HOUSEHOLDS {
+        out.push((*address).to_owned());
+    }
+    // The foreign resident the demo seeds beside them.
+    for v in [
+        "NGUYEN VAN AN",
+        "グエン　ヴァン　アン",
+        "中村　安",
+        "1994-09-12",
+        "234567890121",
+        "AB12345678CD",
+        "東京都ひなた市青葉台二丁目8番1号",
+    ] {
+        out.push(v.to_owned());
+    }
+    let pki = kofu::devkit::demo_pki::DemoPki::load_or_generate(certs).unwrap();
+    for card in &pki.cards {
+        let serial = kofu::devkit::demo_pki::card_serial(&card.cert_der).unwrap();
+        let hex: String = serial
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        out.push(hex.to_uppercase());
+        out.push(hex);
+    }
+    out
+}
+
+/// The `label   URL` line of the demo's transcript.
+fn url_in(transcript: &str, label: &str) -> String {
+    let line = transcript
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} in {transcript}"));
+    line.split_whitespace()
+        .find(|w| w.starts_with("http"))
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_demo_and_a_load_of_every_resident_leave_no_personal_data_in_logs_or_metrics() {
+    use kofu::devkit::sim::{CopierClient, OrderSpec};
+    use kofu::gateway::domain::CertificateKind;
+    let dir = crate::harness::scratch_dir().join("pii");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (stdout_path, stderr_path) = (dir.join("stdout.log"), dir.join("stderr.log"));
+    let mut child = demo(&dir, false)
+        .env("RUST_LOG", "kofu=debug,info")
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut transcript = String::new();
+    for _ in 0..600 {
+        transcript = std::fs::read_to_string(&stdout_path).unwrap_or_default();
+        if transcript.contains("Serving.") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(transcript.contains("Serving."), "{transcript}");
+    let api = url_in(&transcript, "copier API");
+    let metrics_url = url_in(&transcript, "metrics");
+
+    // A short load: every card holder, every kind, whole households, from both copiers.
+    let certs = dir.join("certs");
+    let pki = kofu::devkit::demo_pki::DemoPki::load_or_generate(&certs).unwrap();
+    let mut printed = 0;
+    for n in 0..2 {
+        let (_, cert, key) = kofu::devkit::demo_pki::copier_files(&certs, &pki, n);
+        let copier =
+            CopierClient::new(&api, &certs.join("store-ca.pem"), Some((&cert, &key))).unwrap();
+        for (label, _) in kofu::devkit::demo_registers::CARD_HOLDERS {
+            let card = pki.cards.iter().find(|c| c.label == *label).unwrap();
+            let mut specs = vec![OrderSpec::of(
+                CertificateKind::ResidenceCertificate,
+                serde_json::json!({"whole_household": true, "show_domicile": true, "show_my_number": true}),
+            )];
+            for kind in CertificateKind::ALL {
+                specs.push(OrderSpec::of(kind, serde_json::json!({})));
+            }
+            for spec in &specs {
+                if copier.issue(card, spec, "ja").await.is_ok() {
+                    printed += 1;
+                }
+            }
+        }
+    }
+    assert!(printed >= 20, "{printed} printed");
+    let metrics = {
+        let url = metrics_url.strip_prefix("http://").unwrap();
+        let (host, path) = url.split_once('/').unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+        s.write_all(
+            format!("GET /{path} HTTP/1.1\r\nHost: ops\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.unwrap();
+        body
+    };
+    assert!(metrics.contains("kofu_orders_printed_total"), "{metrics}");
+
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(child.wait().unwrap().success());
+    let logs = std::fs::read_to_string(&stdout_path).unwrap()
+        + &std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(logs.lines().count() > 50, "the logs were captured: {logs}");
+    assert!(logs.contains("request"), "request spans are logged: {logs}");
+    // The scan reads what was printed: the municipality's own name is there.
+    assert!(logs.contains("ひなた市 (139998)"), "{logs}");
+    for secret in secrets(&certs) {
+        for (what, text) in [("the logs", &logs), ("/metrics", &metrics)] {
+            assert!(
+                !text.contains(&secret),
+                "{what} contain a resident's or card's datum ({} characters)",
+                secret.chars().count()
+            );
+        }
+    }
+}
