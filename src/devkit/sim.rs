@@ -473,6 +473,17 @@ impl CopierClient {
         .await
     }
 
+    /// Reports that the print of `order_id` failed (the order is voided and refunded).
+    pub async fn report_failed(&self, order_id: Uuid) -> Result<SimResponse, SimError> {
+        self.call(
+            Method::POST,
+            &format!("/v1/orders/{order_id}/failed"),
+            &[],
+            None,
+        )
+        .await
+    }
+
     /// The whole flow a copier runs for one resident: session, card, order,
     /// document (checked against its headers), print confirmation.
     pub async fn issue(

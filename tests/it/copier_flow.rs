@@ -192,15 +192,7 @@ async fn a_failed_print_voids_and_refunds_and_cannot_be_printed_afterwards() {
         .await
         .unwrap();
     assert_eq!(doc.status, 200);
-    let failed = copier
-        .call(
-            hyper::Method::POST,
-            &format!("/v1/orders/{}/failed", ack.order_id),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let failed = copier.report_failed(ack.order_id).await.unwrap();
     assert_eq!(failed.status, 200);
     let printed = copier.confirm_printed(ack.order_id).await.unwrap();
     assert_eq!(printed.status, 409);
@@ -241,13 +233,15 @@ async fn health_openapi_and_metrics_are_served() {
     let health: serde_json::Value = serde_json::from_slice(&ready.body).unwrap();
     assert_eq!(health["ready"], true, "{health}");
     assert_eq!(health["state"], "healthy", "{health}");
-    let names: Vec<&str> = health["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["database", "revocation_data", "render_workers"]);
+    let healthy = |name: &str| (name.to_owned(), "healthy".to_owned());
+    assert_eq!(
+        crate::harness::check_states(&health),
+        [
+            healthy("database"),
+            healthy("revocation_data"),
+            healthy("render_workers")
+        ]
+    );
     assert!(
         health["checks"][2]["detail"]
             .as_str()

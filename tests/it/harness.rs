@@ -14,6 +14,21 @@ use kofu::gateway::db::Pool;
 use kofu::gateway::server::Gateway;
 use time::{Duration, OffsetDateTime};
 
+/// `(name, state)` of each check of a `/readyz` answer, in order.
+pub fn check_states(health: &serde_json::Value) -> Vec<(String, String)> {
+    health["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Per-process scratch directory; stale ones from dead test processes are removed.
 pub fn scratch_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

@@ -773,15 +773,7 @@ async fn the_days_settlement_adds_up_to_the_orders_to_the_yen() {
     b.fetch_document(session.session_id, ack.order_id)
         .await
         .unwrap();
-    let failed = b
-        .call(
-            Method::POST,
-            &format!("/v1/orders/{}/failed", ack.order_id),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let failed = b.report_failed(ack.order_id).await.unwrap();
     assert_eq!(
         failed.status,
         200,

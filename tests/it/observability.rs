@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hyper::Method;
 use kofu::devkit::operator_pki::JLIS_OPERATOR_STEM;
 use kofu::devkit::sim::OrderSpec;
 use kofu::gateway::domain::CertificateKind;
@@ -100,15 +99,7 @@ async fn every_series_is_declared_documented_exported_bounded_and_passes_promtoo
         .place_order(session.session_id, "failed-1", &OrderSpec::default())
         .await
         .unwrap();
-    let failed = copier
-        .call(
-            Method::POST,
-            &format!("/v1/orders/{}/failed", ack.order_id),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let failed = copier.report_failed(ack.order_id).await.unwrap();
     assert_eq!(
         failed.status,
         200,

@@ -361,15 +361,7 @@ async fn a_document_whose_order_was_voided_after_delivery_is_withdrawn() {
         .unwrap();
     assert_eq!(document.status, 200);
     let p = payload(&document.body);
-    let r = copier
-        .call(
-            Method::POST,
-            &format!("/v1/orders/{}/failed", ack.order_id),
-            &[],
-            None,
-        )
-        .await
-        .unwrap();
+    let r = copier.report_failed(ack.order_id).await.unwrap();
     assert_eq!(r.status, 200, "{:?}", r.problem_code());
     let record = json_of(&get(&app.anonymous(), &record_path(&p)).await);
     assert_eq!(record["genuine"], false);
