@@ -201,6 +201,50 @@ pub fn log_tail(path: &Path, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
+/// `GET /metrics` on a gateway's operations listener, linted by Prometheus's
+/// own `promtool check metrics`: `passed`, or what is wrong (or that
+/// promtool is not installed, or the listener did not answer).
+pub async fn lint_metrics(ops: SocketAddr) -> String {
+    let io = async {
+        let mut s = TcpStream::connect(ops).await?;
+        s.write_all(
+            format!("GET /metrics HTTP/1.1\r\nHost: {ops}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await?;
+        let mut response = Vec::new();
+        s.read_to_end(&mut response).await?;
+        Ok::<_, std::io::Error>(response)
+    };
+    let Ok(Ok(response)) = tokio::time::timeout(Duration::from_secs(5), io).await else {
+        return "unreachable".to_owned();
+    };
+    let text = String::from_utf8_lossy(&response);
+    let Some((_, body)) = text.split_once("\r\n\r\n") else {
+        return "no HTTP answer".to_owned();
+    };
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        return "promtool not installed".to_owned();
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(body.as_bytes()).await;
+    }
+    match child.wait_with_output().await {
+        Ok(out) if out.status.success() => "passed".to_owned(),
+        Ok(out) => format!(
+            "failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => format!("promtool: {e}"),
+    }
+}
+
 /// `PUT path` with a plain-text body on a plain-HTTP listener (the ops
 /// listener's test hook); returns the status code.
 pub async fn http_put(addr: SocketAddr, path: &str, body: &str) -> Result<u16, BoxError> {

@@ -915,6 +915,16 @@ async fn run_in(
             }),
         );
     }
+    // The load's metrics, as Prometheus would scrape them, linted.
+    let mut lints = serde_json::Map::new();
+    for g in &infra.gateways {
+        let (name, ops) = {
+            let g = g.lock().await;
+            (g.name.clone(), g.ops)
+        };
+        lints.insert(name, cluster::lint_metrics(ops).await.into());
+    }
+    details.insert("metrics_lint".into(), lints.into());
     let report = build_report(
         args,
         &setup.describe,
