@@ -901,6 +901,16 @@ async fn run_in(
             }),
         );
     }
+    // The load's metrics, as Prometheus would scrape them, linted.
+    let mut lints = serde_json::Map::new();
+    for g in &infra.gateways {
+        let (name, ops) = {
+            let g = g.lock().await;
+            (g.name.clone(), g.ops)
+        };
+        lints.insert(name, cluster::lint_metrics(ops).await.into());
+    }
+    details.insert("metrics_lint".into(), lints.into());
     let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
     if let (Some(before), Some(after)) = (commits_before, commits_after) {
         // Every transaction PostgreSQL committed in kofu's database during the
@@ -915,16 +925,6 @@ async fn run_in(
             }),
         );
     }
-    // The load's metrics, as Prometheus would scrape them, linted.
-    let mut lints = serde_json::Map::new();
-    for g in &infra.gateways {
-        let (name, ops) = {
-            let g = g.lock().await;
-            (g.name.clone(), g.ops)
-        };
-        lints.insert(name, cluster::lint_metrics(ops).await.into());
-    }
-    details.insert("metrics_lint".into(), lints.into());
     let report = build_report(
         args,
         &setup.describe,
