@@ -18,6 +18,18 @@ fn demo(dir: &std::path::Path, once: bool) -> Command {
     cmd
 }
 
+/// Sends the demo SIGTERM, as Ctrl-C or a service manager would.
+fn terminate(child: &std::process::Child) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
 fn pdfs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir.join("var/out"))
         .unwrap()
@@ -63,14 +75,7 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
         !transcript.contains("日向"),
         "no resident names on the console"
     );
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    terminate(&child);
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     let status = child.wait().unwrap();
     assert!(status.success(), "demo exited with {status}: {rest:?}");
@@ -293,14 +298,7 @@ async fn a_demo_and_a_load_of_every_resident_leave_no_personal_data_in_logs_or_m
     };
     assert!(metrics.contains("kofu_orders_printed_total"), "{metrics}");
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    terminate(&child);
     assert!(child.wait().unwrap().success());
     let logs = std::fs::read_to_string(&stdout_path).unwrap()
         + &std::fs::read_to_string(&stderr_path).unwrap();
