@@ -245,6 +245,28 @@ async fn every_series_is_declared_documented_exported_bounded_and_passes_promtoo
         }
     }
 
+    // Grafana's dashboard and the alerting rules query only series that exist.
+    for file in ["deploy/grafana-dashboard.json", "deploy/alerts.yml"] {
+        let text =
+            std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let mut named = 0;
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if let Some(base) = word.strip_prefix("kofu_") {
+                let base = format!("kofu_{base}");
+                let base = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| base.strip_suffix(s))
+                    .unwrap_or(&base);
+                assert!(
+                    SERIES.iter().any(|s| s.name == base),
+                    "{file} queries {word}, which is not a series"
+                );
+                named += 1;
+            }
+        }
+        assert!(named >= 10, "{file} names {named} series");
+    }
+
     // Prometheus's linter.
     let mut promtool = std::process::Command::new("promtool")
         .args(["check", "metrics"])
