@@ -98,6 +98,9 @@ catalogue! {
     DOMICILE_REGISTRATIONS: Counter "kofu_domicile_registrations_total" ["outcome"];
     /// Verification look-ups refused by the per-address rate limit.
     VERIFY_RATE_LIMITED: Counter "kofu_verify_rate_limited_total" [];
+    /// When each configured certificate expires (its notAfter), as a Unix time.
+    /// `certificate` is `server`, `copier_ca`, `operator_ca` or `card_ca` (the earliest of them).
+    CERTIFICATE_NOT_AFTER: Gauge "kofu_certificate_not_after_timestamp_seconds" ["certificate"];
     /// Database connections the pool may hold.
     DB_POOL_SIZE: Gauge "kofu_db_pool_size" [];
     /// Database connections in use.
@@ -122,6 +125,7 @@ pub const BOUNDED_BY: &[(&str, &str)] = &[
     ("reason", "the void reasons"),
     ("state", "the unfinished order states"),
     ("outcome", "a registration's first status"),
+    ("certificate", "the four configured certificate roles"),
     ("issuer", "the configured card CAs"),
 ];
 

@@ -72,6 +72,8 @@ impl Gateway {
             &config.tls.server_key,
             &config.tls.copier_ca,
         )?;
+        crate::gateway::ops::recorder();
+        crate::gateway::tls::publish_expiries(&config.tls);
         let anchors = crate::gateway::tls::load_cert_ders(&config.tls.card_ca)?;
         let intermediates = crate::gateway::tls::load_cert_ders(&config.tls.card_intermediates)?;
         let cards = CardVerifier::new(&anchors)

@@ -120,3 +120,38 @@ pub fn client_config(
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
+
+/// Publishes when each configured certificate expires
+/// ([`crate::gateway::series::CERTIFICATE_NOT_AFTER`]): the server's own, the
+/// copier CA, the operator CA and the card CAs (the earliest of each file's
+/// certificates). A file that does not read is left out; starting fails on
+/// it anyway.
+pub fn publish_expiries(files: &crate::gateway::config::TlsFiles) {
+    let mut sets: Vec<(&'static str, Vec<&Path>)> = vec![
+        ("server", vec![files.server_cert.as_path()]),
+        ("copier_ca", vec![files.copier_ca.as_path()]),
+        (
+            "card_ca",
+            files.card_ca.iter().map(PathBuf::as_path).collect(),
+        ),
+    ];
+    if let Some(operator) = &files.operator_ca {
+        sets.push(("operator_ca", vec![operator.as_path()]));
+    }
+    for (name, paths) in sets {
+        let earliest = paths
+            .iter()
+            .filter_map(|p| load_certs(p).ok())
+            .flatten()
+            .filter_map(|der| {
+                x509_parser::parse_x509_certificate(&der)
+                    .ok()
+                    .map(|(_, c)| c.validity().not_after.timestamp())
+            })
+            .min();
+        if let Some(at) = earliest {
+            metrics::gauge!(crate::gateway::series::CERTIFICATE_NOT_AFTER, "certificate" => name)
+                .set(at as f64);
+        }
+    }
+}

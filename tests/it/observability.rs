@@ -209,6 +209,9 @@ async fn every_series_is_declared_documented_exported_bounded_and_passes_promtoo
                 "state" => ["accepted", "rendered", "released"].contains(&value.as_str()),
                 "issuer" => value.len() == 16 && value.bytes().all(|b| b.is_ascii_hexdigit()),
                 "outcome" => ["active", "pending"].contains(&value.as_str()),
+                "certificate" => {
+                    ["server", "copier_ca", "operator_ca", "card_ca"].contains(&value.as_str())
+                }
                 _ => false,
             };
             assert!(
