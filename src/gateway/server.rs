@@ -369,6 +369,12 @@ async fn handle(
     }
     .instrument(span.clone())
     .await;
+    let mut response = response;
+    // The id the request's log lines carry, for a copier's or an operator's report.
+    response.headers_mut().insert(
+        "kofu-request-id",
+        hyper::header::HeaderValue::from_str(&request_id.to_string()).expect("a UUID is ASCII"),
+    );
     let status = response.status().as_u16();
     span.record("status", status);
     let elapsed = started.elapsed();

@@ -230,6 +230,19 @@ async fn health_openapi_and_metrics_are_served() {
         .await
         .unwrap();
     assert_eq!(ready.status, 200);
+    let id = ready
+        .header("kofu-request-id")
+        .expect("every answer names its request");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+    let again = anon
+        .call(hyper::Method::GET, "/healthz", &[], None)
+        .await
+        .unwrap();
+    assert_ne!(
+        again.header("kofu-request-id"),
+        Some(id),
+        "one id per request"
+    );
     let health: serde_json::Value = serde_json::from_slice(&ready.body).unwrap();
     assert_eq!(health["ready"], true, "{health}");
     assert_eq!(health["state"], "healthy", "{health}");
