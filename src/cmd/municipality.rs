@@ -566,9 +566,11 @@ fn human(answer: &Answer, value: &Value, view: View) -> String {
                 s["mayor_title"].as_str().unwrap_or(""),
                 s["mayor_name"].as_str().unwrap_or(""),
                 s["seal_text"].as_str().unwrap_or(""),
-                match s["seal_image_png"].as_str() {
-                    // base64: three bytes in four characters.
-                    Some(b64) => format!(" (printed as its image, {} bytes)", b64.len() / 4 * 3),
+                match s["seal_image_png"]
+                    .as_str()
+                    .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+                {
+                    Some(png) => format!(" (printed as its image, {} bytes)", png.len()),
                     None => String::new(),
                 }
             ));

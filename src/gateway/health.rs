@@ -113,6 +113,15 @@ pub async fn assess(state: &AppState) -> Health {
     }
 }
 
+impl Health {
+    /// The database check passed (the dashboard then reads its figures).
+    pub fn database_answers(&self) -> bool {
+        self.checks
+            .iter()
+            .any(|c| c.name == "database" && c.state == ServiceState::Healthy)
+    }
+}
+
 fn check(name: &'static str, state: ServiceState, detail: impl Into<String>) -> Check {
     Check {
         name,

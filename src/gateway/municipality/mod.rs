@@ -22,14 +22,13 @@ pub mod hours;
 pub mod settlement;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::gateway::db::{Client, DbError};
 use crate::gateway::domain::CertificateKind;
-use crate::gateway::render::model::{IssueDate, MunicipalityHeader};
+use crate::gateway::render::model::{IssueDate, MunicipalityHeader, SealImage};
 
 pub use cache::SettingsCache;
 pub use code::{CodeError, LocalGovernmentCode};
@@ -58,8 +57,8 @@ pub struct Settings {
     /// square, at least 100 px a side), printed in every attestation
     /// instead of the seal drawn from `seal_text`. An order's snapshot
     /// names it by SHA-256; the bytes stay here, in the settings version.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "png_base64")]
-    pub seal_image_png: Option<Arc<[u8]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_image_png: Option<SealImage>,
     /// Fee per copy, in yen, of each kind offered: a kind is offered
     /// exactly when it has a fee.
     pub fees: BTreeMap<CertificateKind, i32>,
@@ -183,8 +182,8 @@ impl Settings {
         }
         if let Some(reason) = self
             .seal_image_png
-            .as_deref()
-            .and_then(crate::gateway::render::seal_image_problem)
+            .as_ref()
+            .and_then(|image| crate::gateway::render::seal_image_problem(image.png()))
         {
             bad("seal_image_png".to_owned(), reason);
         }
@@ -222,35 +221,8 @@ impl Settings {
     /// Dresses a snapshot's municipality header as these settings lay the
     /// paper out: their seal image (by digest, bytes alongside) and date form.
     pub fn dress(&self, header: &mut MunicipalityHeader) {
-        header.set_seal_image(self.seal_image_png.clone());
+        header.set_seal_image(self.seal_image_png.as_ref());
         header.issue_date = self.layout.issue_date;
-    }
-}
-
-/// A PNG as one base64 string in the settings document.
-mod png_base64 {
-    use std::sync::Arc;
-
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(png: &Option<Arc<[u8]>>, s: S) -> Result<S::Ok, S::Error> {
-        match png {
-            Some(bytes) => {
-                s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
-            }
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<[u8]>>, D::Error> {
-        let Some(text) = Option::<String>::deserialize(d)? else {
-            return Ok(None);
-        };
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map(|bytes| Some(Arc::from(bytes)))
-            .map_err(|_| serde::de::Error::custom("seal_image_png is not base64"))
     }
 }
 
@@ -524,7 +496,7 @@ mod tests {
             from: "02-30".to_owned(),
             to: "03-01".to_owned(),
         });
-        s.seal_image_png = Some(Arc::from(&b"not a png"[..]));
+        s.seal_image_png = Some(SealImage::new(b"not a png".to_vec()));
         let fields: Vec<(String, &str)> = s
             .problems()
             .into_iter()
@@ -555,7 +527,10 @@ mod tests {
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &png).into();
         v["layout"] = serde_json::json!({"issue_date": "era"});
         let back: Settings = serde_json::from_value(v.clone()).unwrap();
-        assert_eq!(back.seal_image_png.as_deref(), Some(&png[..]));
+        assert_eq!(
+            back.seal_image_png.as_ref().map(SealImage::png),
+            Some(&png[..])
+        );
         assert_eq!(back.layout.issue_date, IssueDate::Era);
         assert!(back.problems().is_empty());
         assert_eq!(serde_json::to_value(&back).unwrap(), v);

@@ -73,20 +73,41 @@ async fn sample_gauges(state: &AppState) {
     let Ok(row) = client.query_one_cached(QUEUE, &[]).await else {
         return;
     };
-    for (i, name) in ["accepted", "rendered", "released"].into_iter().enumerate() {
-        metrics::gauge!(series::QUEUE_DEPTH, "state" => name).set(row.get::<_, i64>(i) as f64);
+    let queue = Queue::of(&row, state.pipeline.settings().ordered);
+    for (name, depth) in ["accepted", "rendered", "released"]
+        .into_iter()
+        .zip(queue.depth)
+    {
+        metrics::gauge!(series::QUEUE_DEPTH, "state" => name).set(depth as f64);
     }
-    let ordered = state.pipeline.settings().ordered;
-    let (tickets, seconds) = if ordered {
-        (
-            row.get::<_, i64>(3).max(0) as f64,
-            row.get::<_, f64>(4).max(0.0),
-        )
-    } else {
-        (0.0, 0.0)
-    };
-    metrics::gauge!(series::RELEASE_LAG_TICKETS).set(tickets);
-    metrics::gauge!(series::RELEASE_LAG_SECONDS).set(seconds);
+    metrics::gauge!(series::RELEASE_LAG_TICKETS).set(queue.lag_tickets as f64);
+    metrics::gauge!(series::RELEASE_LAG_SECONDS).set(queue.lag_seconds);
+}
+
+/// A [`QUEUE`] row: unfinished orders (accepted, rendered, released) and the
+/// release lag, which is 0 when release is not ordered (no watermark).
+struct Queue {
+    depth: [i64; 3],
+    lag_tickets: i64,
+    lag_seconds: f64,
+}
+
+impl Queue {
+    fn of(row: &tokio_postgres::Row, ordered: bool) -> Queue {
+        Queue {
+            depth: [row.get(0), row.get(1), row.get(2)],
+            lag_tickets: if ordered {
+                row.get::<_, i64>(3).max(0)
+            } else {
+                0
+            },
+            lag_seconds: if ordered {
+                row.get::<_, f64>(4).max(0.0)
+            } else {
+                0.0
+            },
+        }
+    }
 }
 
 /// `GET /metrics`: the Prometheus text format.
@@ -113,14 +134,13 @@ pub async fn dashboard(_: &AppState, _: &ApiRequest) -> ApiResult {
 /// 200: with the database down, `flow` is null and `health` says so.
 pub async fn dashboard_state(state: &AppState, _: &ApiRequest) -> ApiResult {
     let health = crate::gateway::health::assess(state).await;
-    let flow = match health.checks.first() {
-        Some(c) if c.state == crate::gateway::health::ServiceState::Healthy => {
-            tokio::time::timeout(std::time::Duration::from_secs(1), flow(state))
-                .await
-                .ok()
-                .and_then(Result::ok)
-        }
-        _ => None,
+    let flow = if health.database_answers() {
+        tokio::time::timeout(std::time::Duration::from_secs(1), flow(state))
+            .await
+            .ok()
+            .and_then(Result::ok)
+    } else {
+        None
     };
     let now = time::OffsetDateTime::now_utc();
     let body = DashboardState {
@@ -235,21 +255,13 @@ async fn flow(state: &AppState) -> Result<Flow, crate::gateway::db::DbError> {
         client.query_cached(BUSIEST_MUNICIPALITIES, &window),
         client.query_cached(BUSIEST_CHAINS, &window),
     )?;
-    let ordered = state.pipeline.settings().ordered;
+    let queue = Queue::of(&queue, state.pipeline.settings().ordered);
     Ok(Flow {
         printed_per_second: seconds.get(0),
         accepted_per_second: seconds.get(1),
-        queue: [queue.get(0), queue.get(1), queue.get(2)],
-        release_lag_tickets: if ordered {
-            queue.get::<_, i64>(3).max(0)
-        } else {
-            0
-        },
-        release_lag_seconds: if ordered {
-            queue.get::<_, f64>(4).max(0.0)
-        } else {
-            0.0
-        },
+        queue: queue.depth,
+        release_lag_tickets: queue.lag_tickets,
+        release_lag_seconds: queue.lag_seconds,
         busiest_municipalities: municipalities
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))

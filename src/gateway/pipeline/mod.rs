@@ -78,7 +78,7 @@ pub(crate) async fn attach_seal_image(
     let header = certificate.municipality_mut();
     if let (Some(_), Some(version)) = (&header.seal_image_sha256, version) {
         let settings = municipalities.get(client, &header.code, version).await?;
-        header.seal_image_png = settings.seal_image_png.clone();
+        header.seal_image_png = settings.seal_image_png.as_ref().map(|i| i.shared_png());
     }
     Ok(())
 }

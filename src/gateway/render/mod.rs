@@ -998,7 +998,7 @@ mod tests {
         let drawn = render(&certificate(1));
         let mut cert = certificate(1);
         cert.municipality
-            .set_seal_image(Some(std::sync::Arc::from(png.clone())));
+            .set_seal_image(Some(&model::SealImage::new(png.clone())));
         cert.municipality.issue_date = model::IssueDate::Era;
         let with_image = render(&cert);
         assert_eq!(occurrences(&drawn.pdf, b"/Im2 "), 0);
@@ -1050,7 +1050,7 @@ mod tests {
         let mut broken = cert.clone();
         broken
             .municipality
-            .set_seal_image(Some(std::sync::Arc::from(&png[..60])));
+            .set_seal_image(Some(&model::SealImage::new(png[..60].to_vec())));
         for bad in [swapped, missing, broken] {
             assert!(matches!(
                 Renderer::global().residence_certificate(&bad),

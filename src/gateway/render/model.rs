@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 pub(super) use super::parts::sex_label;
 pub use super::parts::{
-    DocumentIdentity, Domicile, IssueDate, MunicipalityHeader, Sex, sha256_hex,
+    DocumentIdentity, Domicile, IssueDate, MunicipalityHeader, SealImage, Sex, sha256_hex,
 };
 
 /// A foreign resident's items (外国人住民), printed only when chosen.

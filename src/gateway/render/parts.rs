@@ -69,9 +69,48 @@ impl MunicipalityHeader {
 
     /// Sets the seal image (`None`: the seal drawn from the inscription),
     /// its digest with it.
-    pub fn set_seal_image(&mut self, png: Option<std::sync::Arc<[u8]>>) {
-        self.seal_image_sha256 = png.as_deref().map(sha256_hex);
-        self.seal_image_png = png;
+    pub fn set_seal_image(&mut self, image: Option<&SealImage>) {
+        self.seal_image_sha256 = image.map(|i| i.sha256.clone());
+        self.seal_image_png = image.map(|i| i.png.clone());
+    }
+}
+
+/// A municipality's seal image: the PNG and its SHA-256 (hex), taken once
+/// when the image is read (a settings version is read once per process),
+/// not for every order. Stored as base64 of the PNG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealImage {
+    png: std::sync::Arc<[u8]>,
+    sha256: String,
+}
+
+impl SealImage {
+    pub fn new(png: Vec<u8>) -> SealImage {
+        SealImage {
+            sha256: sha256_hex(&png),
+            png: png.into(),
+        }
+    }
+
+    pub fn png(&self) -> &[u8] {
+        &self.png
+    }
+
+    /// The bytes, shared (for a header that names this image).
+    pub fn shared_png(&self) -> std::sync::Arc<[u8]> {
+        self.png.clone()
+    }
+}
+
+impl Serialize for SealImage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        base64_bytes::serialize(&self.png, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SealImage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        base64_bytes::deserialize(d).map(SealImage::new)
     }
 }
 
@@ -122,4 +161,22 @@ pub(super) const fn sex_label(sex: Sex) -> &'static str {
 pub struct Domicile {
     pub domicile: String,
     pub head_of_register: String,
+}
+
+/// Bytes as one base64 string in a stored document: a snapshot, a
+/// municipality's settings (a JSON array of numbers would triple its size).
+pub(crate) mod base64_bytes {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
 }

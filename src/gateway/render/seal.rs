@@ -30,7 +30,7 @@ pub struct SealCertificate {
     /// 登録番号
     pub registration_no: String,
     /// 印影: the registered PNG.
-    #[serde(with = "base64_bytes")]
+    #[serde(with = "super::parts::base64_bytes")]
     pub impression_png: Vec<u8>,
     pub name: String,
     /// 旧氏, printed whenever the register records one.
@@ -140,22 +140,4 @@ pub(super) fn decode_png(bytes: &[u8]) -> Result<Image, RenderError> {
         rgb: format,
         samples: pixels,
     })
-}
-
-/// Bytes as one base64 string in the stored snapshot (a JSON array of
-/// numbers would triple its size).
-mod base64_bytes {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(serde::de::Error::custom)
-    }
 }
