@@ -53,15 +53,21 @@ pub struct Config {
     pub release_ordered: bool,
     /// Test-only hooks on the operations listener (`PUT /test/render-delay-ms`).
     pub test_hooks: bool,
-    /// Concurrent client connections; further ones wait in the accept queue.
+    /// Concurrent client connections per listener; a connection beyond it
+    /// is closed at once (and counted), never queued.
     pub max_connections: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Largest register import body (administration listener, the imports
     /// route only): 100,000 residents are about 25 MB of CSV.
     pub import_max_body_bytes: usize,
-    /// Time allowed for the TLS handshake and for the request head.
+    /// Time allowed for a request head (HTTP/1.1).
     pub header_timeout_ms: u64,
+    /// Deadlines and caps for each phase of a connection.
+    pub connections: ConnectionLimits,
+    /// Requests, copies and orders per copier, card, municipality and
+    /// source address (see `gateway::state::rate_limit`).
+    pub rate_limits: RateLimits,
     /// The secret (64 hexadecimal characters) the municipalities' document
     /// signing keys are sealed under in PostgreSQL; every gateway process
     /// sharing a database needs the same one. Usually given as
@@ -89,6 +95,116 @@ pub struct Redacted(pub String);
 impl std::fmt::Debug for Redacted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("\"…\"")
+    }
+}
+
+/// Deadlines for every phase of a connection and caps on who may hold how
+/// many: a client that goes quiet is closed, and clients without a
+/// certificate never hold more than `max_handshaking + max_anonymous` of a
+/// listener's `max_connections` slots.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionLimits {
+    /// The TLS handshake.
+    pub handshake_timeout_ms: u64,
+    /// From the handshake to the first request (HTTP/2: its SETTINGS and a
+    /// complete HEADERS frame count as nothing until a request arrives).
+    pub first_request_timeout_ms: u64,
+    /// A kept-alive connection with no request in flight.
+    pub idle_timeout_ms: u64,
+    /// A request body must arrive at least this fast, after `body_grace_ms`.
+    pub body_min_bytes_per_second: u64,
+    pub body_grace_ms: u64,
+    /// Connections in their TLS handshake, per listener.
+    pub max_handshaking: usize,
+    /// Connections that completed a handshake without a client certificate
+    /// (the public endpoints), per listener.
+    pub max_anonymous: usize,
+    /// Connections without a client certificate (handshaking or anonymous)
+    /// from one source address, per listener.
+    pub max_unauthenticated_per_address: usize,
+    /// Connections per client certificate, per listener.
+    pub max_per_certificate: usize,
+    /// Largest request head (HTTP/1.1) or header list (HTTP/2).
+    pub max_header_bytes: usize,
+    /// Most header fields in a request (HTTP/1.1).
+    pub max_headers: usize,
+    /// Concurrent streams per HTTP/2 connection.
+    pub h2_max_concurrent_streams: u32,
+    /// HTTP/2 keep-alive pings: how often, and how long an answer may take.
+    pub h2_keepalive_interval_ms: u64,
+    pub h2_keepalive_timeout_ms: u64,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            handshake_timeout_ms: 5_000,
+            first_request_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            body_min_bytes_per_second: 1024,
+            body_grace_ms: 5_000,
+            max_handshaking: 128,
+            max_anonymous: 64,
+            max_unauthenticated_per_address: 64,
+            max_per_certificate: 32,
+            max_header_bytes: 16 * 1024,
+            max_headers: 64,
+            h2_max_concurrent_streams: 32,
+            h2_keepalive_interval_ms: 20_000,
+            h2_keepalive_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.handshake_timeout_ms)
+    }
+    pub fn first_request_timeout(&self) -> Duration {
+        Duration::from_millis(self.first_request_timeout_ms)
+    }
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+    pub fn body_grace(&self) -> Duration {
+        Duration::from_millis(self.body_grace_ms)
+    }
+}
+
+/// Rate limits (GCRA, `governor`), each answered by `429` with
+/// `Retry-After` and its own code. They are held in each process's memory:
+/// N gateway processes allow up to N times a copier's or municipality's
+/// rate (a card's, which stays at one copier, is not multiplied).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Copier API requests per minute and copier certificate (a burst of a
+    /// minute's worth).
+    pub copier_requests_per_minute: u32,
+    /// Copies ordered per hour and card; `card_copies_burst` may come at once.
+    pub card_copies_per_hour: u32,
+    pub card_copies_burst: u32,
+    /// A card authenticated at one copier is refused at any other for this
+    /// long (`card_in_use_elsewhere`): a card sits in one copier.
+    pub card_exclusive_secs: u64,
+    /// Orders per second and issuing municipality (a second's worth at once).
+    pub municipality_orders_per_second: u32,
+    /// Requests per minute and source address on the public endpoints
+    /// (the verification look-ups have their own, `verify_lookups_per_minute`).
+    pub public_requests_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            copier_requests_per_minute: 600,
+            card_copies_per_hour: 60,
+            card_copies_burst: 30,
+            card_exclusive_secs: 120,
+            municipality_orders_per_second: 200,
+            public_requests_per_minute: 600,
+        }
     }
 }
 
@@ -159,6 +275,8 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             import_max_body_bytes: 256 * 1024 * 1024,
             header_timeout_ms: 10_000,
+            connections: ConnectionLimits::default(),
+            rate_limits: RateLimits::default(),
             signing_secret: None,
             signing_secret_file: None,
             verify_url: None,
@@ -235,11 +353,61 @@ impl Config {
             ("max_connections", self.max_connections),
             ("max_body_bytes", self.max_body_bytes),
             ("import_max_body_bytes", self.import_max_body_bytes),
+            (
+                "connections.max_handshaking",
+                self.connections.max_handshaking,
+            ),
+            (
+                "connections.max_per_certificate",
+                self.connections.max_per_certificate,
+            ),
+            (
+                "connections.max_unauthenticated_per_address",
+                self.connections.max_unauthenticated_per_address,
+            ),
+            ("connections.max_headers", self.connections.max_headers),
+            (
+                "connections.body_min_bytes_per_second",
+                self.connections.body_min_bytes_per_second as usize,
+            ),
+            (
+                "rate_limits.copier_requests_per_minute",
+                self.rate_limits.copier_requests_per_minute as usize,
+            ),
+            (
+                "rate_limits.card_copies_per_hour",
+                self.rate_limits.card_copies_per_hour as usize,
+            ),
+            (
+                "rate_limits.card_copies_burst",
+                self.rate_limits.card_copies_burst as usize,
+            ),
+            (
+                "rate_limits.municipality_orders_per_second",
+                self.rate_limits.municipality_orders_per_second as usize,
+            ),
+            (
+                "rate_limits.public_requests_per_minute",
+                self.rate_limits.public_requests_per_minute as usize,
+            ),
         ];
         for (name, v) in positive {
             if v == 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
             }
+        }
+        let c = &self.connections;
+        if c.max_handshaking + c.max_anonymous >= self.max_connections {
+            return Err(ConfigError::Invalid(
+                "connections.max_handshaking + connections.max_anonymous must leave slots \
+                 for copiers below max_connections"
+                    .into(),
+            ));
+        }
+        if c.max_header_bytes < 8192 {
+            return Err(ConfigError::Invalid(
+                "connections.max_header_bytes must be at least 8192".into(),
+            ));
         }
         if self.tls.card_ca.is_empty() {
             return Err(ConfigError::Invalid(

@@ -153,6 +153,20 @@ problems! {
         BodyTooLarge => PAYLOAD_TOO_LARGE, "body_too_large", BODY_TOO_LARGE;
         /// The body is not the JSON the route takes.
         MalformedRequest => BAD_REQUEST, "malformed_request", MALFORMED_REQUEST;
+        /// A header that may appear once (Content-Type, Idempotency-Key,
+        /// Kofu-Session, Host, Content-Length) appears twice.
+        DuplicateHeader => BAD_REQUEST, "duplicate_header", DUPLICATE_HEADER;
+        /// The body arrived slower than `connections.body_min_bytes_per_second`.
+        BodyTooSlow => REQUEST_TIMEOUT, "request_body_too_slow", REQUEST_BODY_TOO_SLOW;
+        /// The copier certificate sent more than `rate_limits.copier_requests_per_minute`.
+        CopierRateLimited => TOO_MANY_REQUESTS retry 1, "copier_rate_limited", COPIER_RATE_LIMITED;
+        /// The card ordered more copies than `rate_limits.card_copies_per_hour` allows.
+        CardRateLimited => TOO_MANY_REQUESTS retry 60, "card_rate_limited", CARD_RATE_LIMITED;
+        /// The municipality takes more orders than `rate_limits.municipality_orders_per_second`.
+        MunicipalityRateLimited => TOO_MANY_REQUESTS retry 1, "municipality_rate_limited", MUNICIPALITY_RATE_LIMITED;
+        /// The source address sent more than `rate_limits.public_requests_per_minute`
+        /// to the public endpoints.
+        AddressRateLimited => TOO_MANY_REQUESTS retry 1, "address_rate_limited", ADDRESS_RATE_LIMITED;
     }
 }
 

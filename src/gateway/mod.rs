@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod config;
+pub mod connections;
 pub mod copier;
 pub mod db;
 pub mod domain;

@@ -38,6 +38,15 @@ impl Listener {
     pub const fn in_openapi(self) -> bool {
         !matches!(self, Listener::Ops)
     }
+
+    /// The `listener` label of the connection metrics.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Listener::Copier => "copier",
+            Listener::Admin => "admin",
+            Listener::Ops => "ops",
+        }
+    }
 }
 
 /// What a handler returns: its future, boxed so the table can hold it.
@@ -302,6 +311,19 @@ pub fn resolve<'p>(listener: Listener, method: &Method, path: &'p str) -> Resolv
     } else {
         Resolved::NotFound
     }
+}
+
+/// The methods `path` takes on `listener`, for a `405`'s `Allow` header
+/// (empty when no route has the path).
+pub fn allowed(listener: Listener, path: &str) -> String {
+    let mut methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|r| r.listener == listener && matches(r.template, path).is_some())
+        .map(|r| r.method.as_str())
+        .collect();
+    methods.sort_unstable();
+    methods.dedup();
+    methods.join(", ")
 }
 
 /// Runs the route `req` resolves to on `listener`; `405`/`404` otherwise.

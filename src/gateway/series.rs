@@ -101,6 +101,19 @@ catalogue! {
     /// When each configured certificate expires (its notAfter), as a Unix time.
     /// `certificate` is `server`, `copier_ca`, `operator_ca` or `card_ca` (the earliest of them).
     CERTIFICATE_NOT_AFTER: Gauge "kofu_certificate_not_after_timestamp_seconds" ["certificate"];
+    /// Connections closed at once because no slot was free for them, by
+    /// listener and reason (`capacity`, `handshaking`, `anonymous`,
+    /// `per_address`, `per_certificate`; see `gateway::connections`).
+    CONNECTIONS_REFUSED: Counter "kofu_connections_refused_total" ["listener", "reason"];
+    /// Connections closed by a deadline, by listener and phase (`handshake`,
+    /// `first_request`, `idle`, `body`).
+    CONNECTIONS_CLOSED: Counter "kofu_connections_closed_total" ["listener", "phase"];
+    /// Connections open, by listener and what they hold (`handshaking`,
+    /// `anonymous`, `authenticated`).
+    CONNECTIONS_OPEN: Gauge "kofu_connections_open" ["listener", "slot"];
+    /// Requests refused by a rate limit, by limit (`copier`, `card`,
+    /// `card_elsewhere`, `municipality`, `address`).
+    RATE_LIMITED: Counter "kofu_rate_limited_total" ["limit"];
     /// Database connections the pool may hold.
     DB_POOL_SIZE: Gauge "kofu_db_pool_size" [];
     /// Database connections in use.
@@ -122,11 +135,18 @@ pub const BOUNDED_BY: &[(&str, &str)] = &[
         "the store chains named by copier certificates",
     ),
     ("kind", "certificate kinds, or J-LIS event kinds"),
-    ("reason", "the void reasons"),
+    (
+        "reason",
+        "the void reasons, or the five connection refusals",
+    ),
     ("state", "the unfinished order states"),
     ("outcome", "a registration's first status"),
     ("certificate", "the four configured certificate roles"),
     ("issuer", "the configured card CAs"),
+    ("listener", "the three listeners (`copier`, `admin`, `ops`)"),
+    ("phase", "the four connection deadlines"),
+    ("slot", "the three kinds of connection slot"),
+    ("limit", "the five rate limits"),
 ];
 
 /// The stages of [`STAGE_DURATION`].

@@ -12,20 +12,26 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use crate::gateway::config::Config;
+use crate::gateway::connections::{Activity, BodyError, Gate, LogThrottle, read_body};
 use crate::gateway::db::Checkout;
 use crate::gateway::db::Pool;
 use crate::gateway::error::RequestError;
@@ -174,6 +180,7 @@ impl Gateway {
             verify_limiter: crate::gateway::state::rate_limit::AddressLimiter::per_minute(
                 config.verify_lookups_per_minute,
             ),
+            limits: crate::gateway::state::rate_limit::Limits::new(&config.rate_limits),
         });
         tasks.push(tokio::spawn(serve_api(
             api,
@@ -226,32 +233,50 @@ async fn serve_api(
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(state.config.max_connections));
-    let header_timeout = state.config.header_timeout();
+    let limits = state.config.connections.clone();
+    let gate = Gate::new(listener.label(), state.config.max_connections, &limits);
+    let gauges = tokio::spawn(publish_open(gate.clone(), listener));
+    let accept_errors = LogThrottle::every(Duration::from_secs(60));
     loop {
-        let permit = tokio::select! {
-            permit = slots.clone().acquire_owned() => permit.expect("semaphore never closed"),
-            _ = stop.changed() => break,
-        };
+        // Never waits for a slot: the accept queue keeps moving, and a
+        // connection that finds no slot is closed at once (`Gate::admit`).
         let (tcp, remote) = tokio::select! {
             accepted = socket.accept() => match accepted {
                 Ok(conn) => conn,
                 Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
+                    if let Some(suppressed) = accept_errors.ready() {
+                        tracing::warn!(error = %e, suppressed, "accept failed");
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
             _ = stop.changed() => break,
         };
+        let Ok(handshaking) = gate.admit(remote.ip()) else {
+            // Closed with a reset, not a graceful close: the client learns at once.
+            let _ = tcp.set_zero_linger();
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let state = state.clone();
         let watcher = graceful.watcher();
+        let limits = limits.clone();
+        let header_timeout = state.config.header_timeout();
         tokio::spawn(async move {
-            let _permit = permit;
+            let closed = |phase: &'static str| {
+                metrics::counter!(crate::gateway::series::CONNECTIONS_CLOSED, "listener" => listener.label(), "phase" => phase)
+                    .increment(1);
+            };
             let handshake = std::time::Instant::now();
-            let tls = match tokio::time::timeout(header_timeout, acceptor.accept(tcp)).await {
+            let accepting = tokio::time::timeout(limits.handshake_timeout(), acceptor.accept(tcp));
+            let accepted = tokio::select! {
+                accepted = accepting => accepted,
+                // A newer connection took this slot (`Gate::admit`), counted there.
+                _ = handshaking.evicted() => return,
+            };
+            let tls = match accepted {
                 Ok(Ok(tls)) => {
                     crate::gateway::series::stage(
                         "tls_handshake",
@@ -264,45 +289,103 @@ async fn serve_api(
                     tracing::debug!(error = %e, "tls handshake failed");
                     return;
                 }
-                Err(_) => return,
+                Err(_) => {
+                    closed("handshake");
+                    return;
+                }
             };
-            let peer = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+            let (_, session) = tls.get_ref();
+            let certificate = session.peer_certificates().and_then(|c| c.first());
+            let h2 = session.alpn_protocol() == Some(b"h2".as_slice());
             let peer = match listener {
                 Listener::Admin => Peer {
                     copier: None,
-                    operator: peer.map(|c| OperatorIdentity::from_certificate(c)),
+                    operator: certificate.map(|c| OperatorIdentity::from_certificate(c)),
                 },
                 _ => Peer {
-                    copier: peer.map(|c| CopierIdentity::from_certificate(c)),
+                    copier: certificate.map(|c| CopierIdentity::from_certificate(c)),
                     operator: None,
                 },
             };
-            let service = service_fn(move |req| {
-                handle(listener, state.clone(), peer.clone(), remote.ip(), req)
-            });
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
-            builder
-                .http2()
-                .timer(TokioTimer::new())
-                .max_concurrent_streams(64);
-            let conn = builder
-                .serve_connection(TokioIo::new(tls), service)
-                .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(error = %e, "connection ended with error");
+            let fingerprint = peer
+                .copier
+                .as_ref()
+                .map(|c| c.fingerprint)
+                .or(peer.operator.as_ref().map(|o| o.fingerprint));
+            let Ok(_slot) = handshaking.settle(fingerprint) else {
+                return;
+            };
+            let activity = Arc::new(Activity::default());
+            let service = {
+                let activity = activity.clone();
+                service_fn(move |req| {
+                    let in_flight = activity.begin();
+                    let served = handle(listener, state.clone(), peer.clone(), remote.ip(), req);
+                    async move {
+                        let response = served.await;
+                        drop(in_flight);
+                        response
+                    }
+                })
+            };
+            let io = TokioIo::new(tls);
+            // The protocol is the one ALPN chose: nothing is read to guess it.
+            let served: Pin<Box<dyn Future<Output = Result<(), hyper::Error>> + Send>> = if h2 {
+                let mut builder = http2::Builder::new(TokioExecutor::new());
+                builder
+                    .timer(TokioTimer::new())
+                    .max_concurrent_streams(limits.h2_max_concurrent_streams)
+                    .max_header_list_size(limits.max_header_bytes as u32)
+                    .max_pending_accept_reset_streams(16)
+                    .max_local_error_reset_streams(64)
+                    .keep_alive_interval(Duration::from_millis(limits.h2_keepalive_interval_ms))
+                    .keep_alive_timeout(Duration::from_millis(limits.h2_keepalive_timeout_ms));
+                Box::pin(watcher.watch(builder.serve_connection(io, service)))
+            } else {
+                let mut builder = http1::Builder::new();
+                builder
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .max_headers(limits.max_headers)
+                    .max_buf_size(limits.max_header_bytes.max(8192));
+                Box::pin(watcher.watch(builder.serve_connection(io, service)))
+            };
+            tokio::select! {
+                ended = served => {
+                    if let Err(e) = ended {
+                        tracing::debug!(error = %e, "connection ended with error");
+                    }
+                }
+                deadline = activity.expired(limits.first_request_timeout(), limits.idle_timeout()) => {
+                    closed(deadline.label());
+                }
             }
         });
     }
     drop(socket);
+    gauges.abort();
     if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("connections still open after 30 s; closing them");
+    }
+}
+
+/// Publishes the listener's open connections as gauges, once a second.
+async fn publish_open(gate: Arc<Gate>, listener: Listener) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let (open, handshaking, anonymous) = gate.open();
+        for (slot, n) in [
+            ("handshaking", handshaking),
+            ("anonymous", anonymous),
+            ("authenticated", open - handshaking - anonymous),
+        ] {
+            metrics::gauge!(crate::gateway::series::CONNECTIONS_OPEN, "listener" => listener.label(), "slot" => slot)
+                .set(n as f64);
+        }
     }
 }
 
@@ -345,15 +428,39 @@ async fn handle(
         state.config.max_body_bytes
     };
     let response = async {
-        let body = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                return http::problem(&RequestError::BodyTooLarge.into(), lang);
+        if let Some(name) = duplicated_header(&parts.headers) {
+            tracing::info!(header = name, "duplicate single-valued header refused");
+            return http::problem(&RequestError::DuplicateHeader.into(), lang);
+        }
+        let limits = &state.config.connections;
+        let body = match read_body(
+            body,
+            limit,
+            limits.body_min_bytes_per_second,
+            limits.body_grace(),
+        )
+        .await
+        {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return close(http::problem(&RequestError::BodyTooLarge.into(), lang));
+            }
+            Err(BodyError::TooSlow) => {
+                metrics::counter!(crate::gateway::series::CONNECTIONS_CLOSED, "listener" => listener.label(), "phase" => "body")
+                    .increment(1);
+                return close(http::problem(&RequestError::BodyTooSlow.into(), lang));
+            }
+            Err(BodyError::Aborted) => {
+                return close(http::problem(&RequestError::MalformedRequest.into(), lang));
             }
         };
+        if let Err(refused) = state.limits.request(listener, peer.copier.as_ref(), remote) {
+            return http::problem(&refused, lang);
+        }
+        let path = parts.uri.path().to_owned();
         let request = ApiRequest {
             method: parts.method,
-            path: parts.uri.path().to_owned(),
+            path: path.clone(),
             query: parts.uri.query().unwrap_or_default().to_owned(),
             peer: remote,
             headers: parts.headers,
@@ -364,6 +471,13 @@ async fn handle(
         };
         match routes::dispatch(listener, &state, &request).await {
             Ok(response) => response,
+            Err(p) if p.status == StatusCode::METHOD_NOT_ALLOWED => {
+                let mut response = http::problem(&p, lang);
+                if let Ok(allow) = HeaderValue::from_str(&routes::allowed(listener, &path)) {
+                    response.headers_mut().insert(hyper::header::ALLOW, allow);
+                }
+                response
+            }
             Err(p) => http::problem(&p, lang),
         }
     }
@@ -384,6 +498,33 @@ async fn handle(
         .record(elapsed.as_secs_f64());
     span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "request"));
     Ok(response)
+}
+
+/// Headers a request may carry once only; a second copy is refused
+/// (`duplicate_header`) rather than one of them silently winning.
+const SINGLE_VALUED: &[&str] = &[
+    "host",
+    "content-type",
+    "content-length",
+    "idempotency-key",
+    crate::gateway::copier::SESSION_HEADER,
+];
+
+/// The first single-valued header `headers` carries more than once.
+fn duplicated_header(headers: &hyper::HeaderMap) -> Option<&'static str> {
+    SINGLE_VALUED
+        .iter()
+        .copied()
+        .find(|name| headers.get_all(*name).iter().nth(1).is_some())
+}
+
+/// Marks `response` as the connection's last (HTTP/1.1): after a body cut
+/// off or refused, what follows on the connection cannot be trusted.
+fn close(mut response: ApiResponse) -> ApiResponse {
+    response
+        .headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Serves the operations listener ([`ops`]) until `stop`. Plain HTTP on a

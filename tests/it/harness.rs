@@ -304,6 +304,17 @@ impl TestApp {
             tls: TlsFiles::in_dir(&pki.dir),
             render_workers: 2,
             signing_secret: Some(kofu::gateway::config::Redacted(SIGNING_SECRET.into())),
+            // Tests drive copiers far faster than real ones, and many pass
+            // one card between two copiers: the limits are tested where
+            // they are set (`abuse.rs`), not everywhere.
+            rate_limits: kofu::gateway::config::RateLimits {
+                copier_requests_per_minute: 1_000_000,
+                card_copies_per_hour: 1_000_000,
+                card_copies_burst: 100_000,
+                card_exclusive_secs: 0,
+                municipality_orders_per_second: 1_000_000,
+                public_requests_per_minute: 1_000_000,
+            },
             ..Config::default()
         };
         adjust(&mut config);

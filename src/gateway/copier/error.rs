@@ -40,6 +40,9 @@ problems! {
         CardNotRegistered => FORBIDDEN, "card_not_registered", CARD_NOT_REGISTERED;
         CardSuspended => FORBIDDEN, "card_suspended", CARD_SUSPENDED;
         CardRevoked => FORBIDDEN, "card_revoked", CARD_REVOKED;
+        /// Another copier authenticated this card a moment ago: a card sits
+        /// in one copier (`rate_limits.card_exclusive_secs`).
+        CardInUseElsewhere => CONFLICT, "card_in_use_elsewhere", CARD_IN_USE_ELSEWHERE;
         /// A registered-domicile registration names no participating municipality.
         DomicileMunicipalityUnknown => NOT_FOUND, "domicile_municipality_unknown", DOMICILE_MUNICIPALITY_UNKNOWN;
         /// The resident's municipality has not gone live yet.

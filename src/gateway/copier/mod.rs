@@ -257,6 +257,7 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         &copier.fingerprint,
         held.as_ref().map(|h| &h.challenge),
         &card,
+        state.config.rate_limits.card_exclusive_secs as f64,
     )
     .await?;
     let mut holder = match found {
@@ -269,10 +270,17 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             tracing::info!(serial = %card.serial().fingerprint(), "card not linked to a resident");
             return Err(CopierError::CardNotRegistered.into());
         }
-        HolderLookup::Suspended | HolderLookup::Revoked | HolderLookup::MunicipalityNotLive => {
+        HolderLookup::Suspended
+        | HolderLookup::Revoked
+        | HolderLookup::MunicipalityNotLive
+        | HolderLookup::InUseElsewhere => {
             let refusal = match found {
                 HolderLookup::Suspended => CopierError::CardSuspended,
                 HolderLookup::Revoked => CopierError::CardRevoked,
+                HolderLookup::InUseElsewhere => {
+                    crate::gateway::state::rate_limit::card_elsewhere();
+                    CopierError::CardInUseElsewhere
+                }
                 _ => CopierError::MunicipalityNotLive,
             };
             crate::gateway::series::card_refused(refusal.code());
@@ -414,6 +422,17 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
     let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
     let mut request_hash = [0u8; 32];
     request_hash.copy_from_slice(digest.as_ref());
+    // A card cannot print hundreds of copies, nor a municipality take
+    // unbounded orders; the session names both (when it has a card at all:
+    // otherwise the acceptance refuses it as it always has).
+    if let Some((serial, municipality)) =
+        session_card(state, session_id, &copier.fingerprint).await?
+    {
+        let issuer = registered_domicile.as_deref().unwrap_or(&municipality);
+        state
+            .limits
+            .order(&serial, issuer, order.copies.unsigned_abs())?;
+    }
     let new = NewOrder {
         session_id,
         idempotency_key: key,
@@ -456,6 +475,26 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         Err(Refusal::KindNotOffered) => Err(CopierError::KindNotOffered.into()),
         Err(Refusal::Closed(why)) => Err(CopierError::from(why).into()),
     }
+}
+
+/// The card serial and municipality of the resident a session of `copier`
+/// authenticated, for the order's rate limits.
+const SESSION_CARD: &str = "
+    SELECT s.card_serial, r.municipality_code
+      FROM sessions s JOIN residents r ON r.id = s.resident_id
+     WHERE s.id = $1 AND s.copier_fingerprint = $2 AND s.card_serial IS NOT NULL";
+
+async fn session_card(
+    state: &AppState,
+    session_id: Uuid,
+    copier: &CertFingerprint,
+) -> Result<Option<(Vec<u8>, String)>, Problem> {
+    let row = client(state)
+        .await?
+        .query_opt_cached(SESSION_CARD, &[&session_id, copier])
+        .await
+        .map_err(crate::gateway::db::DbError::from)?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
 /// `GET /v1/orders/{id}/document`: the PDF, for the copier and session that

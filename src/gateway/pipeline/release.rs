@@ -23,6 +23,8 @@ const RELEASE_TICK: Duration = Duration::from_millis(25);
 /// database) is shared by several orders under load, for at most this much
 /// added latency.
 const RELEASE_MIN_GAP: Duration = Duration::from_millis(16);
+/// The longest wait between two passes while they fail.
+const RELEASE_BACKOFF_MAX: Duration = Duration::from_secs(1);
 const SWEEP_TICK: Duration = Duration::from_millis(500);
 /// Orders looked at per release pass.
 const RELEASE_BATCH: i64 = 512;
@@ -32,6 +34,10 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
         return;
     }
     let mut last_pass = tokio::time::Instant::now();
+    // While PostgreSQL is away, passes back off (doubling up to a second)
+    // and the failure is logged once per half minute, not once per pass.
+    let mut failures: u32 = 0;
+    let failure_log = crate::gateway::connections::LogThrottle::every(Duration::from_secs(30));
     loop {
         tokio::select! {
             _ = pipeline.shared.release_needed.notified() => {}
@@ -53,16 +59,33 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
             });
         }
         match outcome {
-            Ok(pass) if pass.released + pass.voided > 0 => {
-                metrics::counter!(crate::gateway::series::ORDERS_RELEASED)
-                    .increment(pass.released as u64);
-                count_voids("render_deadline_missed", &pass.voided_by);
-                if pass.more {
-                    pipeline.shared.release_needed.notify_one();
+            Ok(pass) => {
+                if failures > 0 {
+                    tracing::info!(failures, "release pass succeeded again");
+                    failures = 0;
+                }
+                if pass.released + pass.voided > 0 {
+                    metrics::counter!(crate::gateway::series::ORDERS_RELEASED)
+                        .increment(pass.released as u64);
+                    count_voids("render_deadline_missed", &pass.voided_by);
+                    if pass.more {
+                        pipeline.shared.release_needed.notify_one();
+                    }
                 }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "release pass failed; retrying"),
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                if let Some(suppressed) = failure_log.ready() {
+                    tracing::warn!(error = %e, failures, suppressed, "release pass failed; retrying with backoff");
+                }
+                let backoff = RELEASE_TICK
+                    .saturating_mul(1 << failures.min(8))
+                    .min(RELEASE_BACKOFF_MAX);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => break,
+                }
+            }
         }
     }
 }

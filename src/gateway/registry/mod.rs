@@ -130,6 +130,9 @@ pub enum HolderLookup {
     Suspended,
     /// J-LIS revoked the certificate, or a renewal superseded it.
     Revoked,
+    /// Another copier authenticated this card a moment ago (a card sits in
+    /// one copier); the session is not bound.
+    InUseElsewhere,
     /// The session was not updated: another copier's, expired, or its
     /// challenge already spent (the caller tells which).
     SessionUnusable,
@@ -152,13 +155,20 @@ pub enum HolderLookup {
 const AUTHENTICATE_HOLDER: &str = "
     WITH card AS (
         SELECT $2::bytea AS serial,
-               (SELECT cs.status FROM certificate_status cs WHERE cs.serial = $2) AS card_status),
+               (SELECT cs.status FROM certificate_status cs WHERE cs.serial = $2) AS card_status,
+               -- A card sits in one copier: another copier's session that
+               -- authenticated it within $6 seconds makes it busy there.
+               EXISTS (SELECT 1 FROM sessions o
+                        WHERE o.card_serial = $2 AND o.copier_fingerprint <> $3
+                          AND o.authenticated_at > now() - make_interval(secs => $6)
+                          AND o.expires_at > now()) AS elsewhere),
     holder AS (
         SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
                (SELECT json_object_agg(f.kind, f.amount_yen) FROM fees f WHERE f.municipality_code = m.code) AS fees,
                card.card_status,
                -- Bound only to a live municipality's resident.
-               r.id IS NOT NULL AND card.card_status IS NULL AND m.live_at IS NOT NULL AS usable,
+               r.id IS NOT NULL AND card.card_status IS NULL AND m.live_at IS NOT NULL
+                   AND NOT card.elsewhere AS usable,
                r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date AS moved_in_today,
                -- What the menu says of the other kinds (see `KindRefusal`).
                EXISTS (SELECT 1 FROM seal_registrations s WHERE s.resident_id = r.id) AS seal_registered,
@@ -216,7 +226,9 @@ const AUTHENTICATE_HOLDER: &str = "
            AND CASE WHEN $4::bytea IS NULL THEN s.challenge_used_at IS NOT NULL
                     ELSE s.challenge_used_at IS NULL AND s.challenge = $4 END
         RETURNING s.id)
-    SELECT holder.*, (SELECT count(*) FROM bound), set_config('synchronous_commit', 'off', true) FROM holder";
+    SELECT holder.*, (SELECT count(*) FROM bound), set_config('synchronous_commit', 'off', true),
+           (SELECT elsewhere FROM card)
+      FROM holder";
 
 /// The map step: finds the resident a verified card's serial is linked to
 /// and binds them to the session (only a [`VerifiedCard`], the proof value
@@ -231,6 +243,7 @@ pub async fn authenticate_holder(
     copier: &CertFingerprint,
     challenge: Option<&[u8; 32]>,
     card: &VerifiedCard,
+    exclusive_secs: f64,
 ) -> Result<HolderLookup, DbError> {
     let card_issued_on = card
         .not_before()
@@ -245,6 +258,7 @@ pub async fn authenticate_holder(
                 copier,
                 &challenge.map(|c| c.as_slice()),
                 &card_issued_on,
+                &exclusive_secs,
             ],
         )
         .await?;
@@ -259,6 +273,9 @@ pub async fn authenticate_holder(
     let Some(resident_id) = r.get::<_, Option<ResidentId>>(0) else {
         return Ok(HolderLookup::NotLinked);
     };
+    if r.get::<_, bool>(25) {
+        return Ok(HolderLookup::InUseElsewhere);
+    }
     if !r.get::<_, bool>(20) {
         return Ok(HolderLookup::MunicipalityNotLive);
     }

@@ -13,9 +13,9 @@ use crate::gateway::domain::CertificateKind;
 /// The most positions one order may choose (a household or register's size bound).
 pub const MAX_POSITIONS: usize = 100;
 
-/// 住民票の写し.
+/// 住民票の写し. Every option may be left out (off).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ResidenceOptions {
     /// 世帯全員 instead of the resident alone.
     pub whole_household: bool,
@@ -176,6 +176,24 @@ mod tests {
         );
         assert!(OrderOptions::parse(CertificateKind::SealRegistration, None).is_ok());
         assert!(OrderOptions::parse(CertificateKind::FamilyRegisterFull, Some(json!({}))).is_ok());
+        // Every option may be left out; an unknown one is refused.
+        assert_eq!(
+            OrderOptions::parse(
+                CertificateKind::ResidenceCertificate,
+                Some(json!({"show_householder": true}))
+            ),
+            Ok(OrderOptions::Residence(ResidenceOptions {
+                show_householder: true,
+                ..ResidenceOptions::default()
+            }))
+        );
+        assert_eq!(
+            OrderOptions::parse(
+                CertificateKind::ResidenceCertificate,
+                Some(json!({"show_householder": true, "show_photo": true}))
+            ),
+            Err(InvalidOptions)
+        );
         assert_eq!(
             OrderOptions::parse(
                 CertificateKind::TaxCertificate,

@@ -28,4 +28,6 @@ pub struct AppState {
     pub render_stall: Option<Arc<crate::gateway::pipeline::workers::RenderStall>>,
     /// Public verification look-ups per source address (see `verify`).
     pub verify_limiter: rate_limit::AddressLimiter,
+    /// Per copier, card, municipality and public source address (see [`rate_limit`]).
+    pub limits: rate_limit::Limits,
 }

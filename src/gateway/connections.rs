@@ -1,0 +1,633 @@
+//! Who may hold a connection, and for how long: the slots of a listener and
+//! the deadlines of each phase of a connection.
+//!
+//! Rule: no one can make the gateway wait for them. Every phase has a
+//! deadline (handshake, first request, request head, body at a minimum rate,
+//! idle keep-alive), and every connection holds a slot from the moment it
+//! is accepted: a client without a certificate holds one of the few
+//! handshaking or anonymous slots (and only a few from one address), a
+//! client certificate holds one of its own. A connection that finds no slot
+//! is closed at once and counted, never queued, so the accept queue always
+//! moves and a copier is never stuck behind a thousand silent sockets.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+
+use crate::gateway::config::ConnectionLimits;
+use crate::gateway::domain::CertFingerprint;
+use crate::gateway::series;
+
+/// Why a connection was closed before it was served, or while idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The listener holds `max_connections`.
+    Capacity,
+    /// `max_handshaking` connections are in their handshake.
+    Handshaking,
+    /// `max_anonymous` connections without a certificate are open.
+    Anonymous,
+    /// The source address holds its share of unauthenticated slots.
+    PerAddress,
+    /// The client certificate holds `max_per_certificate` connections.
+    PerCertificate,
+}
+
+impl Refusal {
+    /// The `reason` label of `kofu_connections_refused_total`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Refusal::Capacity => "capacity",
+            Refusal::Handshaking => "handshaking",
+            Refusal::Anonymous => "anonymous",
+            Refusal::PerAddress => "per_address",
+            Refusal::PerCertificate => "per_certificate",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    open: usize,
+    /// Handshakes in progress by admission number (oldest first), with when
+    /// they began, their address and how to cut them off.
+    handshaking: std::collections::BTreeMap<u64, (Instant, IpAddr, Arc<tokio::sync::Notify>)>,
+    admitted: u64,
+    anonymous: usize,
+    by_address: HashMap<IpAddr, usize>,
+    by_certificate: HashMap<CertFingerprint, usize>,
+}
+
+fn increment<K: Hash + Eq>(map: &mut HashMap<K, usize>, key: K) {
+    *map.entry(key).or_default() += 1;
+}
+
+fn decrement<K: Hash + Eq>(map: &mut HashMap<K, usize>, key: &K) {
+    if let Some(n) = map.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(key);
+        }
+    }
+}
+
+/// One listener's slots.
+pub struct Gate {
+    listener: &'static str,
+    max_open: usize,
+    limits: ConnectionLimits,
+    counts: Mutex<Counts>,
+    refusals_logged: LogThrottle,
+}
+
+/// A connection in its handshake: holds a listener slot, a handshaking slot
+/// and one of its address's unauthenticated slots. When the handshaking
+/// slots are full, the oldest handshake that has taken longer than
+/// [`EVICT_AFTER`] gives its slot to the newcomer ([`Handshaking::evicted`]
+/// completes): a copier's handshake takes milliseconds, so silent sockets
+/// cannot hold the slots against it.
+pub struct Handshaking {
+    gate: Arc<Gate>,
+    id: u64,
+    address: IpAddr,
+    evicted: Arc<tokio::sync::Notify>,
+}
+
+/// A handshake older than this may be cut off to make room for a new one.
+pub const EVICT_AFTER: Duration = Duration::from_millis(500);
+
+/// A connection past its handshake, with the slot it holds until dropped.
+pub struct Slot {
+    gate: Arc<Gate>,
+    held: Held,
+}
+
+enum Held {
+    Anonymous(IpAddr),
+    Certificate(CertFingerprint),
+}
+
+impl Gate {
+    pub fn new(listener: &'static str, max_open: usize, limits: &ConnectionLimits) -> Arc<Gate> {
+        Arc::new(Gate {
+            listener,
+            max_open,
+            limits: limits.clone(),
+            counts: Mutex::new(Counts::default()),
+            refusals_logged: LogThrottle::every(Duration::from_secs(60)),
+        })
+    }
+
+    fn counts(&self) -> std::sync::MutexGuard<'_, Counts> {
+        // A panic while holding it cannot leave the counts half-updated
+        // (each update is a few integer operations), so a poisoned lock is usable.
+        self.counts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the slots of a new connection from `address`, or refuses it.
+    pub fn admit(self: &Arc<Gate>, address: IpAddr) -> Result<Handshaking, Refusal> {
+        let mut c = self.counts();
+        let mut refusal = if c.open >= self.max_open {
+            Some(Refusal::Capacity)
+        } else if c.by_address.get(&address).copied().unwrap_or(0)
+            >= self.limits.max_unauthenticated_per_address
+        {
+            Some(Refusal::PerAddress)
+        } else {
+            None
+        };
+        if refusal.is_none() && c.handshaking.len() >= self.limits.max_handshaking {
+            // Full: the oldest handshake gives way, if it is slow enough.
+            match c.handshaking.first_key_value() {
+                Some((&id, (since, _, _))) if since.elapsed() >= EVICT_AFTER => {
+                    let (_, old_address, cut) = c.handshaking.remove(&id).expect("present");
+                    cut.notify_one();
+                    c.open -= 1;
+                    decrement(&mut c.by_address, &old_address);
+                    metrics::counter!(series::CONNECTIONS_CLOSED, "listener" => self.listener, "phase" => "handshake")
+                        .increment(1);
+                }
+                _ => refusal = Some(Refusal::Handshaking),
+            }
+        }
+        if let Some(refusal) = refusal {
+            drop(c);
+            self.refused(refusal);
+            return Err(refusal);
+        }
+        c.open += 1;
+        c.admitted += 1;
+        let id = c.admitted;
+        let evicted = Arc::new(tokio::sync::Notify::new());
+        c.handshaking
+            .insert(id, (Instant::now(), address, evicted.clone()));
+        increment(&mut c.by_address, address);
+        Ok(Handshaking {
+            gate: self.clone(),
+            id,
+            address,
+            evicted,
+        })
+    }
+
+    fn refused(&self, refusal: Refusal) {
+        metrics::counter!(series::CONNECTIONS_REFUSED, "listener" => self.listener, "reason" => refusal.label())
+            .increment(1);
+        if let Some(suppressed) = self.refusals_logged.ready() {
+            tracing::warn!(
+                listener = self.listener,
+                reason = refusal.label(),
+                suppressed,
+                "connection refused: no slot (further refusals in the next minute are only counted)"
+            );
+        }
+    }
+
+    /// Connections open, handshaking and anonymous (for tests and the gauges).
+    pub fn open(&self) -> (usize, usize, usize) {
+        let c = self.counts();
+        (c.open, c.handshaking.len(), c.anonymous)
+    }
+}
+
+impl Handshaking {
+    /// Completes when a newer connection took this one's slot: the
+    /// handshake must stop.
+    pub async fn evicted(&self) {
+        self.evicted.notified().await
+    }
+
+    /// The handshake is done: keeps the connection under its client
+    /// certificate, or as anonymous (still counted against its address).
+    pub fn settle(self, certificate: Option<CertFingerprint>) -> Result<Slot, Refusal> {
+        let gate = self.gate.clone();
+        let mut c = gate.counts();
+        if c.handshaking.remove(&self.id).is_none() {
+            // Evicted meanwhile: its slots are already given back.
+            return Err(Refusal::Handshaking);
+        }
+        let held = match certificate {
+            Some(fingerprint) => {
+                if c.by_certificate.get(&fingerprint).copied().unwrap_or(0)
+                    >= gate.limits.max_per_certificate
+                {
+                    Err(Refusal::PerCertificate)
+                } else {
+                    decrement(&mut c.by_address, &self.address);
+                    increment(&mut c.by_certificate, fingerprint);
+                    Ok(Held::Certificate(fingerprint))
+                }
+            }
+            None if c.anonymous >= gate.limits.max_anonymous => Err(Refusal::Anonymous),
+            None => {
+                c.anonymous += 1;
+                Ok(Held::Anonymous(self.address))
+            }
+        };
+        match held {
+            Ok(held) => Ok(Slot {
+                gate: gate.clone(),
+                held,
+            }),
+            Err(refusal) => {
+                c.open -= 1;
+                decrement(&mut c.by_address, &self.address);
+                drop(c);
+                gate.refused(refusal);
+                Err(refusal)
+            }
+        }
+    }
+}
+
+impl Drop for Handshaking {
+    fn drop(&mut self) {
+        let mut c = self.gate.counts();
+        // Not settled nor evicted: its slots are still taken.
+        if c.handshaking.remove(&self.id).is_some() {
+            c.open -= 1;
+            decrement(&mut c.by_address, &self.address);
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut c = self.gate.counts();
+        c.open -= 1;
+        match &self.held {
+            Held::Anonymous(address) => {
+                c.anonymous -= 1;
+                decrement(&mut c.by_address, address);
+            }
+            Held::Certificate(fingerprint) => decrement(&mut c.by_certificate, fingerprint),
+        }
+    }
+}
+
+/// Whether a connection is busy, and since when it has been idle: the
+/// watchdog closes a connection that sends no request in time.
+#[derive(Default)]
+pub struct Activity {
+    state: Mutex<ActivityState>,
+    changed: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct ActivityState {
+    in_flight: usize,
+    served: bool,
+    /// Tokio's clock, which the deadlines sleep on.
+    idle_since: Option<tokio::time::Instant>,
+}
+
+/// Held while a request is being served; dropping it (answered or cancelled)
+/// makes the connection idle again when it was the last one.
+pub struct InFlight(Arc<Activity>);
+
+/// Which deadline closed a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// No request after the handshake.
+    FirstRequest,
+    /// No request on a kept-alive connection.
+    Idle,
+}
+
+impl Deadline {
+    /// The `phase` label of `kofu_connections_closed_total`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Deadline::FirstRequest => "first_request",
+            Deadline::Idle => "idle",
+        }
+    }
+}
+
+impl Activity {
+    fn state(&self) -> std::sync::MutexGuard<'_, ActivityState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A request has arrived.
+    pub fn begin(self: &Arc<Activity>) -> InFlight {
+        let mut s = self.state();
+        s.in_flight += 1;
+        s.served = true;
+        drop(s);
+        self.changed.notify_waiters();
+        InFlight(self.clone())
+    }
+
+    /// Completes when the connection has had no request in flight for
+    /// longer than its deadline (`first_request` before any request,
+    /// `idle` after).
+    pub async fn expired(&self, first_request: Duration, idle: Duration) -> Deadline {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let wait = {
+                let mut s = self.state();
+                if s.in_flight > 0 {
+                    None
+                } else {
+                    let since = *s.idle_since.get_or_insert_with(tokio::time::Instant::now);
+                    let (limit, deadline) = if s.served {
+                        (idle, Deadline::Idle)
+                    } else {
+                        (first_request, Deadline::FirstRequest)
+                    };
+                    let until = since + limit;
+                    if tokio::time::Instant::now() >= until {
+                        return deadline;
+                    }
+                    Some(until)
+                }
+            };
+            match wait {
+                None => changed.await,
+                Some(until) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until) => {}
+                        _ = &mut changed => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut s = self.0.state();
+        s.in_flight -= 1;
+        if s.in_flight == 0 {
+            s.idle_since = Some(tokio::time::Instant::now());
+        }
+        drop(s);
+        self.0.changed.notify_waiters();
+    }
+}
+
+/// Why a request body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Longer than the route allows (said by `Content-Length`, or arriving).
+    TooLarge,
+    /// Slower than `body_min_bytes_per_second` after the grace period.
+    TooSlow,
+    /// The client reset the stream or sent malformed framing.
+    Aborted,
+}
+
+/// Reads a request body of at most `limit` bytes that arrives no slower
+/// than `min_bytes_per_second` once `grace` has passed.
+pub async fn read_body<B>(
+    mut body: B,
+    limit: usize,
+    min_bytes_per_second: u64,
+    grace: Duration,
+) -> Result<Bytes, BodyError>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+{
+    if body.size_hint().lower() > limit as u64 {
+        return Err(BodyError::TooLarge);
+    }
+    let started = tokio::time::Instant::now();
+    let mut buffer = BytesMut::new();
+    loop {
+        let allowed =
+            grace + Duration::from_secs_f64(buffer.len() as f64 / min_bytes_per_second as f64);
+        let frame = match tokio::time::timeout_at(started + allowed, body.frame()).await {
+            Err(_) => return Err(BodyError::TooSlow),
+            Ok(None) => return Ok(buffer.freeze()),
+            Ok(Some(Err(_))) => return Err(BodyError::Aborted),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if buffer.len() + data.len() > limit {
+                return Err(BodyError::TooLarge);
+            }
+            buffer.extend_from_slice(&data);
+        }
+    }
+}
+
+/// At most one log line per period for something an outsider can trigger
+/// at will; the lines in between are counted and the next line says how many.
+pub struct LogThrottle {
+    period_ms: u64,
+    origin: Instant,
+    /// Milliseconds since `origin` of the last line written, plus one (0: none yet).
+    last: AtomicU64,
+    suppressed: AtomicU64,
+}
+
+impl LogThrottle {
+    pub fn every(period: Duration) -> LogThrottle {
+        LogThrottle {
+            period_ms: period.as_millis() as u64,
+            origin: Instant::now(),
+            last: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(lines suppressed since the last one)` when a line may be
+    /// written now; `None` (and one more suppressed) otherwise.
+    pub fn ready(&self) -> Option<u64> {
+        let now = self.origin.elapsed().as_millis() as u64 + 1;
+        let last = self.last.load(Ordering::Relaxed);
+        if (last == 0 || now >= last + self.period_ms)
+            && self
+                .last
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            return Some(self.suppressed.swap(0, Ordering::Relaxed));
+        }
+        self.suppressed.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+
+    fn limits() -> ConnectionLimits {
+        ConnectionLimits {
+            max_handshaking: 3,
+            max_anonymous: 2,
+            max_unauthenticated_per_address: 2,
+            max_per_certificate: 1,
+            ..ConnectionLimits::default()
+        }
+    }
+
+    fn addr(n: u8) -> IpAddr {
+        IpAddr::from([192, 0, 2, n])
+    }
+
+    #[test]
+    fn clients_without_a_certificate_hold_only_their_share_of_slots() {
+        let gate = Gate::new("copier", 10, &limits());
+        let a1 = gate.admit(addr(1)).unwrap();
+        let a2 = gate.admit(addr(1)).unwrap();
+        assert_eq!(gate.admit(addr(1)).err(), Some(Refusal::PerAddress));
+        let b1 = gate.admit(addr(2)).unwrap();
+        // Full of handshakes younger than EVICT_AFTER: refused.
+        assert_eq!(gate.admit(addr(3)).err(), Some(Refusal::Handshaking));
+        // Two stay anonymous; the third anonymous connection is refused.
+        let s1 = a1.settle(None).unwrap();
+        let s2 = a2.settle(None).unwrap();
+        assert_eq!(b1.settle(None).err(), Some(Refusal::Anonymous));
+        // Address 1 still holds both its unauthenticated slots.
+        assert_eq!(gate.admit(addr(1)).err(), Some(Refusal::PerAddress));
+        // A certificate moves a connection out of its address's share.
+        let c = gate.admit(addr(3)).unwrap();
+        let fp = CertFingerprint::of_der(b"copier");
+        let held = c.settle(Some(fp)).unwrap();
+        assert_eq!(
+            gate.admit(addr(3)).unwrap().settle(Some(fp)).err(),
+            Some(Refusal::PerCertificate)
+        );
+        assert_eq!(gate.open(), (3, 0, 2));
+        drop((s1, s2, held));
+        assert_eq!(gate.open(), (0, 0, 0));
+        assert!(gate.counts().by_address.is_empty() && gate.counts().by_certificate.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_oldest_slow_handshake_gives_its_slot_to_a_newcomer() {
+        let gate = Gate::new("copier", 10, &limits());
+        let slow: Vec<_> = (1..=3).map(|n| gate.admit(addr(n)).unwrap()).collect();
+        std::thread::sleep(EVICT_AFTER);
+        let newcomer = gate.admit(addr(9)).unwrap();
+        // The first, oldest handshake was cut off; its evicted() completes.
+        tokio::time::timeout(Duration::from_secs(1), slow[0].evicted())
+            .await
+            .expect("the oldest handshake is told to stop");
+        assert_eq!(gate.open(), (3, 3, 0));
+        let mut slow = slow.into_iter();
+        assert_eq!(
+            slow.next().unwrap().settle(None).err(),
+            Some(Refusal::Handshaking)
+        );
+        drop(slow);
+        assert!(newcomer.settle(None).is_ok());
+        assert!(gate.counts().by_address.values().all(|&n| n == 1));
+    }
+
+    #[test]
+    fn a_full_listener_refuses_instead_of_queueing() {
+        let gate = Gate::new("copier", 2, &limits());
+        let _a = gate.admit(addr(1)).unwrap();
+        let _b = gate.admit(addr(2)).unwrap();
+        assert_eq!(gate.admit(addr(3)).err(), Some(Refusal::Capacity));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_without_a_request_expires_and_a_busy_one_does_not() {
+        let activity = Arc::new(Activity::default());
+        let first = Duration::from_secs(10);
+        let idle = Duration::from_secs(60);
+        let started = tokio::time::Instant::now();
+        assert_eq!(activity.expired(first, idle).await, Deadline::FirstRequest);
+        assert_eq!(started.elapsed(), first);
+
+        let busy = activity.begin();
+        let waiting = tokio::spawn({
+            let activity = activity.clone();
+            async move { activity.expired(first, idle).await }
+        });
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert!(!waiting.is_finished(), "a request in flight keeps it open");
+        let released = tokio::time::Instant::now();
+        drop(busy);
+        assert_eq!(waiting.await.unwrap(), Deadline::Idle);
+        assert_eq!(released.elapsed(), idle);
+    }
+
+    /// A body that sends `chunks`, each after `delay`.
+    struct Trickle {
+        chunks: std::collections::VecDeque<&'static [u8]>,
+        delay: Duration,
+        sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    }
+
+    impl Trickle {
+        fn new(chunks: &[&'static [u8]], delay: Duration) -> Trickle {
+            Trickle {
+                chunks: chunks.iter().copied().collect(),
+                delay,
+                sleep: None,
+            }
+        }
+    }
+
+    impl hyper::body::Body for Trickle {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+            use std::task::Poll;
+            if self.chunks.is_empty() {
+                return Poll::Ready(None);
+            }
+            let delay = self.delay;
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.sleep = None;
+            let chunk = self.chunks.pop_front().expect("not empty");
+            Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_static(
+                chunk,
+            )))))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_slower_than_the_minimum_rate_is_cut_off() {
+        let grace = Duration::from_secs(5);
+        let one_byte_a_second = Trickle::new(&[b"x".as_slice(); 100], Duration::from_secs(1));
+        assert_eq!(
+            read_body(one_byte_a_second, 1024, 100, grace).await,
+            Err(BodyError::TooSlow)
+        );
+        let quick = Trickle::new(&[b"abc".as_slice(); 3], Duration::from_millis(10));
+        assert_eq!(
+            read_body(quick, 1024, 100, grace).await.as_deref(),
+            Ok(&b"abcabcabc"[..])
+        );
+        let long = Trickle::new(&[b"abc".as_slice(); 3], Duration::from_millis(10));
+        assert_eq!(
+            read_body(long, 8, 100, grace).await,
+            Err(BodyError::TooLarge)
+        );
+    }
+
+    #[test]
+    fn a_throttled_log_writes_once_per_period_and_counts_the_rest() {
+        let throttle = LogThrottle::every(Duration::from_secs(3600));
+        assert_eq!(throttle.ready(), Some(0));
+        assert_eq!(throttle.ready(), None);
+        assert_eq!(throttle.ready(), None);
+        assert_eq!(throttle.suppressed.load(Ordering::Relaxed), 2);
+    }
+}

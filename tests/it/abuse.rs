@@ -1,0 +1,319 @@
+//! Hostile clients: silent and slow connections are closed by their
+//! deadlines and refused beyond their share of slots while a copier keeps
+//! printing; rate limits refuse only whoever is over them; strict headers.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use hyper::Method;
+use kofu::devkit::sim::OrderSpec;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::harness::TestApp;
+
+/// Whether the server closes `stream` within `within` (a read returns EOF
+/// or an error).
+async fn closed_within<S: AsyncReadExt + Unpin>(stream: &mut S, within: Duration) -> bool {
+    let mut buf = [0u8; 512];
+    let started = Instant::now();
+    while started.elapsed() < within {
+        match tokio::time::timeout(within - started.elapsed(), stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+        }
+    }
+    false
+}
+
+fn addr_of(app: &TestApp) -> SocketAddr {
+    app.gateway.api_addr
+}
+
+/// A TLS connection without a client certificate.
+async fn anonymous_tls(app: &TestApp) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let config =
+        kofu::gateway::tls::client_config(&app.pki.dir.join("store-ca.pem"), None).unwrap();
+    let connector = tokio_rustls::TlsConnector::from(config);
+    let tcp = TcpStream::connect(addr_of(app)).await.unwrap();
+    connector
+        .connect(
+            rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap(),
+            tcp,
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn silent_connections_are_closed_and_refused_beyond_their_share_while_a_copier_prints() {
+    let app = TestApp::spawn_with(|c| {
+        c.max_connections = 64;
+        c.connections.max_handshaking = 8;
+        c.connections.max_anonymous = 4;
+        c.connections.handshake_timeout_ms = 1_500;
+        c.connections.first_request_timeout_ms = 1_500;
+    })
+    .await;
+    // 40 sockets that never say a word: at most 8 are handshaking at once
+    // (the oldest give way to newer ones), none waits in a queue.
+    let mut silent = Vec::new();
+    let mut refused_at_connect = 0;
+    for _ in 0..40 {
+        match TcpStream::connect(addr_of(&app)).await {
+            Ok(socket) => silent.push(socket),
+            Err(_) => refused_at_connect += 1,
+        }
+    }
+    // A copier still gets its certificate: its handshake takes the slot of
+    // the oldest silent one, once that has waited longer than a copier's
+    // handshake ever takes.
+    tokio::time::sleep(kofu::gateway::connections::EVICT_AFTER).await;
+    let copier = app.copier(1).with_timeout(Duration::from_secs(5));
+    let started = Instant::now();
+    let issued = copier
+        .issue(app.pki.card("card-rsa-1"), &OrderSpec::default(), "ja")
+        .await
+        .expect("a copier prints while silent sockets wait");
+    assert!(issued.pdf.starts_with(b"%PDF"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Every silent socket is closed: refused at once beyond the eight
+    // handshaking slots (they were all younger than the eviction age),
+    // and the rest by the handshake deadline.
+    let mut closed = refused_at_connect;
+    for socket in &mut silent {
+        assert!(closed_within(socket, Duration::from_secs(4)).await);
+        closed += 1;
+    }
+    assert_eq!(closed, 40);
+    let refused = metric(
+        &app,
+        "kofu_connections_refused_total",
+        "reason=\"handshaking\"",
+    )
+    .await;
+    assert!(refused >= 30.0, "refused {refused}");
+    // Handshaken without a certificate and then silent: closed at the
+    // first-request deadline.
+    let mut quiet = anonymous_tls(&app).await;
+    assert!(closed_within(&mut quiet, Duration::from_secs(4)).await);
+    let (open, handshaking, anonymous) = gauges(&app).await;
+    assert_eq!((handshaking, anonymous), (0.0, 0.0), "open {open}");
+}
+
+/// The value of the copier listener's series `name` with `label`.
+async fn metric(app: &TestApp, name: &str, label: &str) -> f64 {
+    let url = format!("http://{}/metrics", app.gateway.ops_addr);
+    let text = reqwest_like_get(&url).await;
+    text.lines()
+        .filter(|l| {
+            l.starts_with(&format!("{name}{{"))
+                && l.contains("listener=\"copier\"")
+                && l.contains(label)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// The listener's gauges as the metrics show them: (open, handshaking, anonymous).
+async fn gauges(app: &TestApp) -> (f64, f64, f64) {
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let url = format!("http://{}/metrics", app.gateway.ops_addr);
+    let text = reqwest_like_get(&url).await;
+    let value = |slot: &str| {
+        text.lines()
+            .find(|l| {
+                l.starts_with("kofu_connections_open{")
+                    && l.contains("listener=\"copier\"")
+                    && l.contains(&format!("slot=\"{slot}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(-1.0)
+    };
+    let (h, a, t) = (
+        value("handshaking"),
+        value("anonymous"),
+        value("authenticated"),
+    );
+    (h + a + t, h, a)
+}
+
+/// A plain HTTP/1.1 GET over TCP, the body as text.
+async fn reqwest_like_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut tcp = TcpStream::connect(host).await.unwrap();
+    tcp.write_all(
+        format!("GET /{path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = String::new();
+    tcp.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_body_sent_a_byte_at_a_time_is_cut_off_with_a_problem() {
+    let app = TestApp::spawn_with(|c| {
+        c.connections.body_grace_ms = 800;
+        c.connections.body_min_bytes_per_second = 100;
+    })
+    .await;
+    let mut tls = anonymous_tls(&app).await;
+    tls.write_all(
+        b"POST /v1/sessions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 2048];
+    loop {
+        if started.elapsed() > Duration::from_secs(10) {
+            panic!("still open after 10 s");
+        }
+        let _ = tls.write_all(b" ").await;
+        match tokio::time::timeout(Duration::from_millis(300), tls.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"request_body_too_slow\""), "{answer}");
+}
+
+#[tokio::test]
+async fn duplicate_single_valued_headers_are_refused_and_a_405_names_what_is_allowed() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    let path = format!("/v1/sessions/{}/orders", session.session_id);
+    let twice = copier
+        .call(
+            Method::POST,
+            &path,
+            &[
+                ("idempotency-key", "a".to_owned()),
+                ("idempotency-key", "b".to_owned()),
+            ],
+            Some(br#"{"kind":"residence_certificate"}"#.to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(twice.status, 400);
+    assert_eq!(twice.problem_code().as_deref(), Some("duplicate_header"));
+
+    let wrong = copier
+        .call(Method::DELETE, "/v1/sessions", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.header("allow"), Some("POST"));
+    assert_eq!(wrong.problem_code().as_deref(), Some("method_not_allowed"));
+}
+
+#[tokio::test]
+async fn a_copier_over_its_limit_gets_429_while_another_copier_is_served() {
+    let app = TestApp::spawn_with(|c| c.rate_limits.copier_requests_per_minute = 5).await;
+    let greedy = app.copier(1);
+    let mut refused = None;
+    for _ in 0..10 {
+        let r = greedy
+            .call(Method::POST, "/v1/sessions", &[], None)
+            .await
+            .unwrap();
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 201);
+    }
+    let refused = refused.expect("the sixth request in a minute is refused");
+    assert_eq!(
+        refused.problem_code().as_deref(),
+        Some("copier_rate_limited")
+    );
+    assert!(
+        refused
+            .retry_after()
+            .is_some_and(|d| d >= Duration::from_secs(1))
+    );
+    let other = app
+        .copier(2)
+        .call(Method::POST, "/v1/sessions", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(other.status, 201);
+}
+
+#[tokio::test]
+async fn a_card_over_its_copies_is_refused_and_a_card_in_another_copier_is_busy() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.card_copies_per_hour = 1;
+        c.rate_limits.card_copies_burst = 3;
+        c.rate_limits.card_exclusive_secs = 120;
+    })
+    .await;
+    let card = app.pki.card("card-ecdsa-1");
+    let first = app.copier(1);
+    let session = first.open_session().await.unwrap();
+    first.present_card(&session, card, "ja").await.unwrap();
+    let spec = OrderSpec {
+        copies: 2,
+        ..OrderSpec::default()
+    };
+    first
+        .place_order(session.session_id, "k1", &spec)
+        .await
+        .expect("two copies");
+    let over = first
+        .place_order(session.session_id, "k2", &spec)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&over, kofu::devkit::sim::SimError::Refused { status, code, .. }
+            if status.as_u16() == 429 && code == "card_rate_limited"),
+        "{over}"
+    );
+    // The same card at another copier a moment later: busy.
+    let second = app.copier(2);
+    let session = second.open_session().await.unwrap();
+    let busy = second.present_card(&session, card, "ja").await.unwrap_err();
+    assert!(
+        matches!(&busy, kofu::devkit::sim::SimError::Refused { status, code, .. }
+            if status.as_u16() == 409 && code == "card_in_use_elsewhere"),
+        "{busy}"
+    );
+    // Another card at that copier is not.
+    let session = second.open_session().await.unwrap();
+    second
+        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .expect("another card is welcome");
+}
+
+#[tokio::test]
+async fn an_order_may_leave_out_every_option() {
+    let app = TestApp::spawn().await;
+    let copier = app.copier(1);
+    let session = copier.open_session().await.unwrap();
+    copier
+        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
+        .await
+        .unwrap();
+    let r = copier
+        .post_json(
+            &format!("/v1/sessions/{}/orders", session.session_id),
+            &[("idempotency-key", "partial".to_owned())],
+            &serde_json::json!({"kind": "residence_certificate", "options": {"show_householder": true}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
