@@ -111,6 +111,15 @@ pub struct Copier {
     pub clients: Vec<CopierClient>,
     home: usize,
     current: AtomicUsize,
+    index: usize,
+    /// How many copiers share the cards (a card sits in one copier: copier
+    /// `i` uses the cards `j` with `j % of == i % of`, as a resident goes to
+    /// the one store near them); 0: any card.
+    of: usize,
+    /// Cards at the end of the list kept out of everyone's share.
+    reserved: usize,
+    /// The one card this copier uses (the abusive card of `--abusive-card`).
+    card: Option<usize>,
 }
 
 impl Copier {
@@ -120,6 +129,38 @@ impl Copier {
             clients,
             home,
             current: AtomicUsize::new(home),
+            index,
+            of: 0,
+            reserved: 0,
+            card: None,
+        }
+    }
+
+    /// Shares the cards among `of` copiers, keeping the last `reserved` out.
+    pub fn sharing(mut self, of: usize, reserved: usize) -> Copier {
+        self.of = of;
+        self.reserved = reserved;
+        self
+    }
+
+    /// Uses card `card` only.
+    pub fn with_card(mut self, card: usize) -> Copier {
+        self.card = Some(card);
+        self
+    }
+
+    /// The card of this copier's next issuance, among `n`.
+    fn pick_card(&self, rng: &mut impl Rng, n: usize) -> usize {
+        if let Some(card) = self.card {
+            return card;
+        }
+        let n = n.saturating_sub(self.reserved).max(1);
+        if self.of > 0 && n >= self.of {
+            let lane = self.index % self.of;
+            let in_lane = (n - lane).div_ceil(self.of);
+            rng.gen_range(0..in_lane) * self.of + lane
+        } else {
+            rng.gen_range(0..n)
         }
     }
 
@@ -347,7 +388,7 @@ pub async fn issue(world: &World, copier: &Copier) -> End {
         let mut rng = rand::thread_rng();
         let order = pick_order(&mut rng, &world.config);
         (
-            rng.gen_range(0..world.cards.len()),
+            copier.pick_card(&mut rng, world.cards.len()),
             order,
             LANGS[rng.gen_range(0..LANGS.len())],
             rng.gen_bool(world.config.fail_fraction.clamp(0.0, 1.0)),

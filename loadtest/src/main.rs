@@ -36,6 +36,7 @@ mod cards;
 mod cluster;
 mod cpu;
 mod flow;
+mod hostile;
 mod pdfcheck;
 mod population;
 mod proxy;
@@ -230,6 +231,24 @@ struct RunCli {
     /// RUST_LOG for the gateways (their logs are in <out>/logs/).
     #[arg(long, default_value = "warn")]
     gateway_log: String,
+    /// Copier API requests per minute and copier (KOFU_RATE_LIMITS__COPIER_REQUESTS_PER_MINUTE).
+    /// The simulated copiers are a hundred times faster than real ones, so
+    /// the default is far above kofu's own (600).
+    #[arg(long, default_value_t = 1_000_000)]
+    copier_limit: u32,
+    /// Copies per hour and card (KOFU_RATE_LIMITS__CARD_COPIES_PER_HOUR; half of it may come at once).
+    #[arg(long, default_value_t = 1_000_000)]
+    card_limit: u32,
+    /// Idle, slow and half-open connections without a certificate, from
+    /// 250 other loopback addresses, held for the whole run.
+    #[arg(long, default_value_t = 0)]
+    hostile_connections: usize,
+    /// One more copier (a valid certificate) opening sessions as fast as it can.
+    #[arg(long)]
+    abusive_copier: bool,
+    /// One more copier printing one card over and over, as fast as it can.
+    #[arg(long)]
+    abusive_card: bool,
 }
 
 impl RunCli {
@@ -271,6 +290,11 @@ impl RunCli {
             print_deadline_ms: self.print_deadline_ms,
             db_pool_size: self.db_pool_size,
             gateway_log: self.gateway_log,
+            copier_limit: self.copier_limit,
+            card_limit: self.card_limit,
+            hostile_connections: self.hostile_connections,
+            abusive_copier: self.abusive_copier,
+            abusive_card: self.abusive_card,
         }
     }
 }

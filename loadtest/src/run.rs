@@ -71,6 +71,11 @@ pub struct RunArgs {
     pub print_deadline_ms: Option<u64>,
     pub db_pool_size: Option<usize>,
     pub gateway_log: String,
+    pub copier_limit: u32,
+    pub card_limit: u32,
+    pub hostile_connections: usize,
+    pub abusive_copier: bool,
+    pub abusive_card: bool,
 }
 
 impl RunArgs {
@@ -92,6 +97,11 @@ impl RunArgs {
                 || self.stall_render_at_s.is_some();
             if faults {
                 return Err("fault injection needs gateways started by loadtest (--instances, not --gateway)".into());
+            }
+            if self.abusive_copier || self.abusive_card {
+                return Err(
+                    "--abusive-copier and --abusive-card need gateways started by loadtest".into(),
+                );
             }
             for g in &self.gateways {
                 let host = g
@@ -268,6 +278,10 @@ fn spawn_signal_handler(tx: watch::Sender<bool>) {
 struct Setup {
     cards: Vec<LoadCard>,
     copiers: Vec<Arc<Copier>>,
+    /// `--abusive-copier`'s client (a copier certificate of its own).
+    abusive_copier: Option<kofu::devkit::sim::CopierClient>,
+    /// The CA of the gateways' server certificate.
+    server_ca: PathBuf,
     foreign_names: Vec<String>,
     base_ticket: Option<i64>,
     describe: serde_json::Value,
@@ -302,7 +316,8 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         })
         .await??
     };
-    let identities = cards::copiers(&cache, &pki.store_ca, args.copiers)?;
+    let abusers = usize::from(args.abusive_copier) + usize::from(args.abusive_card);
+    let identities = cards::copiers(&cache, &pki.store_ca, args.copiers + abusers)?;
     let rsa_cards = cards
         .iter()
         .filter(|c| c.algorithm == kofu::gateway::pki::ChallengeAlgorithm::RsaPkcs1Sha256)
@@ -473,6 +488,23 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     if let Some(n) = args.db_pool_size {
         env.push(("KOFU_DB_POOL_SIZE".into(), n.to_string()));
     }
+    env.push((
+        "KOFU_RATE_LIMITS__COPIER_REQUESTS_PER_MINUTE".into(),
+        args.copier_limit.to_string(),
+    ));
+    env.push((
+        "KOFU_RATE_LIMITS__CARD_COPIES_PER_HOUR".into(),
+        args.card_limit.to_string(),
+    ));
+    env.push((
+        "KOFU_RATE_LIMITS__CARD_COPIES_BURST".into(),
+        (args.card_limit / 2).max(1).to_string(),
+    ));
+    // The harness's copiers all come from 127.0.0.1, faster than real ones.
+    env.push((
+        "KOFU_RATE_LIMITS__MUNICIPALITY_ORDERS_PER_SECOND".into(),
+        "1000000".into(),
+    ));
     // A kofu that signs its documents needs the secret its keys are sealed
     // under (the same for every gateway); one from before signing has no
     // `document verify` and would refuse the key.
@@ -503,18 +535,26 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         infra.gateways.push(Arc::new(tokio::sync::Mutex::new(g)));
     }
     // The gateways make each municipality's document signing key as they
-    // start; without one every order would be refused, so stop here.
+    // start (after their listeners are bound, which is what "up" saw);
+    // without one every order would be refused, so wait a little, then stop.
     if signs {
         let codes: Vec<&str> = population::MUNICIPALITIES.iter().map(|m| m.code).collect();
         let client = pool.get().await?;
-        let unkeyed: Vec<String> = client
-            .query(WITHOUT_SIGNING_KEY, &[&codes])
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        if !unkeyed.is_empty() {
-            return Err(format!("no current signing key for municipality {unkeyed:?}").into());
+        let waited = Instant::now();
+        loop {
+            let unkeyed: Vec<String> = client
+                .query(WITHOUT_SIGNING_KEY, &[&codes])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            if unkeyed.is_empty() {
+                break;
+            }
+            if waited.elapsed() > Duration::from_secs(15) {
+                return Err(format!("no current signing key for municipality {unkeyed:?}").into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
@@ -529,11 +569,34 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
                     .map(|c| c.with_timeout(Duration::from_millis(args.request_timeout_ms)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        copiers.push(Arc::new(Copier::new(clients, i)));
+        copiers.push(Copier::new(clients, i));
+    }
+    // The abusers' certificates are the last ones; the abusive card is the
+    // last card, which no other copier uses.
+    let abusive_copier = if args.abusive_copier {
+        copiers.pop().map(|c| c.clients[0].clone())
+    } else {
+        None
+    };
+    let abusive_card = if args.abusive_card {
+        copiers.pop()
+    } else {
+        None
+    };
+    let shared = copiers.len();
+    let reserved = usize::from(abusive_card.is_some());
+    let mut copiers: Vec<Arc<Copier>> = copiers
+        .into_iter()
+        .map(|c| Arc::new(c.sharing(shared, reserved)))
+        .collect();
+    if let Some(abuser) = abusive_card {
+        copiers.push(Arc::new(abuser.with_card(load_cards.len() - 1)));
     }
     Ok(Setup {
         cards: load_cards,
         copiers,
+        abusive_copier,
+        server_ca,
         foreign_names: Vec::new(),
         base_ticket: Some(base_ticket),
         describe: serde_json::json!({
@@ -596,7 +659,7 @@ async fn setup_external(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxE
                     .map(|c| c.with_timeout(Duration::from_millis(args.request_timeout_ms)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        copiers.push(Arc::new(Copier::new(clients, i)));
+        copiers.push(Arc::new(Copier::new(clients, i).sharing(args.copiers, 0)));
     }
     let mut base_ticket = None;
     if let Some(url) = &args.database_url {
@@ -610,6 +673,8 @@ async fn setup_external(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxE
     Ok(Setup {
         cards,
         copiers,
+        abusive_copier: None,
+        server_ca: certs.join("store-ca.pem"),
         foreign_names,
         base_ticket,
         describe: serde_json::json!({
@@ -782,6 +847,33 @@ async fn run_in(
         }
     }
 
+    // Hostile clients beside the copiers.
+    let abuse = Arc::new(crate::hostile::Counters::default());
+    let mut abuse_tasks = JoinSet::new();
+    if args.hostile_connections > 0 {
+        let addresses = infra
+            .urls
+            .iter()
+            .map(|u| u.trim_start_matches("https://").parse())
+            .collect::<Result<Vec<std::net::SocketAddr>, _>>()?;
+        crate::hostile::spawn_connections(
+            args.hostile_connections,
+            &addresses,
+            &setup.server_ca,
+            abuse.clone(),
+            stop.clone(),
+            &mut abuse_tasks,
+        )?;
+    }
+    if let Some(copier) = &setup.abusive_copier {
+        crate::hostile::spawn_abusive_copier(
+            copier.clone(),
+            abuse.clone(),
+            stop.clone(),
+            &mut abuse_tasks,
+        );
+    }
+
     // Until the duration is over or Ctrl-C.
     tokio::select! {
         _ = tokio::time::sleep_until(end_at.into()) => {}
@@ -911,6 +1003,19 @@ async fn run_in(
         lints.insert(name, cluster::lint_metrics(ops).await.into());
     }
     details.insert("metrics_lint".into(), lints.into());
+    abuse_tasks.abort_all();
+    if args.hostile_connections > 0 || args.abusive_copier || args.abusive_card {
+        let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
+        let mut report = serde_json::to_value(abuse.report(args.hostile_connections))?;
+        report["card_rate_limited"] = tally
+            .errors
+            .iter()
+            .filter(|(code, _)| code.contains("card_rate_limited"))
+            .map(|(_, n)| n)
+            .sum::<u64>()
+            .into();
+        details.insert("abuse".into(), report);
+    }
     let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
     if let (Some(before), Some(after)) = (commits_before, commits_after) {
         // Every transaction PostgreSQL committed in kofu's database during the

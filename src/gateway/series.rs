@@ -233,6 +233,33 @@ pub fn initialise() {
     for status in ["active", "pending"] {
         metrics::counter!(DOMICILE_REGISTRATIONS, "outcome" => status).increment(0);
     }
+    // The connection and rate-limit counters, at 0 for every value of
+    // their bounded labels: an alert on a flood sees the series before it.
+    for listener in ["copier", "admin"] {
+        for reason in [
+            "capacity",
+            "handshaking",
+            "anonymous",
+            "per_address",
+            "per_certificate",
+        ] {
+            metrics::counter!(CONNECTIONS_REFUSED, "listener" => listener, "reason" => reason)
+                .increment(0);
+        }
+        for phase in ["handshake", "first_request", "idle", "body"] {
+            metrics::counter!(CONNECTIONS_CLOSED, "listener" => listener, "phase" => phase)
+                .increment(0);
+        }
+    }
+    for limit in [
+        "copier",
+        "card",
+        "card_elsewhere",
+        "municipality",
+        "address",
+    ] {
+        metrics::counter!(RATE_LIMITED, "limit" => limit).increment(0);
+    }
 }
 
 /// Gives the recorder every series' HELP text.
