@@ -30,6 +30,10 @@ pub struct Config {
     /// Administration API (`/v1/admin/...`, mutual TLS with operator
     /// certificates); started only when `tls.operator_ca` is set.
     pub admin_listen: SocketAddr,
+    /// The public endpoints (health, spec, keys, verification) on a listener
+    /// of their own, without client certificates; when set, the copier
+    /// listener requires a copier certificate at the handshake.
+    pub public_listen: Option<SocketAddr>,
     /// PostgreSQL URL for `kofu serve` (`DATABASE_URL` overrides it).
     pub database_url: Option<String>,
     pub db_pool_size: usize,
@@ -259,6 +263,7 @@ impl Default for Config {
             listen: "127.0.0.1:8443".parse().expect("literal address"),
             ops_listen: "127.0.0.1:9090".parse().expect("literal address"),
             admin_listen: "127.0.0.1:8444".parse().expect("literal address"),
+            public_listen: None,
             database_url: None,
             db_pool_size: 16,
             statement_timeout_ms: 10_000,
@@ -447,7 +452,7 @@ impl Config {
     pub fn verify_url(&self) -> String {
         match &self.verify_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
-            None => format!("https://{}", self.listen),
+            None => format!("https://{}", self.public_listen.unwrap_or(self.listen)),
         }
     }
 

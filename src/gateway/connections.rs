@@ -55,9 +55,8 @@ impl Refusal {
 #[derive(Default)]
 struct Counts {
     open: usize,
-    /// Handshakes in progress by admission number (oldest first), with when
-    /// they began, their address and how to cut them off.
-    handshaking: std::collections::BTreeMap<u64, (Instant, IpAddr, Arc<tokio::sync::Notify>)>,
+    /// Handshakes in progress by admission number (oldest first).
+    handshaking: std::collections::BTreeMap<u64, Pending>,
     admitted: u64,
     anonymous: usize,
     by_address: HashMap<IpAddr, usize>,
@@ -86,12 +85,22 @@ pub struct Gate {
     refusals_logged: LogThrottle,
 }
 
+/// A handshake in progress, as the gate sees it.
+struct Pending {
+    since: Instant,
+    address: IpAddr,
+    /// The client has sent something (its ClientHello).
+    speaking: bool,
+    cut: Arc<tokio::sync::Notify>,
+}
+
 /// A connection in its handshake: holds a listener slot, a handshaking slot
 /// and one of its address's unauthenticated slots. When the handshaking
-/// slots are full, the oldest handshake that has taken longer than
-/// [`EVICT_AFTER`] gives its slot to the newcomer ([`Handshaking::evicted`]
-/// completes): a copier's handshake takes milliseconds, so silent sockets
-/// cannot hold the slots against it.
+/// slots are full, a newcomer takes the slot of the oldest connection that
+/// has not said a word yet, or else of the oldest handshake that has taken
+/// longer than [`EVICT_AFTER`] ([`Handshaking::evicted`] completes for it):
+/// a copier sends its ClientHello at once and finishes in milliseconds, so
+/// silent or slow sockets cannot hold the slots against it.
 pub struct Handshaking {
     gate: Arc<Gate>,
     id: u64,
@@ -143,17 +152,28 @@ impl Gate {
             None
         };
         if refusal.is_none() && c.handshaking.len() >= self.limits.max_handshaking {
-            // Full: the oldest handshake gives way, if it is slow enough.
-            match c.handshaking.first_key_value() {
-                Some((&id, (since, _, _))) if since.elapsed() >= EVICT_AFTER => {
-                    let (_, old_address, cut) = c.handshaking.remove(&id).expect("present");
-                    cut.notify_one();
+            // Full: a silent one gives way, else the oldest slow one.
+            let victim = c
+                .handshaking
+                .iter()
+                .find(|(_, p)| !p.speaking)
+                .or_else(|| {
+                    c.handshaking
+                        .iter()
+                        .next()
+                        .filter(|(_, p)| p.since.elapsed() >= EVICT_AFTER)
+                })
+                .map(|(&id, _)| id);
+            match victim {
+                Some(id) => {
+                    let gone = c.handshaking.remove(&id).expect("present");
+                    gone.cut.notify_one();
                     c.open -= 1;
-                    decrement(&mut c.by_address, &old_address);
+                    decrement(&mut c.by_address, &gone.address);
                     metrics::counter!(series::CONNECTIONS_CLOSED, "listener" => self.listener, "phase" => "handshake")
                         .increment(1);
                 }
-                _ => refusal = Some(Refusal::Handshaking),
+                None => refusal = Some(Refusal::Handshaking),
             }
         }
         if let Some(refusal) = refusal {
@@ -165,8 +185,15 @@ impl Gate {
         c.admitted += 1;
         let id = c.admitted;
         let evicted = Arc::new(tokio::sync::Notify::new());
-        c.handshaking
-            .insert(id, (Instant::now(), address, evicted.clone()));
+        c.handshaking.insert(
+            id,
+            Pending {
+                since: Instant::now(),
+                address,
+                speaking: false,
+                cut: evicted.clone(),
+            },
+        );
         increment(&mut c.by_address, address);
         Ok(Handshaking {
             gate: self.clone(),
@@ -197,6 +224,14 @@ impl Gate {
 }
 
 impl Handshaking {
+    /// The client has sent its first bytes: it is no longer the first to
+    /// give way when the slots are full.
+    pub fn speaking(&self) {
+        if let Some(p) = self.gate.counts().handshaking.get_mut(&self.id) {
+            p.speaking = true;
+        }
+    }
+
     /// Completes when a newer connection took this one's slot: the
     /// handshake must stop.
     pub async fn evicted(&self) {
@@ -421,6 +456,126 @@ where
     }
 }
 
+/// An HTTP/1.1 connection whose own error answers are problem+json.
+///
+/// hyper answers a request head it cannot parse by itself (`400`, `414`,
+/// `431`, with an empty body) before any handler runs. Every answer kofu
+/// writes names its request (`kofu-request-id`), so a response head
+/// without that header is hyper's: it is replaced, as written, by the same
+/// status with a problem+json body and a stable code
+/// (`malformed_request`, `uri_too_long`, `header_too_large`).
+pub struct ProblemAnswers<S> {
+    inner: S,
+    /// A replacement being written: its bytes, how many are written, and
+    /// the length of the original write it stands for.
+    pending: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl<S> ProblemAnswers<S> {
+    pub fn new(inner: S) -> ProblemAnswers<S> {
+        ProblemAnswers {
+            inner,
+            pending: None,
+        }
+    }
+
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+/// The problem+json answer that replaces hyper's own answer `head`, if it is one.
+fn problem_answer(head: &[u8]) -> Option<Vec<u8>> {
+    use crate::gateway::error::{Problem, RequestError};
+    let status = head.strip_prefix(b"HTTP/1.1 ")?.get(..3)?;
+    let error = match status {
+        b"400" => RequestError::MalformedRequest,
+        b"414" => RequestError::UriTooLong,
+        b"431" => RequestError::HeaderTooLarge,
+        _ => return None,
+    };
+    let ours = head
+        .windows(b"kofu-request-id".len())
+        .any(|w| w.eq_ignore_ascii_case(b"kofu-request-id"));
+    if ours {
+        return None;
+    }
+    let problem = Problem::from(error);
+    let lang = crate::gateway::i18n::Lang::default();
+    let body = serde_json::to_vec(&problem.body(lang)).expect("a problem serialises");
+    let mut answer = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\ncontent-language: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        problem.status.as_u16(),
+        problem.status.canonical_reason().unwrap_or("Error"),
+        lang.tag(),
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&body);
+    Some(answer)
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ProblemAnswers<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for ProblemAnswers<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.pending.is_none() {
+            match problem_answer(buf) {
+                Some(answer) => this.pending = Some((answer, 0, buf.len())),
+                None => return std::pin::Pin::new(&mut this.inner).poll_write(cx, buf),
+            }
+        }
+        let Some((answer, written, stands_for)) = this.pending.as_mut() else {
+            return Poll::Ready(Ok(0));
+        };
+        while *written < answer.len() {
+            match std::pin::Pin::new(&mut this.inner).poll_write(cx, &answer[*written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Ok(0)),
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        let stands_for = *stands_for;
+        this.pending = None;
+        Poll::Ready(Ok(stands_for))
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    /// Not vectored: hyper then writes each response head as one buffer,
+    /// which is what [`problem_answer`] reads.
+    fn is_write_vectored(&self) -> bool {
+        false
+    }
+}
+
 /// At most one log line per period for something an outsider can trigger
 /// at will; the lines in between are counted and the next line says how many.
 pub struct LogThrottle {
@@ -485,6 +640,9 @@ mod tests {
         let a2 = gate.admit(addr(1)).unwrap();
         assert_eq!(gate.admit(addr(1)).err(), Some(Refusal::PerAddress));
         let b1 = gate.admit(addr(2)).unwrap();
+        for h in [&a1, &a2, &b1] {
+            h.speaking();
+        }
         // Full of handshakes younger than EVICT_AFTER: refused.
         assert_eq!(gate.admit(addr(3)).err(), Some(Refusal::Handshaking));
         // Two stay anonymous; the third anonymous connection is refused.
@@ -507,10 +665,30 @@ mod tests {
         assert!(gate.counts().by_address.is_empty() && gate.counts().by_certificate.is_empty());
     }
 
+    #[test]
+    fn a_silent_connection_gives_its_slot_before_one_that_speaks() {
+        let gate = Gate::new("copier", 10, &limits());
+        let first = gate.admit(addr(1)).unwrap();
+        let silent = gate.admit(addr(2)).unwrap();
+        let third = gate.admit(addr(3)).unwrap();
+        first.speaking();
+        third.speaking();
+        // Full, all young: the silent one goes, the speaking ones stay.
+        let newcomer = gate.admit(addr(4)).unwrap();
+        assert_eq!(silent.settle(None).err(), Some(Refusal::Handshaking));
+        // Now all speak and are young: the next newcomer is refused.
+        newcomer.speaking();
+        assert_eq!(gate.admit(addr(5)).err(), Some(Refusal::Handshaking));
+        assert!(first.settle(None).is_ok() && third.settle(None).is_ok());
+    }
+
     #[tokio::test]
     async fn the_oldest_slow_handshake_gives_its_slot_to_a_newcomer() {
         let gate = Gate::new("copier", 10, &limits());
         let slow: Vec<_> = (1..=3).map(|n| gate.admit(addr(n)).unwrap()).collect();
+        for s in &slow {
+            s.speaking();
+        }
         std::thread::sleep(EVICT_AFTER);
         let newcomer = gate.admit(addr(9)).unwrap();
         // The first, oldest handshake was cut off; its evicted() completes.
@@ -620,6 +798,25 @@ mod tests {
             read_body(long, 8, 100, grace).await,
             Err(BodyError::TooLarge)
         );
+    }
+
+    #[test]
+    fn hypers_own_answers_become_problems_and_kofus_are_left_alone() {
+        let hyper_400 = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
+        let answer = String::from_utf8(problem_answer(hyper_400).unwrap()).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("application/problem+json"));
+        assert!(answer.ends_with("}") && answer.contains("\"code\":\"malformed_request\""));
+        let too_large =
+            problem_answer(b"HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n").unwrap();
+        assert!(String::from_utf8_lossy(&too_large).contains("\"header_too_large\""));
+        let ours = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\nkofu-request-id: 1\r\n\r\n{}";
+        assert_eq!(problem_answer(ours), None);
+        assert_eq!(problem_answer(b"HTTP/1.1 200 OK\r\n\r\n"), None);
+        assert_eq!(problem_answer(b"%PDF-1.7 HTTP/1.1 400"), None);
     }
 
     #[test]

@@ -156,6 +156,10 @@ problems! {
         /// A header that may appear once (Content-Type, Idempotency-Key,
         /// Kofu-Session, Host, Content-Length) appears twice.
         DuplicateHeader => BAD_REQUEST, "duplicate_header", DUPLICATE_HEADER;
+        /// The request head is larger than `connections.max_header_bytes` (hyper's own answer).
+        HeaderTooLarge => REQUEST_HEADER_FIELDS_TOO_LARGE, "header_too_large", HEADER_TOO_LARGE;
+        /// The request target is too long to parse (hyper's own answer).
+        UriTooLong => URI_TOO_LONG, "uri_too_long", URI_TOO_LONG;
         /// The body arrived slower than `connections.body_min_bytes_per_second`.
         BodyTooSlow => REQUEST_TIMEOUT, "request_body_too_slow", REQUEST_BODY_TOO_SLOW;
         /// The copier certificate sent more than `rate_limits.copier_requests_per_minute`.

@@ -24,8 +24,13 @@ use crate::gateway::verify;
 /// Which listener serves a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
-    /// The copier API and the public endpoints (store-network mutual TLS).
+    /// The copier API (store-network mutual TLS). It serves the public
+    /// endpoints too, to anyone when no `public_listen` is configured.
     Copier,
+    /// The public endpoints (`/healthz`, `/readyz`, the spec, the keys and
+    /// verification), with no client certificate: their own listener when
+    /// `public_listen` is configured.
+    Public,
     /// The administration API (operator mutual TLS).
     Admin,
     /// Metrics, dashboard and test hooks (plain HTTP on a private address;
@@ -39,10 +44,17 @@ impl Listener {
         !matches!(self, Listener::Ops)
     }
 
+    /// Whether this listener serves the routes of `routes`: each its own,
+    /// and the copier listener the public ones as well.
+    pub fn serves(self, routes: Listener) -> bool {
+        self == routes || (self == Listener::Copier && routes == Listener::Public)
+    }
+
     /// The `listener` label of the connection metrics.
     pub const fn label(self) -> &'static str {
         match self {
             Listener::Copier => "copier",
+            Listener::Public => "public",
             Listener::Admin => "admin",
             Listener::Ops => "ops",
         }
@@ -97,26 +109,26 @@ const fn route(
 
 /// Every route kofu serves.
 pub static ROUTES: [Route; 34] = {
-    use Listener::{Admin, Copier, Ops};
+    use Listener::{Admin, Copier, Ops, Public};
     [
-        route(Copier, Method::GET, "/healthz", handler!(public::healthz)),
-        route(Copier, Method::GET, "/readyz", handler!(public::readyz)),
+        route(Public, Method::GET, "/healthz", handler!(public::healthz)),
+        route(Public, Method::GET, "/readyz", handler!(public::readyz)),
         route(
-            Copier,
+            Public,
             Method::GET,
             "/v1/openapi.yaml",
             handler!(public::openapi),
         ),
-        route(Copier, Method::GET, "/v1/keys", handler!(verify::keys)),
+        route(Public, Method::GET, "/v1/keys", handler!(verify::keys)),
         route(
-            Copier,
+            Public,
             Method::GET,
             "/v1/verify/{id}",
             handler!(verify::verify, id),
         ),
-        route(Copier, Method::GET, "/verify", handler!(verify::form)),
+        route(Public, Method::GET, "/verify", handler!(verify::form)),
         route(
-            Copier,
+            Public,
             Method::GET,
             "/verify/{id}",
             handler!(verify::code_page, id),
@@ -298,7 +310,7 @@ impl Resolved<'_> {
 /// The route `method path` takes on `listener`.
 pub fn resolve<'p>(listener: Listener, method: &Method, path: &'p str) -> Resolved<'p> {
     let mut path_matches = false;
-    for route in ROUTES.iter().filter(|r| r.listener == listener) {
+    for route in ROUTES.iter().filter(|r| listener.serves(r.listener)) {
         if let Some(id) = matches(route.template, path) {
             if route.method == *method {
                 return Resolved::Route(route, id);
@@ -318,7 +330,7 @@ pub fn resolve<'p>(listener: Listener, method: &Method, path: &'p str) -> Resolv
 pub fn allowed(listener: Listener, path: &str) -> String {
     let mut methods: Vec<&str> = ROUTES
         .iter()
-        .filter(|r| r.listener == listener && matches(r.template, path).is_some())
+        .filter(|r| listener.serves(r.listener) && matches(r.template, path).is_some())
         .map(|r| r.method.as_str())
         .collect();
     methods.sort_unstable();
@@ -463,7 +475,7 @@ mod tests {
             for b in &ROUTES[i + 1..] {
                 let probe = a.template.replace("{id}", "x");
                 assert!(
-                    !(a.listener == b.listener
+                    !((a.listener.serves(b.listener) || b.listener.serves(a.listener))
                         && a.method == b.method
                         && matches(b.template, &probe).is_some()),
                     "{} and {} overlap",

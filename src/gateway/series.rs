@@ -143,7 +143,10 @@ pub const BOUNDED_BY: &[(&str, &str)] = &[
     ("outcome", "a registration's first status"),
     ("certificate", "the four configured certificate roles"),
     ("issuer", "the configured card CAs"),
-    ("listener", "the three listeners (`copier`, `admin`, `ops`)"),
+    (
+        "listener",
+        "the listeners (`copier`, `public`, `admin`, `ops`)",
+    ),
     ("phase", "the four connection deadlines"),
     ("slot", "the three kinds of connection slot"),
     ("limit", "the five rate limits"),
@@ -235,7 +238,7 @@ pub fn initialise() {
     }
     // The connection and rate-limit counters, at 0 for every value of
     // their bounded labels: an alert on a flood sees the series before it.
-    for listener in ["copier", "admin"] {
+    for listener in ["copier", "public", "admin"] {
         for reason in [
             "capacity",
             "handshaking",

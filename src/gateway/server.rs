@@ -31,7 +31,9 @@ use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use crate::gateway::config::Config;
-use crate::gateway::connections::{Activity, BodyError, Gate, LogThrottle, read_body};
+use crate::gateway::connections::{
+    Activity, BodyError, Gate, LogThrottle, ProblemAnswers, read_body,
+};
 use crate::gateway::db::Checkout;
 use crate::gateway::db::Pool;
 use crate::gateway::error::RequestError;
@@ -64,20 +66,41 @@ pub struct Gateway {
     pub ops_addr: SocketAddr,
     /// The administration listener, when `tls.operator_ca` is configured.
     pub admin_addr: Option<SocketAddr>,
+    /// The public listener, when `public_listen` is configured.
+    pub public_addr: Option<SocketAddr>,
     pub state: Arc<AppState>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    certificate: Arc<crate::gateway::tls::ServerCertificate>,
 }
 
 impl Gateway {
     /// Binds both listeners, starts the render pipeline and begins serving.
     pub async fn start(config: Config, pool: Pool) -> Result<Gateway, StartError> {
         let config = Arc::new(config);
-        let tls = crate::gateway::tls::server_config(
+        let certificate = crate::gateway::tls::ServerCertificate::load(
             &config.tls.server_cert,
             &config.tls.server_key,
-            &config.tls.copier_ca,
         )?;
+        let tls = crate::gateway::tls::server_config(
+            certificate.clone(),
+            &config.tls.copier_ca,
+            config.public_listen.is_some(),
+        )?;
+        let public = match config.public_listen {
+            Some(address) => {
+                let listener = TcpListener::bind(address)
+                    .await
+                    .map_err(|e| StartError::Bind(address, e))?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|e| StartError::Bind(address, e))?;
+                let tls = crate::gateway::tls::public_server_config(certificate.clone())?;
+                Some((listener, tls, bound))
+            }
+            None => None,
+        };
+        let public_addr = public.as_ref().map(|(_, _, addr)| *addr);
         crate::gateway::ops::recorder();
         crate::gateway::tls::publish_expiries(&config.tls);
         let anchors = crate::gateway::tls::load_cert_ders(&config.tls.card_ca)?;
@@ -87,11 +110,8 @@ impl Gateway {
             .map_err(|e| StartError::CardCa(e.to_string()))?;
         let admin = match &config.tls.operator_ca {
             Some(operator_ca) => {
-                let tls = crate::gateway::tls::admin_server_config(
-                    &config.tls.server_cert,
-                    &config.tls.server_key,
-                    operator_ca,
-                )?;
+                let tls =
+                    crate::gateway::tls::admin_server_config(certificate.clone(), operator_ca)?;
                 let listener = TcpListener::bind(config.admin_listen)
                     .await
                     .map_err(|e| StartError::Bind(config.admin_listen, e))?;
@@ -140,7 +160,7 @@ impl Gateway {
         let mut settings = PipelineSettings::from_config(&config);
         if config.verify_url.is_none() {
             // The address actually bound (`listen` may ask for port 0).
-            settings.verify_url = format!("https://{api_addr}");
+            settings.verify_url = format!("https://{}", public_addr.unwrap_or(api_addr));
         }
         let (pipeline, workers) = Pipeline::start(
             pool.clone(),
@@ -189,6 +209,15 @@ impl Gateway {
             state.clone(),
             shutdown_rx.clone(),
         )));
+        if let Some((listener, tls, _)) = public {
+            tasks.push(tokio::spawn(serve_api(
+                listener,
+                TlsAcceptor::from(tls),
+                Listener::Public,
+                state.clone(),
+                shutdown_rx.clone(),
+            )));
+        }
         let admin_addr = admin.as_ref().map(|(_, _, addr)| *addr);
         if let Some((listener, tls, _)) = admin {
             tasks.push(tokio::spawn(serve_api(
@@ -199,20 +228,33 @@ impl Gateway {
                 shutdown_rx.clone(),
             )));
         }
+        let shutdown_rx_for_reload = shutdown_rx.clone();
         tasks.push(tokio::spawn(serve_ops(
             ops_listener,
             state.clone(),
             shutdown_rx,
+        )));
+        tasks.push(tokio::spawn(reload_on_hangup(
+            certificate.clone(),
+            config.clone(),
+            shutdown_rx_for_reload,
         )));
         tracing::info!(%api_addr, %ops_addr, "gateway listening");
         Ok(Gateway {
             api_addr,
             ops_addr,
             admin_addr,
+            public_addr,
             state,
             shutdown,
             tasks,
+            certificate,
         })
+    }
+
+    /// The gateway's own certificate, which SIGHUP reads again.
+    pub fn server_certificate(&self) -> &crate::gateway::tls::ServerCertificate {
+        &self.certificate
     }
 
     /// Stops accepting, drains in-flight requests (up to 30 s) and stops the workers.
@@ -233,7 +275,14 @@ async fn serve_api(
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
-    let limits = state.config.connections.clone();
+    let mut limits = state.config.connections.clone();
+    if listener == Listener::Public {
+        // Anonymous clients are what the public listener is for.
+        limits.max_anonymous = state
+            .config
+            .max_connections
+            .saturating_sub(limits.max_handshaking);
+    }
     let gate = Gate::new(listener.label(), state.config.max_connections, &limits);
     let gauges = tokio::spawn(publish_open(gate.clone(), listener));
     let accept_errors = LogThrottle::every(Duration::from_secs(60));
@@ -270,7 +319,24 @@ async fn serve_api(
                     .increment(1);
             };
             let handshake = std::time::Instant::now();
-            let accepting = tokio::time::timeout(limits.handshake_timeout(), acceptor.accept(tcp));
+            let deadline = tokio::time::Instant::now() + limits.handshake_timeout();
+            // Until the client says something it is the first to give way.
+            let mut first = [0u8; 1];
+            tokio::select! {
+                spoke = tokio::time::timeout_at(deadline, tcp.peek(&mut first)) => {
+                    match spoke {
+                        Ok(Ok(n)) if n > 0 => {}
+                        Ok(_) => return,
+                        Err(_) => {
+                            closed("handshake");
+                            return;
+                        }
+                    }
+                }
+                _ = handshaking.evicted() => return,
+            }
+            handshaking.speaking();
+            let accepting = tokio::time::timeout_at(deadline, acceptor.accept(tcp));
             let accepted = tokio::select! {
                 accepted = accepting => accepted,
                 // A newer connection took this slot (`Gate::admit`), counted there.
@@ -328,7 +394,6 @@ async fn serve_api(
                     }
                 })
             };
-            let io = TokioIo::new(tls);
             // The protocol is the one ALPN chose: nothing is read to guess it.
             let served: Pin<Box<dyn Future<Output = Result<(), hyper::Error>> + Send>> = if h2 {
                 let mut builder = http2::Builder::new(TokioExecutor::new());
@@ -340,7 +405,7 @@ async fn serve_api(
                     .max_local_error_reset_streams(64)
                     .keep_alive_interval(Duration::from_millis(limits.h2_keepalive_interval_ms))
                     .keep_alive_timeout(Duration::from_millis(limits.h2_keepalive_timeout_ms));
-                Box::pin(watcher.watch(builder.serve_connection(io, service)))
+                Box::pin(watcher.watch(builder.serve_connection(TokioIo::new(tls), service)))
             } else {
                 let mut builder = http1::Builder::new();
                 builder
@@ -348,6 +413,7 @@ async fn serve_api(
                     .header_read_timeout(header_timeout)
                     .max_headers(limits.max_headers)
                     .max_buf_size(limits.max_header_bytes.max(8192));
+                let io = TokioIo::new(ProblemAnswers::new(tls));
                 Box::pin(watcher.watch(builder.serve_connection(io, service)))
             };
             tokio::select! {
@@ -369,6 +435,35 @@ async fn serve_api(
         .is_err()
     {
         tracing::warn!("connections still open after 30 s; closing them");
+    }
+}
+
+/// Reads the server certificate and key again on every SIGHUP, so a renewed
+/// certificate is served without a restart (the CAs are read at start only).
+async fn reload_on_hangup(
+    certificate: Arc<crate::gateway::tls::ServerCertificate>,
+    config: Arc<Config>,
+    mut stop: watch::Receiver<bool>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("SIGHUP cannot be watched: the server certificate reloads only on restart");
+        return;
+    };
+    loop {
+        tokio::select! {
+            received = hangups.recv() => if received.is_none() { return },
+            _ = stop.changed() => return,
+        }
+        match certificate.reload() {
+            Ok(()) => {
+                crate::gateway::tls::publish_expiries(&config.tls);
+                tracing::info!("server certificate reloaded");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "server certificate not reloaded; the previous one stays")
+            }
+        }
     }
 }
 

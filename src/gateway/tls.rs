@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::crypto::CryptoProvider;
-use rustls::server::WebPkiClientVerifier;
+use rustls::server::{ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -67,21 +68,102 @@ fn roots(ca: &Path) -> Result<RootCertStore, TlsError> {
     Ok(roots)
 }
 
-/// The gateway's TLS server: its certificate, and copier client certificates
-/// verified against the store-network CA (optional at the TLS layer).
-pub fn server_config(
-    cert: &Path,
-    key: &Path,
-    copier_ca: &Path,
+/// The gateway's own certificate and key, read again from their files on
+/// [`ServerCertificate::reload`] (SIGHUP): a renewed certificate is served
+/// from the next handshake on, without a restart. A reload that fails
+/// (a missing file, a key that does not match) keeps the one in use.
+#[derive(Debug)]
+pub struct ServerCertificate {
+    cert: PathBuf,
+    key: PathBuf,
+    current: std::sync::RwLock<Arc<CertifiedKey>>,
+}
+
+impl ServerCertificate {
+    pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerCertificate>, TlsError> {
+        Ok(Arc::new(ServerCertificate {
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+            current: std::sync::RwLock::new(Arc::new(Self::read(cert, key)?)),
+        }))
+    }
+
+    fn read(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {
+        Ok(CertifiedKey::from_der(
+            load_certs(cert)?,
+            load_key(key)?,
+            &provider(),
+        )?)
+    }
+
+    /// Reads the files again; the certificate in use stays on error.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let fresh = Arc::new(Self::read(&self.cert, &self.key)?);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+
+    /// The certificate served now (its DER), for tests and the expiry gauge.
+    pub fn current_der(&self) -> Vec<u8> {
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        current.cert.first().map(|c| c.to_vec()).unwrap_or_default()
+    }
+}
+
+impl ResolvesServerCert for ServerCertificate {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
+    }
+}
+
+/// TLS 1.3 and 1.2, with ring's suites: AEAD only (AES-GCM and
+/// ChaCha20-Poly1305; rustls has no CBC or RC4 suites) and ECDHE key
+/// exchange, so every connection has forward secrecy.
+fn server_builder(
+    verifier: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+    certificate: Arc<ServerCertificate>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
-    let verifier =
-        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(copier_ca)?), provider())
-            .allow_unauthenticated()
-            .build()?;
     let mut config = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(load_certs(cert)?, load_key(key)?)?;
+        .with_cert_resolver(certificate);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The copier listener's TLS server: its certificate, and copier client
+/// certificates verified against the store-network CA. With
+/// `public_elsewhere` (a `public_listen` is configured) a client certificate
+/// is required at the handshake; otherwise a client without one may reach
+/// only the public endpoints.
+pub fn server_config(
+    certificate: Arc<ServerCertificate>,
+    copier_ca: &Path,
+    public_elsewhere: bool,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let builder =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(copier_ca)?), provider());
+    let verifier = if public_elsewhere {
+        builder.build()?
+    } else {
+        builder.allow_unauthenticated().build()?
+    };
+    server_builder(verifier, certificate)
+}
+
+/// The public listener's TLS server: no client certificate is asked for.
+pub fn public_server_config(
+    certificate: Arc<ServerCertificate>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_cert_resolver(certificate);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -90,19 +172,13 @@ pub fn server_config(
 /// the operator CA is required at the handshake (no anonymous connection
 /// gets further), and copier certificates are not accepted.
 pub fn admin_server_config(
-    cert: &Path,
-    key: &Path,
+    certificate: Arc<ServerCertificate>,
     operator_ca: &Path,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let verifier =
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots(operator_ca)?), provider())
             .build()?;
-    let mut config = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(load_certs(cert)?, load_key(key)?)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    server_builder(verifier, certificate)
 }
 
 /// A copier's TLS client: trusts `server_ca`, presents `identity` if given.

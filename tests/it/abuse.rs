@@ -66,10 +66,8 @@ async fn silent_connections_are_closed_and_refused_beyond_their_share_while_a_co
             Err(_) => refused_at_connect += 1,
         }
     }
-    // A copier still gets its certificate: its handshake takes the slot of
-    // the oldest silent one, once that has waited longer than a copier's
-    // handshake ever takes.
-    tokio::time::sleep(kofu::gateway::connections::EVICT_AFTER).await;
+    // A copier still gets its certificate at once: its connection takes the
+    // slot of a silent one.
     let copier = app.copier(1).with_timeout(Duration::from_secs(5));
     let started = Instant::now();
     let issued = copier
@@ -78,22 +76,17 @@ async fn silent_connections_are_closed_and_refused_beyond_their_share_while_a_co
         .expect("a copier prints while silent sockets wait");
     assert!(issued.pdf.starts_with(b"%PDF"));
     assert!(started.elapsed() < Duration::from_secs(5));
-    // Every silent socket is closed: refused at once beyond the eight
-    // handshaking slots (they were all younger than the eviction age),
-    // and the rest by the handshake deadline.
+    // Every silent socket is closed: each newcomer beyond the eight
+    // handshaking slots took the slot of the oldest silent one, and the
+    // last ones met the handshake deadline.
     let mut closed = refused_at_connect;
     for socket in &mut silent {
         assert!(closed_within(socket, Duration::from_secs(4)).await);
         closed += 1;
     }
     assert_eq!(closed, 40);
-    let refused = metric(
-        &app,
-        "kofu_connections_refused_total",
-        "reason=\"handshaking\"",
-    )
-    .await;
-    assert!(refused >= 30.0, "refused {refused}");
+    let cut = metric(&app, "kofu_connections_closed_total", "phase=\"handshake\"").await;
+    assert!(cut >= 40.0, "closed in their handshake: {cut}");
     // Handshaken without a certificate and then silent: closed at the
     // first-request deadline.
     let mut quiet = anonymous_tls(&app).await;
@@ -316,4 +309,142 @@ async fn an_order_may_leave_out_every_option() {
         .await
         .unwrap();
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// The certificate the gateway presents on a new connection.
+async fn presented_certificate(app: &TestApp) -> Vec<u8> {
+    let tls = anonymous_tls(app).await;
+    tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
+}
+
+#[tokio::test]
+async fn a_renewed_server_certificate_is_served_after_a_reload_without_a_restart() {
+    let pki = crate::harness::pki();
+    let dir = crate::harness::tempfile_dir("server-cert-reload");
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    let write = |leaf: &kofu::devkit::demo_pki::Leaf| {
+        use kofu::devkit::demo_pki::pem;
+        std::fs::write(&cert, pem("CERTIFICATE", &leaf.cert_der)).unwrap();
+        std::fs::write(&key, pem("PRIVATE KEY", &leaf.key_pkcs8_der)).unwrap();
+    };
+    let first = pki.demo.store_ca.issue_server(&["127.0.0.1"]).unwrap();
+    write(&first);
+    let app = TestApp::spawn_with(|c| {
+        c.tls.server_cert = cert.clone();
+        c.tls.server_key = key.clone();
+    })
+    .await;
+    assert_eq!(presented_certificate(&app).await, first.cert_der);
+
+    let renewed = pki.demo.store_ca.issue_server(&["127.0.0.1"]).unwrap();
+    write(&renewed);
+    app.gateway.server_certificate().reload().unwrap();
+    assert_eq!(presented_certificate(&app).await, renewed.cert_der);
+
+    // A broken file keeps the certificate in use.
+    std::fs::write(&key, "not a key").unwrap();
+    assert!(app.gateway.server_certificate().reload().is_err());
+    assert_eq!(presented_certificate(&app).await, renewed.cert_der);
+}
+
+#[tokio::test]
+async fn only_tls_1_3_and_1_2_with_aead_suites_are_offered() {
+    let app = TestApp::spawn().await;
+    // A client that offers TLS 1.2 only still connects, with an AEAD suite.
+    let roots = {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in kofu::gateway::tls::load_certs(&app.pki.dir.join("store-ca.pem")).unwrap() {
+            roots.add(cert).unwrap();
+        }
+        roots
+    };
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let config = rustls::ClientConfig::builder_with_provider(kofu::gateway::tls::provider())
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .with_root_certificates(roots.clone())
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let tcp = TcpStream::connect(addr_of(&app)).await.unwrap();
+        let tls = connector
+            .connect(
+                rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap(),
+                tcp,
+            )
+            .await
+            .unwrap();
+        let suite = tls.get_ref().1.negotiated_cipher_suite().unwrap();
+        let name = format!("{:?}", suite.suite());
+        assert!(
+            name.contains("GCM") || name.contains("CHACHA20_POLY1305"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn with_a_public_listener_the_copier_listener_requires_a_client_certificate() {
+    let app = TestApp::spawn_with(|c| c.public_listen = Some("127.0.0.1:0".parse().unwrap())).await;
+    let public = format!("https://{}", app.gateway.public_addr.unwrap());
+    let ca = app.pki.dir.join("store-ca.pem");
+    let anonymous_public = kofu::devkit::sim::CopierClient::new(&public, &ca, None).unwrap();
+    let health = anonymous_public
+        .call(Method::GET, "/healthz", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(health.status, 200);
+    // The copier API is not on the public listener at all.
+    let session = anonymous_public
+        .call(Method::POST, "/v1/sessions", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(session.status, 404);
+    assert_eq!(session.problem_code().as_deref(), Some("not_found"));
+    // Without a certificate the copier listener ends the handshake.
+    assert!(
+        app.anonymous()
+            .call(Method::GET, "/healthz", &[], None)
+            .await
+            .is_err()
+    );
+    // A copier still works there.
+    let opened = app
+        .copier(1)
+        .call(Method::POST, "/v1/sessions", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(opened.status, 201);
+}
+
+/// Everything the gateway answers to `request` on a fresh TLS connection.
+async fn raw_answer(app: &TestApp, request: &[u8]) -> String {
+    let mut tls = anonymous_tls(app).await;
+    tls.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tls.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn the_http_layers_own_refusals_are_problems_with_a_code() {
+    let app = TestApp::spawn().await;
+    let garbage = raw_answer(&app, b"BLAH\x01 / HTTP/1.1\r\n\r\n").await;
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+    assert!(garbage.contains("application/problem+json"), "{garbage}");
+    assert!(
+        garbage.contains("\"code\":\"malformed_request\""),
+        "{garbage}"
+    );
+
+    let mut huge = b"GET /healthz HTTP/1.1\r\nhost: x\r\n".to_vec();
+    for i in 0..40 {
+        huge.extend_from_slice(format!("x-filler-{i}: {}\r\n", "a".repeat(1000)).as_bytes());
+    }
+    huge.extend_from_slice(b"\r\n");
+    let too_large = raw_answer(&app, &huge).await;
+    assert!(too_large.starts_with("HTTP/1.1 431"), "{too_large}");
+    assert!(
+        too_large.contains("\"code\":\"header_too_large\""),
+        "{too_large}"
+    );
 }

@@ -1352,6 +1352,34 @@ catalogue! {
         id: "Terlalu banyak permintaan dari alamat ini. Silakan coba lagi sebentar lagi.",
         th: "มีคำขอจากที่อยู่นี้มากเกินไป โปรดลองใหม่อีกครั้งในภายหลัง",
     }
+    HEADER_TOO_LARGE {
+        ja: "リクエストヘッダーが大きすぎます。",
+        en: "The request head is too large.",
+        zh_hans: "请求头过大。",
+        zh_hant: "請求標頭過大。",
+        ko: "요청 헤더가 너무 큽니다.",
+        es: "La cabecera de la solicitud es demasiado grande.",
+        pt: "O cabeçalho da solicitação é grande demais.",
+        vi: "Phần đầu yêu cầu quá lớn.",
+        tl: "Masyadong malaki ang header ng request.",
+        ne: "अनुरोधको हेडर धेरै ठूलो छ।",
+        id: "Header permintaan terlalu besar.",
+        th: "ส่วนหัวของคำขอใหญ่เกินไป",
+    }
+    URI_TOO_LONG {
+        ja: "リクエストのURIが長すぎます。",
+        en: "The request URI is too long.",
+        zh_hans: "请求的URI过长。",
+        zh_hant: "請求的URI過長。",
+        ko: "요청 URI가 너무 깁니다.",
+        es: "La URI de la solicitud es demasiado larga.",
+        pt: "A URI da solicitação é longa demais.",
+        vi: "URI của yêu cầu quá dài.",
+        tl: "Masyadong mahaba ang URI ng request.",
+        ne: "अनुरोधको URI धेरै लामो छ।",
+        id: "URI permintaan terlalu panjang.",
+        th: "URI ของคำขอยาวเกินไป",
+    }
     RATE_LIMITED {
         ja: "短時間の照会が多すぎます。しばらくしてからもう一度お試しください。",
         en: "Too many look-ups in a short time. Please try again shortly.",

@@ -23,6 +23,16 @@ const RELEASE_TICK: Duration = Duration::from_millis(25);
 /// database) is shared by several orders under load, for at most this much
 /// added latency.
 const RELEASE_MIN_GAP: Duration = Duration::from_millis(16);
+/// After an outage, orders still waiting for their render get at least this
+/// long before their render deadline voids them: a render finished during
+/// the outage is stored by its worker's next try (every 200 ms).
+const OUTAGE_GRACE: Duration = Duration::from_secs(2);
+
+/// Gives every order waiting for its render at least `$1` seconds more.
+const EXTEND_AFTER_OUTAGE: &str = "
+    UPDATE orders SET render_deadline = now() + make_interval(secs => $1)
+     WHERE state = 'accepted' AND render_deadline < now() + make_interval(secs => $1)";
+
 /// The longest wait between two passes while they fail.
 const RELEASE_BACKOFF_MAX: Duration = Duration::from_secs(1);
 const SWEEP_TICK: Duration = Duration::from_millis(500);
@@ -47,7 +57,24 @@ pub(super) async fn releaser(pipeline: Pipeline, pool: Pool, mut stop: watch::Re
         tokio::time::sleep_until(last_pass + RELEASE_MIN_GAP).await;
         last_pass = tokio::time::Instant::now();
         let outcome = match pool.checkout().await {
-            Ok(mut client) => release_pass(&mut client, pipeline.settings().print_deadline).await,
+            Ok(mut client) => {
+                // Back from an outage: renders finished meanwhile could not
+                // be stored, so no order is voided for its render deadline
+                // before the workers have had a moment to store them.
+                let recovered = if failures > 0 {
+                    client
+                        .execute(EXTEND_AFTER_OUTAGE, &[&OUTAGE_GRACE.as_secs_f64()])
+                        .await
+                        .map(|_| ())
+                        .map_err(DbError::from)
+                } else {
+                    Ok(())
+                };
+                match recovered {
+                    Ok(()) => release_pass(&mut client, pipeline.settings().print_deadline).await,
+                    Err(e) => Err(e),
+                }
+            }
             Err(e) => Err(e.into()),
         };
         if let Ok(pass) = &outcome {

@@ -166,7 +166,19 @@ pub(super) async fn worker(
                 // process dies meanwhile, another one takes over after the lease.
                 match &e {
                     RenderJobError::Db(db) if db.is_unavailable() => {
-                        tracing::warn!(order_id = %job.order_id, error = %e, "render could not be stored; retrying")
+                        // Every waiting order retries every 200 ms while
+                        // PostgreSQL is away: one line per 30 s says so.
+                        static UNSTORED: std::sync::OnceLock<
+                            crate::gateway::connections::LogThrottle,
+                        > = std::sync::OnceLock::new();
+                        let throttle = UNSTORED.get_or_init(|| {
+                            crate::gateway::connections::LogThrottle::every(
+                                std::time::Duration::from_secs(30),
+                            )
+                        });
+                        if let Some(suppressed) = throttle.ready() {
+                            tracing::warn!(error = %e, suppressed, "renders could not be stored; retrying");
+                        }
                     }
                     _ => {
                         tracing::error!(order_id = %job.order_id, error = %e, "render failed; retrying")

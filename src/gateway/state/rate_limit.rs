@@ -119,7 +119,8 @@ impl Limits {
     }
 
     /// Counts one request on `listener`: a copier's against its certificate,
-    /// one without a certificate (the public endpoints) against its address.
+    /// one without a certificate (the public endpoints, on the copier or the
+    /// public listener) against its address.
     /// The administration listener's operators are not limited here.
     pub fn request(
         &self,
@@ -132,7 +133,7 @@ impl Limits {
                 .copier
                 .check(&copier.fingerprint, 1)
                 .map_err(|s| refused(RequestError::CopierRateLimited, "copier", s)),
-            (Listener::Copier, None) => self
+            (Listener::Copier | Listener::Public, None) => self
                 .public
                 .check(&peer, 1)
                 .map_err(|s| refused(RequestError::AddressRateLimited, "address", s)),
