@@ -152,7 +152,7 @@ impl TestCa {
         }
         let mut exts = Vec::new();
         if let Some(n) = spec.number {
-            exts.extend(extension("2.5.29.20", false, integer(n)));
+            exts.extend(extension("2.5.29.20", spec.number_critical, integer(n)));
         }
         if let Some(base) = spec.delta_base {
             exts.extend(extension("2.5.29.27", true, integer(base)));
@@ -201,6 +201,8 @@ pub struct CrlSpec {
     pub next_update: Option<OffsetDateTime>,
     /// cRLNumber.
     pub number: Option<u64>,
+    /// cRLNumber marked critical (which RFC 5280 §5.2.3 forbids).
+    pub number_critical: bool,
     /// deltaCRLIndicator BaseCRLNumber (makes it a delta CRL).
     pub delta_base: Option<u64>,
     /// issuingDistributionPoint indirectCRL.
@@ -222,6 +224,7 @@ impl CrlSpec {
             this_update: now - Duration::days(1),
             next_update: Some(now + Duration::days(7)),
             number: Some(1),
+            number_critical: false,
             delta_base: None,
             indirect: false,
             only_user_certs: false,
@@ -318,6 +321,15 @@ pub fn unknown_critical() -> CustomExtension {
         &[1, 3, 6, 1, 4, 1, 99999, 1],
         vec![0x05, 0x00],
     ))
+}
+
+/// Any extension, as raw DER content: for the malformed and non-conforming
+/// ones rcgen will not write (an empty subjectAltName, a critical key
+/// identifier, a basicConstraints without subjectKeyIdentifier...).
+pub fn raw_extension(oid: &[u64], critical: bool, content: Vec<u8>) -> CustomExtension {
+    let mut ext = CustomExtension::from_oid_content(oid, content);
+    ext.set_criticality(critical);
+    ext
 }
 
 fn critical(mut ext: CustomExtension) -> CustomExtension {

@@ -6,7 +6,8 @@
 //! certificate's issuer key or by a separate key of the same issuer whose
 //! certificate chains to the same anchor, the signer allowed to sign CRLs
 //! (cRLSign whenever keyUsage is present), thisUpdate reached, nextUpdate
-//! (plus a configured grace) not passed, and no critical CRL or entry
+//! (plus a configured grace) not passed, a non-critical cRLNumber present
+//! (the CRL profile of RFC 5280 §5.2.3), and no critical CRL or entry
 //! extension unknown to us. A certificate is treated as unrevoked only when
 //! usable CRLs in scope cover every reason code; otherwise its status is
 //! unknown, which refuses the path. The types here are pure data so a bulk
@@ -81,6 +82,12 @@ pub enum CrlError {
         /// nextUpdate of the CRL.
         next_update: OffsetDateTime,
     },
+    /// The CRL has no cRLNumber (RFC 5280 §5.2.3: every CRL carries one).
+    #[error("CRL has no CRL number")]
+    MissingCrlNumber,
+    /// cRLNumber is marked critical (RFC 5280 §5.2.3: it MUST NOT be).
+    #[error("CRL number is marked critical")]
+    CriticalCrlNumber,
 }
 
 impl CrlError {
@@ -96,6 +103,8 @@ impl CrlError {
             CrlError::NotYetValid => "crl_not_yet_valid",
             CrlError::DeltaMismatch => "crl_delta_mismatch",
             CrlError::Stale { .. } => "revocation_data_stale",
+            CrlError::MissingCrlNumber => "crl_number_missing",
+            CrlError::CriticalCrlNumber => "crl_number_critical",
         }
     }
 }
@@ -217,6 +226,7 @@ pub struct Crl {
     this_update: OffsetDateTime,
     next_update: Option<OffsetDateTime>,
     number: Option<Vec<u8>>,
+    number_critical: bool,
     delta_base: Option<Vec<u8>>,
     idp: Option<IssuingDistributionPoint>,
     entries: Vec<CrlEntry>,
@@ -274,6 +284,7 @@ impl Crl {
             this_update: tbs.this_update.to_datetime(),
             next_update: tbs.next_update.map(|t| t.to_datetime()),
             number: None,
+            number_critical: false,
             delta_base: None,
             idp: None,
             entries: Vec::with_capacity(tbs.revoked_certificates.len()),
@@ -284,6 +295,7 @@ impl Crl {
             match ext.parsed_extension() {
                 ParsedExtension::CRLNumber(_) => {
                     out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
+                    out.number_critical = ext.critical;
                 }
                 ParsedExtension::IssuingDistributionPoint(_) => {
                     out.idp = Some(
@@ -295,6 +307,7 @@ impl Crl {
                 ParsedExtension::ParseError { .. } => return Err(CrlError::Malformed),
                 _ if ext.oid == OID_X509_EXT_CRL_NUMBER => {
                     out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
+                    out.number_critical = ext.critical;
                 }
                 _ if ext.oid == OID_X509_EXT_DELTA_CRL_INDICATOR => {
                     out.delta_base =
@@ -416,6 +429,13 @@ impl Crl {
         if let Some(oid) = &self.unknown_critical {
             return Err(CrlError::UnknownCriticalExtension { oid: oid.clone() });
         }
+        // The CRL profile of §5.2.3: a non-critical cRLNumber in every CRL.
+        if self.number.is_none() {
+            return Err(CrlError::MissingCrlNumber);
+        }
+        if self.number_critical {
+            return Err(CrlError::CriticalCrlNumber);
+        }
         if signer.subject != self.issuer || signer.key_usage.is_some_and(|k| k & ku::CRL_SIGN == 0)
         {
             return Err(CrlError::SignerNotAuthorized);
@@ -434,6 +454,8 @@ impl Crl {
     }
 
     fn check_time(&self, time: OffsetDateTime, grace: Duration) -> Result<(), CrlError> {
+        // CRL times carry whole seconds (§5.1.2.4): compare at that precision.
+        let time = time.replace_nanosecond(0).unwrap_or(time);
         if time < self.this_update {
             return Err(CrlError::NotYetValid);
         }
@@ -1017,6 +1039,48 @@ mod tests {
             .unwrap_err(),
             PathError::RevocationStatusUnknown
         );
+    }
+
+    #[test]
+    fn crl_without_a_number_or_with_a_critical_one_is_not_used() {
+        let p = pki();
+        let mut unnumbered = CrlSpec::full(now());
+        unnumbered.number = None;
+        let mut critical = CrlSpec::full(now());
+        critical.number_critical = true;
+        for (spec, expected) in [
+            (unnumbered, CrlError::MissingCrlNumber),
+            (critical, CrlError::CriticalCrlNumber),
+        ] {
+            let der = p.int.crl(&spec);
+            let err = check(&p, vec![clean(&p.root), der.clone()], &[], Duration::ZERO).unwrap_err();
+            assert_eq!(err, PathError::RevocationStatusUnknown);
+            // Directly, the CRL reports why.
+            let c = Arc::new(crl(&der));
+            assert_eq!(
+                c.validate(&cert(&p.int), now(), Duration::ZERO)
+                    .unwrap_err(),
+                expected
+            );
+        }
+        assert_eq!(CrlError::MissingCrlNumber.reason(), "crl_number_missing");
+        assert_eq!(CrlError::CriticalCrlNumber.reason(), "crl_number_critical");
+    }
+
+    #[test]
+    fn crl_times_are_compared_in_whole_seconds() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.next_update = Some(now());
+        let c = Arc::new(crl(&p.int.crl(&spec)));
+        // 0.999 s past nextUpdate is still nextUpdate's second.
+        let within = now() + Duration::milliseconds(999);
+        c.validate(&cert(&p.int), within, Duration::ZERO)
+            .expect("fresh within nextUpdate's second");
+        assert!(matches!(
+            c.validate(&cert(&p.int), now() + Duration::seconds(1), Duration::ZERO),
+            Err(CrlError::Stale { .. })
+        ));
     }
 
     fn delta(base: u64, number: u64) -> CrlSpec {
