@@ -2168,8 +2168,11 @@ mod tests {
         assert_eq!(err, PathError::NotACa);
         let err = simple(|p| p.is_ca = IsCa::NoCa).unwrap_err();
         assert_eq!(err.reason(), "not_a_ca");
+        // A CA with an empty subject: the certificates it issues name an
+        // empty issuer, which RFC 5280 §4.1.2.4 forbids, and are refused
+        // for it before the CA is looked at.
         let err = simple(|p| p.distinguished_name = rcgen::DistinguishedName::new()).unwrap_err();
-        assert_eq!(err, PathError::NotACa, "a CA with an empty subject");
+        assert_eq!(err, PathError::EmptyIssuer, "a CA with an empty subject");
     }
 
     #[test]
