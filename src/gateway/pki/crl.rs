@@ -1053,7 +1053,8 @@ mod tests {
             (critical, CrlError::CriticalCrlNumber),
         ] {
             let der = p.int.crl(&spec);
-            let err = check(&p, vec![clean(&p.root), der.clone()], &[], Duration::ZERO).unwrap_err();
+            let err =
+                check(&p, vec![clean(&p.root), der.clone()], &[], Duration::ZERO).unwrap_err();
             assert_eq!(err, PathError::RevocationStatusUnknown);
             // Directly, the CRL reports why.
             let c = Arc::new(crl(&der));

@@ -530,7 +530,9 @@ mod tests {
         assert!(!ok(GeneralName::RFC822Name("a@")));
         assert!(ok(GeneralName::URI(".example.jp")));
         assert!(!ok(GeneralName::URI("https://example.jp/")));
-        assert!(ok(GeneralName::IPAddress(&[192, 168, 0, 0, 255, 255, 0, 0])));
+        assert!(ok(GeneralName::IPAddress(&[
+            192, 168, 0, 0, 255, 255, 0, 0
+        ])));
         assert!(!ok(GeneralName::IPAddress(&[192, 168, 0, 0])));
     }
 

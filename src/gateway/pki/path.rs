@@ -621,8 +621,7 @@ impl Certificate {
         }
         // §4.1.2.4: the issuer is never an empty sequence.
         if out.issuer.is_empty() {
-            out.profile_problem
-                .get_or_insert(PathError::EmptyIssuer);
+            out.profile_problem.get_or_insert(PathError::EmptyIssuer);
         }
         let mut san_critical = false;
         for ext in tbs.extensions() {
@@ -1786,7 +1785,10 @@ mod tests {
         assert!(matches!(err, PathError::AnchorExpired { .. }), "{err:?}");
         assert_eq!(err.reason(), "anchor_expired");
         let err = below_root(|p| p.not_before = now() + Duration::days(1), |_| {}).unwrap_err();
-        assert!(matches!(err, PathError::AnchorNotYetValid { .. }), "{err:?}");
+        assert!(
+            matches!(err, PathError::AnchorNotYetValid { .. }),
+            "{err:?}"
+        );
         assert_eq!(err.reason(), "anchor_not_yet_valid");
         assert!(below_root(|_| {}, |_| {}).is_ok());
     }
@@ -1796,7 +1798,8 @@ mod tests {
         let err = below_root(|p| p.is_ca = IsCa::ExplicitNoCa, |_| {}).unwrap_err();
         assert_eq!(err, PathError::AnchorNotACa);
         assert_eq!(err.reason(), "anchor_not_a_ca");
-        let err = below_root(|p| p.key_usages = vec![KeyUsagePurpose::CrlSign], |_| {}).unwrap_err();
+        let err =
+            below_root(|p| p.key_usages = vec![KeyUsagePurpose::CrlSign], |_| {}).unwrap_err();
         assert_eq!(err, PathError::AnchorMissingKeyCertSign);
         assert_eq!(err.reason(), "anchor_missing_key_cert_sign");
     }
@@ -1833,7 +1836,10 @@ mod tests {
         );
         // An anchor whose name constraints cannot be read cannot be honoured.
         let err = below_root(
-            |p| p.custom_extensions.push(raw_extension(&[2, 5, 29, 30], true, vec![0x30, 0x00])),
+            |p| {
+                p.custom_extensions
+                    .push(raw_extension(&[2, 5, 29, 30], true, vec![0x30, 0x00]))
+            },
             |_| {},
         )
         .unwrap_err();
@@ -1854,12 +1860,16 @@ mod tests {
 
     #[test]
     fn certificate_without_authority_key_identifier_is_refused() {
-        let err = below_root(|_| {}, |e| e.use_authority_key_identifier_extension = false)
-            .unwrap_err();
+        let err =
+            below_root(|_| {}, |e| e.use_authority_key_identifier_extension = false).unwrap_err();
         assert_eq!(err, PathError::MissingAuthorityKeyIdentifier);
         assert_eq!(err.reason(), "missing_authority_key_identifier");
         let err = simple(|p| p.use_authority_key_identifier_extension = false).unwrap_err();
-        assert_eq!(err, PathError::MissingAuthorityKeyIdentifier, "an intermediate");
+        assert_eq!(
+            err,
+            PathError::MissingAuthorityKeyIdentifier,
+            "an intermediate"
+        );
         // A self-signed anchor needs none (RFC 5280 §4.2.1.1's exception).
         assert!(below_root(|p| p.use_authority_key_identifier_extension = false, |_| {}).is_ok());
     }
@@ -1914,7 +1924,12 @@ mod tests {
     fn end_entity_asserting_key_cert_sign_is_refused() {
         let err = below_root(
             |_| {},
-            |e| e.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign],
+            |e| {
+                e.key_usages = vec![
+                    KeyUsagePurpose::DigitalSignature,
+                    KeyUsagePurpose::KeyCertSign,
+                ]
+            },
         )
         .unwrap_err();
         assert_eq!(err, PathError::KeyCertSignWithoutCa);
@@ -1947,17 +1962,20 @@ mod tests {
     #[test]
     fn malformed_subject_alt_names_are_refused() {
         let with = |content: &'static [u8]| {
-            below_root(|_| {}, move |e| e.custom_extensions.push(raw_san(content, false)))
+            below_root(
+                |_| {},
+                move |e| e.custom_extensions.push(raw_san(content, false)),
+            )
         };
         assert!(with(b"\x82\x0ewww.example.jp").is_ok());
         for bad in [
-            &b""[..],                         // empty GeneralNames
-            b"\x82\x04a..b",                   // dNSName outside the preferred syntax
-            b"\x82\x01 ",                      // dNSName " "
-            b"\x81\x0aexample.jp",             // rfc822Name without a local part
-            b"\x86\x05/path",                  // relative URI
-            b"\x87\x03\x01\x02\x03",             // iPAddress of 3 octets
-            b"\x82\x02\xff\xfe",                 // dNSName that is not IA5
+            &b""[..],                // empty GeneralNames
+            b"\x82\x04a..b",         // dNSName outside the preferred syntax
+            b"\x82\x01 ",            // dNSName " "
+            b"\x81\x0aexample.jp",   // rfc822Name without a local part
+            b"\x86\x05/path",        // relative URI
+            b"\x87\x03\x01\x02\x03", // iPAddress of 3 octets
+            b"\x82\x02\xff\xfe",     // dNSName that is not IA5
         ] {
             let err = with(bad).unwrap_err();
             assert_eq!(err, PathError::InvalidSubjectAltName, "{bad:?}");
@@ -1992,23 +2010,35 @@ mod tests {
     #[test]
     fn malformed_name_constraints_are_refused() {
         let nc = |value: Vec<u8>| {
-            simple(move |p| p.custom_extensions.push(raw_extension(&[2, 5, 29, 30], true, value)))
+            simple(move |p| {
+                p.custom_extensions
+                    .push(raw_extension(&[2, 5, 29, 30], true, value))
+            })
         };
         // permitted dNSName "jp": well formed.
-        assert!(nc(vec![0x30, 0x08, 0xa0, 0x06, 0x30, 0x04, 0x82, 0x02, b'j', b'p']).is_ok());
+        assert!(
+            nc(vec![
+                0x30, 0x08, 0xa0, 0x06, 0x30, 0x04, 0x82, 0x02, b'j', b'p'
+            ])
+            .is_ok()
+        );
         for bad in [
             vec![0x30, 0x00],             // neither subtree list
             vec![0x30, 0x02, 0xa0, 0x00], // an empty permitted list
             // maximum present (and minimum 5): both forbidden.
             vec![
-                0x30, 0x0d, 0xa0, 0x0b, 0x30, 0x09, 0x82, 0x02, b'j', b'p', 0x80, 0x01, 0x05,
-                0x81, 0x01, 0x05,
+                0x30, 0x0d, 0xa0, 0x0b, 0x30, 0x09, 0x82, 0x02, b'j', b'p', 0x80, 0x01, 0x05, 0x81,
+                0x01, 0x05,
             ][..4 + 0x0b]
                 .to_vec(),
             // an iPAddress base without its mask.
-            vec![0x30, 0x0a, 0xa0, 0x08, 0x30, 0x06, 0x87, 0x04, 192, 168, 0, 0],
+            vec![
+                0x30, 0x0a, 0xa0, 0x08, 0x30, 0x06, 0x87, 0x04, 192, 168, 0, 0,
+            ],
             // a dNSName base that is not a domain.
-            vec![0x30, 0x09, 0xa0, 0x07, 0x30, 0x05, 0x82, 0x03, b'a', b' ', b'b'],
+            vec![
+                0x30, 0x09, 0xa0, 0x07, 0x30, 0x05, 0x82, 0x03, b'a', b' ', b'b',
+            ],
         ] {
             let err = nc(bad.clone()).unwrap_err();
             assert_eq!(err, PathError::InvalidNameConstraints, "{bad:02x?}");
@@ -2019,10 +2049,13 @@ mod tests {
     #[test]
     fn empty_extended_key_usage_is_refused() {
         let eku = |value: Vec<u8>| {
-            below_root(|_| {}, move |e| {
-                e.custom_extensions
-                    .push(raw_extension(&[2, 5, 29, 37], false, value))
-            })
+            below_root(
+                |_| {},
+                move |e| {
+                    e.custom_extensions
+                        .push(raw_extension(&[2, 5, 29, 37], false, value))
+                },
+            )
         };
         // id-kp-clientAuth.
         let client_auth = vec![
@@ -2037,9 +2070,10 @@ mod tests {
     #[test]
     fn serial_zero_negative_or_over_twenty_octets_is_refused() {
         let serial = |bytes: Vec<u8>| {
-            below_root(|_| {}, move |e| {
-                e.serial_number = Some(rcgen::SerialNumber::from_slice(&bytes))
-            })
+            below_root(
+                |_| {},
+                move |e| e.serial_number = Some(rcgen::SerialNumber::from_slice(&bytes)),
+            )
         };
         assert!(serial(vec![0x7f; 20]).is_ok(), "20 octets is the most");
         assert_eq!(serial(vec![0]).unwrap_err(), PathError::InvalidSerialNumber);
@@ -2048,7 +2082,10 @@ mod tests {
         assert_eq!(err.reason(), "invalid_serial_number");
         // A positive 20-octet value with its top bit set needs 21 content
         // octets: more than 20.
-        assert_eq!(serial(vec![0x80; 20]).unwrap_err(), PathError::InvalidSerialNumber);
+        assert_eq!(
+            serial(vec![0x80; 20]).unwrap_err(),
+            PathError::InvalidSerialNumber
+        );
         // Negative: rcgen writes only positive serials, so the INTEGER's
         // first content octet is flipped in the DER. The refusal comes from
         // the serial, before the (now broken) signature is looked at.
