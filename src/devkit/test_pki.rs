@@ -107,6 +107,17 @@ impl TestCa {
         cert.subject().as_raw().to_vec()
     }
 
+    /// The subjectKeyIdentifier, which CRLs signed with this key name as
+    /// their authorityKeyIdentifier.
+    fn subject_key_id(&self) -> Option<Vec<u8>> {
+        let (_, cert) =
+            x509_parser::certificate::X509Certificate::from_der(&self.cert_der).expect("own cert");
+        cert.extensions().iter().find_map(|ext| match ext.parsed_extension() {
+            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+            _ => None,
+        })
+    }
+
     /// The serial as DER INTEGER content.
     pub fn serial(&self) -> Vec<u8> {
         let (_, cert) =
@@ -151,6 +162,11 @@ impl TestCa {
             tbs.extend(tlv(0x30, entries));
         }
         let mut exts = Vec::new();
+        if spec.authority_key_identifier {
+            if let Some(key_id) = self.subject_key_id() {
+                exts.extend(extension("2.5.29.35", false, tlv(0x30, tlv(0x80, key_id))));
+            }
+        }
         if let Some(n) = spec.number {
             exts.extend(extension("2.5.29.20", spec.number_critical, integer(n)));
         }
@@ -203,6 +219,9 @@ pub struct CrlSpec {
     pub number: Option<u64>,
     /// cRLNumber marked critical (which RFC 5280 §5.2.3 forbids).
     pub number_critical: bool,
+    /// authorityKeyIdentifier with the issuer's subjectKeyIdentifier
+    /// (RFC 5280 §5.2.1 requires it; `false` for the test that it does).
+    pub authority_key_identifier: bool,
     /// deltaCRLIndicator BaseCRLNumber (makes it a delta CRL).
     pub delta_base: Option<u64>,
     /// issuingDistributionPoint indirectCRL.
@@ -225,6 +244,7 @@ impl CrlSpec {
             next_update: Some(now + Duration::days(7)),
             number: Some(1),
             number_critical: false,
+            authority_key_identifier: true,
             delta_base: None,
             indirect: false,
             only_user_certs: false,

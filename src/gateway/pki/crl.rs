@@ -6,8 +6,9 @@
 //! certificate's issuer key or by a separate key of the same issuer whose
 //! certificate chains to the same anchor, the signer allowed to sign CRLs
 //! (cRLSign whenever keyUsage is present), thisUpdate reached, nextUpdate
-//! (plus a configured grace) not passed, a non-critical cRLNumber present
-//! (the CRL profile of RFC 5280 §5.2.3), and no critical CRL or entry
+//! (plus a configured grace) not passed, the CRL profile of RFC 5280 §5 kept
+//! (a non-critical cRLNumber, an authorityKeyIdentifier, a nextUpdate),
+//! and no critical CRL or entry
 //! extension unknown to us. A certificate is treated as unrevoked only when
 //! usable CRLs in scope cover every reason code; otherwise its status is
 //! unknown, which refuses the path. The types here are pure data so a bulk
@@ -88,6 +89,14 @@ pub enum CrlError {
     /// cRLNumber is marked critical (RFC 5280 §5.2.3: it MUST NOT be).
     #[error("CRL number is marked critical")]
     CriticalCrlNumber,
+    /// No authorityKeyIdentifier with a keyIdentifier (RFC 5280 §5.2.1:
+    /// every CRL carries one).
+    #[error("CRL has no authority key identifier")]
+    MissingAuthorityKeyIdentifier,
+    /// No nextUpdate (RFC 5280 §5.1.2.5: every CRL says when the next one
+    /// comes; without it a CRL could never go stale).
+    #[error("CRL has no next update")]
+    MissingNextUpdate,
 }
 
 impl CrlError {
@@ -105,6 +114,8 @@ impl CrlError {
             CrlError::Stale { .. } => "revocation_data_stale",
             CrlError::MissingCrlNumber => "crl_number_missing",
             CrlError::CriticalCrlNumber => "crl_number_critical",
+            CrlError::MissingAuthorityKeyIdentifier => "crl_authority_key_identifier_missing",
+            CrlError::MissingNextUpdate => "crl_next_update_missing",
         }
     }
 }
@@ -227,6 +238,8 @@ pub struct Crl {
     next_update: Option<OffsetDateTime>,
     number: Option<Vec<u8>>,
     number_critical: bool,
+    /// authorityKeyIdentifier with its keyIdentifier is present.
+    has_key_identifier: bool,
     delta_base: Option<Vec<u8>>,
     idp: Option<IssuingDistributionPoint>,
     entries: Vec<CrlEntry>,
@@ -285,6 +298,7 @@ impl Crl {
             next_update: tbs.next_update.map(|t| t.to_datetime()),
             number: None,
             number_critical: false,
+            has_key_identifier: false,
             delta_base: None,
             idp: None,
             entries: Vec::with_capacity(tbs.revoked_certificates.len()),
@@ -302,8 +316,11 @@ impl Crl {
                         IssuingDistributionPoint::from_der(ext.value).ok_or(CrlError::Malformed)?,
                     );
                 }
-                ParsedExtension::AuthorityKeyIdentifier(_)
-                | ParsedExtension::AuthorityInfoAccess(_) => {}
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    out.has_key_identifier =
+                        aki.key_identifier.as_ref().is_some_and(|k| !k.0.is_empty());
+                }
+                ParsedExtension::AuthorityInfoAccess(_) => {}
                 ParsedExtension::ParseError { .. } => return Err(CrlError::Malformed),
                 _ if ext.oid == OID_X509_EXT_CRL_NUMBER => {
                     out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
@@ -429,12 +446,19 @@ impl Crl {
         if let Some(oid) = &self.unknown_critical {
             return Err(CrlError::UnknownCriticalExtension { oid: oid.clone() });
         }
-        // The CRL profile of §5.2.3: a non-critical cRLNumber in every CRL.
+        // The CRL profile of §5: a non-critical cRLNumber (§5.2.3) in every CRL.
         if self.number.is_none() {
             return Err(CrlError::MissingCrlNumber);
         }
         if self.number_critical {
             return Err(CrlError::CriticalCrlNumber);
+        }
+        // §5.2.1 and §5.1.2.5: an authority key identifier and a nextUpdate.
+        if !self.has_key_identifier {
+            return Err(CrlError::MissingAuthorityKeyIdentifier);
+        }
+        if self.next_update.is_none() {
+            return Err(CrlError::MissingNextUpdate);
         }
         if signer.subject != self.issuer || signer.key_usage.is_some_and(|k| k & ku::CRL_SIGN == 0)
         {
@@ -1042,15 +1066,21 @@ mod tests {
     }
 
     #[test]
-    fn crl_without_a_number_or_with_a_critical_one_is_not_used() {
+    fn crl_breaking_the_crl_profile_is_not_used() {
         let p = pki();
         let mut unnumbered = CrlSpec::full(now());
         unnumbered.number = None;
         let mut critical = CrlSpec::full(now());
         critical.number_critical = true;
+        let mut no_key_id = CrlSpec::full(now());
+        no_key_id.authority_key_identifier = false;
+        let mut no_next = CrlSpec::full(now());
+        no_next.next_update = None;
         for (spec, expected) in [
             (unnumbered, CrlError::MissingCrlNumber),
             (critical, CrlError::CriticalCrlNumber),
+            (no_key_id, CrlError::MissingAuthorityKeyIdentifier),
+            (no_next, CrlError::MissingNextUpdate),
         ] {
             let der = p.int.crl(&spec);
             let err =
@@ -1066,6 +1096,14 @@ mod tests {
         }
         assert_eq!(CrlError::MissingCrlNumber.reason(), "crl_number_missing");
         assert_eq!(CrlError::CriticalCrlNumber.reason(), "crl_number_critical");
+        assert_eq!(
+            CrlError::MissingAuthorityKeyIdentifier.reason(),
+            "crl_authority_key_identifier_missing"
+        );
+        assert_eq!(
+            CrlError::MissingNextUpdate.reason(),
+            "crl_next_update_missing"
+        );
     }
 
     #[test]
