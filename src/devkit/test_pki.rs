@@ -112,10 +112,14 @@ impl TestCa {
     fn subject_key_id(&self) -> Option<Vec<u8>> {
         let (_, cert) =
             x509_parser::certificate::X509Certificate::from_der(&self.cert_der).expect("own cert");
-        cert.extensions().iter().find_map(|ext| match ext.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
-            _ => None,
-        })
+        cert.extensions()
+            .iter()
+            .find_map(|ext| match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => {
+                    Some(k.0.to_vec())
+                }
+                _ => None,
+            })
     }
 
     /// The serial as DER INTEGER content.
