@@ -708,6 +708,13 @@ fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
+/// When the demo CAs begin. A trust anchor's validity binds every path
+/// below it (RFC 5937), and the card tests verify at fixed dates (2024 and
+/// 2025): a CA that began a day before the run would refuse them, so the
+/// demo CAs begin at a fixed date before those. Like every certificate
+/// here, it is never a production one.
+const CA_NOT_BEFORE: OffsetDateTime = time::macros::datetime!(2020-01-01 0:00 UTC);
+
 fn user_auth_ca_params() -> CertificateParams {
     let mut params = ca_params();
     params.distinguished_name = name(&[
@@ -736,14 +743,16 @@ fn store_ca_params() -> CertificateParams {
 }
 
 /// CA basics: basicConstraints cA (path length 0: it issues only end
-/// entities), keyUsage keyCertSign + cRLSign (critical, rcgen's default),
-/// valid from a day ago for twenty years.
+/// entities) with a subjectKeyIdentifier (rcgen writes one with
+/// basicConstraints; RFC 5280 §4.2.1.2 requires it of a CA), keyUsage
+/// keyCertSign + cRLSign (critical, rcgen's default), valid from
+/// [`CA_NOT_BEFORE`] until twenty years from now.
 fn ca_params() -> CertificateParams {
     let now = whole_seconds_utc(OffsetDateTime::now_utc());
     let mut params = CertificateParams::default();
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    params.not_before = now - Duration::days(1);
+    params.not_before = CA_NOT_BEFORE;
     params.not_after = now + Duration::days(20 * 365);
     params
 }
@@ -1149,6 +1158,37 @@ mod tests {
         let ku = cert.key_usage().expect("ku").expect("present");
         assert!(ku.critical && ku.value.key_cert_sign() && ku.value.crl_sign());
         assert!(cert.is_ca());
+        // RFC 5280 §4.2.1.2: a CA names its key, which its cards' AKI repeats.
+        let ski = cert
+            .get_extension_unique(&x509_parser::oid_registry::OID_X509_EXT_SUBJECT_KEY_IDENTIFIER)
+            .expect("unique")
+            .expect("subjectKeyIdentifier present");
+        let ParsedExtension::SubjectKeyIdentifier(ski) = ski.parsed_extension() else {
+            panic!("subjectKeyIdentifier does not parse");
+        };
+        let card = ca
+            .issue_card(
+                "shape-card",
+                &CardSpec {
+                    key: CardKey::EcdsaP256,
+                    serial: vec![0x01],
+                    not_before: time::macros::datetime!(2025-02-03 0:00 UTC),
+                    not_after: time::macros::datetime!(2030-02-03 14:59:59 UTC),
+                    key_usage_digital_signature: true,
+                    with_policy: true,
+                    cn: "ABCDEF0123456789".to_string(),
+                },
+            )
+            .expect("card");
+        let (_, card) = X509Certificate::from_der(&card.cert_der).expect("parse card");
+        let aki = card
+            .get_extension_unique(&x509_parser::oid_registry::OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER)
+            .expect("unique")
+            .expect("authorityKeyIdentifier present");
+        let ParsedExtension::AuthorityKeyIdentifier(aki) = aki.parsed_extension() else {
+            panic!("authorityKeyIdentifier does not parse");
+        };
+        assert_eq!(aki.key_identifier.as_ref().map(|k| k.0), Some(ski.0));
         let kind = PublicKey::parse(cert.public_key().raw).expect("spki").kind;
         assert_eq!(kind, KeyKind::Rsa);
         // 2048-bit modulus, e = 65537.

@@ -107,6 +107,21 @@ impl TestCa {
         cert.subject().as_raw().to_vec()
     }
 
+    /// The subjectKeyIdentifier, which CRLs signed with this key name as
+    /// their authorityKeyIdentifier.
+    fn subject_key_id(&self) -> Option<Vec<u8>> {
+        let (_, cert) =
+            x509_parser::certificate::X509Certificate::from_der(&self.cert_der).expect("own cert");
+        cert.extensions()
+            .iter()
+            .find_map(|ext| match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(k) => {
+                    Some(k.0.to_vec())
+                }
+                _ => None,
+            })
+    }
+
     /// The serial as DER INTEGER content.
     pub fn serial(&self) -> Vec<u8> {
         let (_, cert) =
@@ -151,8 +166,13 @@ impl TestCa {
             tbs.extend(tlv(0x30, entries));
         }
         let mut exts = Vec::new();
+        if spec.authority_key_identifier {
+            if let Some(key_id) = self.subject_key_id() {
+                exts.extend(extension("2.5.29.35", false, tlv(0x30, tlv(0x80, key_id))));
+            }
+        }
         if let Some(n) = spec.number {
-            exts.extend(extension("2.5.29.20", false, integer(n)));
+            exts.extend(extension("2.5.29.20", spec.number_critical, integer(n)));
         }
         if let Some(base) = spec.delta_base {
             exts.extend(extension("2.5.29.27", true, integer(base)));
@@ -201,6 +221,11 @@ pub struct CrlSpec {
     pub next_update: Option<OffsetDateTime>,
     /// cRLNumber.
     pub number: Option<u64>,
+    /// cRLNumber marked critical (which RFC 5280 §5.2.3 forbids).
+    pub number_critical: bool,
+    /// authorityKeyIdentifier with the issuer's subjectKeyIdentifier
+    /// (RFC 5280 §5.2.1 requires it; `false` for the test that it does).
+    pub authority_key_identifier: bool,
     /// deltaCRLIndicator BaseCRLNumber (makes it a delta CRL).
     pub delta_base: Option<u64>,
     /// issuingDistributionPoint indirectCRL.
@@ -222,6 +247,8 @@ impl CrlSpec {
             this_update: now - Duration::days(1),
             next_update: Some(now + Duration::days(7)),
             number: Some(1),
+            number_critical: false,
+            authority_key_identifier: true,
             delta_base: None,
             indirect: false,
             only_user_certs: false,
@@ -318,6 +345,15 @@ pub fn unknown_critical() -> CustomExtension {
         &[1, 3, 6, 1, 4, 1, 99999, 1],
         vec![0x05, 0x00],
     ))
+}
+
+/// Any extension, as raw DER content: for the malformed and non-conforming
+/// ones rcgen will not write (an empty subjectAltName, a critical key
+/// identifier, a basicConstraints without subjectKeyIdentifier...).
+pub fn raw_extension(oid: &[u64], critical: bool, content: Vec<u8>) -> CustomExtension {
+    let mut ext = CustomExtension::from_oid_content(oid, content);
+    ext.set_criticality(critical);
+    ext
 }
 
 fn critical(mut ext: CustomExtension) -> CustomExtension {

@@ -380,3 +380,102 @@ fn every_refusal_of_the_issue_prints_its_reason() {
         "ok",
     );
 }
+
+/// The stricter rules (issue 15): the trust anchor's own constraints and
+/// RFC 5280 §4's issuance rules, each with its own reason, through the
+/// real binary; and an unnumbered CRL is not used.
+#[test]
+fn the_anchor_and_the_issuance_rules_print_their_own_reasons() {
+    use kofu::devkit::test_pki::raw_extension;
+    use rcgen::KeyUsagePurpose;
+    let dir = crate::harness::scratch_dir().join("pki-verify-strict");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |file: &str, bytes: &[u8]| {
+        let path = dir.join(file);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let now = OffsetDateTime::now_utc();
+    let root = TestCa::self_signed(params("Root", true, now));
+    let root_f = write("root.der", &root.cert_der);
+    let verdict = |anchor: &Path, ee: &TestCa, name: &str| {
+        let ee_f = write(name, &ee.cert_der);
+        verify(&[&"--anchor", &anchor, &ee_f])
+    };
+    assert_verdict(
+        verdict(&root_f, &root.issue(params("EE", false, now)), "ee.der"),
+        0,
+        true,
+        "ok",
+    );
+
+    // An expired anchor refuses its paths.
+    let mut old = params("Expired root", true, now);
+    old.not_after = now - time::Duration::days(1);
+    let old = TestCa::self_signed(old);
+    assert_verdict(
+        verdict(
+            &write("old-root.der", &old.cert_der),
+            &old.issue(params("EE", false, now)),
+            "old-ee.der",
+        ),
+        1,
+        false,
+        "anchor_expired",
+    );
+
+    // An end entity without an authority key identifier.
+    let mut no_aki = params("EE without AKI", false, now);
+    no_aki.use_authority_key_identifier_extension = false;
+    assert_verdict(
+        verdict(&root_f, &root.issue(no_aki), "no-aki.der"),
+        1,
+        false,
+        "missing_authority_key_identifier",
+    );
+
+    // An end entity asserting keyCertSign.
+    let mut signer = params("EE with keyCertSign", false, now);
+    signer.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyCertSign,
+    ];
+    assert_verdict(
+        verdict(&root_f, &root.issue(signer), "cert-sign.der"),
+        1,
+        false,
+        "key_cert_sign_without_ca",
+    );
+
+    // An empty subjectAltName.
+    let mut empty_san = params("EE with an empty SAN", false, now);
+    empty_san
+        .custom_extensions
+        .push(raw_extension(&[2, 5, 29, 17], false, vec![0x30, 0x00]));
+    assert_verdict(
+        verdict(&root_f, &root.issue(empty_san), "empty-san.der"),
+        1,
+        false,
+        "invalid_subject_alt_name",
+    );
+
+    // A CRL without a cRLNumber cannot vouch for the end entity.
+    let ee = root.issue(params("EE", false, now));
+    let ee_f = write("ee-crl.der", &ee.cert_der);
+    let mut unnumbered = CrlSpec::full(now);
+    unnumbered.number = None;
+    let unnumbered = write("unnumbered.crl", &root.crl(&unnumbered));
+    let numbered = write("numbered.crl", &root.crl(&CrlSpec::full(now)));
+    assert_verdict(
+        verify(&[&"--anchor", &root_f, &"--crl", &numbered, &ee_f]),
+        0,
+        true,
+        "ok",
+    );
+    assert_verdict(
+        verify(&[&"--anchor", &root_f, &"--crl", &unnumbered, &ee_f]),
+        1,
+        false,
+        "revocation_status_unknown",
+    );
+}

@@ -284,8 +284,10 @@ impl CardVerifier {
     /// [`CardError::NoTrustAnchors`] for an empty list;
     /// [`CardError::InvalidTrustAnchor`] for a certificate that does not
     /// parse (or has trailing data), is not a CA (basicConstraints cA), or
-    /// has a key type we cannot verify with. Anchor validity dates are not
-    /// checked: a trust anchor is trusted by configuration (RFC 5937).
+    /// has a key type we cannot verify with. The anchors' validity, keyUsage,
+    /// critical extensions and name constraints constrain every path at
+    /// verification time (RFC 5937), so an expired anchor refuses its cards
+    /// (`card_issuer_not_valid`) rather than the configuration.
     pub fn new(anchor_ders: &[Vec<u8>]) -> Result<Self, CardError> {
         if anchor_ders.is_empty() {
             return Err(CardError::NoTrustAnchors);
@@ -347,6 +349,8 @@ impl CardVerifier {
         alg: ChallengeAlgorithm,
         now: OffsetDateTime,
     ) -> Result<VerifiedCard, CardError> {
+        // Certificates carry whole seconds: compare at that precision.
+        let now = now.replace_nanosecond(0).unwrap_or(now);
         let cert = parse_certificate(certificate_der).map_err(|e| match e {
             ParseError::TooLarge => CardError::TooLarge {
                 size: certificate_der.len(),
@@ -394,10 +398,24 @@ impl CardVerifier {
                     CardError::IssuerNotValid
                 }
                 PathError::NotACa | PathError::MissingKeyCertSign => CardError::IssuerNotCa,
+                // The anchor constrains the path (RFC 5937): its dates and
+                // CA-ness are an issuer's.
+                PathError::AnchorNotYetValid { .. } | PathError::AnchorExpired { .. } => {
+                    CardError::IssuerNotValid
+                }
+                PathError::AnchorNotACa | PathError::AnchorMissingKeyCertSign => {
+                    CardError::IssuerNotCa
+                }
+                // A card asserting keyCertSign is one with the wrong key usage.
+                PathError::KeyCertSignWithoutCa => CardError::KeyUsage,
                 PathError::UnknownCriticalExtension { .. } => {
                     check_critical_extensions(cert)?;
                     CardError::PathRefused { reason: e.reason() }
                 }
+                // Everything else — the issuance rules of RFC 5280 §4 (key
+                // identifiers, serials, names, extension syntax), the
+                // anchor's other constraints, policies, name constraints —
+                // is a refusal of the path with the validator's reason.
                 other => CardError::PathRefused {
                     reason: other.reason(),
                 },
@@ -1124,6 +1142,76 @@ mod tests {
             .with_intermediates(&[b"junk".to_vec()])
             .expect_err("refused");
         assert_eq!(err.code(), "card_verifier_misconfigured");
+    }
+
+    #[test]
+    fn card_asserting_key_cert_sign_gets_key_usage_invalid() {
+        use crate::devkit::test_pki::{TestCa, params, policies};
+        let root = TestCa::self_signed(params("JPKI user authentication CA", true, now()));
+        let mut cp = params("OPAQUE0000000004", false, now());
+        cp.key_usages = vec![
+            rcgen::KeyUsagePurpose::DigitalSignature,
+            rcgen::KeyUsagePurpose::KeyCertSign,
+        ];
+        cp.custom_extensions
+            .push(policies(&["1.2.392.200149.8.5.1.3.30"]));
+        let card = root.issue(cp);
+        let result = verify_below(&root, &[], &card);
+        assert!(matches!(result, Err(CardError::KeyUsage)), "{result:?}");
+        assert_eq!(code_of(result), "card_key_usage_invalid");
+    }
+
+    #[test]
+    fn card_below_an_expired_anchor_gets_issuer_not_valid() {
+        use crate::devkit::test_pki::{TestCa, params, policies};
+        let mut rp = params("JPKI user authentication CA", true, now());
+        rp.not_after = now() - Duration::days(1);
+        let root = TestCa::self_signed(rp);
+        let mut cp = params("OPAQUE0000000005", false, now());
+        cp.custom_extensions
+            .push(policies(&["1.2.392.200149.8.5.1.3.30"]));
+        let card = root.issue(cp);
+        assert_eq!(
+            code_of(verify_below(&root, &[], &card)),
+            "card_issuer_not_valid"
+        );
+    }
+
+    #[test]
+    fn card_without_authority_key_identifier_gets_path_refused() {
+        let card = fixture()
+            .ca
+            .issue_card_with(
+                "no-aki",
+                &spec(CardKey::EcdsaP256),
+                crate::devkit::demo_pki::CardExtras {
+                    authority_key_identifier: false,
+                    ..Default::default()
+                },
+            )
+            .expect("card");
+        let result = verify(&card, now());
+        assert!(
+            matches!(
+                result,
+                Err(CardError::PathRefused {
+                    reason: "missing_authority_key_identifier"
+                })
+            ),
+            "{result:?}"
+        );
+        assert_eq!(code_of(result), "card_path_refused");
+    }
+
+    #[test]
+    fn card_is_valid_throughout_the_second_of_its_not_after() {
+        let card = ecdsa_card(spec(CardKey::EcdsaP256));
+        let not_after = datetime!(2029-06-30 14:59:59 UTC);
+        assert!(verify(&card, not_after + Duration::milliseconds(999)).is_ok());
+        assert_eq!(
+            code_of(verify(&card, not_after + Duration::seconds(1))),
+            "card_expired"
+        );
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! certificate's issuer key or by a separate key of the same issuer whose
 //! certificate chains to the same anchor, the signer allowed to sign CRLs
 //! (cRLSign whenever keyUsage is present), thisUpdate reached, nextUpdate
-//! (plus a configured grace) not passed, and no critical CRL or entry
+//! (plus a configured grace) not passed, the CRL profile of RFC 5280 §5 kept
+//! (a non-critical cRLNumber, an authorityKeyIdentifier, a nextUpdate),
+//! and no critical CRL or entry
 //! extension unknown to us. A certificate is treated as unrevoked only when
 //! usable CRLs in scope cover every reason code; otherwise its status is
 //! unknown, which refuses the path. The types here are pure data so a bulk
@@ -81,6 +83,20 @@ pub enum CrlError {
         /// nextUpdate of the CRL.
         next_update: OffsetDateTime,
     },
+    /// The CRL has no cRLNumber (RFC 5280 §5.2.3: every CRL carries one).
+    #[error("CRL has no CRL number")]
+    MissingCrlNumber,
+    /// cRLNumber is marked critical (RFC 5280 §5.2.3: it MUST NOT be).
+    #[error("CRL number is marked critical")]
+    CriticalCrlNumber,
+    /// No authorityKeyIdentifier with a keyIdentifier (RFC 5280 §5.2.1:
+    /// every CRL carries one).
+    #[error("CRL has no authority key identifier")]
+    MissingAuthorityKeyIdentifier,
+    /// No nextUpdate (RFC 5280 §5.1.2.5: every CRL says when the next one
+    /// comes; without it a CRL could never go stale).
+    #[error("CRL has no next update")]
+    MissingNextUpdate,
 }
 
 impl CrlError {
@@ -96,6 +112,10 @@ impl CrlError {
             CrlError::NotYetValid => "crl_not_yet_valid",
             CrlError::DeltaMismatch => "crl_delta_mismatch",
             CrlError::Stale { .. } => "revocation_data_stale",
+            CrlError::MissingCrlNumber => "crl_number_missing",
+            CrlError::CriticalCrlNumber => "crl_number_critical",
+            CrlError::MissingAuthorityKeyIdentifier => "crl_authority_key_identifier_missing",
+            CrlError::MissingNextUpdate => "crl_next_update_missing",
         }
     }
 }
@@ -217,6 +237,9 @@ pub struct Crl {
     this_update: OffsetDateTime,
     next_update: Option<OffsetDateTime>,
     number: Option<Vec<u8>>,
+    number_critical: bool,
+    /// authorityKeyIdentifier with its keyIdentifier is present.
+    has_key_identifier: bool,
     delta_base: Option<Vec<u8>>,
     idp: Option<IssuingDistributionPoint>,
     entries: Vec<CrlEntry>,
@@ -274,6 +297,8 @@ impl Crl {
             this_update: tbs.this_update.to_datetime(),
             next_update: tbs.next_update.map(|t| t.to_datetime()),
             number: None,
+            number_critical: false,
+            has_key_identifier: false,
             delta_base: None,
             idp: None,
             entries: Vec::with_capacity(tbs.revoked_certificates.len()),
@@ -284,17 +309,22 @@ impl Crl {
             match ext.parsed_extension() {
                 ParsedExtension::CRLNumber(_) => {
                     out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
+                    out.number_critical = ext.critical;
                 }
                 ParsedExtension::IssuingDistributionPoint(_) => {
                     out.idp = Some(
                         IssuingDistributionPoint::from_der(ext.value).ok_or(CrlError::Malformed)?,
                     );
                 }
-                ParsedExtension::AuthorityKeyIdentifier(_)
-                | ParsedExtension::AuthorityInfoAccess(_) => {}
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    out.has_key_identifier =
+                        aki.key_identifier.as_ref().is_some_and(|k| !k.0.is_empty());
+                }
+                ParsedExtension::AuthorityInfoAccess(_) => {}
                 ParsedExtension::ParseError { .. } => return Err(CrlError::Malformed),
                 _ if ext.oid == OID_X509_EXT_CRL_NUMBER => {
                     out.number = Some(der_unsigned_integer(ext.value).ok_or(CrlError::Malformed)?);
+                    out.number_critical = ext.critical;
                 }
                 _ if ext.oid == OID_X509_EXT_DELTA_CRL_INDICATOR => {
                     out.delta_base =
@@ -416,6 +446,20 @@ impl Crl {
         if let Some(oid) = &self.unknown_critical {
             return Err(CrlError::UnknownCriticalExtension { oid: oid.clone() });
         }
+        // The CRL profile of §5: a non-critical cRLNumber (§5.2.3) in every CRL.
+        if self.number.is_none() {
+            return Err(CrlError::MissingCrlNumber);
+        }
+        if self.number_critical {
+            return Err(CrlError::CriticalCrlNumber);
+        }
+        // §5.2.1 and §5.1.2.5: an authority key identifier and a nextUpdate.
+        if !self.has_key_identifier {
+            return Err(CrlError::MissingAuthorityKeyIdentifier);
+        }
+        if self.next_update.is_none() {
+            return Err(CrlError::MissingNextUpdate);
+        }
         if signer.subject != self.issuer || signer.key_usage.is_some_and(|k| k & ku::CRL_SIGN == 0)
         {
             return Err(CrlError::SignerNotAuthorized);
@@ -434,6 +478,8 @@ impl Crl {
     }
 
     fn check_time(&self, time: OffsetDateTime, grace: Duration) -> Result<(), CrlError> {
+        // CRL times carry whole seconds (§5.1.2.4): compare at that precision.
+        let time = time.replace_nanosecond(0).unwrap_or(time);
         if time < self.this_update {
             return Err(CrlError::NotYetValid);
         }
@@ -1017,6 +1063,63 @@ mod tests {
             .unwrap_err(),
             PathError::RevocationStatusUnknown
         );
+    }
+
+    #[test]
+    fn crl_breaking_the_crl_profile_is_not_used() {
+        let p = pki();
+        let mut unnumbered = CrlSpec::full(now());
+        unnumbered.number = None;
+        let mut critical = CrlSpec::full(now());
+        critical.number_critical = true;
+        let mut no_key_id = CrlSpec::full(now());
+        no_key_id.authority_key_identifier = false;
+        let mut no_next = CrlSpec::full(now());
+        no_next.next_update = None;
+        for (spec, expected) in [
+            (unnumbered, CrlError::MissingCrlNumber),
+            (critical, CrlError::CriticalCrlNumber),
+            (no_key_id, CrlError::MissingAuthorityKeyIdentifier),
+            (no_next, CrlError::MissingNextUpdate),
+        ] {
+            let der = p.int.crl(&spec);
+            let err =
+                check(&p, vec![clean(&p.root), der.clone()], &[], Duration::ZERO).unwrap_err();
+            assert_eq!(err, PathError::RevocationStatusUnknown);
+            // Directly, the CRL reports why.
+            let c = Arc::new(crl(&der));
+            assert_eq!(
+                c.validate(&cert(&p.int), now(), Duration::ZERO)
+                    .unwrap_err(),
+                expected
+            );
+        }
+        assert_eq!(CrlError::MissingCrlNumber.reason(), "crl_number_missing");
+        assert_eq!(CrlError::CriticalCrlNumber.reason(), "crl_number_critical");
+        assert_eq!(
+            CrlError::MissingAuthorityKeyIdentifier.reason(),
+            "crl_authority_key_identifier_missing"
+        );
+        assert_eq!(
+            CrlError::MissingNextUpdate.reason(),
+            "crl_next_update_missing"
+        );
+    }
+
+    #[test]
+    fn crl_times_are_compared_in_whole_seconds() {
+        let p = pki();
+        let mut spec = CrlSpec::full(now());
+        spec.next_update = Some(now());
+        let c = Arc::new(crl(&p.int.crl(&spec)));
+        // 0.999 s past nextUpdate is still nextUpdate's second.
+        let within = now() + Duration::milliseconds(999);
+        c.validate(&cert(&p.int), within, Duration::ZERO)
+            .expect("fresh within nextUpdate's second");
+        assert!(matches!(
+            c.validate(&cert(&p.int), now() + Duration::seconds(1), Duration::ZERO),
+            Err(CrlError::Stale { .. })
+        ));
     }
 
     fn delta(base: u64, number: u64) -> CrlSpec {

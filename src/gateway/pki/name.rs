@@ -274,6 +274,96 @@ fn ip_within(addr: &[u8], base: &[u8]) -> bool {
         .all(|((a, n), m)| a & m == n & m)
 }
 
+/// Whether a subjectAltName entry keeps its form's syntax (RFC 5280
+/// §4.2.1.6): a dNSName in the preferred name syntax (a leftmost `*` label
+/// allowed), an rfc822Name that is a mailbox, a URI with a scheme and a
+/// scheme-specific part (and a host when it has an authority), an
+/// iPAddress of 4 or 16 octets. Forms kofu does not read are taken as they
+/// are; an entry x509-parser could not read is refused.
+pub(crate) fn alt_name_well_formed(name: &GeneralName<'_>) -> bool {
+    match name {
+        GeneralName::DNSName(s) => {
+            let host = s.strip_prefix("*.").unwrap_or(s);
+            host_well_formed(host)
+        }
+        GeneralName::RFC822Name(s) => mailbox_well_formed(s),
+        GeneralName::URI(s) => uri_well_formed(s),
+        GeneralName::IPAddress(b) => b.len() == 4 || b.len() == 16,
+        GeneralName::Invalid(..) => false,
+        GeneralName::OtherName(..)
+        | GeneralName::X400Address(_)
+        | GeneralName::DirectoryName(_)
+        | GeneralName::EDIPartyName(_)
+        | GeneralName::RegisteredID(_) => true,
+    }
+}
+
+/// Whether a name-constraint base keeps its form's syntax (RFC 5280
+/// §4.2.1.10): a dNSName or URI host that is a host name or a domain with
+/// a leading period (or, for dNSName, empty: every name), an rfc822Name
+/// that is a mailbox, a host or a `.domain`, an iPAddress of 8 or 32
+/// octets (address and mask).
+pub(crate) fn constraint_base_well_formed(name: &GeneralName<'_>) -> bool {
+    let domain = |s: &str| host_well_formed(s.strip_prefix('.').unwrap_or(s));
+    match name {
+        GeneralName::DNSName(s) => s.is_empty() || domain(s),
+        GeneralName::RFC822Name(s) => {
+            if s.contains('@') {
+                mailbox_well_formed(s)
+            } else {
+                domain(s)
+            }
+        }
+        GeneralName::URI(s) => domain(s),
+        GeneralName::IPAddress(b) => b.len() == 8 || b.len() == 32,
+        GeneralName::Invalid(..) => false,
+        GeneralName::OtherName(..)
+        | GeneralName::X400Address(_)
+        | GeneralName::DirectoryName(_)
+        | GeneralName::EDIPartyName(_)
+        | GeneralName::RegisteredID(_) => true,
+    }
+}
+
+/// RFC 1034 §3.5 preferred name syntax, as RFC 1123 §2.1 relaxed it
+/// (labels may start with a digit): dot-separated labels of 1–63 letters,
+/// digits and inner hyphens, 253 octets at most, no trailing dot.
+fn host_well_formed(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            let b = label.as_bytes();
+            matches!((b.first(), b.last()), (Some(f), Some(l)) if *f != b'-' && *l != b'-')
+                && b.len() <= 63
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        })
+}
+
+/// `local-part@domain` (RFC 5321 §4.1.2): a non-empty local part of
+/// visible ASCII, a well-formed host.
+fn mailbox_well_formed(mailbox: &str) -> bool {
+    let Some((local, domain)) = mailbox.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty() && local.bytes().all(|c| c.is_ascii_graphic()) && host_well_formed(domain)
+}
+
+/// An absolute URI (RFC 3986 §3): `scheme ":" hier-part` with a scheme of
+/// a letter then letters, digits, `+`, `-`, `.`; a non-empty rest of
+/// visible ASCII; a host when there is an authority (RFC 5280 §4.2.1.6).
+fn uri_well_formed(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.bytes();
+    let scheme_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'-' || c == b'.');
+    scheme_ok
+        && !rest.is_empty()
+        && uri.bytes().all(|c| c.is_ascii_graphic())
+        && (!rest.starts_with("//") || uri_host(uri).is_some())
+}
+
 /// The permitted and excluded subtrees accumulated along a path.
 ///
 /// Permitted subtrees are kept as one set per constraining certificate, and
@@ -397,6 +487,53 @@ mod tests {
         state.add(Some(&[GName::Other(0)]), None);
         assert!(!state.check(&Name::default(), &[GName::Other(0)]));
         assert!(state.check(&Name::default(), &[GName::Dns("a".into())]));
+    }
+
+    #[test]
+    fn alt_names_are_held_to_the_syntax_of_their_form() {
+        let ok = |n: GeneralName<'_>| alt_name_well_formed(&n);
+        assert!(ok(GeneralName::DNSName("www.example.jp")));
+        assert!(ok(GeneralName::DNSName("*.example.jp")));
+        assert!(ok(GeneralName::DNSName("3com.example")));
+        assert!(!ok(GeneralName::DNSName(" ")));
+        assert!(!ok(GeneralName::DNSName("")));
+        assert!(!ok(GeneralName::DNSName("a..example")));
+        assert!(!ok(GeneralName::DNSName("-a.example")));
+        assert!(!ok(GeneralName::DNSName("a_b.example")));
+        assert!(!ok(GeneralName::DNSName("example.jp.")));
+        assert!(!ok(GeneralName::DNSName("a.*.example")));
+        assert!(ok(GeneralName::RFC822Name("a@example.jp")));
+        assert!(!ok(GeneralName::RFC822Name("example.jp")));
+        assert!(!ok(GeneralName::RFC822Name("@example.jp")));
+        assert!(!ok(GeneralName::RFC822Name("a b@example.jp")));
+        assert!(ok(GeneralName::URI("https://host.example/p?q")));
+        assert!(ok(GeneralName::URI("urn:kofu:role:jlis")));
+        assert!(!ok(GeneralName::URI("/relative/path")));
+        assert!(!ok(GeneralName::URI("https:")));
+        assert!(!ok(GeneralName::URI("https:///no-host")));
+        assert!(!ok(GeneralName::URI("1http://host.example/")));
+        assert!(ok(GeneralName::IPAddress(&[192, 0, 2, 1])));
+        assert!(ok(GeneralName::IPAddress(&[0; 16])));
+        assert!(!ok(GeneralName::IPAddress(&[192, 0, 2])));
+        assert!(!ok(GeneralName::IPAddress(&[0; 8])));
+    }
+
+    #[test]
+    fn constraint_bases_are_held_to_the_syntax_of_their_form() {
+        let ok = |n: GeneralName<'_>| constraint_base_well_formed(&n);
+        assert!(ok(GeneralName::DNSName("example.jp")));
+        assert!(ok(GeneralName::DNSName(".example.jp")));
+        assert!(ok(GeneralName::DNSName("")));
+        assert!(!ok(GeneralName::DNSName("*.example.jp")));
+        assert!(ok(GeneralName::RFC822Name("a@example.jp")));
+        assert!(ok(GeneralName::RFC822Name(".example.jp")));
+        assert!(!ok(GeneralName::RFC822Name("a@")));
+        assert!(ok(GeneralName::URI(".example.jp")));
+        assert!(!ok(GeneralName::URI("https://example.jp/")));
+        assert!(ok(GeneralName::IPAddress(&[
+            192, 168, 0, 0, 255, 255, 0, 0
+        ])));
+        assert!(!ok(GeneralName::IPAddress(&[192, 168, 0, 0])));
     }
 
     #[test]

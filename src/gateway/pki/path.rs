@@ -8,7 +8,14 @@
 //! critical extensions, the full certificate-policy tree (mapping,
 //! inhibitAnyPolicy, requireExplicitPolicy) and name constraints — and, when
 //! CRLs are configured, revocation of every certificate in the chain
-//! (see [`super::crl`]). Paths are built by name from an unordered pool,
+//! (see [`super::crl`]). Strict where it matters: the anchor's own
+//! validity, cA, keyCertSign, critical extensions, name constraints and
+//! path length bind the path (RFC 5937); every other certificate keeps the
+//! issuance rules of RFC 5280 §4 (key identifiers, a positive serial of at
+//! most 20 octets, a non-empty issuer, keyCertSign and nameConstraints only
+//! with cA, well-formed subjectAltName, nameConstraints and
+//! extendedKeyUsage); times are compared in whole seconds, the precision
+//! certificates carry. Paths are built by name from an unordered pool,
 //! with key identifiers only ordering the candidates, and a failing
 //! candidate makes the builder try the next one. Errors are typed and carry
 //! no names or serials.
@@ -19,10 +26,15 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::der_parser::asn1_rs::Oid;
-use x509_parser::extensions::ParsedExtension;
+use x509_parser::extensions::{ParsedExtension, X509Extension};
+use x509_parser::oid_registry::{
+    OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER, OID_X509_EXT_EXTENDED_KEY_USAGE,
+    OID_X509_EXT_NAME_CONSTRAINTS, OID_X509_EXT_SUBJECT_ALT_NAME,
+    OID_X509_EXT_SUBJECT_KEY_IDENTIFIER,
+};
 use x509_parser::prelude::FromDer;
 
-use super::name::{GName, Name, NameConstraintState};
+use super::name::{self, GName, Name, NameConstraintState};
 use super::reason::RevocationReason;
 use super::signature::{self, CertificateSignatureAlgorithm, PublicKey, SignatureError};
 
@@ -40,6 +52,8 @@ const MAX_SEARCH_STEPS: usize = 1024;
 const MAX_POLICY_NODES: usize = 4096;
 /// anyPolicy, 2.5.29.32.0, as DER OID content octets.
 pub(crate) const ANY_POLICY: &[u8] = &[0x55, 0x1d, 0x20, 0x00];
+/// Longest serial number, in content octets of its INTEGER (RFC 5280 §4.1.2.2).
+const MAX_SERIAL_OCTETS: usize = 20;
 /// RSA modulus sizes accepted, in bits.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 
@@ -129,6 +143,74 @@ pub enum PathError {
     /// More intermediates would be needed than [`MAX_PATH_DEPTH`].
     #[error("certification path too long")]
     PathTooLong,
+    /// The trust anchor's certificate is not valid yet at the validation
+    /// time (RFC 5937: an anchor given as a certificate constrains the path
+    /// with its validity).
+    #[error("trust anchor is not valid before {not_before}")]
+    AnchorNotYetValid {
+        /// notBefore of the anchor.
+        not_before: OffsetDateTime,
+    },
+    /// The trust anchor's certificate expired before the validation time.
+    #[error("trust anchor expired at {not_after}")]
+    AnchorExpired {
+        /// notAfter of the anchor.
+        not_after: OffsetDateTime,
+    },
+    /// A version 3 trust anchor without basicConstraints cA.
+    #[error("trust anchor is not a CA")]
+    AnchorNotACa,
+    /// The trust anchor has keyUsage without keyCertSign.
+    #[error("trust anchor lacks keyCertSign")]
+    AnchorMissingKeyCertSign,
+    /// The trust anchor has a critical extension kofu does not process.
+    #[error("trust anchor has an unknown critical extension {oid}")]
+    AnchorUnknownCriticalExtension {
+        /// Dotted OID (not personal data).
+        oid: String,
+    },
+    /// A certificate below the anchor lacks the keyIdentifier of
+    /// authorityKeyIdentifier (RFC 5280 §4.2.1.1: required in every
+    /// certificate but a self-signed one).
+    #[error("certificate lacks an authority key identifier")]
+    MissingAuthorityKeyIdentifier,
+    /// An intermediate CA lacks subjectKeyIdentifier (RFC 5280 §4.2.1.2:
+    /// required in every CA certificate).
+    #[error("CA certificate lacks a subject key identifier")]
+    MissingSubjectKeyIdentifier,
+    /// authorityKeyIdentifier or subjectKeyIdentifier is marked critical or
+    /// holds an empty key identifier (RFC 5280 §4.2.1.1, §4.2.1.2).
+    #[error("key identifier extension is invalid")]
+    InvalidKeyIdentifier,
+    /// A certificate asserts keyCertSign without basicConstraints cA
+    /// (RFC 5280 §4.2.1.3): an end entity posing as a CA.
+    #[error("keyCertSign asserted without basicConstraints cA")]
+    KeyCertSignWithoutCa,
+    /// nameConstraints in a certificate that is not a CA (RFC 5280 §4.2.1.10).
+    #[error("name constraints in a certificate that is not a CA")]
+    EndEntityNameConstraints,
+    /// subjectAltName is empty, does not parse, holds a name that breaks
+    /// its form's syntax (a dNSName outside the preferred name syntax, a
+    /// mailbox without `@`, a relative URI, an iPAddress not of 4 or 16
+    /// octets), or is missing or non-critical when the subject is empty
+    /// (RFC 5280 §4.1.2.6, §4.2.1.6).
+    #[error("subject alternative name is invalid")]
+    InvalidSubjectAltName,
+    /// nameConstraints is empty, does not parse, has a subtree with
+    /// minimum or maximum, or a base that breaks its form's syntax (RFC 5280
+    /// §4.2.1.10).
+    #[error("name constraints extension is invalid")]
+    InvalidNameConstraints,
+    /// extendedKeyUsage is an empty sequence (RFC 5280 §4.2.1.12: SIZE (1..MAX)).
+    #[error("extended key usage is empty")]
+    EmptyExtendedKeyUsage,
+    /// The serial number is zero, negative or longer than 20 octets
+    /// (RFC 5280 §4.1.2.2).
+    #[error("certificate serial number is not a positive integer of at most 20 octets")]
+    InvalidSerialNumber,
+    /// The issuer name is an empty sequence (RFC 5280 §4.1.2.4).
+    #[error("certificate issuer name is empty")]
+    EmptyIssuer,
 }
 
 impl PathError {
@@ -156,6 +238,21 @@ impl PathError {
             PathError::RevocationStatusUnknown => "revocation_status_unknown",
             PathError::RevocationDataStale => "revocation_data_stale",
             PathError::PathTooLong => "path_too_long",
+            PathError::AnchorNotYetValid { .. } => "anchor_not_yet_valid",
+            PathError::AnchorExpired { .. } => "anchor_expired",
+            PathError::AnchorNotACa => "anchor_not_a_ca",
+            PathError::AnchorMissingKeyCertSign => "anchor_missing_key_cert_sign",
+            PathError::AnchorUnknownCriticalExtension { .. } => "anchor_unknown_critical_extension",
+            PathError::MissingAuthorityKeyIdentifier => "missing_authority_key_identifier",
+            PathError::MissingSubjectKeyIdentifier => "missing_subject_key_identifier",
+            PathError::InvalidKeyIdentifier => "invalid_key_identifier",
+            PathError::KeyCertSignWithoutCa => "key_cert_sign_without_ca",
+            PathError::EndEntityNameConstraints => "end_entity_name_constraints",
+            PathError::InvalidSubjectAltName => "invalid_subject_alt_name",
+            PathError::InvalidNameConstraints => "invalid_name_constraints",
+            PathError::EmptyExtendedKeyUsage => "empty_extended_key_usage",
+            PathError::InvalidSerialNumber => "invalid_serial_number",
+            PathError::EmptyIssuer => "empty_issuer_name",
         }
     }
 }
@@ -313,6 +410,15 @@ pub struct Certificate {
     authority_key_id: Option<Vec<u8>>,
     subject_key_id: Option<Vec<u8>>,
     unknown_critical: Option<String>,
+    /// The first way this certificate breaks the issuance rules of RFC 5280
+    /// §4 that do not depend on its place in a path (serial, issuer name,
+    /// the syntax of extensions validation relies on). Kept, not returned by
+    /// [`Certificate::from_der`], so a pool certificate that breaks them is
+    /// refused with its own reason when a path runs through it.
+    profile_problem: Option<PathError>,
+    /// nameConstraints is present and invalid: an anchor with such
+    /// constraints is refused, since they cannot be honoured.
+    bad_name_constraints: bool,
 }
 
 impl std::fmt::Debug for Certificate {
@@ -324,6 +430,98 @@ impl std::fmt::Debug for Certificate {
 /// First 8 bytes in hex: enough to correlate, nothing personal.
 pub(crate) fn hex8(bytes: &[u8]) -> String {
     bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// How one extension breaks the syntax RFC 5280 §4.2 gives it, for the
+/// extensions path validation relies on; `None` when it does not (or is
+/// not one of them). A subjectAltName or nameConstraints that does not
+/// parse at all is refused here with its own reason, not as a malformed
+/// certificate.
+fn extension_problem(ext: &X509Extension<'_>) -> Option<PathError> {
+    if ext.oid == OID_X509_EXT_SUBJECT_ALT_NAME {
+        let ParsedExtension::SubjectAlternativeName(san) = ext.parsed_extension() else {
+            return Some(PathError::InvalidSubjectAltName);
+        };
+        let well_formed = !san.general_names.is_empty()
+            && san.general_names.iter().all(name::alt_name_well_formed);
+        return (!well_formed).then_some(PathError::InvalidSubjectAltName);
+    }
+    if ext.oid == OID_X509_EXT_NAME_CONSTRAINTS {
+        let ParsedExtension::NameConstraints(nc) = ext.parsed_extension() else {
+            return Some(PathError::InvalidNameConstraints);
+        };
+        let bases = nc
+            .permitted_subtrees
+            .iter()
+            .chain(nc.excluded_subtrees.iter())
+            .flatten();
+        let mut bases = bases.peekable();
+        let well_formed = bases.peek().is_some()
+            && subtrees_well_formed(ext.value)
+            && bases.all(|t| name::constraint_base_well_formed(&t.base));
+        return (!well_formed).then_some(PathError::InvalidNameConstraints);
+    }
+    if ext.oid == OID_X509_EXT_EXTENDED_KEY_USAGE {
+        // ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId.
+        return matches!(der_tlv(ext.value), Some((0x30, [], [])))
+            .then_some(PathError::EmptyExtendedKeyUsage);
+    }
+    if ext.oid == OID_X509_EXT_AUTHORITY_KEY_IDENTIFIER {
+        // §4.2.1.1: non-critical; a key identifier is never empty (and one
+        // that does not parse is no identifier).
+        let bad = match ext.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                aki.key_identifier.as_ref().is_some_and(|k| k.0.is_empty())
+            }
+            _ => true,
+        };
+        return (ext.critical || bad).then_some(PathError::InvalidKeyIdentifier);
+    }
+    if ext.oid == OID_X509_EXT_SUBJECT_KEY_IDENTIFIER {
+        // §4.2.1.2: non-critical, and not empty.
+        let bad = match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => k.0.is_empty(),
+            _ => true,
+        };
+        return (ext.critical || bad).then_some(PathError::InvalidKeyIdentifier);
+    }
+    None
+}
+
+/// The structure of a nameConstraints value, which x509-parser 0.18 does
+/// not check: `SEQUENCE { [0] GeneralSubtrees OPTIONAL, [1] GeneralSubtrees
+/// OPTIONAL }` with at least one present, in that order, each non-empty,
+/// and every GeneralSubtree only its base — minimum is DEFAULT 0 (so DER
+/// leaves it out) and RFC 5280 §4.2.1.10 says it MUST be zero and maximum
+/// MUST be absent.
+fn subtrees_well_formed(value: &[u8]) -> bool {
+    let Some((0x30, mut fields, [])) = der_tlv(value) else {
+        return false;
+    };
+    if fields.is_empty() {
+        return false;
+    }
+    let mut previous = 0u8;
+    while !fields.is_empty() {
+        let Some((tag, mut subtrees, rest)) = der_tlv(fields) else {
+            return false;
+        };
+        fields = rest;
+        if !(tag == 0xa0 || tag == 0xa1) || tag <= previous || subtrees.is_empty() {
+            return false;
+        }
+        previous = tag;
+        while !subtrees.is_empty() {
+            let Some((0x30, subtree, rest)) = der_tlv(subtrees) else {
+                return false;
+            };
+            subtrees = rest;
+            if !matches!(der_tlv(subtree), Some((_, _, []))) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 impl Certificate {
@@ -409,8 +607,33 @@ impl Certificate {
             authority_key_id: None,
             subject_key_id: None,
             unknown_critical: None,
+            profile_problem: None,
+            bad_name_constraints: false,
         };
+        // §4.1.2.2: a positive INTEGER of at most 20 content octets.
+        let raw_serial = tbs.raw_serial();
+        if raw_serial.is_empty()
+            || raw_serial.len() > MAX_SERIAL_OCTETS
+            || raw_serial[0] & 0x80 != 0
+            || raw_serial.iter().all(|&b| b == 0)
+        {
+            out.profile_problem = Some(PathError::InvalidSerialNumber);
+        }
+        // §4.1.2.4: the issuer is never an empty sequence.
+        if out.issuer.is_empty() {
+            out.profile_problem.get_or_insert(PathError::EmptyIssuer);
+        }
+        let mut san_critical = false;
         for ext in tbs.extensions() {
+            if let Some(problem) = extension_problem(ext) {
+                if problem == PathError::InvalidNameConstraints {
+                    out.bad_name_constraints = true;
+                }
+                out.profile_problem.get_or_insert(problem);
+                if matches!(ext.parsed_extension(), ParsedExtension::ParseError { .. }) {
+                    continue;
+                }
+            }
             match ext.parsed_extension() {
                 ParsedExtension::BasicConstraints(bc) => {
                     out.basic_constraints = Some((bc.ca, bc.path_len_constraint));
@@ -455,6 +678,7 @@ impl Certificate {
                     ));
                 }
                 ParsedExtension::SubjectAlternativeName(san) => {
+                    san_critical = ext.critical;
                     out.alt_names = san.general_names.iter().map(GName::from_x509).collect();
                 }
                 ParsedExtension::CRLDistributionPoints(_) => {
@@ -474,6 +698,12 @@ impl Certificate {
                     }
                 }
             }
+        }
+        // §4.1.2.6: a subject named only in subjectAltName has an empty
+        // subject field and a critical subjectAltName.
+        if out.subject.is_empty() && (out.alt_names.is_empty() || !san_critical) {
+            out.profile_problem
+                .get_or_insert(PathError::InvalidSubjectAltName);
         }
         Ok(out)
     }
@@ -513,6 +743,58 @@ impl Certificate {
     /// Issuer and subject names are equal (RFC 5280 §6.1: self-issued).
     pub fn is_self_issued(&self) -> bool {
         self.issuer == self.subject
+    }
+
+    /// The issuance rules of RFC 5280 §4 a certificate keeps whatever its
+    /// place in a path: its [`Certificate::profile_problem`], keyCertSign
+    /// only with cA (§4.2.1.3), nameConstraints only in a CA (§4.2.1.10).
+    /// An issuing certificate without cA fails as [`PathError::NotACa`]
+    /// later, so for one only the first part matters.
+    fn check_own_profile(&self) -> Result<(), PathError> {
+        if let Some(problem) = &self.profile_problem {
+            return Err(problem.clone());
+        }
+        if !self.is_ca() {
+            if self.key_usage.is_some_and(|k| k & ku::KEY_CERT_SIGN != 0) {
+                return Err(PathError::KeyCertSignWithoutCa);
+            }
+            if self.name_constraints.is_some() {
+                return Err(PathError::EndEntityNameConstraints);
+            }
+        }
+        Ok(())
+    }
+
+    /// RFC 5937: what a trust anchor given as a certificate imposes on the
+    /// path besides its name and key — its validity at `time`, cA (for a
+    /// version 3 certificate; a version 1 anchor is a bare name and key),
+    /// keyCertSign when it has keyUsage, no unknown critical extension, and
+    /// name constraints that can be honoured (they are applied to the path
+    /// by [`validate_chain`], as is its pathLenConstraint).
+    fn check_as_anchor(&self, time: OffsetDateTime) -> Result<(), PathError> {
+        if time < self.not_before {
+            return Err(PathError::AnchorNotYetValid {
+                not_before: self.not_before,
+            });
+        }
+        if time > self.not_after {
+            return Err(PathError::AnchorExpired {
+                not_after: self.not_after,
+            });
+        }
+        if self.version == 2 && !self.is_ca() {
+            return Err(PathError::AnchorNotACa);
+        }
+        if self.key_usage.is_some_and(|k| k & ku::KEY_CERT_SIGN == 0) {
+            return Err(PathError::AnchorMissingKeyCertSign);
+        }
+        if let Some(oid) = &self.unknown_critical {
+            return Err(PathError::AnchorUnknownCriticalExtension { oid: oid.clone() });
+        }
+        if self.bad_name_constraints {
+            return Err(PathError::InvalidNameConstraints);
+        }
+        Ok(())
     }
 
     /// authorityKeyIdentifier equals `issuer`'s subjectKeyIdentifier (both present).
@@ -802,8 +1084,10 @@ pub trait RevocationCheck: std::fmt::Debug + Send + Sync {
 }
 
 impl PathValidator {
-    /// Anchors are trusted by configuration: their validity and extensions
-    /// are not checked, only their name and key are used (RFC 5937 style).
+    /// Anchors are trusted by configuration, and constrain the paths that
+    /// end at them as RFC 5937 describes: their validity, cA, keyCertSign,
+    /// critical extensions, name constraints and pathLenConstraint are
+    /// applied at every validation, not here (they depend on the time).
     pub fn new(anchors: Vec<Certificate>, intermediates: Vec<Certificate>) -> PathValidator {
         let anchors: Vec<Arc<Certificate>> = anchors.into_iter().map(Arc::new).collect();
         let anchor_prints: HashSet<[u8; 32]> = anchors.iter().map(|a| a.fingerprint).collect();
@@ -859,6 +1143,19 @@ impl PathValidator {
         nest: &Nest,
         only_anchor: Option<usize>,
     ) -> Result<ValidatedPath, PathError> {
+        // Certificates carry whole seconds (§4.1.2.5): a certificate whose
+        // notAfter is 12:00:00 is valid throughout 12:00:00.xxx.
+        let truncated;
+        let opts = if opts.time.nanosecond() == 0 {
+            opts
+        } else {
+            truncated = PathOptions {
+                time: opts.time.replace_nanosecond(0).unwrap_or(opts.time),
+                ..opts.clone()
+            };
+            &truncated
+        };
+        end_entity.check_own_profile()?;
         let ee = end_entity.clone();
         let mut search = Search {
             validator: self,
@@ -995,9 +1292,19 @@ fn validate_chain(
     } else {
         n + 1
     };
-    let mut max_path_length = n;
+    let anchor = chain[0];
+    // RFC 5937: the anchor's pathLenConstraint and name constraints bind
+    // the whole path (its other constraints are checked after the loop, so
+    // a path's own certificates report their faults first).
+    let mut max_path_length = match anchor.basic_constraints {
+        Some((true, Some(len))) => n.min(len as usize),
+        _ => n,
+    };
     let mut tree = PolicyTree::new();
     let mut names = NameConstraintState::default();
+    if let Some((permitted, excluded)) = &anchor.name_constraints {
+        names.add(permitted.as_deref(), excluded.as_deref());
+    }
 
     for (i, cert) in chain.iter().enumerate().skip(1) {
         let last = i == n;
@@ -1029,6 +1336,17 @@ fn validate_chain(
         if let Some(oid) = &cert.unknown_critical {
             return Err(PathError::UnknownCriticalExtension { oid: oid.clone() });
         }
+        // RFC 5280 §4 issuance rules. The key identifier is required of
+        // all but self-signed certificates (§4.2.1.1); it is checked after
+        // the signature, so a look-alike CA's certificate stays an unknown
+        // issuer.
+        if let Some(problem) = &cert.profile_problem {
+            return Err(problem.clone());
+        }
+        let self_signed = self_issued && cert.spki == working.spki;
+        if cert.authority_key_id.is_none() && !self_signed {
+            return Err(PathError::MissingAuthorityKeyIdentifier);
+        }
         // (b), (c): name constraints, skipped for self-issued intermediates.
         if (last || !self_issued) && !names.check(&cert.subject, &cert.alt_names) {
             return Err(PathError::NameConstraintViolation);
@@ -1049,6 +1367,10 @@ fn validate_chain(
         // §4.1.2.6: a CA's subject is never empty (it is what chains).
         if cert.version != 2 || !cert.is_ca() || cert.subject.is_empty() {
             return Err(PathError::NotACa);
+        }
+        // §4.2.1.2: every CA certificate names its key.
+        if cert.subject_key_id.is_none() {
+            return Err(PathError::MissingSubjectKeyIdentifier);
         }
         if let Some(maps) = &cert.policy_mappings {
             if maps.iter().any(|(a, b)| a == ANY_POLICY || b == ANY_POLICY) {
@@ -1089,6 +1411,7 @@ fn validate_chain(
         }
         working = cert;
     }
+    anchor.check_as_anchor(opts.time)?;
     // §6.1.5: wrap-up.
     let ee = chain[n];
     explicit_policy = explicit_policy.saturating_sub(1);
@@ -1364,7 +1687,7 @@ mod tests {
     use super::*;
     use crate::devkit::test_pki::{
         TestCa, inhibit_any_policy, params, policies, policy_constraints, policy_mappings,
-        unknown_critical,
+        raw_extension, unknown_critical,
     };
 
     const P1: &str = "1.2.392.200149.8.5.1.3.30";
@@ -1437,14 +1760,429 @@ mod tests {
     }
 
     #[test]
-    fn expired_intermediate_is_refused_but_anchor_dates_are_not_checked() {
-        let mut p = params("Root", true, now());
-        p.not_after = now() - Duration::days(1);
-        let root = TestCa::self_signed(p);
-        let ee = root.issue(params("EE", false, now()));
-        assert!(check(&root, &[], &ee, &PathOptions::at(now())).is_ok());
+    fn expired_intermediate_is_refused() {
         let err = simple(|p| p.not_after = now() - Duration::days(1)).unwrap_err();
         assert!(matches!(err, PathError::Expired { .. }), "{err:?}");
+    }
+
+    /// Validates `ee`, issued directly by a root made from `configure_root`.
+    fn below_root(
+        configure_root: impl FnOnce(&mut rcgen::CertificateParams),
+        configure_ee: impl FnOnce(&mut rcgen::CertificateParams),
+    ) -> Result<ValidatedPath, PathError> {
+        let mut p = params("Root", true, now());
+        configure_root(&mut p);
+        let root = TestCa::self_signed(p);
+        let mut e = params("EE", false, now());
+        configure_ee(&mut e);
+        let ee = root.issue(e);
+        check(&root, &[], &ee, &PathOptions::at(now()))
+    }
+
+    #[test]
+    fn expired_or_not_yet_valid_anchor_refuses_its_paths() {
+        let err = below_root(|p| p.not_after = now() - Duration::days(1), |_| {}).unwrap_err();
+        assert!(matches!(err, PathError::AnchorExpired { .. }), "{err:?}");
+        assert_eq!(err.reason(), "anchor_expired");
+        let err = below_root(|p| p.not_before = now() + Duration::days(1), |_| {}).unwrap_err();
+        assert!(
+            matches!(err, PathError::AnchorNotYetValid { .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.reason(), "anchor_not_yet_valid");
+        assert!(below_root(|_| {}, |_| {}).is_ok());
+    }
+
+    #[test]
+    fn anchor_that_is_not_a_ca_or_lacks_key_cert_sign_is_refused() {
+        let err = below_root(|p| p.is_ca = IsCa::ExplicitNoCa, |_| {}).unwrap_err();
+        assert_eq!(err, PathError::AnchorNotACa);
+        assert_eq!(err.reason(), "anchor_not_a_ca");
+        let err =
+            below_root(|p| p.key_usages = vec![KeyUsagePurpose::CrlSign], |_| {}).unwrap_err();
+        assert_eq!(err, PathError::AnchorMissingKeyCertSign);
+        assert_eq!(err.reason(), "anchor_missing_key_cert_sign");
+    }
+
+    #[test]
+    fn anchor_with_an_unknown_critical_extension_is_refused() {
+        let err = below_root(|p| p.custom_extensions.push(unknown_critical()), |_| {}).unwrap_err();
+        assert_eq!(
+            err,
+            PathError::AnchorUnknownCriticalExtension {
+                oid: "1.3.6.1.4.1.99999.1".to_string()
+            }
+        );
+        assert_eq!(err.reason(), "anchor_unknown_critical_extension");
+    }
+
+    #[test]
+    fn anchor_name_constraints_and_path_length_bind_the_path() {
+        let nc = || {
+            Some(NameConstraints {
+                permitted_subtrees: vec![GeneralSubtree::DnsName("example.jp".into())],
+                excluded_subtrees: vec![],
+            })
+        };
+        let san = |name: &'static str| {
+            move |p: &mut rcgen::CertificateParams| {
+                p.subject_alt_names = vec![SanType::DnsName(name.try_into().expect("dns"))]
+            }
+        };
+        assert!(below_root(|p| p.name_constraints = nc(), san("www.example.jp")).is_ok());
+        assert_eq!(
+            below_root(|p| p.name_constraints = nc(), san("www.example.com")).unwrap_err(),
+            PathError::NameConstraintViolation
+        );
+        // An anchor whose name constraints cannot be read cannot be honoured.
+        let err = below_root(
+            |p| {
+                p.custom_extensions
+                    .push(raw_extension(&[2, 5, 29, 30], true, vec![0x30, 0x00]))
+            },
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(err, PathError::InvalidNameConstraints);
+        // pathLenConstraint 0 on the anchor: end entities only.
+        let mut p = params("Root", true, now());
+        p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        let root = TestCa::self_signed(p);
+        let int = root.issue(params("Intermediate", true, now()));
+        let ee = int.issue(params("EE", false, now()));
+        assert_eq!(
+            check(&root, &[&int], &ee, &PathOptions::at(now())).unwrap_err(),
+            PathError::PathLenExceeded
+        );
+        let direct = root.issue(params("EE", false, now()));
+        assert!(check(&root, &[], &direct, &PathOptions::at(now())).is_ok());
+    }
+
+    #[test]
+    fn certificate_without_authority_key_identifier_is_refused() {
+        let err =
+            below_root(|_| {}, |e| e.use_authority_key_identifier_extension = false).unwrap_err();
+        assert_eq!(err, PathError::MissingAuthorityKeyIdentifier);
+        assert_eq!(err.reason(), "missing_authority_key_identifier");
+        let err = simple(|p| p.use_authority_key_identifier_extension = false).unwrap_err();
+        assert_eq!(
+            err,
+            PathError::MissingAuthorityKeyIdentifier,
+            "an intermediate"
+        );
+        // A self-signed anchor needs none (RFC 5280 §4.2.1.1's exception).
+        assert!(below_root(|p| p.use_authority_key_identifier_extension = false, |_| {}).is_ok());
+    }
+
+    #[test]
+    fn intermediate_ca_without_subject_key_identifier_is_refused() {
+        // rcgen writes subjectKeyIdentifier with basicConstraints; NoCa
+        // writes neither, so basicConstraints cA comes as a raw extension.
+        let err = simple(|p| {
+            p.is_ca = IsCa::NoCa;
+            p.custom_extensions.push(raw_extension(
+                &[2, 5, 29, 19],
+                true,
+                vec![0x30, 0x03, 0x01, 0x01, 0xff],
+            ));
+        })
+        .unwrap_err();
+        assert_eq!(err, PathError::MissingSubjectKeyIdentifier);
+        assert_eq!(err.reason(), "missing_subject_key_identifier");
+        // An end entity without one is fine (SHOULD, not MUST).
+        assert!(below_root(|_| {}, |e| e.is_ca = IsCa::NoCa).is_ok());
+    }
+
+    #[test]
+    fn critical_or_empty_key_identifiers_are_refused() {
+        let critical_ski = |e: &mut rcgen::CertificateParams| {
+            e.is_ca = IsCa::NoCa;
+            e.custom_extensions.push(raw_extension(
+                &[2, 5, 29, 14],
+                true,
+                vec![0x04, 0x04, 1, 2, 3, 4],
+            ));
+        };
+        let err = below_root(|_| {}, critical_ski).unwrap_err();
+        assert_eq!(err, PathError::InvalidKeyIdentifier);
+        assert_eq!(err.reason(), "invalid_key_identifier");
+        let empty_aki = |e: &mut rcgen::CertificateParams| {
+            e.use_authority_key_identifier_extension = false;
+            e.custom_extensions.push(raw_extension(
+                &[2, 5, 29, 35],
+                false,
+                vec![0x30, 0x02, 0x80, 0x00],
+            ));
+        };
+        assert_eq!(
+            below_root(|_| {}, empty_aki).unwrap_err(),
+            PathError::InvalidKeyIdentifier
+        );
+    }
+
+    #[test]
+    fn end_entity_asserting_key_cert_sign_is_refused() {
+        let err = below_root(
+            |_| {},
+            |e| {
+                e.key_usages = vec![
+                    KeyUsagePurpose::DigitalSignature,
+                    KeyUsagePurpose::KeyCertSign,
+                ]
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err, PathError::KeyCertSignWithoutCa);
+        assert_eq!(err.reason(), "key_cert_sign_without_ca");
+    }
+
+    #[test]
+    fn end_entity_carrying_name_constraints_is_refused() {
+        let err = below_root(
+            |_| {},
+            |e| {
+                e.name_constraints = Some(NameConstraints {
+                    permitted_subtrees: vec![GeneralSubtree::DnsName("example.jp".into())],
+                    excluded_subtrees: vec![],
+                })
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err, PathError::EndEntityNameConstraints);
+        assert_eq!(err.reason(), "end_entity_name_constraints");
+    }
+
+    /// subjectAltName as raw DER content.
+    fn raw_san(content: &[u8], critical: bool) -> rcgen::CustomExtension {
+        let mut value = vec![0x30, content.len() as u8];
+        value.extend_from_slice(content);
+        raw_extension(&[2, 5, 29, 17], critical, value)
+    }
+
+    #[test]
+    fn malformed_subject_alt_names_are_refused() {
+        let with = |content: &'static [u8]| {
+            below_root(
+                |_| {},
+                move |e| e.custom_extensions.push(raw_san(content, false)),
+            )
+        };
+        assert!(with(b"\x82\x0ewww.example.jp").is_ok());
+        for bad in [
+            &b""[..],                // empty GeneralNames
+            b"\x82\x04a..b",         // dNSName outside the preferred syntax
+            b"\x82\x01 ",            // dNSName " "
+            b"\x81\x0aexample.jp",   // rfc822Name without a local part
+            b"\x86\x05/path",        // relative URI
+            b"\x87\x03\x01\x02\x03", // iPAddress of 3 octets
+            b"\x82\x02\xff\xfe",     // dNSName that is not IA5
+        ] {
+            let err = with(bad).unwrap_err();
+            assert_eq!(err, PathError::InvalidSubjectAltName, "{bad:?}");
+            assert_eq!(err.reason(), "invalid_subject_alt_name");
+        }
+    }
+
+    #[test]
+    fn empty_subject_needs_a_critical_subject_alt_name() {
+        let empty = |e: &mut rcgen::CertificateParams| {
+            e.distinguished_name = rcgen::DistinguishedName::new()
+        };
+        assert_eq!(
+            below_root(|_| {}, empty).unwrap_err(),
+            PathError::InvalidSubjectAltName,
+            "no subjectAltName at all"
+        );
+        let san = |critical: bool| {
+            move |e: &mut rcgen::CertificateParams| {
+                e.distinguished_name = rcgen::DistinguishedName::new();
+                e.custom_extensions
+                    .push(raw_san(b"\x82\x0ewww.example.jp", critical));
+            }
+        };
+        assert_eq!(
+            below_root(|_| {}, san(false)).unwrap_err(),
+            PathError::InvalidSubjectAltName
+        );
+        assert!(below_root(|_| {}, san(true)).is_ok());
+    }
+
+    #[test]
+    fn malformed_name_constraints_are_refused() {
+        let nc = |value: Vec<u8>| {
+            simple(move |p| {
+                p.custom_extensions
+                    .push(raw_extension(&[2, 5, 29, 30], true, value))
+            })
+        };
+        // permitted dNSName "jp": well formed.
+        assert!(
+            nc(vec![
+                0x30, 0x08, 0xa0, 0x06, 0x30, 0x04, 0x82, 0x02, b'j', b'p'
+            ])
+            .is_ok()
+        );
+        for bad in [
+            vec![0x30, 0x00],             // neither subtree list
+            vec![0x30, 0x02, 0xa0, 0x00], // an empty permitted list
+            // maximum present (and minimum 5): both forbidden.
+            vec![
+                0x30, 0x0d, 0xa0, 0x0b, 0x30, 0x09, 0x82, 0x02, b'j', b'p', 0x80, 0x01, 0x05, 0x81,
+                0x01, 0x05,
+            ][..4 + 0x0b]
+                .to_vec(),
+            // an iPAddress base without its mask.
+            vec![
+                0x30, 0x0a, 0xa0, 0x08, 0x30, 0x06, 0x87, 0x04, 192, 168, 0, 0,
+            ],
+            // a dNSName base that is not a domain.
+            vec![
+                0x30, 0x09, 0xa0, 0x07, 0x30, 0x05, 0x82, 0x03, b'a', b' ', b'b',
+            ],
+        ] {
+            let err = nc(bad.clone()).unwrap_err();
+            assert_eq!(err, PathError::InvalidNameConstraints, "{bad:02x?}");
+            assert_eq!(err.reason(), "invalid_name_constraints");
+        }
+    }
+
+    #[test]
+    fn empty_extended_key_usage_is_refused() {
+        let eku = |value: Vec<u8>| {
+            below_root(
+                |_| {},
+                move |e| {
+                    e.custom_extensions
+                        .push(raw_extension(&[2, 5, 29, 37], false, value))
+                },
+            )
+        };
+        // id-kp-clientAuth.
+        let client_auth = vec![
+            0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02,
+        ];
+        assert!(eku(client_auth).is_ok());
+        let err = eku(vec![0x30, 0x00]).unwrap_err();
+        assert_eq!(err, PathError::EmptyExtendedKeyUsage);
+        assert_eq!(err.reason(), "empty_extended_key_usage");
+    }
+
+    #[test]
+    fn serial_zero_negative_or_over_twenty_octets_is_refused() {
+        let serial = |bytes: Vec<u8>| {
+            below_root(
+                |_| {},
+                move |e| e.serial_number = Some(rcgen::SerialNumber::from_slice(&bytes)),
+            )
+        };
+        assert!(serial(vec![0x7f; 20]).is_ok(), "20 octets is the most");
+        assert_eq!(serial(vec![0]).unwrap_err(), PathError::InvalidSerialNumber);
+        let err = serial(vec![0x01; 21]).unwrap_err();
+        assert_eq!(err, PathError::InvalidSerialNumber);
+        assert_eq!(err.reason(), "invalid_serial_number");
+        // A positive 20-octet value with its top bit set needs 21 content
+        // octets: more than 20.
+        assert_eq!(
+            serial(vec![0x80; 20]).unwrap_err(),
+            PathError::InvalidSerialNumber
+        );
+        // Negative: rcgen writes only positive serials, so the INTEGER's
+        // first content octet is flipped in the DER. The refusal comes from
+        // the serial, before the (now broken) signature is looked at.
+        let root = root();
+        let mut e = params("EE", false, now());
+        e.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x01, 0x02, 0x03]));
+        let ee = root.issue(e);
+        let mut der = ee.cert_der.clone();
+        let at = der
+            .windows(5)
+            .position(|w| w == [0x02, 0x03, 0x01, 0x02, 0x03])
+            .expect("serial INTEGER");
+        der[at + 2] = 0xff;
+        let negative = Certificate::from_der(&der).expect("parses");
+        let v = PathValidator::new(vec![cert(&root)], vec![]);
+        assert_eq!(
+            v.validate(&Arc::new(negative), &PathOptions::at(now()))
+                .unwrap_err(),
+            PathError::InvalidSerialNumber
+        );
+    }
+
+    #[test]
+    fn empty_issuer_name_is_refused() {
+        // A CA with an empty subject issues: its certificates name an empty issuer.
+        let mut p = params("Root", true, now());
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        let root = TestCa::self_signed(p);
+        let ee = root.issue(params("EE", false, now()));
+        let err = check(&root, &[], &ee, &PathOptions::at(now())).unwrap_err();
+        assert_eq!(err, PathError::EmptyIssuer);
+        assert_eq!(err.reason(), "empty_issuer_name");
+    }
+
+    #[test]
+    fn validity_is_compared_in_whole_seconds() {
+        let root = root();
+        let ee = root.issue(params("EE", false, now()));
+        let not_after = cert(&ee).not_after();
+        assert_eq!(not_after.nanosecond(), 0);
+        // 0.999 s past notAfter is still notAfter's second.
+        let within = PathOptions::at(not_after + Duration::milliseconds(999));
+        assert!(check(&root, &[], &ee, &within).is_ok());
+        let after = PathOptions::at(not_after + Duration::seconds(1));
+        assert!(matches!(
+            check(&root, &[], &ee, &after).unwrap_err(),
+            PathError::Expired { .. }
+        ));
+    }
+
+    #[test]
+    fn every_reason_is_distinct() {
+        let t = now();
+        let all = [
+            PathError::Malformed,
+            PathError::TooLarge,
+            PathError::DuplicateExtension,
+            PathError::UnknownIssuer,
+            PathError::BadSignature,
+            PathError::UnsupportedSignatureAlgorithm {
+                algorithm: String::new(),
+            },
+            PathError::SignatureAlgorithmMismatch,
+            PathError::NotYetValid { not_before: t },
+            PathError::Expired { not_after: t },
+            PathError::NotACa,
+            PathError::PathLenExceeded,
+            PathError::MissingKeyCertSign,
+            PathError::UnknownCriticalExtension { oid: String::new() },
+            PathError::PolicyRequired,
+            PathError::InvalidPolicyMapping,
+            PathError::PolicyTreeTooLarge,
+            PathError::NameConstraintViolation,
+            PathError::Revoked {
+                reason: RevocationReason::Unspecified,
+            },
+            PathError::RevocationStatusUnknown,
+            PathError::RevocationDataStale,
+            PathError::PathTooLong,
+            PathError::AnchorNotYetValid { not_before: t },
+            PathError::AnchorExpired { not_after: t },
+            PathError::AnchorNotACa,
+            PathError::AnchorMissingKeyCertSign,
+            PathError::AnchorUnknownCriticalExtension { oid: String::new() },
+            PathError::MissingAuthorityKeyIdentifier,
+            PathError::MissingSubjectKeyIdentifier,
+            PathError::InvalidKeyIdentifier,
+            PathError::KeyCertSignWithoutCa,
+            PathError::EndEntityNameConstraints,
+            PathError::InvalidSubjectAltName,
+            PathError::InvalidNameConstraints,
+            PathError::EmptyExtendedKeyUsage,
+            PathError::InvalidSerialNumber,
+            PathError::EmptyIssuer,
+        ];
+        let reasons: HashSet<&str> = all.iter().map(PathError::reason).collect();
+        assert_eq!(reasons.len(), all.len());
     }
 
     #[test]
@@ -1467,8 +2205,11 @@ mod tests {
         assert_eq!(err, PathError::NotACa);
         let err = simple(|p| p.is_ca = IsCa::NoCa).unwrap_err();
         assert_eq!(err.reason(), "not_a_ca");
+        // A CA with an empty subject: the certificates it issues name an
+        // empty issuer, which RFC 5280 §4.1.2.4 forbids, and are refused
+        // for it before the CA is looked at.
         let err = simple(|p| p.distinguished_name = rcgen::DistinguishedName::new()).unwrap_err();
-        assert_eq!(err, PathError::NotACa, "a CA with an empty subject");
+        assert_eq!(err, PathError::EmptyIssuer, "a CA with an empty subject");
     }
 
     #[test]
