@@ -13,9 +13,9 @@ use crate::gateway::domain::CertificateKind;
 /// The most positions one order may choose (a household or register's size bound).
 pub const MAX_POSITIONS: usize = 100;
 
-/// 住民票の写し.
+/// 住民票の写し. Every option may be left out: off (the resident alone).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ResidenceOptions {
     /// 世帯全員 instead of the resident alone.
     pub whole_household: bool,
