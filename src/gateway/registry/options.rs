@@ -207,6 +207,31 @@ mod tests {
     }
 
     #[test]
+    fn every_residence_option_may_be_left_out_and_is_then_off() {
+        assert_eq!(
+            OrderOptions::parse(CertificateKind::ResidenceCertificate, Some(json!({}))),
+            Ok(OrderOptions::Residence(ResidenceOptions::default()))
+        );
+        assert_eq!(
+            OrderOptions::parse(
+                CertificateKind::ResidenceCertificate,
+                Some(json!({"show_householder": true}))
+            ),
+            Ok(OrderOptions::Residence(ResidenceOptions {
+                show_householder: true,
+                ..ResidenceOptions::default()
+            }))
+        );
+        assert_eq!(
+            OrderOptions::parse(
+                CertificateKind::ResidenceCertificate,
+                Some(json!({"show_photo": true}))
+            ),
+            Err(InvalidOptions)
+        );
+    }
+
+    #[test]
     fn chosen_members_are_distinct_positions_and_exclude_the_whole_household() {
         let with = |members: serde_json::Value, whole: bool| {
             OrderOptions::parse(
