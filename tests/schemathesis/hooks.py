@@ -14,11 +14,12 @@ a copier's card reader does, with a demo card's private key:
   `Idempotency-Key` is a fresh one, so two generated orders never collide;
 - before `GET /v1/orders/{id}/document`, a schema-valid `Kofu-Session` is
   the session that placed the order, when this run placed it;
-- a schema-valid `municipality_code` (a registered domicile's, in an order
+- a well-formed `municipality_code` (a registered domicile's, in an order
   or a registration) names the demo municipality, ひなた市
-  (`$KOFU_MUNICIPALITY`, default 139998): a random code names no
-  participating municipality, and the 404 that answers it would read as
-  "the session just created is not found";
+  (`$KOFU_MUNICIPALITY`, default 139998), also in a case made invalid
+  elsewhere: a random code names no participating municipality, and the
+  404 that answers it would read as "the session just created is not
+  found";
 - a schema-valid renewal whose new serial is its old one (the same number,
   which no schema can compare) gets another new serial;
 - a schema-valid municipality code in an administration path is ひなた市's,
@@ -32,7 +33,8 @@ a copier's card reader does, with a demo card's private key:
 - a schema-valid verification code gets its right check character (Luhn
   mod 32, which no pattern can say), so it is looked up instead of refused.
 
-Cases generated to be invalid (negative mode) are sent as generated.
+Otherwise, cases generated to be invalid (negative mode) are sent as
+generated.
 The demo's certificates are read from `$KOFU_CERTS` (default `certs/demo`).
 """
 
