@@ -11,11 +11,12 @@ use std::future::Future;
 use std::pin::Pin;
 
 use hyper::Method;
+use hyper::header::{ALLOW, HeaderValue};
 
 use crate::gateway::admin;
 use crate::gateway::copier;
 use crate::gateway::error::{Problem, RequestError};
-use crate::gateway::http::{ApiRequest, ApiResult};
+use crate::gateway::http::{self, ApiRequest, ApiResult};
 use crate::gateway::ops;
 use crate::gateway::public;
 use crate::gateway::state::AppState;
@@ -325,9 +326,26 @@ pub fn resolve<'p>(listener: Listener, method: &Method, path: &'p str) -> Resolv
     }
 }
 
-/// The methods `path` takes on `listener`, for a `405`'s `Allow` header
-/// (empty when no route has the path).
-pub fn allowed(listener: Listener, path: &str) -> String {
+/// Runs the route `req` resolves to on `listener`; `405`/`404` otherwise.
+/// An HTTPS listener's `405` names the path's methods in `Allow` (RFC 9110
+/// §15.5.6); the operations listener turns every refusal into its plain 404.
+pub async fn dispatch(listener: Listener, state: &AppState, req: &ApiRequest) -> ApiResult {
+    match resolve(listener, &req.method, &req.path) {
+        Resolved::Route(route, id) => (route.handler)(state, req, id).await,
+        Resolved::MethodNotAllowed if listener.in_openapi() => {
+            let mut response = http::problem(&RequestError::MethodNotAllowed.into(), req.lang);
+            let allow = HeaderValue::from_str(&allowed_methods(listener, &req.path))
+                .expect("method names are ASCII");
+            response.headers_mut().insert(ALLOW, allow);
+            Ok(response)
+        }
+        Resolved::MethodNotAllowed => Err(Problem::from(RequestError::MethodNotAllowed)),
+        Resolved::NotFound => Err(Problem::from(RequestError::NotFound)),
+    }
+}
+
+/// The methods `listener` takes on `path`, for `Allow`: `GET, POST`.
+fn allowed_methods(listener: Listener, path: &str) -> String {
     let mut methods: Vec<&str> = ROUTES
         .iter()
         .filter(|r| listener.serves(r.listener) && matches(r.template, path).is_some())
@@ -336,15 +354,6 @@ pub fn allowed(listener: Listener, path: &str) -> String {
     methods.sort_unstable();
     methods.dedup();
     methods.join(", ")
-}
-
-/// Runs the route `req` resolves to on `listener`; `405`/`404` otherwise.
-pub async fn dispatch(listener: Listener, state: &AppState, req: &ApiRequest) -> ApiResult {
-    match resolve(listener, &req.method, &req.path) {
-        Resolved::Route(route, id) => (route.handler)(state, req, id).await,
-        Resolved::MethodNotAllowed => Err(Problem::from(RequestError::MethodNotAllowed)),
-        Resolved::NotFound => Err(Problem::from(RequestError::NotFound)),
-    }
 }
 
 /// `Some(id)` when `path` fits `template` (`{id}` matches one non-empty
@@ -415,6 +424,20 @@ mod tests {
             resolve(Listener::Copier, &Method::GET, "/v1/nothing"),
             Resolved::NotFound
         ));
+    }
+
+    #[test]
+    fn a_method_not_allowed_names_the_methods_its_path_takes() {
+        assert_eq!(
+            allowed_methods(Listener::Admin, "/v1/admin/municipalities/139998"),
+            "GET, POST"
+        );
+        assert_eq!(allowed_methods(Listener::Copier, "/v1/sessions"), "POST");
+        assert_eq!(
+            allowed_methods(Listener::Copier, "/v1/orders/x/document"),
+            "GET"
+        );
+        assert_eq!(allowed_methods(Listener::Copier, "/v1/nothing"), "");
     }
 
     /// `(method, path)` of every operation `src/openapi.yaml` describes:

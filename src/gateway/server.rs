@@ -552,10 +552,9 @@ async fn handle(
         if let Err(refused) = state.limits.request(listener, peer.copier.as_ref(), remote) {
             return http::problem(&refused, lang);
         }
-        let path = parts.uri.path().to_owned();
         let request = ApiRequest {
             method: parts.method,
-            path: path.clone(),
+            path: parts.uri.path().to_owned(),
             query: parts.uri.query().unwrap_or_default().to_owned(),
             peer: remote,
             headers: parts.headers,
@@ -566,13 +565,6 @@ async fn handle(
         };
         match routes::dispatch(listener, &state, &request).await {
             Ok(response) => response,
-            Err(p) if p.status == StatusCode::METHOD_NOT_ALLOWED => {
-                let mut response = http::problem(&p, lang);
-                if let Ok(allow) = HeaderValue::from_str(&routes::allowed(listener, &path)) {
-                    response.headers_mut().insert(hyper::header::ALLOW, allow);
-                }
-                response
-            }
             Err(p) => http::problem(&p, lang),
         }
     }

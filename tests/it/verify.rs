@@ -173,6 +173,11 @@ async fn a_code_is_read_as_people_type_it_and_bad_ones_are_refused_with_their_co
         .await
         .unwrap();
     assert_eq!(r.status, 405);
+    assert_eq!(
+        r.header("allow"),
+        Some("GET"),
+        "a 405 names what the path takes"
+    );
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use crate::gateway::domain::CertificateKind;
 /// The most positions one order may choose (a household or register's size bound).
 pub const MAX_POSITIONS: usize = 100;
 
-/// 住民票の写し. Every option may be left out (off).
+/// 住民票の写し. Every option may be left out: off (the resident alone).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResidenceOptions {
@@ -219,6 +219,31 @@ mod tests {
             OrderOptions::parse(
                 CertificateKind::FamilyRegisterIndividual,
                 Some(json!({"position": 0}))
+            ),
+            Err(InvalidOptions)
+        );
+    }
+
+    #[test]
+    fn every_residence_option_may_be_left_out_and_is_then_off() {
+        assert_eq!(
+            OrderOptions::parse(CertificateKind::ResidenceCertificate, Some(json!({}))),
+            Ok(OrderOptions::Residence(ResidenceOptions::default()))
+        );
+        assert_eq!(
+            OrderOptions::parse(
+                CertificateKind::ResidenceCertificate,
+                Some(json!({"show_householder": true}))
+            ),
+            Ok(OrderOptions::Residence(ResidenceOptions {
+                show_householder: true,
+                ..ResidenceOptions::default()
+            }))
+        );
+        assert_eq!(
+            OrderOptions::parse(
+                CertificateKind::ResidenceCertificate,
+                Some(json!({"show_photo": true}))
             ),
             Err(InvalidOptions)
         );
