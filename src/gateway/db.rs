@@ -308,6 +308,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0023_release_pass_voided_by.sql",
         include_str!("../../sql/0023_release_pass_voided_by.sql"),
     ),
+    (
+        24,
+        "0024_audit_log.sql",
+        include_str!("../../sql/0024_audit_log.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"
