@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod audit;
 mod certificate_events;
 mod copier_flow;
 mod demo_command;
