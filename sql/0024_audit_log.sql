@@ -9,26 +9,41 @@
 --   `kofu audit verify`), which include the previous entry's hash.
 -- - Appends come from constraint triggers DEFERRABLE INITIALLY DEFERRED on
 --   the tables that hold the changes, so no writer can skip them (a SQL
---   function's UPDATE is audited like a handler's) and they run at COMMIT:
---   the one-row chain head is locked only from the first append until the
---   commit itself. A rolled-back change rolls its entries back with it.
+--   function's UPDATE is audited like a handler's). An append inserts into
+--   audit_pending in the change's own transaction, taking no lock shared
+--   with any other writer: a rolled-back change rolls its entries back with
+--   it, a committed one always has them.
+-- - The sealer (kofu_audit_seal, run by every gateway every 100 ms, one at
+--   a time) moves committed pending entries into the chain, in id order,
+--   in batches: the chain head is locked by the sealer alone. Chaining
+--   inside every writer's transaction instead held the head row's lock
+--   through each commit's WAL flush, and serialised every durable commit
+--   of the service on it (measured: 376 commits/s instead of 5,426 with 16
+--   clients on a 2.7 ms flush; see the README's "Audit trail").
 -- - Subjects hold opaque identifiers only: order, session and registration
 --   ids, tickets, copier fingerprints (hex), municipality codes, resident
 --   ids (the internal key, not the 住民票コード), signing key ids, operator
 --   names (`operator:` + 16 hex digits of their certificate's SHA-256) and
 --   card serials as kofu_audit_serial (a truncated SHA-256), never raw.
--- - audit_log refuses UPDATE, DELETE and TRUNCATE; the chain and the signed
---   checkpoints are what catch someone who goes around that.
+-- - audit_log and audit_checkpoints refuse UPDATE, DELETE and TRUNCATE,
+--   audit_pending refuses UPDATE; the chain and the signed checkpoints are
+--   what catch someone who goes around that.
 
--- Genesis: seq 0 and 32 zero bytes.
+-- The chain head: the last sealed entry. Genesis: seq 0 and 32 zero bytes.
 CREATE TABLE audit_head (
     singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     seq        bigint NOT NULL,
-    hash       bytea NOT NULL CHECK (octet_length(hash) = 32),
-    prev_hash  bytea NOT NULL CHECK (octet_length(prev_hash) = 32)
+    hash       bytea NOT NULL CHECK (octet_length(hash) = 32)
 ) WITH (fillfactor = 10);
-INSERT INTO audit_head (seq, hash, prev_hash)
-     VALUES (0, decode(repeat('00', 32), 'hex'), decode(repeat('00', 32), 'hex'));
+INSERT INTO audit_head (seq, hash) VALUES (0, decode(repeat('00', 32), 'hex'));
+
+-- Entries appended by committed (or still open) changes, not chained yet.
+CREATE TABLE audit_pending (
+    id       bigserial PRIMARY KEY,
+    at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    action   text NOT NULL,
+    subject  text NOT NULL
+);
 
 CREATE TABLE audit_log (
     seq        bigint PRIMARY KEY CHECK (seq >= 1),
@@ -88,27 +103,43 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT encode(substr(sha256(convert_to('kofu-serial-v1:', 'UTF8') || serial), 1, 16), 'hex')
 $$;
 
--- Appends one entry; returns its seq. The head row's lock is held until
--- the transaction ends, so seq follows commit order and no two entries
--- share a predecessor. `at` is when the append began (it may run a little
--- behind a predecessor's); the order is seq's.
+-- Appends one entry in the caller's transaction; returns its pending id.
+-- `at` is when the append ran; the chain's order is the sealer's.
 CREATE FUNCTION kofu_audit_append(p_action text, p_subject jsonb) RETURNS bigint
+LANGUAGE sql AS $$
+    INSERT INTO audit_pending (action, subject)
+    VALUES (p_action, jsonb_strip_nulls(p_subject)::text)
+    RETURNING id
+$$;
+
+-- Chains up to `max_rows` committed pending entries, in id order, and
+-- returns how many; 0 at once when another sealer holds the head. The
+-- head is updated once per batch. Lost in a crash, a seal is simply made
+-- again: the pending rows come back with it.
+CREATE FUNCTION kofu_audit_seal(max_rows integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_at      timestamptz := clock_timestamp();
-    v_subject text := jsonb_strip_nulls(p_subject)::text;
-    v_seq     bigint;
-    v_prev    bytea;
-    v_hash    bytea;
+    v_seq  bigint;
+    v_hash bytea;
+    ids    bigint[] := '{}';
+    r      record;
 BEGIN
-    UPDATE audit_head h
-       SET seq = h.seq + 1,
-           prev_hash = h.hash,
-           hash = sha256(kofu_audit_bytes(h.seq + 1, v_at, p_action, v_subject, h.hash))
-     RETURNING h.seq, h.prev_hash, h.hash INTO v_seq, v_prev, v_hash;
-    INSERT INTO audit_log (seq, at, action, subject, prev_hash, hash)
-         VALUES (v_seq, v_at, p_action, v_subject, v_prev, v_hash);
-    RETURN v_seq;
+    SELECT h.seq, h.hash INTO v_seq, v_hash FROM audit_head h FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    FOR r IN SELECT p.id, p.at, p.action, p.subject FROM audit_pending p ORDER BY p.id LIMIT max_rows LOOP
+        INSERT INTO audit_log (seq, at, action, subject, prev_hash, hash)
+             VALUES (v_seq + 1, r.at, r.action, r.subject, v_hash,
+                     sha256(kofu_audit_bytes(v_seq + 1, r.at, r.action, r.subject, v_hash)))
+          RETURNING seq, hash INTO v_seq, v_hash;
+        ids := ids || r.id;
+    END LOOP;
+    IF cardinality(ids) > 0 THEN
+        DELETE FROM audit_pending WHERE id = ANY (ids);
+        UPDATE audit_head SET seq = v_seq, hash = v_hash;
+    END IF;
+    RETURN cardinality(ids);
 END $$;
 
 -- The operator an administration transaction acts for, when it said
@@ -127,6 +158,8 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION kofu_audit_refuse_change();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION kofu_audit_refuse_change();
+CREATE TRIGGER audit_pending_no_update BEFORE UPDATE ON audit_pending
+    FOR EACH ROW EXECUTE FUNCTION kofu_audit_refuse_change();
 CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE ON audit_checkpoints
     FOR EACH ROW EXECUTE FUNCTION kofu_audit_refuse_change();
 CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints

@@ -887,6 +887,9 @@ async fn run_in(
     let audit_chain = match &infra.pool {
         Some(pool) => {
             let client = pool.get().await?;
+            // What the load committed is chained first (the gateways' own
+            // sealers run every 100 ms; this one may finish their work).
+            kofu::gateway::audit::seal_all(&client, Duration::from_secs(10)).await?;
             let chain = kofu::gateway::audit::verify(&client, &[]).await?;
             say(&format!(
                 "audit chain: valid {} ({} entries, {} checkpoints{})",

@@ -3,7 +3,8 @@
 //!
 //! The rule this file keeps, like `kofu pki verify`: exactly one JSON line
 //! on stdout, `{"valid":bool,"entries":N,"checkpoints":M,"last_checkpoint_seq":..,
-//! "first_bad_seq":..,"reason":".."}`, and the exit status separates a
+//! "first_bad_seq":..,"pending":P,"reason":".."}` (`pending`: entries
+//! committed but not chained yet), and the exit status separates a
 //! verdict (0 intact, 1 broken) from a question that could not be asked (2:
 //! no database, an unreadable `--key`).
 

@@ -158,7 +158,7 @@ impl Gateway {
             tracing::warn!(error = %e, "revocation data not loaded at start");
         }
         let mut tasks = workers;
-        tasks.push(tokio::spawn(crate::gateway::audit::checkpoint::checkpointer(
+        tasks.push(tokio::spawn(crate::gateway::audit::checkpoint::keeper(
             audit,
             pool.clone(),
             shutdown_rx.clone(),

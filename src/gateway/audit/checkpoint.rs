@@ -1,6 +1,7 @@
-//! Signed checkpoints of the audit chain: every [`CHECKPOINT_EVERY`] (and
-//! at shutdown) a gateway signs the chain head with the gateway's audit key
-//! and stores (seq, hash, key id, signature) in `audit_checkpoints`.
+//! The chain's upkeep in every gateway ([`keeper`]): sealing pending
+//! entries into the chain every [`SEAL_EVERY`], and signed checkpoints of
+//! the chain head every [`CHECKPOINT_EVERY`] (and at shutdown), stored as
+//! (seq, hash, key id, signature) in `audit_checkpoints`.
 //!
 //! Rules:
 //! - The audit key is Ed25519, its seed stored only sealed under the
@@ -27,6 +28,10 @@ use crate::gateway::signing::{KeyError, KeyStore};
 
 /// How often each gateway process signs the chain head (when it moved).
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+
+/// How often each gateway process seals pending entries into the chain:
+/// how long an entry stays unchained (and editable without a trace).
+pub const SEAL_EVERY: Duration = Duration::from_millis(100);
 
 /// The prefix of every signed checkpoint message.
 pub const CHECKPOINT_DOMAIN: &[u8] = b"kofu-audit-checkpoint-v1";
@@ -178,19 +183,46 @@ impl AuditSigner {
     }
 }
 
-/// Signs a checkpoint every [`CHECKPOINT_EVERY`] and once more at `stop`.
-pub async fn checkpointer(signer: Arc<AuditSigner>, pool: Pool, mut stop: watch::Receiver<bool>) {
+/// Seals every [`SEAL_EVERY`] and signs a checkpoint every
+/// [`CHECKPOINT_EVERY`]; at `stop`, seals what is pending and signs once more.
+pub async fn keeper(signer: Arc<AuditSigner>, pool: Pool, mut stop: watch::Receiver<bool>) {
     let mut unsealable_reported = false;
+    let mut last_checkpoint = tokio::time::Instant::now();
     loop {
         let stopping = tokio::select! {
-            _ = tokio::time::sleep(CHECKPOINT_EVERY) => false,
+            _ = tokio::time::sleep(SEAL_EVERY) => false,
             _ = stop.changed() => true,
         };
-        let outcome = match pool.checkout().await {
-            Ok(client) => signer.checkpoint(&client).await,
-            Err(e) => Err(CheckpointError::Db(e.into())),
+        let client = match pool.checkout().await {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(error = %e, "audit chain not sealed; retrying");
+                if stopping {
+                    break;
+                }
+                continue;
+            }
         };
-        match outcome {
+        let sealed = if stopping {
+            super::seal_all(&client, Duration::from_secs(2)).await.map(|_| ())
+        } else {
+            // A full batch means more is waiting: seal again at once.
+            loop {
+                match super::seal(&client).await {
+                    Ok(n) if n == super::SEAL_BATCH => continue,
+                    Ok(_) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            }
+        };
+        if let Err(e) = sealed {
+            tracing::warn!(error = %e, "audit chain not sealed; retrying");
+        }
+        if !stopping && last_checkpoint.elapsed() < CHECKPOINT_EVERY {
+            continue;
+        }
+        last_checkpoint = tokio::time::Instant::now();
+        match signer.checkpoint(&client).await {
             Ok(_) => {}
             Err(CheckpointError::Unsealable) if unsealable_reported => {}
             Err(CheckpointError::Unsealable) => {

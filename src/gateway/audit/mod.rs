@@ -9,10 +9,13 @@
 //!   has one. Most appends are the database's own (deferred constraint
 //!   triggers on `orders`, `sessions`, `domicile_registrations`,
 //!   `certificate_events`, `municipalities`, `municipality_settings`,
-//!   `signing_keys`), so no code path can skip them; they run at COMMIT, so
-//!   the chain head is locked only for the commit. What no single row says
+//!   `signing_keys`), so no code path can skip them. What no single row says
 //!   (a register file imported, a change feed applied) is appended here,
-//!   with [`append`], as the last statement before COMMIT.
+//!   with [`append`].
+//! - An append only inserts into `audit_pending`, and takes no lock another
+//!   writer waits for. The sealer ([`seal`], run every 100 ms by each
+//!   gateway, one at a time) chains committed entries in batches, so the
+//!   chain head is never locked through a writer's commit.
 //! - Each entry's hash is SHA-256 over [`canonical_bytes`], which include
 //!   the previous entry's hash; [`verify`] recomputes every hash from the
 //!   first entry and checks every signed checkpoint ([`checkpoint`]).
@@ -107,10 +110,9 @@ impl Action {
     }
 }
 
-/// Appends one entry in the caller's transaction, the operator it acts for
-/// (see [`Acting`]) added to `subject`. Call it last before COMMIT: the
-/// chain head stays locked from here until the transaction ends.
-/// `subject` must hold opaque identifiers and counts only.
+/// Appends one entry in the caller's transaction (pending until the sealer
+/// chains it), the operator it acts for (see [`Acting`]) added to
+/// `subject`. `subject` must hold opaque identifiers and counts only.
 pub async fn append(
     client: &impl Cached,
     action: Action,
@@ -123,6 +125,43 @@ pub async fn append(
         .query_one_cached(APPEND, &[&action.as_str(), &subject])
         .await?;
     Ok(row.get(0))
+}
+
+/// Entries chained per sealing transaction.
+pub const SEAL_BATCH: i32 = 10_000;
+
+/// Chains up to [`SEAL_BATCH`] committed pending entries; returns how many
+/// (0 also when another process is sealing). Its commit is relaxed (see
+/// "Relaxed commits" in [`crate::gateway::db`]): a seal lost in a crash
+/// leaves its entries pending, and the next seal chains them again.
+pub async fn seal(client: &impl Cached) -> Result<i32, DbError> {
+    const SEAL: &str =
+        "SELECT kofu_audit_seal($1), set_config('synchronous_commit', 'off', true)";
+    let row = client.query_one_cached(SEAL, &[&SEAL_BATCH]).await?;
+    Ok(row.get(0))
+}
+
+/// Seals until nothing committed is pending (another process may be
+/// sealing meanwhile), for at most `limit`. Returns whether it got there.
+pub async fn seal_all(
+    client: &impl Cached,
+    limit: std::time::Duration,
+) -> Result<bool, DbError> {
+    const PENDING: &str = "SELECT count(*) FROM audit_pending";
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if seal(client).await? > 0 {
+            continue;
+        }
+        let pending: i64 = client.query_one_cached(PENDING, &[]).await?.get(0);
+        if pending == 0 {
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// A pooled connection that names the operator an administration request

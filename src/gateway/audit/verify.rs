@@ -89,6 +89,8 @@ pub struct Report {
     pub last_checkpoint_seq: Option<i64>,
     /// The first seq where the log breaks.
     pub first_bad_seq: Option<i64>,
+    /// Entries committed but not chained yet (the sealer runs every 100 ms).
+    pub pending: u64,
     /// `"ok"` or a [`Break::reason`].
     pub reason: &'static str,
 }
@@ -234,6 +236,7 @@ impl Chain {
             checkpoints: self.checkpoint_count,
             last_checkpoint_seq: self.last_checkpoint_seq,
             first_bad_seq,
+            pending: 0,
             reason,
         }
     }
@@ -242,7 +245,7 @@ impl Chain {
 const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 const KEYS: &str = "SELECT kid, public_key FROM audit_keys";
 const CHECKPOINTS: &str = "SELECT seq, hash, kid, signature FROM audit_checkpoints ORDER BY seq";
-const HEAD: &str = "SELECT seq, hash FROM audit_head";
+const HEAD: &str = "SELECT seq, hash, (SELECT count(*) FROM audit_pending) FROM audit_head";
 /// A page of entries after a seq (keyset paging: memory stays bounded
 /// however long the log).
 const ENTRIES: &str = "SELECT seq, at, action, subject, prev_hash, hash FROM audit_log
@@ -306,7 +309,9 @@ async fn verify_in_snapshot(
         }
     }
     let head_hash: Vec<u8> = head.get(1);
-    Ok(chain.finish(head.get(0), &head_hash))
+    let mut report = chain.finish(head.get(0), &head_hash);
+    report.pending = head.get::<_, i64>(2) as u64;
+    Ok(report)
 }
 
 #[cfg(test)]
