@@ -162,7 +162,10 @@ mod tests {
         let key = [0xabu8; 32];
         assert_eq!(parse_key(&"ab".repeat(32)), Some(key));
         assert_eq!(parse_key(&URL_SAFE_NO_PAD.encode(key)), Some(key));
-        assert_eq!(parse_key(&format!("{}=", URL_SAFE_NO_PAD.encode(key))), Some(key));
+        assert_eq!(
+            parse_key(&format!("{}=", URL_SAFE_NO_PAD.encode(key))),
+            Some(key)
+        );
         assert_eq!(parse_key(&"ab".repeat(31)), None);
         assert_eq!(parse_key("not a key"), None);
         assert_eq!(parse_key(&URL_SAFE_NO_PAD.encode([1u8; 33])), None);

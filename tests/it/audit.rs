@@ -91,7 +91,10 @@ async fn recorded_flow() -> TestApp {
         .await
         .unwrap();
     assert_eq!(document.status, 200);
-    assert_eq!(copier.report_failed(ack.order_id).await.unwrap().status, 200);
+    assert_eq!(
+        copier.report_failed(ack.order_id).await.unwrap().status,
+        200
+    );
     // A J-LIS event and two administration changes.
     let r = app
         .admin_client(JLIS_OPERATOR_STEM)
@@ -121,7 +124,11 @@ async fn recorded_flow() -> TestApp {
         )
         .await;
     let r = operator
-        .post_json(&format!("/v1/admin/documents/{code}/withdraw"), &[], &json!({}))
+        .post_json(
+            &format!("/v1/admin/documents/{code}/withdraw"),
+            &[],
+            &json!({}),
+        )
         .await
         .unwrap();
     assert_eq!(r.status, 200, "{:?}", r.problem_code());
@@ -195,7 +202,10 @@ async fn the_audit_log_holds_no_name_address_my_number_or_raw_serial() {
             &[],
         )
         .await;
-    assert!(text.contains("card.authenticated"), "the scan reads the log");
+    assert!(
+        text.contains("card.authenticated"),
+        "the scan reads the log"
+    );
     let mut secrets: Vec<String> = Vec::new();
     for r in kofu::devkit::demo_registers::RESIDENTS {
         secrets.push(r.name.to_owned());

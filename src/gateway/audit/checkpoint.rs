@@ -82,7 +82,8 @@ const CURRENT_KEY: &str = "SELECT kid, sealed_seed FROM audit_keys WHERE retired
 const INSERT_KEY: &str = "INSERT INTO audit_keys (kid, public_key, sealed_seed) VALUES ($1, $2, $3)
                           ON CONFLICT DO NOTHING";
 /// The committed chain head and the last checkpoint's seq.
-const HEAD: &str = "SELECT h.seq, h.hash, (SELECT max(c.seq) FROM audit_checkpoints c) FROM audit_head h";
+const HEAD: &str =
+    "SELECT h.seq, h.hash, (SELECT max(c.seq) FROM audit_checkpoints c) FROM audit_head h";
 const INSERT_CHECKPOINT: &str = "INSERT INTO audit_checkpoints (seq, hash, kid, signature)
                                  VALUES ($1, $2, $3, $4) ON CONFLICT (seq) DO NOTHING";
 
@@ -126,10 +127,7 @@ impl AuditSigner {
                     .expect("any 32 bytes are an Ed25519 seed");
                 let sealed = self.keys.seal(&aad(&kid), &seed);
                 client
-                    .execute_cached(
-                        INSERT_KEY,
-                        &[&kid, &pair.public_key().as_ref(), &sealed],
-                    )
+                    .execute_cached(INSERT_KEY, &[&kid, &pair.public_key().as_ref(), &sealed])
                     .await?;
                 client.query_one_cached(CURRENT_KEY, &[]).await?
             }
@@ -204,7 +202,9 @@ pub async fn keeper(signer: Arc<AuditSigner>, pool: Pool, mut stop: watch::Recei
             }
         };
         let sealed = if stopping {
-            super::seal_all(&client, Duration::from_secs(2)).await.map(|_| ())
+            super::seal_all(&client, Duration::from_secs(2))
+                .await
+                .map(|_| ())
         } else {
             // A full batch means more is waiting: seal again at once.
             loop {
@@ -227,7 +227,9 @@ pub async fn keeper(signer: Arc<AuditSigner>, pool: Pool, mut stop: watch::Recei
             Err(CheckpointError::Unsealable) if unsealable_reported => {}
             Err(CheckpointError::Unsealable) => {
                 unsealable_reported = true;
-                tracing::error!("audit checkpoints not signed: the audit key does not unseal under this signing secret");
+                tracing::error!(
+                    "audit checkpoints not signed: the audit key does not unseal under this signing secret"
+                );
             }
             Err(e) => tracing::warn!(error = %e, "audit checkpoint not signed; retrying"),
         }

@@ -135,18 +135,14 @@ pub const SEAL_BATCH: i32 = 10_000;
 /// "Relaxed commits" in [`crate::gateway::db`]): a seal lost in a crash
 /// leaves its entries pending, and the next seal chains them again.
 pub async fn seal(client: &impl Cached) -> Result<i32, DbError> {
-    const SEAL: &str =
-        "SELECT kofu_audit_seal($1), set_config('synchronous_commit', 'off', true)";
+    const SEAL: &str = "SELECT kofu_audit_seal($1), set_config('synchronous_commit', 'off', true)";
     let row = client.query_one_cached(SEAL, &[&SEAL_BATCH]).await?;
     Ok(row.get(0))
 }
 
 /// Seals until nothing committed is pending (another process may be
 /// sealing meanwhile), for at most `limit`. Returns whether it got there.
-pub async fn seal_all(
-    client: &impl Cached,
-    limit: std::time::Duration,
-) -> Result<bool, DbError> {
+pub async fn seal_all(client: &impl Cached, limit: std::time::Duration) -> Result<bool, DbError> {
     const PENDING: &str = "SELECT count(*) FROM audit_pending";
     let deadline = std::time::Instant::now() + limit;
     loop {

@@ -377,7 +377,10 @@ mod tests {
         let log = entries(5);
         let (s, h) = head(&log);
         let r = run(&log, vec![signed(&log[2])], (s, &h));
-        assert_eq!((r.valid, r.reason, r.entries, r.checkpoints), (true, "ok", 5, 1));
+        assert_eq!(
+            (r.valid, r.reason, r.entries, r.checkpoints),
+            (true, "ok", 5, 1)
+        );
         assert_eq!(r.first_bad_seq, None);
     }
 
@@ -413,7 +416,11 @@ mod tests {
         let mut forged = Vec::new();
         let mut prev = GENESIS.to_vec();
         for (i, e) in log.iter().enumerate() {
-            let subject = if i == 1 { "{}".to_owned() } else { e.subject.clone() };
+            let subject = if i == 1 {
+                "{}".to_owned()
+            } else {
+                e.subject.clone()
+            };
             let hash = entry_hash(e.seq, e.at_micros, &e.action, &subject, &prev).to_vec();
             forged.push(Entry {
                 subject,
@@ -425,7 +432,10 @@ mod tests {
         }
         let (s, h) = head(&forged);
         let r = run(&forged, vec![checkpoint], (s, &h));
-        assert_eq!((r.first_bad_seq, r.reason), (Some(4), "checkpoint_mismatch"));
+        assert_eq!(
+            (r.first_bad_seq, r.reason),
+            (Some(4), "checkpoint_mismatch")
+        );
     }
 
     #[test]
@@ -458,7 +468,10 @@ mod tests {
         let cut = &log[..3];
         let (s, h) = head(cut);
         let r = run(cut, vec![checkpoint], (s, &h));
-        assert_eq!((r.first_bad_seq, r.reason), (Some(4), "checkpoint_beyond_log"));
+        assert_eq!(
+            (r.first_bad_seq, r.reason),
+            (Some(4), "checkpoint_beyond_log")
+        );
     }
 
     #[test]
