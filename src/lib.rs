@@ -36,6 +36,8 @@
 //!   shared form layout, fonts (the bundled one, IPAmj Mincho when installed), Japanese era dates.
 //! - `gateway/signing/`   — document signing: each municipality's Ed25519 keys (sealed in
 //!   PostgreSQL), rotation and revocation, the published keys, the verification codes.
+//! - `gateway/audit/`     — the audit trail: the hash chain the database appends to in each
+//!   change's transaction, signed checkpoints of its head, the verifier.
 //! - `gateway/verify/`    — public verification: `/v1/keys`, `/v1/verify/{code}`, the `/verify`
 //!   pages (Japanese and English), the look-up's rate limit.
 //! - `gateway/i18n/`      — the twelve copier languages, `Accept-Language`, and the one message
@@ -45,7 +47,7 @@
 //!   `tls.rs`, `telemetry.rs`.
 //!
 //! **The commands** — [`cmd`], one file per `kofu` subcommand with its `clap::Args`
-//! (`serve`, `migrate`, `crl`, `events`, `pki_verify`, `document_verify`, `municipality`, and
+//! (`serve`, `migrate`, `crl`, `events`, `audit`, `pki_verify`, `document_verify`, `municipality`, and
 //! `https`, the one client the commands that talk to a gateway share; with the devkit, `demo`, `pki_bench`
 //! and `render_bench`).
 //! `src/main.rs` only parses the command line and dispatches.

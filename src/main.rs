@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: cmd::municipality::MunicipalityCommand,
     },
+    /// The audit trail: verify its hash chain and signed checkpoints, list its public keys.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Public-key infrastructure tools.
     Pki {
         #[command(subcommand)]
@@ -76,6 +81,14 @@ enum DocumentCommand {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks every entry, link and signed checkpoint of the audit log from the first entry and prints {"valid":bool,"entries":N,"checkpoints":M,"first_bad_seq":..,"reason":".."}; exit 0 intact, 1 broken, 2 usage error.
+    Verify(cmd::audit::AuditVerifyArgs),
+    /// The audit public keys, one JSON line each (publish them; pin them with `verify --key`).
+    Keys(cmd::audit::AuditKeysArgs),
+}
+
+#[derive(Subcommand)]
 enum PkiCommand {
     /// Validates one certification path (RFC 5280) and prints {"valid":bool,"reason":"..."}; exit 0 valid, 1 invalid, 2 usage error.
     Verify(cmd::pki_verify::VerifyArgs),
@@ -92,6 +105,12 @@ fn main() -> ExitCode {
             command: DocumentCommand::Verify(args),
         } => return cmd::document_verify::run(&args),
         Command::Municipality { command } => return cmd::municipality::run(&command),
+        Command::Audit { command } => {
+            return match command {
+                AuditCommand::Verify(args) => cmd::audit::run_verify(&args),
+                AuditCommand::Keys(args) => cmd::audit::run_keys(&args),
+            };
+        }
         Command::Pki { command } => {
             return match command {
                 PkiCommand::Verify(args) => cmd::pki_verify::run(&args),
@@ -138,7 +157,10 @@ fn main() -> ExitCode {
             Command::Migrate(args) => cmd::migrate::run(&args).await,
             Command::Events { command } => cmd::events::run(&command).await,
             Command::Crl { command } => cmd::crl::run(&command).await,
-            Command::Pki { .. } | Command::Document { .. } | Command::Municipality { .. } => {
+            Command::Pki { .. }
+            | Command::Document { .. }
+            | Command::Municipality { .. }
+            | Command::Audit { .. } => {
                 unreachable!("dispatched before the runtime starts")
             }
             #[cfg(feature = "devkit")]

@@ -712,6 +712,10 @@ pub struct Report {
     pub settlement_mismatches: Option<u64>,
     /// Orders and settlement totals per municipality, and the mismatches.
     pub settlement: Option<SettlementReport>,
+    /// `kofu audit verify` over the run's database after the drain: every
+    /// entry, link and signed checkpoint intact (must be true); `None`
+    /// without a database.
+    pub audit_chain_valid: Option<bool>,
     pub throughput_per_s: f64,
     pub issuances: u64,
     pub failed: u64,
@@ -971,6 +975,29 @@ async fn run_in(
         _ => None,
     };
 
+    // The audit trail the load wrote, checked the way `kofu audit verify` does.
+    let audit_chain = match &infra.pool {
+        Some(pool) => {
+            let client = pool.get().await?;
+            // What the load committed is chained first (the gateways' own
+            // sealers run every 100 ms; this one may finish their work).
+            kofu::gateway::audit::seal_all(&client, Duration::from_secs(10)).await?;
+            let chain = kofu::gateway::audit::verify(&client, &[]).await?;
+            say(&format!(
+                "audit chain: valid {} ({} entries, {} checkpoints{})",
+                chain.valid,
+                chain.entries,
+                chain.checkpoints,
+                match chain.first_bad_seq {
+                    Some(seq) => format!(", first bad seq {seq}: {}", chain.reason),
+                    None => String::new(),
+                }
+            ));
+            Some(chain)
+        }
+        None => None,
+    };
+
     let commits_after = match &infra.pool {
         Some(pool) => committed_transactions(pool).await,
         None => None,
@@ -1043,6 +1070,7 @@ async fn run_in(
         lost,
         drain,
         settlement,
+        audit_chain,
         &mut details,
     );
     // The plot.
@@ -1120,6 +1148,7 @@ fn build_report(
     lost: Option<Lost>,
     drain: Option<(f64, i64)>,
     settlement: Option<SettlementReport>,
+    audit_chain: Option<kofu::gateway::audit::Report>,
     details: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Report {
     let throughput = if load_s > 0.0 {
@@ -1140,10 +1169,17 @@ fn build_report(
         && db.is_none_or(|d| d.out_of_order_sql == d.out_of_order_recomputed)
         && settlement
             .as_ref()
-            .is_none_or(|s| s.settlement_mismatches == 0);
+            .is_none_or(|s| s.settlement_mismatches == 0)
+        && audit_chain.as_ref().is_none_or(|a| a.valid);
 
     let mut pdf_ms = tally.pdf_check_ms.clone();
     details.insert("interrupted".into(), interrupted.into());
+    if let Some(chain) = &audit_chain {
+        details.insert(
+            "audit_chain".into(),
+            serde_json::to_value(chain).expect("serialises"),
+        );
+    }
     details.insert(
         "load_seconds".into(),
         ((load_s * 10.0).round() / 10.0).into(),
@@ -1241,6 +1277,7 @@ fn build_report(
         out_of_order,
         settlement_mismatches: settlement.as_ref().map(|s| s.settlement_mismatches),
         settlement,
+        audit_chain_valid: audit_chain.as_ref().map(|a| a.valid),
         throughput_per_s: throughput,
         issuances: tally.issuances,
         failed: tally.failed,

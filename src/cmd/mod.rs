@@ -3,6 +3,7 @@
 //! dispatches; what a command does lives here, over the gateway (and, for
 //! the demo and the benchmark, the devkit).
 
+pub mod audit;
 pub mod crl;
 #[cfg(feature = "devkit")]
 pub mod demo;

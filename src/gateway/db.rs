@@ -309,6 +309,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("../../sql/0023_release_pass_voided_by.sql"),
     ),
     (
+        24,
+        "0024_audit_log.sql",
+        include_str!("../../sql/0024_audit_log.sql"),
+    ),
+    (
         25,
         "0025_session_card_serial.sql",
         include_str!("../../sql/0025_session_card_serial.sql"),

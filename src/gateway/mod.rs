@@ -8,6 +8,7 @@
 //! (enqueue, render with [`render`], release, deliver).
 
 pub mod admin;
+pub mod audit;
 pub mod config;
 pub mod connections;
 pub mod copier;

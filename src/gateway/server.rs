@@ -162,6 +162,9 @@ impl Gateway {
             // The address actually bound (`listen` may ask for port 0).
             settings.verify_url = format!("https://{}", public_addr.unwrap_or(api_addr));
         }
+        // The audit chain's head is signed with a key sealed like the
+        // document signing keys (see `audit::checkpoint`).
+        let audit = Arc::new(crate::gateway::audit::AuditSigner::new(keys.clone()));
         let (pipeline, workers) = Pipeline::start(
             pool.clone(),
             settings,
@@ -181,6 +184,11 @@ impl Gateway {
             tracing::warn!(error = %e, "revocation data not loaded at start");
         }
         let mut tasks = workers;
+        tasks.push(tokio::spawn(crate::gateway::audit::checkpoint::keeper(
+            audit,
+            pool.clone(),
+            shutdown_rx.clone(),
+        )));
         tasks.push(tokio::spawn(
             crate::gateway::pki::revocation::service::keep_current(
                 revocation.clone(),

@@ -5,6 +5,7 @@
 mod harness;
 
 mod abuse;
+mod audit;
 mod certificate_events;
 mod copier_flow;
 mod demo_command;

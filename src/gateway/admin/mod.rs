@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub mod error;
 pub mod municipalities;
 
+use crate::gateway::audit::Acting;
 use crate::gateway::db::Checkout;
 use crate::gateway::http::{self, ApiRequest, ApiResult, OperatorIdentity};
 use crate::gateway::pki::operators::ROLE_JLIS;
@@ -66,7 +67,7 @@ pub fn operator_with<'r>(
 
 /// `POST /v1/admin/certificate-events`.
 pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult {
-    operator_with(req, ROLE_JLIS)?;
+    let operator = operator_with(req, ROLE_JLIS)?.audit_name();
     let submission: Submission = req.json()?;
     let batch = match submission {
         Submission::One(event) => vec![event],
@@ -75,14 +76,11 @@ pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult
     if batch.is_empty() || batch.len() > MAX_EVENTS_PER_REQUEST {
         return Err(AdminError::EventMalformed.into());
     }
-    let mut client = state
-        .pool
-        .checkout()
-        .await
-        .map_err(crate::gateway::db::DbError::from)?;
+    // The audit trail names the operator (`audit::Acting`).
+    let mut acting = Acting::checkout(&state.pool, &operator).await?;
     let mut results = Vec::with_capacity(batch.len());
     for event in &batch {
-        match events::apply(&mut client, event).await {
+        match events::apply(acting.client_mut(), event).await {
             Ok(outcome) => results.push(Applied {
                 event_id: event.event_id.clone(),
                 outcome,
@@ -93,10 +91,12 @@ pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult
                     applied = results.len(),
                     "certificate event refused"
                 );
+                acting.done().await?;
                 return Err(e.into());
             }
         }
     }
+    acting.done().await?;
     Ok(http::json(StatusCode::OK, &Results { results }))
 }
 
@@ -179,14 +179,15 @@ struct Rotated {
 /// verifies what it signed) and a new one signs from the next acceptance on.
 pub async fn rotate_signing_key(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let code = valid_code(code)?;
-    operator_of(req, code)?;
-    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
+    let operator = operator_of(req, code)?.audit_name();
+    let mut acting = Acting::checkout(&state.pool, &operator).await?;
     let kid = state
         .pipeline
         .keys()
-        .rotate(&mut client, code)
+        .rotate(acting.client_mut(), code)
         .await
         .map_err(key_problem)?;
+    acting.done().await?;
     tracing::info!(municipality = code, "document signing key rotated");
     Ok(http::json(StatusCode::CREATED, &Rotated { kid }))
 }
@@ -204,14 +205,15 @@ struct Revoked {
 pub async fn revoke_signing_key(state: &AppState, req: &ApiRequest, kid: &str) -> ApiResult {
     // A kid begins with its municipality's code (see `signing`).
     let code = kid.split('-').next().unwrap_or_default();
-    operator_of(req, code)?;
-    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
+    let operator = operator_of(req, code)?.audit_name();
+    let mut acting = Acting::checkout(&state.pool, &operator).await?;
     let replacement = state
         .pipeline
         .keys()
-        .revoke(&mut client, code, kid)
+        .revoke(acting.client_mut(), code, kid)
         .await
         .map_err(key_problem)?;
+    acting.done().await?;
     tracing::warn!(municipality = code, "document signing key revoked");
     Ok(http::json(
         StatusCode::OK,
@@ -244,8 +246,11 @@ pub async fn withdraw_document(state: &AppState, req: &ApiRequest, typed: &str) 
         .ok_or(VerifyError::DocumentNotFound)?
         .municipality
         .code;
-    operator_of(req, &municipality)?;
-    let row = client
+    let operator = operator_of(req, &municipality)?.audit_name();
+    drop(client);
+    let acting = Acting::checkout(&state.pool, &operator).await?;
+    let row = acting
+        .client()
         .query_one(
             "UPDATE orders SET withdrawn_at = coalesce(withdrawn_at, now())
               WHERE verification_code = $1 RETURNING withdrawn_at",
@@ -253,6 +258,7 @@ pub async fn withdraw_document(state: &AppState, req: &ApiRequest, typed: &str) 
         )
         .await
         .map_err(crate::gateway::db::DbError::from)?;
+    acting.done().await?;
     tracing::warn!(municipality = %municipality, "document withdrawn");
     Ok(http::json(
         StatusCode::OK,

@@ -9,6 +9,7 @@ use hyper::StatusCode;
 
 use super::error::AdminError;
 use super::{db_client_error, operator_of};
+use crate::gateway::audit::Acting;
 use crate::gateway::db::Checkout;
 use crate::gateway::http::{self, ApiRequest, ApiResponse, ApiResult};
 use crate::gateway::municipality::{
@@ -88,15 +89,17 @@ pub async fn create(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         Ok(s) => s,
         Err(message) => return Ok(malformed(req, message)),
     };
-    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
-    let outcome = municipality::create(&mut client, &code, &settings, &by).await;
+    // The audit trail names the operator (`audit::Acting`).
+    let mut acting = Acting::checkout(&state.pool, &by).await?;
+    let outcome = municipality::create(acting.client_mut(), &code, &settings, &by).await;
     if outcome.is_ok() {
         // Its documents are signed from the first one on.
-        if let Err(e) = state.pipeline.keys().provision(&client).await {
+        if let Err(e) = state.pipeline.keys().provision(acting.client()).await {
             tracing::error!(error = %e, "signing key for a new municipality not made");
         }
         tracing::info!(municipality = %code, "municipality created");
     }
+    acting.done().await?;
     stored(req, StatusCode::CREATED, outcome)
 }
 
@@ -130,11 +133,12 @@ pub async fn update(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         Ok(s) => s,
         Err(message) => return Ok(malformed(req, message)),
     };
-    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
-    let outcome = municipality::update(&mut client, &code, &settings, &by).await;
+    let mut acting = Acting::checkout(&state.pool, &by).await?;
+    let outcome = municipality::update(acting.client_mut(), &code, &settings, &by).await;
     if let Ok(m) = &outcome {
         tracing::info!(municipality = %code, version = m.settings_version, "municipality settings changed");
     }
+    acting.done().await?;
     stored(req, StatusCode::OK, outcome)
 }
 
@@ -143,19 +147,22 @@ pub async fn update(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
 /// onboarding_incomplete` (and the failed checks) until the onboarding
 /// check passes.
 pub async fn go_live(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
-    let (code, _) = authorised(req, code)?;
-    let client = state.pool.checkout().await.map_err(db_client_error)?;
-    let report = municipality::check::run(&client, state, &code).await?;
+    let (code, by) = authorised(req, code)?;
+    let acting = Acting::checkout(&state.pool, &by).await?;
+    let client = acting.client();
+    let report = municipality::check::run(client, state, &code).await?;
     if !report.passed() {
+        acting.done().await?;
         return Ok(problem_with(
             req,
             AdminError::OnboardingIncomplete,
             serde_json::json!({ "checks": report.checks }),
         ));
     }
-    let live_at = municipality::go_live(&client, &code)
+    let live_at = municipality::go_live(client, &code)
         .await?
         .ok_or(AdminError::MunicipalityNotFound)?;
+    acting.done().await?;
     tracing::warn!(municipality = %code, "municipality live");
     Ok(http::json(
         StatusCode::OK,
@@ -180,7 +187,7 @@ pub async fn check(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult 
 /// import_register_unknown`; `415 import_format_unsupported`.
 pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     use crate::gateway::registry::import::{self, Format, ImportError, Register};
-    let (code, _) = authorised(req, code)?;
+    let (code, by) = authorised(req, code)?;
     let register = req
         .query_param("register")
         .and_then(|r| Register::parse(&r))
@@ -190,12 +197,20 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
         "application/x-ndjson" | "application/jsonl" => Format::Ndjson,
         _ => return Err(AdminError::ImportFormatUnsupported.into()),
     };
-    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
-    if municipality::show(&client, &code).await?.is_none() {
+    let mut acting = Acting::checkout(&state.pool, &by).await?;
+    if municipality::show(acting.client(), &code).await?.is_none() {
         return Err(AdminError::MunicipalityNotFound.into());
     }
     let started = std::time::Instant::now();
-    let outcome = import::load(&mut client, register, code.as_str(), &req.body, format).await;
+    let outcome = import::load(
+        acting.client_mut(),
+        register,
+        code.as_str(),
+        &req.body,
+        format,
+    )
+    .await;
+    acting.done().await?;
     match outcome {
         Ok(loaded) => {
             tracing::info!(municipality = %code, ?register, records = loaded.records,
@@ -223,18 +238,20 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
 /// with every error, nothing applied; `415 import_format_unsupported`.
 pub async fn changes(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     use crate::gateway::registry::import::{ImportError, changes};
-    let (code, _) = authorised(req, code)?;
+    let (code, by) = authorised(req, code)?;
     if !matches!(
         media_type(req).as_str(),
         "application/x-ndjson" | "application/jsonl"
     ) {
         return Err(AdminError::ImportFormatUnsupported.into());
     }
-    let mut client = state.pool.checkout().await.map_err(db_client_error)?;
-    if municipality::show(&client, &code).await?.is_none() {
+    let mut acting = Acting::checkout(&state.pool, &by).await?;
+    if municipality::show(acting.client(), &code).await?.is_none() {
         return Err(AdminError::MunicipalityNotFound.into());
     }
-    match changes::apply_batch(&mut client, code.as_str(), &req.body).await {
+    let outcome = changes::apply_batch(acting.client_mut(), code.as_str(), &req.body).await;
+    acting.done().await?;
+    match outcome {
         Ok(applied) => {
             tracing::info!(municipality = %code, changes = applied.changes, "change feed applied");
             Ok(http::json(StatusCode::OK, &applied))

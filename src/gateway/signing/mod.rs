@@ -128,7 +128,9 @@ impl KeyStore {
         }
     }
 
-    fn seal(&self, kid: &str, seed: &[u8; 32]) -> Vec<u8> {
+    /// `seed` sealed under the signing secret, `kid` as associated data
+    /// (nonce || ciphertext || tag). Also seals the audit keys (`audit`).
+    pub(crate) fn seal(&self, kid: &str, seed: &[u8; 32]) -> Vec<u8> {
         let nonce: [u8; NONCE_LEN] = crate::gateway::random_bytes();
         let mut sealed = seed.to_vec();
         self.secret
@@ -143,7 +145,8 @@ impl KeyStore {
         out
     }
 
-    fn unseal(&self, kid: &str, stored: &[u8]) -> Result<[u8; 32], KeyError> {
+    /// The seed [`KeyStore::seal`] sealed with the same `kid`.
+    pub(crate) fn unseal(&self, kid: &str, stored: &[u8]) -> Result<[u8; 32], KeyError> {
         if stored.len() < NONCE_LEN {
             return Err(KeyError::Unsealable);
         }

@@ -226,8 +226,16 @@ pub async fn apply_batch(
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
-    tx.commit().await?;
     applied.changes = changes.len();
+    crate::gateway::audit::append(
+        &tx,
+        crate::gateway::audit::Action::ChangesApplied,
+        serde_json::json!({
+            "municipality": code, "changes": applied.changes, "by_change": &applied.by_change,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(applied)
 }
 

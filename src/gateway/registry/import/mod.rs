@@ -115,6 +115,15 @@ pub async fn load(
     let records = read(body, format, &known).map_err(invalid)?;
     let tx = client.transaction().await?;
     let loaded = register.apply(&tx, code, &records).await?;
+    crate::gateway::audit::append(
+        &tx,
+        crate::gateway::audit::Action::RegisterImported,
+        serde_json::json!({
+            "municipality": code, "register": register, "records": loaded.records,
+            "inserted": loaded.inserted, "updated": loaded.updated, "unchanged": loaded.unchanged,
+        }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(loaded)
 }
