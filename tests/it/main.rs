@@ -5,6 +5,8 @@
 mod harness;
 
 mod abuse;
+mod authorisation;
+mod catalogue;
 mod certificate_events;
 mod copier_flow;
 mod demo_command;
