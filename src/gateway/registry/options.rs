@@ -169,13 +169,22 @@ mod tests {
     #[test]
     fn options_that_are_not_an_object_are_refused_for_every_kind() {
         for kind in CertificateKind::ALL {
-            for value in [json!([]), json!([true]), json!("all"), json!(1), json!(true)] {
+            for value in [
+                json!([]),
+                json!([true]),
+                json!("all"),
+                json!(1),
+                json!(true),
+            ] {
                 assert!(
                     OrderOptions::parse(kind, Some(value.clone())).is_err(),
                     "{kind:?} took {value}"
                 );
             }
-            assert!(OrderOptions::parse(kind, Some(json!({}))).is_ok(), "{kind:?}");
+            assert!(
+                OrderOptions::parse(kind, Some(json!({}))).is_ok(),
+                "{kind:?}"
+            );
         }
     }
 
