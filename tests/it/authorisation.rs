@@ -22,6 +22,9 @@ use serde_json::json;
 use crate::catalogue::snapshot;
 use crate::harness::{TestApp, serial_hex};
 
+/// A request to try: method, path, headers and body.
+type Attempt<B> = (Method, String, Vec<(&'static str, String)>, Option<B>);
+
 async fn call(
     client: &CopierClient,
     method: Method,
@@ -185,12 +188,7 @@ async fn a_municipality_operator_can_neither_read_nor_change_another_municipalit
     let settings = serde_json::to_value(kofu::devkit::demo_registers::settings()).unwrap();
     let csv = ("content-type", "text/csv".to_owned());
     let ndjson = ("content-type", "application/x-ndjson".to_owned());
-    let attempts: Vec<(
-        Method,
-        String,
-        Vec<(&str, String)>,
-        Option<serde_json::Value>,
-    )> = vec![
+    let attempts: Vec<Attempt<serde_json::Value>> = vec![
         (
             Method::GET,
             format!("/v1/admin/municipalities/{m}"),
@@ -327,7 +325,7 @@ async fn the_jlis_operator_cannot_touch_registers_and_a_municipality_cannot_send
     let m = MUNICIPALITY_CODE;
     let row = "household_no,address,resident_code,register_order,name,name_kana,birth_date,sex,relationship,is_householder,became_resident_on,my_number\n\
                H0009,東京都ひなた市一丁目1番,10000000061,1,偽　名,にせ　な,1990-01-01,male,世帯主,true,2020-01-01,\n";
-    let attempts: Vec<(Method, String, Vec<(&str, String)>, Option<Vec<u8>>)> = vec![
+    let attempts: Vec<Attempt<Vec<u8>>> = vec![
         (
             Method::POST,
             format!("/v1/admin/municipalities/{m}/imports?register=residents"),
