@@ -259,7 +259,13 @@ impl CopierClient {
         for (name, value) in &prepared.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        if prepared.body.is_some() {
+        // JSON unless the caller names the body's type (a register file);
+        // adding ours beside theirs would send the header twice.
+        let typed = prepared
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if prepared.body.is_some() && !typed {
             request = request.header("content-type", "application/json");
         }
         request

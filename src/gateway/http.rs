@@ -94,6 +94,14 @@ impl ApiRequest {
         })
     }
 
+    /// Whether the query names parameter `name` at all (even with a value
+    /// that does not decode, which [`Self::query_param`] reads as absent).
+    pub fn query_names(&self, name: &str) -> bool {
+        self.query
+            .split('&')
+            .any(|pair| pair.split_once('=').map_or(pair, |(k, _)| k) == name)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }

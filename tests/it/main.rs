@@ -6,6 +6,8 @@ mod harness;
 
 mod abuse;
 mod audit;
+mod authorisation;
+mod catalogue;
 mod certificate_events;
 mod copier_flow;
 mod demo_command;

@@ -114,6 +114,11 @@ impl OrderOptions {
                 }
             });
         };
+        // An object of the kind's options: serde would also read a struct
+        // from an array (its fields in order), which no copier means.
+        if !value.is_object() {
+            return Err(InvalidOptions);
+        }
         let parsed = match kind {
             K::ResidenceCertificate => {
                 OrderOptions::Residence(from_value(value).map_err(|_| InvalidOptions)?)
@@ -158,6 +163,30 @@ impl OrderOptions {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Regression: `"options": []` was read as every option off (serde reads
+    /// a struct from a sequence) and an order was placed.
+    #[test]
+    fn options_that_are_not_an_object_are_refused_for_every_kind() {
+        for kind in CertificateKind::ALL {
+            for value in [
+                json!([]),
+                json!([true]),
+                json!("all"),
+                json!(1),
+                json!(true),
+            ] {
+                assert!(
+                    OrderOptions::parse(kind, Some(value.clone())).is_err(),
+                    "{kind:?} took {value}"
+                );
+            }
+            assert!(
+                OrderOptions::parse(kind, Some(json!({}))).is_ok(),
+                "{kind:?}"
+            );
+        }
+    }
 
     #[test]
     fn each_kind_reads_its_own_options_and_refuses_others() {
