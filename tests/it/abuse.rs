@@ -254,9 +254,7 @@ async fn a_card_over_its_copies_is_refused_and_a_card_in_another_copier_is_busy(
     })
     .await;
     let card = app.pki.card("card-ecdsa-1");
-    let first = app.copier(1);
-    let session = first.open_session().await.unwrap();
-    first.present_card(&session, card, "ja").await.unwrap();
+    let (first, session) = app.authenticated_session(1, "card-ecdsa-1").await;
     let spec = OrderSpec {
         copies: 2,
         ..OrderSpec::default()
@@ -294,12 +292,7 @@ async fn a_card_over_its_copies_is_refused_and_a_card_in_another_copier_is_busy(
 #[tokio::test]
 async fn an_order_may_leave_out_every_option() {
     let app = TestApp::spawn().await;
-    let copier = app.copier(1);
-    let session = copier.open_session().await.unwrap();
-    copier
-        .present_card(&session, app.pki.card("card-rsa-1"), "ja")
-        .await
-        .unwrap();
+    let (copier, session) = app.authenticated_session(1, "card-rsa-1").await;
     let r = copier
         .post_json(
             &format!("/v1/sessions/{}/orders", session.session_id),

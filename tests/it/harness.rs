@@ -368,6 +368,21 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Demo copier `n` with a session in which `card` has been verified.
+    pub async fn authenticated_session(
+        &self,
+        n: usize,
+        card: &str,
+    ) -> (CopierClient, kofu::devkit::sim::OpenedSession) {
+        let copier = self.copier(n);
+        let session = copier.open_session().await.unwrap();
+        copier
+            .present_card(&session, self.pki.card(card), "ja")
+            .await
+            .unwrap();
+        (copier, session)
+    }
+
     /// A client that presents no certificate.
     pub fn anonymous(&self) -> CopierClient {
         CopierClient::new(&self.api, &self.pki.dir.join("store-ca.pem"), None).unwrap()
