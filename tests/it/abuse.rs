@@ -91,8 +91,8 @@ async fn silent_connections_are_closed_and_refused_beyond_their_share_while_a_co
     // first-request deadline.
     let mut quiet = anonymous_tls(&app).await;
     assert!(closed_within(&mut quiet, Duration::from_secs(4)).await);
-    let (open, handshaking, anonymous) = gauges(&app).await;
-    assert_eq!((handshaking, anonymous), (0.0, 0.0), "open {open}");
+    // (The connection gauges are the process's, shared by every test's
+    // gateway, so they are not read here.)
 }
 
 /// The value of the copier listener's series `name` with `label`.
@@ -107,30 +107,6 @@ async fn metric(app: &TestApp, name: &str, label: &str) -> f64 {
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
-}
-
-/// The listener's gauges as the metrics show them: (open, handshaking, anonymous).
-async fn gauges(app: &TestApp) -> (f64, f64, f64) {
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
-    let url = format!("http://{}/metrics", app.gateway.ops_addr);
-    let text = reqwest_like_get(&url).await;
-    let value = |slot: &str| {
-        text.lines()
-            .find(|l| {
-                l.starts_with("kofu_connections_open{")
-                    && l.contains("listener=\"copier\"")
-                    && l.contains(&format!("slot=\"{slot}\""))
-            })
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(-1.0)
-    };
-    let (h, a, t) = (
-        value("handshaking"),
-        value("anonymous"),
-        value("authenticated"),
-    );
-    (h + a + t, h, a)
 }
 
 /// A plain HTTP/1.1 GET over TCP, the body as text.

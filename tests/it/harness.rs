@@ -531,6 +531,16 @@ impl ServeProcess {
                 format!("[\"{}\"]", dir.join("user-auth-ca.pem").display()),
             )
             .env("KOFU_SIGNING_SECRET", SIGNING_SECRET)
+            // As in `TestApp`: the limits are tested where they are set.
+            .env("KOFU_RATE_LIMITS__CARD_EXCLUSIVE_SECS", "0")
+            .env("KOFU_RATE_LIMITS__COPIER_REQUESTS_PER_MINUTE", "1000000")
+            .env("KOFU_RATE_LIMITS__CARD_COPIES_PER_HOUR", "1000000")
+            .env("KOFU_RATE_LIMITS__CARD_COPIES_BURST", "100000")
+            .env(
+                "KOFU_RATE_LIMITS__MUNICIPALITY_ORDERS_PER_SECOND",
+                "1000000",
+            )
+            .env("KOFU_RATE_LIMITS__PUBLIC_REQUESTS_PER_MINUTE", "1000000")
             // One public verification URL for every process on the database,
             // as in a deployment: it is printed in each QR code, so a
             // document re-rendered on this process comes out byte-identical.

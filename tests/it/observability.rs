@@ -212,6 +212,17 @@ async fn every_series_is_declared_documented_exported_bounded_and_passes_promtoo
                 "certificate" => {
                     ["server", "copier_ca", "operator_ca", "card_ca"].contains(&value.as_str())
                 }
+                "listener" => ["copier", "public", "admin", "ops"].contains(&value.as_str()),
+                "phase" => ["handshake", "first_request", "idle", "body"].contains(&value.as_str()),
+                "slot" => ["handshaking", "anonymous", "authenticated"].contains(&value.as_str()),
+                "limit" => [
+                    "copier",
+                    "card",
+                    "card_elsewhere",
+                    "municipality",
+                    "address",
+                ]
+                .contains(&value.as_str()),
                 _ => false,
             };
             assert!(
