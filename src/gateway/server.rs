@@ -557,7 +557,9 @@ async fn handle(
                 return close(http::problem(&RequestError::MalformedRequest.into(), lang));
             }
         };
-        if let Err(refused) = state.limits.request(listener, peer.copier.as_ref(), remote) {
+        if listener != Listener::Admin
+            && let Err(refused) = state.limits.request(peer.copier.as_ref(), remote)
+        {
             return http::problem(&refused, lang);
         }
         let request = ApiRequest {

@@ -257,7 +257,9 @@ async fn a_demo_and_a_load_of_every_resident_leave_no_personal_data_in_logs_or_m
     let api = url_in(&transcript, "copier API");
     let metrics_url = url_in(&transcript, "metrics");
 
-    // A short load: every card holder, every kind, whole households, from both copiers.
+    // A short load: every card holder, every kind, whole households, from
+    // both copiers, each card at one of them (a card sits in one copier:
+    // the demo refuses it at a second one for two minutes).
     let certs = dir.join("certs");
     let pki = kofu::devkit::demo_pki::DemoPki::load_or_generate(&certs).unwrap();
     let mut printed = 0;
@@ -265,7 +267,13 @@ async fn a_demo_and_a_load_of_every_resident_leave_no_personal_data_in_logs_or_m
         let (_, cert, key) = kofu::devkit::demo_pki::copier_files(&certs, &pki, n);
         let copier =
             CopierClient::new(&api, &certs.join("store-ca.pem"), Some((&cert, &key))).unwrap();
-        for (label, _) in kofu::devkit::demo_registers::CARD_HOLDERS {
+        for (i, (label, _)) in kofu::devkit::demo_registers::CARD_HOLDERS
+            .iter()
+            .enumerate()
+        {
+            if i % 2 != n {
+                continue;
+            }
             let card = pki.cards.iter().find(|c| c.label == *label).unwrap();
             let mut specs = vec![OrderSpec::of(
                 CertificateKind::ResidenceCertificate,
@@ -281,7 +289,7 @@ async fn a_demo_and_a_load_of_every_resident_leave_no_personal_data_in_logs_or_m
             }
         }
     }
-    assert!(printed >= 20, "{printed} printed");
+    assert!(printed >= 10, "{printed} printed");
     let metrics = {
         let url = metrics_url.strip_prefix("http://").unwrap();
         let (host, path) = url.split_once('/').unwrap();

@@ -19,7 +19,6 @@ use crate::gateway::config::RateLimits;
 use crate::gateway::domain::CertFingerprint;
 use crate::gateway::error::{Problem, RequestError};
 use crate::gateway::http::CopierIdentity;
-use crate::gateway::routes::Listener;
 use crate::gateway::series;
 
 /// One keyed GCRA limiter that forgets idle keys now and then.
@@ -118,26 +117,20 @@ impl Limits {
         }
     }
 
-    /// Counts one request on `listener`: a copier's against its certificate,
-    /// one without a certificate (the public endpoints, on the copier or the
-    /// public listener) against its address.
-    /// The administration listener's operators are not limited here.
-    pub fn request(
-        &self,
-        listener: Listener,
-        copier: Option<&CopierIdentity>,
-        peer: IpAddr,
-    ) -> Result<(), Problem> {
-        match (listener, copier) {
-            (Listener::Copier, Some(copier)) => self
+    /// Counts one request on the copier or public listener: a copier's
+    /// against its certificate, one without a certificate (the public
+    /// endpoints) against its address. (The administration listener's
+    /// operators are not counted; the listener does not ask.)
+    pub fn request(&self, copier: Option<&CopierIdentity>, peer: IpAddr) -> Result<(), Problem> {
+        match copier {
+            Some(copier) => self
                 .copier
                 .check(&copier.fingerprint, 1)
                 .map_err(|s| refused(RequestError::CopierRateLimited, "copier", s)),
-            (Listener::Copier | Listener::Public, None) => self
+            None => self
                 .public
                 .check(&peer, 1)
                 .map_err(|s| refused(RequestError::AddressRateLimited, "address", s)),
-            _ => Ok(()),
         }
     }
 
@@ -181,34 +174,26 @@ mod tests {
         let peer = IpAddr::from([127, 0, 0, 1]);
         let (greedy, other) = (copier(b"a"), copier(b"b"));
         for _ in 0..3 {
-            limits
-                .request(Listener::Copier, Some(&greedy), peer)
-                .unwrap();
+            limits.request(Some(&greedy), peer).unwrap();
         }
-        let refused = limits
-            .request(Listener::Copier, Some(&greedy), peer)
-            .unwrap_err();
+        let refused = limits.request(Some(&greedy), peer).unwrap_err();
         assert_eq!(refused.code, "copier_rate_limited");
         assert_eq!(refused.status.as_u16(), 429);
         assert!(refused.retry_after.is_some_and(|s| s >= 1));
-        assert!(limits.request(Listener::Copier, Some(&other), peer).is_ok());
-        // Operators on the administration listener are not counted here.
-        for _ in 0..10 {
-            assert!(limits.request(Listener::Admin, None, peer).is_ok());
-        }
+        assert!(limits.request(Some(&other), peer).is_ok());
     }
 
     #[test]
     fn the_public_endpoints_count_per_source_address() {
         let limits = limits();
         let (a, b) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
-        assert!(limits.request(Listener::Copier, None, a).is_ok());
-        assert!(limits.request(Listener::Copier, None, a).is_ok());
+        assert!(limits.request(None, a).is_ok());
+        assert!(limits.request(None, a).is_ok());
         assert_eq!(
-            limits.request(Listener::Copier, None, a).unwrap_err().code,
+            limits.request(None, a).unwrap_err().code,
             "address_rate_limited"
         );
-        assert!(limits.request(Listener::Copier, None, b).is_ok());
+        assert!(limits.request(None, b).is_ok());
     }
 
     #[test]
