@@ -422,8 +422,17 @@ pub enum BodyError {
     Aborted,
 }
 
+/// How much of a too-large body is read and discarded before the `413`
+/// is sent. A client writes its whole body before it reads the answer: a
+/// connection closed on unread bytes is reset, and the client sees a
+/// broken connection instead of `body_too_large`. Past this, it does.
+pub const DRAIN_AFTER_TOO_LARGE: u64 = 1 << 20;
+
 /// Reads a request body of at most `limit` bytes that arrives no slower
-/// than `min_bytes_per_second` once `grace` has passed.
+/// than `min_bytes_per_second` once `grace` has passed. A longer body is
+/// still read to its end (and thrown away) when it is at most
+/// [`DRAIN_AFTER_TOO_LARGE`] beyond the limit, at the same minimum rate,
+/// so that its sender reads the `413`.
 pub async fn read_body<B>(
     mut body: B,
     limit: usize,
@@ -433,25 +442,34 @@ pub async fn read_body<B>(
 where
     B: hyper::body::Body<Data = Bytes> + Unpin,
 {
-    if body.size_hint().lower() > limit as u64 {
+    let drain_cap = limit as u64 + DRAIN_AFTER_TOO_LARGE;
+    if body.size_hint().lower() > drain_cap {
         return Err(BodyError::TooLarge);
     }
     let started = tokio::time::Instant::now();
     let mut buffer = BytesMut::new();
+    // Bytes received, kept or not.
+    let mut received: u64 = 0;
     loop {
         let allowed =
-            grace + Duration::from_secs_f64(buffer.len() as f64 / min_bytes_per_second as f64);
+            grace + Duration::from_secs_f64(received as f64 / min_bytes_per_second as f64);
         let frame = match tokio::time::timeout_at(started + allowed, body.frame()).await {
             Err(_) => return Err(BodyError::TooSlow),
+            Ok(None) if received > limit as u64 => return Err(BodyError::TooLarge),
             Ok(None) => return Ok(buffer.freeze()),
             Ok(Some(Err(_))) => return Err(BodyError::Aborted),
             Ok(Some(Ok(frame))) => frame,
         };
         if let Ok(data) = frame.into_data() {
-            if buffer.len() + data.len() > limit {
+            received += data.len() as u64;
+            if received > drain_cap {
                 return Err(BodyError::TooLarge);
             }
-            buffer.extend_from_slice(&data);
+            if received <= limit as u64 {
+                buffer.extend_from_slice(&data);
+            } else if !buffer.is_empty() {
+                buffer = BytesMut::new();
+            }
         }
     }
 }
@@ -798,6 +816,25 @@ mod tests {
             read_body(long, 8, 100, grace).await,
             Err(BodyError::TooLarge)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_too_large_is_read_to_its_end_before_the_refusal() {
+        let grace = Duration::from_secs(5);
+        let mut long = Trickle::new(&[b"abcd".as_slice(); 8], Duration::from_millis(10));
+        assert_eq!(
+            read_body(&mut long, 8, 100, grace).await,
+            Err(BodyError::TooLarge)
+        );
+        assert!(long.chunks.is_empty(), "the sender's bytes were all read");
+        // Beyond the drain allowance it stops reading at once.
+        static HUGE: [u8; 64 << 10] = [0; 64 << 10];
+        let mut endless = Trickle::new(&[HUGE.as_slice(); 20], Duration::from_millis(1));
+        assert_eq!(
+            read_body(&mut endless, 8, 1 << 30, grace).await,
+            Err(BodyError::TooLarge)
+        );
+        assert!(!endless.chunks.is_empty(), "it stopped past the allowance");
     }
 
     #[test]

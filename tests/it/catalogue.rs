@@ -1731,6 +1731,10 @@ fn catalogue(app: &TestApp, f: &Fixture) -> Vec<Case> {
             "an event body of invalid UTF-8",
             b"{\"event_id\": \"\xed\xa0\x80\", \"kind\": \"suspended\", \"serial\": \"01\"}",
         ),
+        (
+            "a batch of events with a field beside them",
+            br#"{"events": [{"event_id": "e", "kind": "suspended", "serial": "01"}], "note": 1}"#,
+        ),
     ] {
         cases.push(
             case(what, Jlis, post.clone(), events)
@@ -1861,6 +1865,18 @@ fn catalogue(app: &TestApp, f: &Fixture) -> Vec<Case> {
             events,
         )
         .body(oversized.clone())
+        .refused(413, "body_too_large"),
+    );
+    // Sent whole before the answer is read: the refusal must still arrive
+    // (a connection closed on unread bytes is reset under the client).
+    cases.push(
+        case(
+            "an event batch of 300 KiB, five times max_body_bytes",
+            Jlis,
+            post.clone(),
+            events,
+        )
+        .body(vec![b' '; 300 * 1024])
         .refused(413, "body_too_large"),
     );
 

@@ -38,8 +38,15 @@ const MAX_EVENTS_PER_REQUEST: usize = 1000;
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Submission {
-    Batch { events: Vec<CertificateEvent> },
+    Batch(Batch),
     One(CertificateEvent),
+}
+
+/// `{"events": [...]}`, and nothing else beside the events.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    events: Vec<CertificateEvent>,
 }
 
 #[derive(Serialize)]
@@ -71,7 +78,7 @@ pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult
     let submission: Submission = req.json()?;
     let batch = match submission {
         Submission::One(event) => vec![event],
-        Submission::Batch { events } => events,
+        Submission::Batch(Batch { events }) => events,
     };
     if batch.is_empty() || batch.len() > MAX_EVENTS_PER_REQUEST {
         return Err(AdminError::EventMalformed.into());
