@@ -280,6 +280,9 @@ struct Setup {
     copiers: Vec<Arc<Copier>>,
     /// `--abusive-copier`'s client (a copier certificate of its own).
     abusive_copier: Option<kofu::devkit::sim::CopierClient>,
+    /// `--abusive-card`'s copier: the last card, which no other copier
+    /// uses, issued for in a closed loop beside the load.
+    abusive_card: Option<Arc<Copier>>,
     /// The CA of the gateways' server certificate.
     server_ca: PathBuf,
     foreign_names: Vec<String>,
@@ -585,17 +588,16 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     };
     let shared = copiers.len();
     let reserved = usize::from(abusive_card.is_some());
-    let mut copiers: Vec<Arc<Copier>> = copiers
+    let copiers: Vec<Arc<Copier>> = copiers
         .into_iter()
         .map(|c| Arc::new(c.sharing(shared, reserved)))
         .collect();
-    if let Some(abuser) = abusive_card {
-        copiers.push(Arc::new(abuser.with_card(load_cards.len() - 1)));
-    }
+    let abusive_card = abusive_card.map(|abuser| Arc::new(abuser.with_card(load_cards.len() - 1)));
     Ok(Setup {
         cards: load_cards,
         copiers,
         abusive_copier,
+        abusive_card,
         server_ca,
         foreign_names: Vec::new(),
         base_ticket: Some(base_ticket),
@@ -674,6 +676,7 @@ async fn setup_external(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxE
         cards,
         copiers,
         abusive_copier: None,
+        abusive_card: None,
         server_ca: certs.join("store-ca.pem"),
         foreign_names,
         base_ticket,
@@ -849,6 +852,27 @@ async fn run_in(
                 while issuances.join_next().await.is_some() {}
             });
         }
+    }
+
+    // The abusive card: one resident's card issued for back to back, as
+    // fast as the gateway answers, beside the copiers' load (whatever its
+    // mode), so its card limit is reached in the same run. It shares the
+    // run's tally: its refusals are counted by code, its few issuances
+    // before the limit with everyone's.
+    if let Some(copier) = &setup.abusive_card {
+        let (world, copier, in_flight, running) = (
+            world.clone(),
+            copier.clone(),
+            in_flight.clone(),
+            running.clone(),
+        );
+        load.spawn(async move {
+            while running() {
+                in_flight.fetch_add(1, Ordering::Relaxed);
+                flow::issue(&world, &copier).await;
+                in_flight.fetch_sub(1, Ordering::Relaxed);
+            }
+        });
     }
 
     // Hostile clients beside the copiers.

@@ -177,13 +177,19 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
     );
 
     crate::gateway::ops::recorder();
+    // `KOFU_*` settings apply as for `kofu serve` (the limits, deadlines,
+    // workers…); the demo's own listeners, certificates, database and
+    // signing secret win over them.
+    let settings =
+        Config::from_sources("", std::env::vars().filter(|(k, _)| k.starts_with("KOFU_")))?;
     let config = Config {
         listen: args.listen,
         ops_listen: args.ops_listen,
         admin_listen: args.admin_listen,
         tls: TlsFiles::in_dir(&args.certs),
+        signing_secret: None,
         signing_secret_file: Some(signing_secret_file(&args.data)?),
-        ..Config::default()
+        ..settings
     };
     let gateway = Gateway::start(config, pool).await?;
     let api = format!("https://{}", gateway.api_addr);

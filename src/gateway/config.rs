@@ -197,6 +197,11 @@ pub struct RateLimits {
     /// Requests per minute and source address on the public endpoints
     /// (the verification look-ups have their own, `verify_lookups_per_minute`).
     pub public_requests_per_minute: u32,
+    /// A rate-limit refusal (`429`) is answered after this pause, or after
+    /// its `Retry-After` if that is sooner. A client that ignores
+    /// `Retry-After` then waits on its own connection: a flood of requests
+    /// costs the flooder its connections, not the gateway its processors.
+    pub refusal_delay_ms: u64,
 }
 
 impl Default for RateLimits {
@@ -208,6 +213,7 @@ impl Default for RateLimits {
             card_exclusive_secs: 120,
             municipality_orders_per_second: 200,
             public_requests_per_minute: 600,
+            refusal_delay_ms: 1000,
         }
     }
 }

@@ -36,7 +36,7 @@ use crate::gateway::connections::{
 };
 use crate::gateway::db::Checkout;
 use crate::gateway::db::Pool;
-use crate::gateway::error::RequestError;
+use crate::gateway::error::{Problem, RequestError};
 use crate::gateway::http::{self, ApiRequest, ApiResponse, CopierIdentity, OperatorIdentity};
 use crate::gateway::i18n::Lang;
 use crate::gateway::ops;
@@ -560,6 +560,7 @@ async fn handle(
         if listener != Listener::Admin
             && let Err(refused) = state.limits.request(peer.copier.as_ref(), remote)
         {
+            pause_before_refusal(&state, &refused).await;
             return http::problem(&refused, lang);
         }
         let request = ApiRequest {
@@ -575,7 +576,10 @@ async fn handle(
         };
         match routes::dispatch(listener, &state, &request).await {
             Ok(response) => response,
-            Err(p) => http::problem(&p, lang),
+            Err(p) => {
+                pause_before_refusal(&state, &p).await;
+                http::problem(&p, lang)
+            }
         }
     }
     .instrument(span.clone())
@@ -595,6 +599,26 @@ async fn handle(
         .record(elapsed.as_secs_f64());
     span.in_scope(|| tracing::info!(status, latency_ms = elapsed.as_millis() as u64, "request"));
     Ok(response)
+}
+
+/// Waits before a rate-limit refusal (a `429` with `Retry-After`) is sent:
+/// `rate_limits.refusal_delay_ms`, or the `Retry-After` if sooner. The
+/// request holds its connection (or stream) meanwhile, so a client that
+/// ignores `Retry-After` sends no faster than its connections allow, and a
+/// flood costs the gateway a sleeping task per connection instead of a
+/// refusal per request. Every other answer goes out at once.
+async fn pause_before_refusal(state: &AppState, refusal: &Problem) {
+    let Some(retry_after) = refusal
+        .retry_after
+        .filter(|_| refusal.status.as_u16() == 429)
+    else {
+        return;
+    };
+    let pause = Duration::from_millis(state.config.rate_limits.refusal_delay_ms)
+        .min(Duration::from_secs(u64::from(retry_after)));
+    if !pause.is_zero() {
+        tokio::time::sleep(pause).await;
+    }
 }
 
 /// Headers a request may carry once only; a second copy is refused

@@ -222,6 +222,54 @@ async fn a_copier_over_its_limit_gets_429_while_another_copier_is_served() {
 }
 
 #[tokio::test]
+async fn a_refusal_for_a_limit_waits_while_other_copiers_are_answered_at_once() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.copier_requests_per_minute = 1;
+        c.rate_limits.refusal_delay_ms = 700;
+    })
+    .await;
+    let greedy = app.copier(1);
+    let first = greedy
+        .call(Method::POST, "/v1/sessions", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(first.status, 201);
+    // The greedy copier's refusal is held back; meanwhile another copier
+    // (over no limit) is answered, and no sooner than the pause does the
+    // refusal arrive.
+    let started = std::time::Instant::now();
+    let (refused, other) = tokio::join!(
+        greedy.call(Method::POST, "/v1/sessions", &[], None),
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let r = app
+                .copier(2)
+                .call(Method::POST, "/v1/sessions", &[], None)
+                .await
+                .unwrap();
+            (r.status, started.elapsed())
+        }
+    );
+    let refused_after = started.elapsed();
+    let refused = refused.unwrap();
+    assert_eq!(refused.status, 429);
+    assert_eq!(
+        refused.problem_code().as_deref(),
+        Some("copier_rate_limited")
+    );
+    assert!(
+        refused_after >= Duration::from_millis(700),
+        "{refused_after:?}"
+    );
+    let (other_status, other_after) = other;
+    assert_eq!(other_status, 201);
+    assert!(
+        other_after < refused_after,
+        "{other_after:?} {refused_after:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_card_over_its_copies_is_refused_and_a_card_in_another_copier_is_busy() {
     let app = TestApp::spawn_with(|c| {
         c.rate_limits.card_copies_per_hour = 1;

@@ -314,6 +314,7 @@ impl TestApp {
                 card_exclusive_secs: 0,
                 municipality_orders_per_second: 1_000_000,
                 public_requests_per_minute: 1_000_000,
+                refusal_delay_ms: 0,
             },
             ..Config::default()
         };

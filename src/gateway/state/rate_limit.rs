@@ -158,6 +158,7 @@ mod tests {
             card_exclusive_secs: 60,
             municipality_orders_per_second: 4,
             public_requests_per_minute: 2,
+            refusal_delay_ms: 0,
         })
     }
 
