@@ -7,8 +7,14 @@
 //! copiers' own (127.0.1.x), as a botnet's come from other hosts, and cycle
 //! through four behaviours: a TCP connection that never starts TLS, a TLS
 //! connection that never sends a request, a request head sent one line
-//! every few seconds, and a body sent a byte a second. Each reconnects as
-//! soon as the gateway closes it.
+//! every few seconds, and a body sent a byte a second. Each reconnects a
+//! second after the gateway closes it.
+//!
+//! They run in a process of their own (`loadtest hostile`, started by
+//! `loadtest run` under `nice`, `--hostile-nice`): on a real deployment the
+//! attacker's processors are not the gateway's, and on one machine an
+//! attacker at the same priority measures its own handshakes as much as
+//! the gateway's.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -24,7 +30,7 @@ use tokio::task::JoinSet;
 use kofu::devkit::sim::CopierClient;
 
 /// What the hostile clients did and what the gateways answered.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
 pub struct AbuseReport {
     pub hostile_connections: usize,
     /// Connections opened (each reconnect counts).
@@ -61,6 +67,63 @@ impl Counters {
             abusive_copier_other: self.other.load(Ordering::Relaxed),
         }
     }
+}
+
+/// `loadtest hostile`: `n` hostile connections against `gateways` for
+/// `seconds`, then what they did.
+pub async fn run_process(
+    gateways: &[SocketAddr],
+    server_ca: &std::path::Path,
+    n: usize,
+    seconds: f64,
+) -> Result<AbuseReport, kofu::BoxError> {
+    let counters = Arc::new(Counters::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = JoinSet::new();
+    spawn_connections(
+        n,
+        gateways,
+        server_ca,
+        counters.clone(),
+        stop.clone(),
+        &mut tasks,
+    )?;
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    tasks.abort_all();
+    while tasks.join_next().await.is_some() {}
+    Ok(counters.report(n))
+}
+
+/// Starts `loadtest hostile` for `seconds` under `nice -n nice` (this
+/// very binary); its report is read from its standard output.
+pub fn spawn_process(
+    gateways: &[SocketAddr],
+    server_ca: &std::path::Path,
+    n: usize,
+    seconds: f64,
+    nice: i32,
+) -> Result<tokio::process::Child, kofu::BoxError> {
+    let exe = std::env::current_exe()?;
+    let mut command = tokio::process::Command::new("nice");
+    command
+        .arg("-n")
+        .arg(nice.to_string())
+        .arg(exe)
+        .arg("hostile")
+        .arg("--connections")
+        .arg(n.to_string())
+        .arg("--seconds")
+        .arg(seconds.to_string())
+        .arg("--server-ca")
+        .arg(server_ca);
+    for g in gateways {
+        command.arg("--gateway").arg(g.to_string());
+    }
+    command
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    Ok(command.spawn()?)
 }
 
 /// Starts `n` hostile connections against `gateways` until `stop`.

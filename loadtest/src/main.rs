@@ -87,6 +87,19 @@ enum Command {
     /// `kofu municipality import` documents) of N synthetic residents, for
     /// timing an import: `--changed` gives every one of them another
     /// became-resident date, so loading it after the plain file updates all.
+    /// The hostile connections of `run --hostile-connections`, in a process
+    /// of their own (`run` starts it): prints what they did as JSON.
+    #[command(hide = true)]
+    Hostile {
+        #[arg(long, required = true)]
+        gateway: Vec<std::net::SocketAddr>,
+        #[arg(long)]
+        server_ca: PathBuf,
+        #[arg(long)]
+        connections: usize,
+        #[arg(long)]
+        seconds: f64,
+    },
     ResidentsCsv {
         #[arg(long, default_value_t = 100_000)]
         residents: u32,
@@ -243,6 +256,10 @@ struct RunCli {
     /// 250 other loopback addresses, held for the whole run.
     #[arg(long, default_value_t = 0)]
     hostile_connections: usize,
+    /// The niceness of the hostile connections' process (0: the copiers'
+    /// own priority; 10: an attacker on other machines, roughly).
+    #[arg(long, default_value_t = 10)]
+    hostile_nice: i32,
     /// One more copier (a valid certificate) opening sessions as fast as it can.
     #[arg(long)]
     abusive_copier: bool,
@@ -293,6 +310,7 @@ impl RunCli {
             copier_limit: self.copier_limit,
             card_limit: self.card_limit,
             hostile_connections: self.hostile_connections,
+            hostile_nice: self.hostile_nice,
             abusive_copier: self.abusive_copier,
             abusive_card: self.abusive_card,
         }
@@ -342,6 +360,24 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Hostile {
+            gateway,
+            server_ca,
+            connections,
+            seconds,
+        } => match hostile::run_process(&gateway, &server_ca, connections, seconds).await {
+            Ok(report) => {
+                println!(
+                    "{}",
+                    serde_json::to_string(&report).expect("a report serialises")
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("loadtest: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::ResidentsCsv {
             residents,
             place,

@@ -74,6 +74,7 @@ pub struct RunArgs {
     pub copier_limit: u32,
     pub card_limit: u32,
     pub hostile_connections: usize,
+    pub hostile_nice: i32,
     pub abusive_copier: bool,
     pub abusive_card: bool,
 }
@@ -878,20 +879,20 @@ async fn run_in(
     // Hostile clients beside the copiers.
     let abuse = Arc::new(crate::hostile::Counters::default());
     let mut abuse_tasks = JoinSet::new();
+    let mut hostile_process = None;
     if args.hostile_connections > 0 {
         let addresses = infra
             .urls
             .iter()
             .map(|u| u.trim_start_matches("https://").parse())
             .collect::<Result<Vec<std::net::SocketAddr>, _>>()?;
-        crate::hostile::spawn_connections(
-            args.hostile_connections,
+        hostile_process = Some(crate::hostile::spawn_process(
             &addresses,
             &setup.server_ca,
-            abuse.clone(),
-            stop.clone(),
-            &mut abuse_tasks,
-        )?;
+            args.hostile_connections,
+            args.duration_s,
+            args.hostile_nice,
+        )?);
     }
     if let Some(copier) = &setup.abusive_copier {
         crate::hostile::spawn_abusive_copier(
@@ -1055,9 +1056,31 @@ async fn run_in(
     }
     details.insert("metrics_lint".into(), lints.into());
     abuse_tasks.abort_all();
+    // The hostile process ends with the load; a run stopped early kills it.
+    let hostile = match hostile_process {
+        Some(mut child) => {
+            if stop.load(Ordering::Relaxed) {
+                let _ = child.start_kill();
+            }
+            match tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await {
+                Ok(Ok(out)) => {
+                    serde_json::from_slice::<crate::hostile::AbuseReport>(&out.stdout).ok()
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
     if args.hostile_connections > 0 || args.abusive_copier || args.abusive_card {
         let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
-        let mut report = serde_json::to_value(abuse.report(args.hostile_connections))?;
+        let mut report = abuse.report(args.hostile_connections);
+        if let Some(h) = hostile {
+            report.hostile_connects = h.hostile_connects;
+            report.hostile_closed_by_gateway = h.hostile_closed_by_gateway;
+            report.hostile_connect_failures = h.hostile_connect_failures;
+        }
+        let mut report = serde_json::to_value(report)?;
+        report["hostile_nice"] = args.hostile_nice.into();
         report["card_rate_limited"] = tally
             .errors
             .iter()
