@@ -1056,12 +1056,9 @@ async fn run_in(
     }
     details.insert("metrics_lint".into(), lints.into());
     abuse_tasks.abort_all();
-    // The hostile process ends with the load; a run stopped early kills it.
+    // The hostile process ends with the load (dropped, it is killed).
     let hostile = match hostile_process {
-        Some(mut child) => {
-            if stop.load(Ordering::Relaxed) {
-                let _ = child.start_kill();
-            }
+        Some(child) => {
             match tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await {
                 Ok(Ok(out)) => {
                     serde_json::from_slice::<crate::hostile::AbuseReport>(&out.stdout).ok()
