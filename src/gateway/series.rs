@@ -254,6 +254,12 @@ pub fn initialise() {
                 .increment(0);
         }
     }
+    // The operations listener refuses only when full, and has no handshake.
+    metrics::counter!(CONNECTIONS_REFUSED, "listener" => "ops", "reason" => "capacity")
+        .increment(0);
+    for phase in ["first_request", "idle"] {
+        metrics::counter!(CONNECTIONS_CLOSED, "listener" => "ops", "phase" => phase).increment(0);
+    }
     for limit in [
         "copier",
         "card",

@@ -22,7 +22,6 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -651,24 +650,62 @@ fn close(mut response: ApiResponse) -> ApiResponse {
 /// Serves the operations listener ([`ops`]) until `stop`. Plain HTTP on a
 /// private address; each request's body is bounded like the API's, and
 /// anything the route table does not have is a plain-text 404.
+/// Connections the operations listener holds at once (Prometheus and the
+/// dashboards need a handful); beyond, a newcomer is reset at once.
+const OPS_MAX_CONNECTIONS: usize = 64;
+
+/// The operations listener: plain HTTP/1.1 (metrics, dashboards, health),
+/// with the copier listener's deadlines for the request head, the first
+/// request and idle keep-alive, and a cap on connections.
 async fn serve_ops(listener: TcpListener, state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     ops::recorder();
+    let open = Arc::new(tokio::sync::Semaphore::new(OPS_MAX_CONNECTIONS));
+    let refusals = LogThrottle::every(Duration::from_secs(10));
     loop {
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted { Ok(c) => c, Err(_) => continue },
             _ = stop.changed() => break,
         };
+        let Ok(slot) = open.clone().try_acquire_owned() else {
+            metrics::counter!(crate::gateway::series::CONNECTIONS_REFUSED, "listener" => Listener::Ops.label(), "reason" => "capacity")
+                .increment(1);
+            if let Some(suppressed) = refusals.ready() {
+                tracing::warn!(suppressed, "operations listener full; connection refused");
+            }
+            let _ = tcp.set_zero_linger();
+            continue;
+        };
         let state = state.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req: Request<Incoming>| {
-                let state = state.clone();
-                async move {
-                    Ok::<_, std::convert::Infallible>(ops_route(&state, remote.ip(), req).await)
+            let limits = state.config.connections.clone();
+            let header_timeout = state.config.header_timeout();
+            let activity = Arc::new(Activity::default());
+            let service = {
+                let activity = activity.clone();
+                service_fn(move |req: Request<Incoming>| {
+                    let in_flight = activity.begin();
+                    let state = state.clone();
+                    async move {
+                        let response = ops_route(&state, remote.ip(), req).await;
+                        drop(in_flight);
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                })
+            };
+            let mut builder = http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_headers(limits.max_headers)
+                .max_buf_size(limits.max_header_bytes.max(8192));
+            tokio::select! {
+                _ = builder.serve_connection(TokioIo::new(tcp), service) => {}
+                deadline = activity.expired(limits.first_request_timeout(), limits.idle_timeout()) => {
+                    metrics::counter!(crate::gateway::series::CONNECTIONS_CLOSED, "listener" => Listener::Ops.label(), "phase" => deadline.label())
+                        .increment(1);
                 }
-            });
-            let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(tcp), service)
-                .await;
+            }
+            drop(slot);
         });
     }
 }

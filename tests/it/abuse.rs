@@ -95,6 +95,52 @@ async fn silent_connections_are_closed_and_refused_beyond_their_share_while_a_co
     // gateway, so they are not read here.)
 }
 
+#[tokio::test]
+async fn the_operations_listener_closes_silent_connections_and_refuses_beyond_its_cap() {
+    let app = TestApp::spawn_with(|c| {
+        c.connections.first_request_timeout_ms = 800;
+        c.header_timeout_ms = 800;
+    })
+    .await;
+    let ops = app.gateway.ops_addr;
+    // Silent: closed at the first-request deadline.
+    let mut silent = TcpStream::connect(ops).await.unwrap();
+    assert!(closed_within(&mut silent, Duration::from_secs(4)).await);
+    // A request head dripped and never finished: closed at the head deadline.
+    let mut dripping = TcpStream::connect(ops).await.unwrap();
+    dripping
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    assert!(closed_within(&mut dripping, Duration::from_secs(4)).await);
+    // 64 connections held (each has just sent a request, which holds off the
+    // deadlines' closing them for a while): the 65th is reset at once.
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        let mut tcp = TcpStream::connect(ops).await.unwrap();
+        tcp.write_all(b"GET /nothing-here HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        held.push(tcp);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = TcpStream::connect(ops).await.unwrap();
+    let refused = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut buf = [0u8; 64];
+        let _ = extra
+            .write_all(b"GET /nothing-here HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await;
+        matches!(extra.read(&mut buf).await, Ok(0) | Err(_))
+    })
+    .await;
+    assert_eq!(refused, Ok(true), "the 65th connection is refused");
+    // Once they are gone, the listener answers again.
+    drop(held);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answer = reqwest_like_get(&format!("http://{ops}/metrics")).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
 /// The value of the copier listener's series `name` with `label`.
 async fn metric(app: &TestApp, name: &str, label: &str) -> f64 {
     let url = format!("http://{}/metrics", app.gateway.ops_addr);
