@@ -108,8 +108,14 @@ impl ApiRequest {
 
     /// The body as JSON of type `T`, or `malformed_request`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Problem> {
-        serde_json::from_slice(&self.body).map_err(|_| RequestError::MalformedRequest.into())
+        json_body(&self.body)
     }
+}
+
+/// `body` as JSON of type `T`, or `malformed_request`: what
+/// [`ApiRequest::json`] reads, for the checks of a body that need no request.
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|_| RequestError::MalformedRequest.into())
 }
 
 pub type ApiResponse = Response<Full<Bytes>>;

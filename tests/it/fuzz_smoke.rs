@@ -3,7 +3,8 @@
 //! runs the cargo-fuzz targets in `fuzz/` for a short coverage-guided run. Seeds are the
 //! targets' own corpora; mutations are bit flips, byte rewrites, truncations,
 //! duplications and splices. The rule checked: untrusted certificate and CRL
-//! bytes never panic kofu.
+//! bytes, API bodies and register files never panic kofu (and the API and
+//! import bodies' own properties hold: what is accepted reads back the same).
 
 use kofu::gateway::pki::CardVerifier;
 
@@ -58,6 +59,11 @@ fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
 }
 
 fn seeds(dir: &str) -> Vec<Vec<u8>> {
+    named_seeds(dir).into_iter().map(|(_, seed)| seed).collect()
+}
+
+/// The seed files of a corpus with their names, in name order.
+fn named_seeds(dir: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(dir);
@@ -66,9 +72,34 @@ fn seeds(dir: &str) -> Vec<Vec<u8>> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    let seeds: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let seeds: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|f| {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(f).unwrap())
+        })
+        .collect();
     assert!(!seeds.is_empty(), "empty corpus {}", dir.display());
     seeds
+}
+
+/// `body` on every seed, then on `ROUNDS` mutations of them; how many
+/// mutations it accepted.
+fn mutation_run(dir: &str, seed: u64, body: fn(&[u8]) -> bool) -> usize {
+    let seeds = seeds(dir);
+    let mut rng = Rng(seed);
+    let mut accepted = 0;
+    for round in 0..ROUNDS {
+        let data = mutate(
+            &mut rng,
+            &seeds[round % seeds.len()],
+            &seeds[(round + 1) % seeds.len()],
+        );
+        if body(&data) {
+            accepted += 1;
+        }
+    }
+    accepted
 }
 
 #[test]
@@ -109,4 +140,46 @@ fn mutated_certificates_never_panic_card_verification_or_path_parsing() {
         );
         kofu::devkit::fuzzing::certificate_bytes(&verifier, &data, now);
     }
+}
+
+#[test]
+fn every_api_body_seed_is_accepted_as_the_handlers_read_it() {
+    // The JSON bodies are all valid; the query strings and path segments
+    // (`.txt`) include headers that name no parameter.
+    for (name, seed) in named_seeds("api_body") {
+        if name.ends_with(".json") {
+            assert!(kofu::devkit::fuzzing::api_body(&seed), "{name}");
+        }
+    }
+}
+
+#[test]
+fn mutated_api_bodies_never_panic_and_read_back_as_accepted() {
+    let accepted = mutation_run(
+        "api_body",
+        0x6b6f_6675_0003,
+        kofu::devkit::fuzzing::api_body,
+    );
+    assert!(accepted > 0);
+}
+
+#[test]
+fn every_register_file_seed_passes_its_registers_checks() {
+    for (name, seed) in named_seeds("register_import") {
+        assert_eq!(
+            kofu::devkit::fuzzing::register_import(&seed),
+            !name.contains("-bad"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn mutated_register_files_and_feeds_never_panic_the_import_checks() {
+    let accepted = mutation_run(
+        "register_import",
+        0x6b6f_6675_0004,
+        kofu::devkit::fuzzing::register_import,
+    );
+    assert!(accepted > 0);
 }

@@ -20,6 +20,7 @@ pub mod municipalities;
 
 use crate::gateway::audit::Acting;
 use crate::gateway::db::Checkout;
+use crate::gateway::error::Problem;
 use crate::gateway::http::{self, ApiRequest, ApiResult, OperatorIdentity};
 use crate::gateway::pki::operators::ROLE_JLIS;
 use crate::gateway::registry::events::{self, CertificateEvent, Outcome};
@@ -33,7 +34,7 @@ pub const IMPORTS_ROUTE: &str = "/v1/admin/municipalities/{id}/imports";
 pub const CHANGES_ROUTE: &str = "/v1/admin/municipalities/{id}/changes";
 
 /// Events per batch request.
-const MAX_EVENTS_PER_REQUEST: usize = 1000;
+pub(crate) const MAX_EVENTS_PER_REQUEST: usize = 1000;
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -72,10 +73,13 @@ pub fn operator_with<'r>(
         .ok_or(AdminError::OperatorRoleRequired)
 }
 
-/// `POST /v1/admin/certificate-events`.
-pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult {
-    let operator = operator_with(req, ROLE_JLIS)?.audit_name();
-    let submission: Submission = req.json()?;
+/// The body of `POST /v1/admin/certificate-events` as the events it
+/// carries, in order: `malformed_request` for JSON that is neither an event
+/// nor a batch, `event_malformed` for an empty batch or one over
+/// [`MAX_EVENTS_PER_REQUEST`]. Each event's own fields are checked when it
+/// is applied ([`CertificateEvent::check`]).
+pub(crate) fn read_events(body: &[u8]) -> Result<Vec<CertificateEvent>, Problem> {
+    let submission: Submission = http::json_body(body)?;
     let batch = match submission {
         Submission::One(event) => vec![event],
         Submission::Batch(Batch { events }) => events,
@@ -83,6 +87,13 @@ pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult
     if batch.is_empty() || batch.len() > MAX_EVENTS_PER_REQUEST {
         return Err(AdminError::EventMalformed.into());
     }
+    Ok(batch)
+}
+
+/// `POST /v1/admin/certificate-events`.
+pub async fn certificate_events(state: &AppState, req: &ApiRequest) -> ApiResult {
+    let operator = operator_with(req, ROLE_JLIS)?.audit_name();
+    let batch = read_events(&req.body)?;
     // The audit trail names the operator (`audit::Acting`).
     let mut acting = Acting::checkout(&state.pool, &operator).await?;
     let mut results = Vec::with_capacity(batch.len());

@@ -50,7 +50,13 @@ fn invalid(req: &ApiRequest, errors: &[FieldError], message: Option<String>) -> 
 /// (it names the field and the position, never a value beyond the
 /// setting's own name).
 fn settings_of(req: &ApiRequest) -> Result<Settings, String> {
-    serde_json::from_slice(&req.body).map_err(|e| e.to_string())
+    read_settings(&req.body)
+}
+
+/// A settings body as settings, or serde's message (see [`settings_of`]);
+/// [`Settings::problems`] says what is wrong with settings that parse.
+pub(crate) fn read_settings(body: &[u8]) -> Result<Settings, String> {
+    serde_json::from_slice(body).map_err(|e| e.to_string())
 }
 
 /// The answer to settings that do not parse.
@@ -110,7 +116,7 @@ pub async fn show(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let (code, _) = authorised(req, code)?;
     let client = state.pool.checkout().await.map_err(db_client_error)?;
     if let Some(v) = req.query_param("version") {
-        let v: i32 = v.parse().map_err(|_| AdminError::SettingsVersionNotFound)?;
+        let v = settings_version(&v)?;
         let settings = municipality::version(&client, &code, v)
             .await?
             .ok_or(AdminError::SettingsVersionNotFound)?;
@@ -123,6 +129,13 @@ pub async fn show(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
         .await?
         .ok_or(AdminError::MunicipalityNotFound)?;
     Ok(http::json(StatusCode::OK, &m))
+}
+
+/// `?version=N`: a settings version number (one that is not a number names
+/// no version).
+pub(crate) fn settings_version(text: &str) -> Result<i32, AdminError> {
+    text.parse()
+        .map_err(|_| AdminError::SettingsVersionNotFound)
 }
 
 /// `PUT /v1/admin/municipalities/{code}/settings`: the body replaces the
@@ -186,17 +199,13 @@ pub async fn check(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult 
 /// every one, up to 1,000) and `error_count`, nothing loaded; `400
 /// import_register_unknown`; `415 import_format_unsupported`.
 pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
-    use crate::gateway::registry::import::{self, Format, ImportError, Register};
+    use crate::gateway::registry::import::{self, ImportError, Register};
     let (code, by) = authorised(req, code)?;
     let register = req
         .query_param("register")
         .and_then(|r| Register::parse(&r))
         .ok_or(AdminError::ImportRegisterUnknown)?;
-    let format = match media_type(req).as_str() {
-        "text/csv" => Format::Csv,
-        "application/x-ndjson" | "application/jsonl" => Format::Ndjson,
-        _ => return Err(AdminError::ImportFormatUnsupported.into()),
-    };
+    let format = import_format(&media_type(req)).ok_or(AdminError::ImportFormatUnsupported)?;
     let mut acting = Acting::checkout(&state.pool, &by).await?;
     if municipality::show(acting.client(), &code).await?.is_none() {
         return Err(AdminError::MunicipalityNotFound.into());
@@ -239,10 +248,7 @@ pub async fn import(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult
 pub async fn changes(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     use crate::gateway::registry::import::{ImportError, changes};
     let (code, by) = authorised(req, code)?;
-    if !matches!(
-        media_type(req).as_str(),
-        "application/x-ndjson" | "application/jsonl"
-    ) {
+    if import_format(&media_type(req)) != Some(crate::gateway::registry::import::Format::Ndjson) {
         return Err(AdminError::ImportFormatUnsupported.into());
     }
     let mut acting = Acting::checkout(&state.pool, &by).await?;
@@ -270,13 +276,30 @@ pub async fn changes(state: &AppState, req: &ApiRequest, code: &str) -> ApiResul
 
 /// The request's media type, lower case, without parameters.
 fn media_type(req: &ApiRequest) -> String {
-    req.header("content-type")
+    media_type_of(req.header("content-type"))
+}
+
+/// A `Content-Type` value's media type, lower case, without parameters
+/// (empty when there is none).
+pub(crate) fn media_type_of(content_type: Option<&str>) -> String {
+    content_type
         .unwrap_or_default()
         .split(';')
         .next()
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase()
+}
+
+/// The register file format a media type names: CSV, or NDJSON (the only
+/// format of a change feed).
+pub(crate) fn import_format(media_type: &str) -> Option<crate::gateway::registry::import::Format> {
+    use crate::gateway::registry::import::Format;
+    match media_type {
+        "text/csv" => Some(Format::Csv),
+        "application/x-ndjson" | "application/jsonl" => Some(Format::Ndjson),
+        _ => None,
+    }
 }
 
 /// `GET /v1/admin/municipalities/{code}/settlement?date=YYYY-MM-DD[&format=csv]`:
@@ -287,11 +310,7 @@ pub async fn settlement(state: &AppState, req: &ApiRequest, code: &str) -> ApiRe
     use crate::gateway::municipality::settlement;
     let (code, _) = authorised(req, code)?;
     let date = match req.query_param("date") {
-        Some(text) => time::Date::parse(
-            &text,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map_err(|_| AdminError::DateMalformed)?,
+        Some(text) => settlement_date(&text)?,
         None => time::OffsetDateTime::now_utc()
             .to_offset(time::macros::offset!(+9))
             .date(),
@@ -311,17 +330,33 @@ pub async fn settlement(state: &AppState, req: &ApiRequest, code: &str) -> ApiRe
     Ok(http::json(StatusCode::OK, &day))
 }
 
+/// `?date=YYYY-MM-DD` of a settlement, or `date_malformed`.
+pub(crate) fn settlement_date(text: &str) -> Result<time::Date, AdminError> {
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| AdminError::DateMalformed)
+}
+
+/// `?status=` of the registrations queue (default `pending`), or
+/// `malformed_request`.
+pub(crate) fn registration_status(
+    param: Option<String>,
+) -> Result<String, crate::gateway::error::Problem> {
+    let status = param.unwrap_or_else(|| "pending".to_owned());
+    if !["pending", "active", "rejected", "ended"].contains(&status.as_str()) {
+        return Err(crate::gateway::error::RequestError::MalformedRequest.into());
+    }
+    Ok(status)
+}
+
 /// `GET /v1/admin/municipalities/{code}/domicile-registrations?status=pending`:
 /// the staff queue (or the registrations in another status), oldest first,
 /// with what the staff compare against their register.
 pub async fn domicile_registrations(state: &AppState, req: &ApiRequest, code: &str) -> ApiResult {
     let (code, _) = authorised(req, code)?;
-    let status = req
-        .query_param("status")
-        .unwrap_or_else(|| "pending".to_owned());
-    if !["pending", "active", "rejected", "ended"].contains(&status.as_str()) {
-        return Err(crate::gateway::error::RequestError::MalformedRequest.into());
-    }
+    let status = registration_status(req.query_param("status"))?;
     let client = state.pool.checkout().await.map_err(db_client_error)?;
     let list = crate::gateway::registry::domicile::queue(&client, code.as_str(), &status).await?;
     Ok(http::json(
@@ -335,6 +370,13 @@ pub async fn domicile_registrations(state: &AppState, req: &ApiRequest, code: &s
 struct Approval {
     /// The register position of the applicant in the 戸籍 the registration names.
     position: i32,
+}
+
+/// The body of an approval, `{"position": N}`: the position, or
+/// `malformed_request` (a position that names no member is found out
+/// against the register).
+pub(crate) fn read_approval(body: &[u8]) -> Result<i32, crate::gateway::error::Problem> {
+    http::json_body::<Approval>(body).map(|a| a.position)
 }
 
 /// `POST /v1/admin/domicile-registrations/{id}/approve` with `{"position": N}`,
@@ -367,8 +409,7 @@ async fn decide_domicile(state: &AppState, req: &ApiRequest, id: &str, approve: 
         .get(0);
     let by = super::operator_of(req, &code)?.audit_name();
     let position = if approve {
-        let a: Approval = req.json()?;
-        Some(a.position)
+        Some(read_approval(&req.body)?)
     } else {
         None
     };

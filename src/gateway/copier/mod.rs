@@ -115,6 +115,37 @@ struct CardSubmission {
     algorithm: String,
 }
 
+/// A card submission's body, decoded.
+#[derive(Debug)]
+pub(crate) struct CardBody {
+    /// The card certificate (DER, not yet verified).
+    pub certificate: Vec<u8>,
+    /// The card's signature over the challenge.
+    pub signature: Vec<u8>,
+    pub algorithm: ChallengeAlgorithm,
+}
+
+/// The body of `POST /v1/sessions/{id}/card`, read as the handler reads it
+/// before anything else is looked at: `malformed_request` for JSON that is
+/// not a submission or base64 that does not decode, `algorithm_unknown`.
+pub(crate) fn read_card(body: &[u8]) -> Result<CardBody, Problem> {
+    let body: CardSubmission = http::json_body(body)?;
+    let malformed = || RequestError::MalformedRequest;
+    let certificate = STANDARD
+        .decode(body.certificate.as_bytes())
+        .map_err(|_| malformed())?;
+    let signature = STANDARD
+        .decode(body.signature.as_bytes())
+        .map_err(|_| malformed())?;
+    let algorithm =
+        ChallengeAlgorithm::parse(&body.algorithm).ok_or(CopierError::AlgorithmUnknown)?;
+    Ok(CardBody {
+        certificate,
+        signature,
+        algorithm,
+    })
+}
+
 const TAKE_CHALLENGE: &str = "
     UPDATE sessions SET challenge_used_at = now()
      WHERE id = $1 AND copier_fingerprint = $2 AND challenge_used_at IS NULL AND expires_at > now()
@@ -184,16 +215,11 @@ async fn session_problem(
 pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
     let copier = copier_of(req)?;
     let session_id = parse_id(id, CopierError::SessionNotFound)?;
-    let body: CardSubmission = req.json()?;
-    let malformed = || RequestError::MalformedRequest;
-    let certificate = STANDARD
-        .decode(body.certificate.as_bytes())
-        .map_err(|_| malformed())?;
-    let signature = STANDARD
-        .decode(body.signature.as_bytes())
-        .map_err(|_| malformed())?;
-    let algorithm =
-        ChallengeAlgorithm::parse(&body.algorithm).ok_or(CopierError::AlgorithmUnknown)?;
+    let CardBody {
+        certificate,
+        signature,
+        algorithm,
+    } = read_card(&req.body)?;
 
     let db = client(state).await?;
     // Single use. Opened here: the signature is checked against the challenge
@@ -380,17 +406,49 @@ fn one() -> i32 {
     1
 }
 
-/// `POST /v1/sessions/{id}/orders`: places an order; answers only once it is durable.
-pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
-    let copier = copier_of(req)?;
-    let session_id = parse_id(id, CopierError::SessionNotFound)?;
-    let key = req
-        .header("idempotency-key")
+/// The `Idempotency-Key` header: 1 to 128 printable ASCII characters.
+pub(crate) fn idempotency_key(header: Option<&str>) -> Result<String, CopierError> {
+    header
         .filter(|k| (1..=128).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or(CopierError::IdempotencyKeyRequired)?
-        .to_owned();
+        .map(str::to_owned)
+        .ok_or(CopierError::IdempotencyKeyRequired)
+}
+
+/// An order body as understood, before the session is looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReadOrder {
+    pub kind: CertificateKind,
+    pub options: OrderOptions,
+    pub copies: i32,
+    /// The 本籍 municipality of a family-register kind ordered through a
+    /// registered-domicile registration.
+    pub registered_domicile: Option<String>,
+    /// SHA-256 of the canonical order ([`ReadOrder::canonical`]): what an
+    /// Idempotency-Key retry must repeat.
+    pub request_hash: [u8; 32],
+}
+
+impl ReadOrder {
+    /// The order serialised canonically; itself an order body that reads
+    /// back as this order.
+    pub fn canonical(&self) -> Vec<u8> {
+        serde_json::to_vec(&CanonicalOrder {
+            kind: self.kind,
+            options: &self.options,
+            copies: self.copies,
+            municipality_code: self.registered_domicile.as_deref(),
+        })
+        .expect("order serialises")
+    }
+}
+
+/// The body of `POST /v1/sessions/{id}/orders`, read and checked as the
+/// handler does before it reads the session: `malformed_request` for a
+/// body that is not JSON, `invalid_options`, `certificate_kind_unavailable`,
+/// `domicile_municipality_unknown`.
+pub(crate) fn read_order(body: &[u8]) -> Result<ReadOrder, Problem> {
     // Options arrive as an object of the kind's; anything else is invalid_options.
-    let raw: serde_json::Value = req.json()?;
+    let raw: serde_json::Value = http::json_body(body)?;
     let order: OrderRequest =
         serde_json::from_value(raw).map_err(|_| CopierError::InvalidOptions)?;
     if !(1..=menu::MAX_COPIES).contains(&order.copies) {
@@ -412,16 +470,30 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
             Some(code.as_str().to_owned())
         }
     };
-    let canonical = serde_json::to_vec(&CanonicalOrder {
+    let mut order = ReadOrder {
         kind,
-        options: &options,
+        options,
         copies: order.copies,
-        municipality_code: registered_domicile.as_deref(),
-    })
-    .expect("order serialises");
-    let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
-    let mut request_hash = [0u8; 32];
-    request_hash.copy_from_slice(digest.as_ref());
+        registered_domicile,
+        request_hash: [0; 32],
+    };
+    let digest = ring::digest::digest(&ring::digest::SHA256, &order.canonical());
+    order.request_hash.copy_from_slice(digest.as_ref());
+    Ok(order)
+}
+
+/// `POST /v1/sessions/{id}/orders`: places an order; answers only once it is durable.
+pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
+    let copier = copier_of(req)?;
+    let session_id = parse_id(id, CopierError::SessionNotFound)?;
+    let key = idempotency_key(req.header("idempotency-key"))?;
+    let ReadOrder {
+        kind,
+        options,
+        copies,
+        registered_domicile,
+        request_hash,
+    } = read_order(&req.body)?;
     // A card cannot print hundreds of copies, nor a municipality take
     // unbounded orders; the session names both (when it has a card at all:
     // otherwise the acceptance refuses it as it always has).
@@ -429,9 +501,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         session_card(state, session_id, &copier.fingerprint).await?
     {
         let issuer = registered_domicile.as_deref().unwrap_or(&municipality);
-        state
-            .limits
-            .order(&serial, issuer, order.copies.unsigned_abs())?;
+        state.limits.order(&serial, issuer, copies.unsigned_abs())?;
     }
     let new = NewOrder {
         session_id,
@@ -440,7 +510,7 @@ pub async fn place_order(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         copier_fingerprint: copier.fingerprint,
         kind,
         options,
-        copies: order.copies,
+        copies,
         registered_domicile,
     };
     // The session, its resident and the fee are read inside the acceptance.
@@ -632,12 +702,40 @@ pub async fn report_failed(state: &AppState, req: &ApiRequest, id: &str) -> ApiR
     )
 }
 
-#[derive(serde::Deserialize)]
+/// A registered-domicile application as the copier sends it.
+#[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DomicileRequest {
-    municipality_code: String,
-    domicile: String,
-    head_of_register: String,
+pub(crate) struct DomicileRequest {
+    pub municipality_code: String,
+    pub domicile: String,
+    pub head_of_register: String,
+}
+
+/// The body of `POST /v1/sessions/{id}/domicile-registrations`, read and
+/// checked as the handler does before it reads the session: the 本籍
+/// municipality's code (`domicile_municipality_unknown` when malformed), and
+/// the 本籍 and 筆頭者 (1 to 200 characters, no control characters, else
+/// `invalid_options`).
+pub(crate) fn read_domicile(
+    body: &[u8],
+) -> Result<
+    (
+        crate::gateway::municipality::LocalGovernmentCode,
+        DomicileRequest,
+    ),
+    Problem,
+> {
+    let body: DomicileRequest = http::json_body(body)?;
+    let code = crate::gateway::municipality::LocalGovernmentCode::parse(&body.municipality_code)
+        .map_err(|_| CopierError::DomicileMunicipalityUnknown)?;
+    let text_ok = |t: &str| {
+        let n = t.chars().count();
+        (1..=200).contains(&n) && !t.chars().any(char::is_control)
+    };
+    if !text_ok(&body.domicile) || !text_ok(&body.head_of_register) {
+        return Err(CopierError::InvalidOptions.into());
+    }
+    Ok((code, body))
 }
 
 /// `POST /v1/sessions/{id}/domicile-registrations`: the authenticated
@@ -648,16 +746,7 @@ struct DomicileRequest {
 pub async fn register_domicile(state: &AppState, req: &ApiRequest, id: &str) -> ApiResult {
     let copier = copier_of(req)?;
     let session_id = parse_id(id, CopierError::SessionNotFound)?;
-    let body: DomicileRequest = req.json()?;
-    let code = crate::gateway::municipality::LocalGovernmentCode::parse(&body.municipality_code)
-        .map_err(|_| CopierError::DomicileMunicipalityUnknown)?;
-    let text_ok = |t: &str| {
-        let n = t.chars().count();
-        (1..=200).contains(&n) && !t.chars().any(char::is_control)
-    };
-    if !text_ok(&body.domicile) || !text_ok(&body.head_of_register) {
-        return Err(CopierError::InvalidOptions.into());
-    }
+    let (code, body) = read_domicile(&req.body)?;
     let mut db = client(state).await?;
     let Some(row) = db
         .query_opt(

@@ -114,15 +114,18 @@ const REASONS: [&str; 9] = [
 ];
 
 /// An event checked and reduced to what the database needs.
-struct Checked<'a> {
-    kind: &'static str,
-    serial: CardSerial,
-    new_serial: Option<CardSerial>,
-    resident_code: Option<&'a str>,
-    reason: &'a str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Checked<'a> {
+    pub kind: &'static str,
+    pub serial: CardSerial,
+    pub new_serial: Option<CardSerial>,
+    pub resident_code: Option<&'a str>,
+    pub reason: &'a str,
 }
 
-fn serial(hex: &str) -> Result<CardSerial, EventError> {
+/// A serial as an event writes it: 1 to 20 bytes (after leading zeros) in
+/// hexadecimal.
+pub(crate) fn serial(hex: &str) -> Result<CardSerial, EventError> {
     let bad = EventError::Malformed("serial must be 1 to 20 bytes of hexadecimal");
     if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 64 {
         return Err(bad);
@@ -136,7 +139,9 @@ fn serial(hex: &str) -> Result<CardSerial, EventError> {
 }
 
 impl CertificateEvent {
-    fn check(&self) -> Result<Checked<'_>, EventError> {
+    /// The event's fields checked against its kind (no database): what
+    /// [`apply`] records, or why it is malformed.
+    pub(crate) fn check(&self) -> Result<Checked<'_>, EventError> {
         if self.event_id.is_empty()
             || self.event_id.len() > 128
             || !self.event_id.bytes().all(|b| b.is_ascii_graphic())
@@ -225,7 +230,7 @@ impl CertificateEvent {
     }
 
     /// SHA-256 over the event's canonical content (not its JSON spelling).
-    fn content_hash(checked: &Checked<'_>) -> Vec<u8> {
+    pub(crate) fn content_hash(checked: &Checked<'_>) -> Vec<u8> {
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
         for part in [
             checked.kind.as_bytes(),

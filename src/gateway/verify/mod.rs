@@ -151,7 +151,7 @@ async fn content_of(
 }
 
 /// The digest given as `digest` (or `d` on the page): `Ok(None)` when absent.
-fn digest_param(req: &ApiRequest, name: &str) -> Result<Option<[u8; 32]>, VerifyError> {
+pub(crate) fn digest_param(req: &ApiRequest, name: &str) -> Result<Option<[u8; 32]>, VerifyError> {
     match req.query_param(name) {
         None if req.query_names(name) => Err(VerifyError::DigestMalformed),
         None => Ok(None),

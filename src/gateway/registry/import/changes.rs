@@ -134,7 +134,7 @@ pub struct Applied {
 }
 
 /// Reads a batch: each line's change and its fields, or every error.
-fn read(body: &[u8]) -> Result<Vec<(Change, RawRecord)>, Vec<LineError>> {
+pub(crate) fn read(body: &[u8]) -> Result<Vec<(Change, RawRecord)>, Vec<LineError>> {
     let mut errors = Vec::new();
     let mut changes = Vec::new();
     for (i, line) in body.split(|b| *b == b'\n').enumerate() {
@@ -266,12 +266,72 @@ fn date(record: &RawRecord, field: &str) -> Result<time::Date, ImportError> {
 
 const TODAY: &str = "(now() AT TIME ZONE 'Asia/Tokyo')::date";
 
+/// The checks of one change that need no database, in the order
+/// [`apply_one`] meets them: the resident code, dates and flags it reads
+/// itself, and a whole record's checks by its register. `apply_one` makes
+/// them first, so a change refused here has touched nothing.
+pub(crate) fn check_change(change: Change, record: &RawRecord) -> Result<(), ImportError> {
+    let one = std::slice::from_ref(record);
+    let register = |checked: Result<usize, Vec<LineError>>| checked.map(drop).map_err(invalid);
+    match change {
+        Change::MoveIn => {
+            resident_code(record)?;
+            register(Register::Residents.check(one))
+        }
+        Change::MovingOut | Change::ProtectionOn | Change::ProtectionOff => {
+            resident_code(record).map(drop)
+        }
+        Change::MoveOut => {
+            resident_code(record)?;
+            date(record, "moved_out_on").map(drop)
+        }
+        Change::Death => {
+            resident_code(record)?;
+            date(record, "died_on").map(drop)
+        }
+        Change::SealRegistered => register(Register::Seals.check(one)),
+        Change::SealAbolished => {
+            if !record.fields.contains_key("registration_no") {
+                return Err(refused(record, "registration_no", "required"));
+            }
+            date(record, "abolished_on").map(drop)
+        }
+        Change::TaxAssessment => register(Register::Tax.check(one)),
+        Change::FamilyRegisterEntry => register(Register::FamilyRegisters.check(one)),
+        Change::FamilyRegisterAddress => register(Register::FamilyRegisterAddresses.check(one)),
+        Change::FamilyRegisterEvent => {
+            let mut f = super::Fields::of(record);
+            f.bool("removes_entry");
+            if !f.errors.is_empty() {
+                return Err(invalid(f.errors));
+            }
+            let mut event = RawRecord {
+                line: record.line,
+                fields: record.fields.clone(),
+            };
+            event.fields.remove("removes_entry");
+            register(Register::FamilyRegisterEvents.check(std::slice::from_ref(&event)))
+        }
+        Change::FamilyRegisterClosed => {
+            let mut f = super::Fields::of(record);
+            f.text("domicile", 200);
+            f.text("head_name", 100);
+            let closed_on = f.required_date("closed_on");
+            if closed_on.is_none() || !f.errors.is_empty() {
+                return Err(invalid(f.errors));
+            }
+            Ok(())
+        }
+    }
+}
+
 async fn apply_one(
     tx: &Transaction<'_>,
     code: &str,
     change: Change,
     record: &RawRecord,
 ) -> Result<(), ImportError> {
+    check_change(change, record)?;
     let one = std::slice::from_ref(record);
     match change {
         Change::MoveIn => {

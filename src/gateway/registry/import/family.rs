@@ -78,7 +78,7 @@ fn member_key(f: &mut Fields<'_>) -> Option<MemberKey> {
 }
 
 #[derive(Debug, Clone)]
-struct Member {
+pub(crate) struct Member {
     line: usize,
     key: MemberKey,
     compiled_on: Date,
@@ -150,12 +150,9 @@ fn error(line: usize, field: &str, reason: &'static str) -> LineError {
     }
 }
 
-/// Loads members (and their registers) into municipality `code`.
-pub async fn apply_members(
-    tx: &Transaction<'_>,
-    code: &str,
-    records: &[RawRecord],
-) -> Result<Loaded, ImportError> {
+/// Every member record checked, alone and across the file (no database):
+/// the members, or every error.
+pub(crate) fn check_members(records: &[RawRecord]) -> Result<Vec<Member>, Vec<LineError>> {
     let (members, mut errors) = super::check_each(records, check_member);
     // Across lines: a position once per register; the register's own
     // fields equal on each of its lines; one current entry per person.
@@ -183,12 +180,39 @@ pub async fn apply_members(
             errors.push(error(m.line, "resident_code", "second_current_entry"));
         }
     }
-    if !errors.is_empty() {
-        return Err(invalid(errors));
+    if errors.is_empty() {
+        Ok(members)
+    } else {
+        Err(errors)
     }
+}
+
+/// Loads members (and their registers) into municipality `code`.
+pub async fn apply_members(
+    tx: &Transaction<'_>,
+    code: &str,
+    records: &[RawRecord],
+) -> Result<Loaded, ImportError> {
+    let members = check_members(records).map_err(invalid)?;
+    let mut errors = Vec::new();
+    // Each register's own fields, equal on each of its lines (`check_members`).
+    let registers: BTreeMap<(&str, &str), (Date, Option<Date>)> = members
+        .iter()
+        .map(|m| {
+            (
+                (m.key.0.as_str(), m.key.1.as_str()),
+                (m.compiled_on, m.closed_on),
+            )
+        })
+        .collect();
     // Against what is stored: a person's current entry elsewhere in this
-    // municipality's registers must be one this file rewrites.
-    let codes: Vec<&str> = current.keys().copied().collect();
+    // municipality's registers must be one this file rewrites (a person
+    // has one current entry in the file, `check_members`).
+    let codes: Vec<&str> = members
+        .iter()
+        .filter(|m| m.current())
+        .filter_map(|m| m.resident_code.as_deref())
+        .collect();
     let stored = tx
         .query(
             "SELECT fm.resident_code, f.domicile, f.head_name, fm.position
@@ -366,7 +390,7 @@ async fn resolve<'k>(
 }
 
 #[derive(Debug, Clone)]
-struct Event {
+pub(crate) struct Event {
     line: usize,
     key: MemberKey,
     kind: &'static str,
@@ -405,12 +429,9 @@ fn check_event(record: &RawRecord) -> Result<Event, Vec<LineError>> {
     }
 }
 
-/// Loads events (身分事項) for members already in this municipality's registers.
-pub async fn apply_events(
-    tx: &Transaction<'_>,
-    code: &str,
-    records: &[RawRecord],
-) -> Result<Loaded, ImportError> {
+/// Every event record checked, alone and across the file (no database):
+/// the events, or every error.
+pub(crate) fn check_events(records: &[RawRecord]) -> Result<Vec<Event>, Vec<LineError>> {
     let (events, mut errors) = super::check_each(records, check_event);
     let mut keys = HashSet::new();
     for e in &events {
@@ -418,9 +439,20 @@ pub async fn apply_events(
             errors.push(error(e.line, "occurred_on", "duplicate_in_file"));
         }
     }
-    if !errors.is_empty() {
-        return Err(invalid(errors));
+    if errors.is_empty() {
+        Ok(events)
+    } else {
+        Err(errors)
     }
+}
+
+/// Loads events (身分事項) for members already in this municipality's registers.
+pub async fn apply_events(
+    tx: &Transaction<'_>,
+    code: &str,
+    records: &[RawRecord],
+) -> Result<Loaded, ImportError> {
+    let events = check_events(records).map_err(invalid)?;
     let ids = resolve(tx, code, events.iter().map(|e| (e.line, &e.key))).await?;
     let mut loaded = Loaded {
         records: events.len(),
@@ -453,7 +485,7 @@ fn count(loaded: &mut Loaded, row: Option<tokio_postgres::Row>) {
 }
 
 #[derive(Debug, Clone)]
-struct Address {
+pub(crate) struct Address {
     line: usize,
     key: MemberKey,
     address: String,
@@ -484,14 +516,9 @@ fn check_address(record: &RawRecord) -> Result<Address, Vec<LineError>> {
     }
 }
 
-/// Loads the 附票's addresses for members already in this municipality's
-/// registers. A member has at most one current address (no `to_date`): a
-/// second is `second_current_address` unless the same file ends the first.
-pub async fn apply_addresses(
-    tx: &Transaction<'_>,
-    code: &str,
-    records: &[RawRecord],
-) -> Result<Loaded, ImportError> {
+/// Every address record checked, alone and across the file (no database):
+/// the addresses, or every error.
+pub(crate) fn check_addresses(records: &[RawRecord]) -> Result<Vec<Address>, Vec<LineError>> {
     let (addresses, mut errors) = super::check_each(records, check_address);
     let mut keys = HashSet::new();
     let mut current: HashMap<&MemberKey, Date> = HashMap::new();
@@ -503,9 +530,23 @@ pub async fn apply_addresses(
             errors.push(error(a.line, "to_date", "second_current_address"));
         }
     }
-    if !errors.is_empty() {
-        return Err(invalid(errors));
+    if errors.is_empty() {
+        Ok(addresses)
+    } else {
+        Err(errors)
     }
+}
+
+/// Loads the 附票's addresses for members already in this municipality's
+/// registers. A member has at most one current address (no `to_date`): a
+/// second is `second_current_address` unless the same file ends the first.
+pub async fn apply_addresses(
+    tx: &Transaction<'_>,
+    code: &str,
+    records: &[RawRecord],
+) -> Result<Loaded, ImportError> {
+    let addresses = check_addresses(records).map_err(invalid)?;
+    let mut errors = Vec::new();
     let ids = resolve(tx, code, addresses.iter().map(|a| (a.line, &a.key))).await?;
     let member_ids: Vec<i64> = ids.values().copied().collect();
     let stored_current: HashMap<i64, Date> = tx

@@ -82,6 +82,20 @@ impl Register {
         fixed.iter().map(|c| (*c).to_owned()).collect()
     }
 
+    /// Checks `records` as [`Register::apply`] does before it reads the
+    /// database, alone and across the file: how many records passed, or
+    /// every error.
+    pub fn check(self, records: &[RawRecord]) -> Result<usize, Vec<LineError>> {
+        match self {
+            Register::Residents => residents::check_file(records).map(|r| r.len()),
+            Register::Seals => seals::check_file(records).map(|r| r.len()),
+            Register::Tax => tax::check_file(records).map(|r| r.len()),
+            Register::FamilyRegisters => family::check_members(records).map(|r| r.len()),
+            Register::FamilyRegisterEvents => family::check_events(records).map(|r| r.len()),
+            Register::FamilyRegisterAddresses => family::check_addresses(records).map(|r| r.len()),
+        }
+    }
+
     /// Checks `records` whole and writes them in `tx` (not committed):
     /// every error, or what was written.
     pub async fn apply(

@@ -47,7 +47,7 @@ const FOREIGN: [&str; 5] = [
 
 /// One resident, checked.
 #[derive(Debug, Clone)]
-struct Resident {
+pub(crate) struct Resident {
     line: usize,
     household_no: String,
     address: String,
@@ -234,17 +234,25 @@ fn check_across(residents: &[Resident]) -> Vec<LineError> {
     errors
 }
 
+/// Every record checked, alone and across the file (no database): the
+/// residents, or every error.
+pub(crate) fn check_file(records: &[RawRecord]) -> Result<Vec<Resident>, Vec<LineError>> {
+    let (residents, mut errors) = super::check_each(records, check);
+    errors.extend(check_across(&residents));
+    if errors.is_empty() {
+        Ok(residents)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Loads residents from `body` into municipality `code` (see the module rules).
 pub async fn apply(
     tx: &Transaction<'_>,
     code: &str,
     records: &[RawRecord],
 ) -> Result<Loaded, ImportError> {
-    let (residents, mut errors) = super::check_each(records, check);
-    errors.extend(check_across(&residents));
-    if !errors.is_empty() {
-        return Err(invalid(errors));
-    }
+    let residents = check_file(records).map_err(invalid)?;
     // A 住民票コード is nationwide: one registered in another municipality
     // is not this file's to change (that is a move, through the change feed).
     let all_codes: Vec<&str> = residents.iter().map(|r| r.resident_code.as_str()).collect();

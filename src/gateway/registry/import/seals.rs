@@ -21,7 +21,7 @@ pub const COLUMNS: &[&str] = &[
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
 #[derive(Debug, Clone)]
-struct Seal {
+pub(crate) struct Seal {
     line: usize,
     resident_code: String,
     registration_no: String,
@@ -93,12 +93,9 @@ fn check(record: &RawRecord) -> Result<Seal, Vec<LineError>> {
     }
 }
 
-/// Loads seal registrations into municipality `code`.
-pub async fn apply(
-    tx: &Transaction<'_>,
-    code: &str,
-    records: &[RawRecord],
-) -> Result<Loaded, ImportError> {
+/// Every record checked, alone and across the file (no database): the
+/// registrations, or every error.
+pub(crate) fn check_file(records: &[RawRecord]) -> Result<Vec<Seal>, Vec<LineError>> {
     let (seals, mut errors) = super::check_each(records, check);
     // Across lines: a 登録番号 once; at most one active registration per resident.
     let mut numbers: HashMap<&str, usize> = HashMap::new();
@@ -119,9 +116,21 @@ pub async fn apply(
             });
         }
     }
-    if !errors.is_empty() {
-        return Err(invalid(errors));
+    if errors.is_empty() {
+        Ok(seals)
+    } else {
+        Err(errors)
     }
+}
+
+/// Loads seal registrations into municipality `code`.
+pub async fn apply(
+    tx: &Transaction<'_>,
+    code: &str,
+    records: &[RawRecord],
+) -> Result<Loaded, ImportError> {
+    let seals = check_file(records).map_err(invalid)?;
+    let mut errors = Vec::new();
     // Every resident must be this municipality's; an active registration
     // already stored under another number must be abolished by this file.
     let codes: Vec<&str> = seals.iter().map(|s| s.resident_code.as_str()).collect();

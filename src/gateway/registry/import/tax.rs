@@ -67,7 +67,7 @@ pub fn columns() -> Vec<String> {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct Assessment {
+pub(crate) struct Assessment {
     line: usize,
     resident_code: String,
     fiscal_year: i32,
@@ -163,12 +163,9 @@ fn check(record: &RawRecord) -> Result<Assessment, Vec<LineError>> {
     }
 }
 
-/// Loads tax assessments into municipality `code`.
-pub async fn apply(
-    tx: &Transaction<'_>,
-    code: &str,
-    records: &[RawRecord],
-) -> Result<Loaded, ImportError> {
+/// Every record checked, alone and across the file (no database): the
+/// assessments, or every error.
+pub(crate) fn check_file(records: &[RawRecord]) -> Result<Vec<Assessment>, Vec<LineError>> {
     let (rows, mut errors) = super::check_each(records, check);
     let mut keys: HashMap<(&str, i32), usize> = HashMap::new();
     let mut releases: BTreeMap<i32, Date> = BTreeMap::new();
@@ -195,9 +192,25 @@ pub async fn apply(
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(invalid(errors));
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
     }
+}
+
+/// Loads tax assessments into municipality `code`.
+pub async fn apply(
+    tx: &Transaction<'_>,
+    code: &str,
+    records: &[RawRecord],
+) -> Result<Loaded, ImportError> {
+    let rows = check_file(records).map_err(invalid)?;
+    // One release day per fiscal year (`check_file` refused a file with two).
+    let releases: BTreeMap<i32, Date> = rows
+        .iter()
+        .map(|a| (a.fiscal_year, a.year_released_on))
+        .collect();
     let codes: Vec<&str> = rows.iter().map(|a| a.resident_code.as_str()).collect();
     let ids = super::resident_ids(tx, code, &codes).await?;
     let missing: Vec<LineError> = rows
