@@ -733,6 +733,20 @@ pub struct Report {
     pub config: RunArgs,
 }
 
+/// One copier issuing back to back while `running()`.
+async fn closed_loop(
+    world: Arc<World>,
+    copier: Arc<Copier>,
+    in_flight: Arc<AtomicU64>,
+    running: impl Fn() -> bool,
+) {
+    while running() {
+        in_flight.fetch_add(1, Ordering::Relaxed);
+        flow::issue(&world, &copier).await;
+        in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn run_in(
     args: &RunArgs,
     infra: &mut Infra,
@@ -805,19 +819,12 @@ async fn run_in(
     match args.rate {
         None => {
             for copier in &setup.copiers {
-                let (world, copier, in_flight, running) = (
+                load.spawn(closed_loop(
                     world.clone(),
                     copier.clone(),
                     in_flight.clone(),
                     running.clone(),
-                );
-                load.spawn(async move {
-                    while running() {
-                        in_flight.fetch_add(1, Ordering::Relaxed);
-                        flow::issue(&world, &copier).await;
-                        in_flight.fetch_sub(1, Ordering::Relaxed);
-                    }
-                });
+                ));
             }
         }
         Some(rate) => {
@@ -861,19 +868,12 @@ async fn run_in(
     // run's tally: its refusals are counted by code, its few issuances
     // before the limit with everyone's.
     if let Some(copier) = &setup.abusive_card {
-        let (world, copier, in_flight, running) = (
+        load.spawn(closed_loop(
             world.clone(),
             copier.clone(),
             in_flight.clone(),
             running.clone(),
-        );
-        load.spawn(async move {
-            while running() {
-                in_flight.fetch_add(1, Ordering::Relaxed);
-                flow::issue(&world, &copier).await;
-                in_flight.fetch_sub(1, Ordering::Relaxed);
-            }
-        });
+        ));
     }
 
     // Hostile clients beside the copiers.

@@ -414,12 +414,7 @@ async fn serve_api(
                     .keep_alive_timeout(Duration::from_millis(limits.h2_keepalive_timeout_ms));
                 Box::pin(watcher.watch(builder.serve_connection(TokioIo::new(tls), service)))
             } else {
-                let mut builder = http1::Builder::new();
-                builder
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(header_timeout)
-                    .max_headers(limits.max_headers)
-                    .max_buf_size(limits.max_header_bytes.max(8192));
+                let builder = http1_builder(&limits, header_timeout);
                 let io = TokioIo::new(ProblemAnswers::new(tls));
                 Box::pin(watcher.watch(builder.serve_connection(io, service)))
             };
@@ -650,6 +645,20 @@ fn close(mut response: ApiResponse) -> ApiResponse {
 /// Serves the operations listener ([`ops`]) until `stop`. Plain HTTP on a
 /// private address; each request's body is bounded like the API's, and
 /// anything the route table does not have is a plain-text 404.
+/// HTTP/1.1 with the request-head deadline and the header bounds.
+fn http1_builder(
+    limits: &crate::gateway::config::ConnectionLimits,
+    header_timeout: Duration,
+) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_headers(limits.max_headers)
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    builder
+}
+
 /// Connections the operations listener holds at once (Prometheus and the
 /// dashboards need a handful); beyond, a newcomer is reset at once.
 const OPS_MAX_CONNECTIONS: usize = 64;
@@ -692,12 +701,7 @@ async fn serve_ops(listener: TcpListener, state: Arc<AppState>, mut stop: watch:
                     }
                 })
             };
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .max_headers(limits.max_headers)
-                .max_buf_size(limits.max_header_bytes.max(8192));
+            let builder = http1_builder(&limits, header_timeout);
             tokio::select! {
                 _ = builder.serve_connection(TokioIo::new(tcp), service) => {}
                 deadline = activity.expired(limits.first_request_timeout(), limits.idle_timeout()) => {
