@@ -32,16 +32,24 @@ async fn sealed(app: &TestApp) {
     panic!("the gateway's sealer left entries pending for 5 s");
 }
 
-/// Signs the chain head as a gateway's keeper would.
+/// Signs the chain head as a gateway's keeper would, and returns its seq.
+/// The gateway's own keeper signs every 10 s, so on a slow machine it may
+/// have signed this very head first: then the head is checkpointed all the
+/// same.
 async fn checkpoint(app: &TestApp) -> i64 {
     let keys = std::sync::Arc::new(KeyStore::new(
         &SigningSecret::from_hex(SIGNING_SECRET).unwrap(),
     ));
-    AuditSigner::new(keys)
-        .checkpoint(&app.db().await)
-        .await
-        .unwrap()
-        .expect("the head moved since the last checkpoint")
+    let db = app.db().await;
+    if let Some(seq) = AuditSigner::new(keys).checkpoint(&db).await.unwrap() {
+        return seq;
+    }
+    let head: i64 = app.scalar("SELECT seq FROM audit_head", &[]).await;
+    let signed: i64 = app
+        .scalar("SELECT max(seq) FROM audit_checkpoints", &[])
+        .await;
+    assert_eq!(signed, head, "the head is signed by the gateway's keeper");
+    head
 }
 
 /// Runs `sql` as someone who bypasses the append-only triggers.
@@ -143,7 +151,8 @@ async fn a_real_flow_leaves_a_chain_that_verifies_with_every_action_recorded() {
     let report = verify(&app).await;
     assert!(report.valid, "{report:?}");
     assert_eq!(report.pending, 0);
-    assert_eq!(report.checkpoints, 1);
+    // Ours, and perhaps the gateway keeper's (every 10 s) on a slow run.
+    assert!(report.checkpoints >= 1, "{report:?}");
     let last: i64 = app.scalar("SELECT max(seq) FROM audit_log", &[]).await;
     assert_eq!(report.entries, last as u64);
     assert_eq!(report.last_checkpoint_seq, Some(last));
