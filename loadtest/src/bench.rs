@@ -39,6 +39,8 @@ struct Figures {
     out_of_order: i64,
     /// CPU ms per issuance by process (kofu, postgres, loadtest, everything).
     cpu_ms_per_issuance: Value,
+    /// The run's `details.database` (transactions, WAL bytes, connections).
+    database: Value,
 }
 
 pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
@@ -130,7 +132,9 @@ pub async fn bench(args: BenchArgs) -> Result<u8, BoxError> {
                "throughput_per_s": ordered.iter().map(|f| f.throughput_per_s).collect::<Vec<_>>(),
                "p99_ms": ordered.iter().map(|f| f.p99_ms).collect::<Vec<_>>(),
                "out_of_order": ordered.iter().map(|f| f.out_of_order).collect::<Vec<_>>(),
-               "cpu_ms_per_issuance": ordered.iter().map(|f| f.cpu_ms_per_issuance.clone()).collect::<Vec<_>>()}),
+               "cpu_ms_per_issuance": ordered.iter().map(|f| f.cpu_ms_per_issuance.clone()).collect::<Vec<_>>(),
+               "database": ordered.iter().map(|f| f.database.clone()).collect::<Vec<_>>(),
+               "db_pool_size": args.base.db_pool_size}),
         json!({"bench": "issuance_unordered", "throughput_per_s_median": u_tp, "p99_ms_median": u_p99,
                "throughput_per_s": unordered.iter().map(|f| f.throughput_per_s).collect::<Vec<_>>(),
                "p99_ms": unordered.iter().map(|f| f.p99_ms).collect::<Vec<_>>(),
@@ -169,6 +173,7 @@ fn read_figures(path: &std::path::Path) -> Result<Figures, BoxError> {
             .as_f64(),
         out_of_order: report["out_of_order"].as_i64().unwrap_or(-1),
         cpu_ms_per_issuance: report["details"]["cpu_ms_per_issuance"].clone(),
+        database: report["details"]["database"].clone(),
     })
 }
 

@@ -84,6 +84,9 @@ pub struct Tally {
     pub dropped_arrivals: u64,
     pub errors: BTreeMap<String, u64>,
     pub retries: BTreeMap<String, u64>,
+    /// When each retried answer came (seconds into the run): the windows
+    /// of refusals around the faults.
+    pub retried_at: Vec<f64>,
     pub voided_by: BTreeMap<String, u64>,
     pub pdf_checked: u64,
     pub pdf_check_ms: Vec<f64>,
@@ -101,7 +104,10 @@ impl World {
     }
 
     fn retry(&self, what: String) {
-        *self.tally().retries.entry(what).or_default() += 1;
+        let at = self.now_s();
+        let mut t = self.tally();
+        *t.retries.entry(what).or_default() += 1;
+        t.retried_at.push(at);
     }
 }
 

@@ -16,6 +16,7 @@
 //! - [`settlement`] — kofu's daily settlement against the orders, to the yen, per municipality and store chain.
 //! - [`cluster`]    — `kofu serve` processes under a watchdog: start, SIGKILL, restart, stop.
 //! - [`proxy`]      — the TCP proxy in front of PostgreSQL that can cut it off.
+//! - [`ha`]         — `--ha`: a Patroni cluster (primary, synchronous standby, etcd) and its failovers.
 //! - [`cards`]      — cached card and copier certificates from the demo PKI's CAs.
 //! - [`population`] — the synthetic residents and households, and who holds which card.
 //! - [`stats`]      — percentiles and the per-second series.
@@ -36,6 +37,7 @@ mod cards;
 mod cluster;
 mod cpu;
 mod flow;
+mod ha;
 mod hostile;
 mod pdfcheck;
 mod population;
@@ -214,6 +216,23 @@ struct RunCli {
     /// Stop PostgreSQL at T seconds and start it again on the same data.
     #[arg(long, value_name = "T")]
     pg_restart_at: Option<f64>,
+    /// Crash PostgreSQL at T seconds (SIGKILL to the postmaster and every
+    /// backend at once; no shutdown checkpoint) and start it on the same
+    /// data; repeatable (`--pg-crash-at 60 --pg-crash-at 120`, or `60,120`).
+    #[arg(long, value_name = "T", value_delimiter = ',')]
+    pg_crash_at: Vec<f64>,
+    /// Run PostgreSQL as a Patroni cluster (a primary and a synchronous
+    /// standby, with etcd) on this machine instead of one embedded server.
+    #[arg(long)]
+    ha: bool,
+    /// With --ha: crash the primary's machine at T seconds (Patroni and
+    /// PostgreSQL SIGKILLed), let the standby be promoted, and rejoin the
+    /// old primary as the standby; repeatable like --pg-crash-at.
+    #[arg(long, value_name = "T", value_delimiter = ',')]
+    pg_failover_at: Vec<f64>,
+    /// With --ha: a failover every K seconds of the run (adds to --pg-failover-at).
+    #[arg(long, value_name = "K")]
+    pg_failover_every: Option<f64>,
     /// Cut the gateways off PostgreSQL at T seconds (TCP proxy closes every connection and refuses new ones).
     #[arg(long, value_name = "T")]
     db_cut_at: Option<f64>,
@@ -249,6 +268,9 @@ struct RunCli {
     /// the default is far above kofu's own (600).
     #[arg(long, default_value_t = 1_000_000)]
     copier_limit: u32,
+    /// Copier API requests that may come at once (KOFU_RATE_LIMITS__COPIER_REQUESTS_BURST).
+    #[arg(long, default_value_t = 1_000_000)]
+    copier_burst: u32,
     /// Copies per hour and card (KOFU_RATE_LIMITS__CARD_COPIES_PER_HOUR; half of it may come at once).
     #[arg(long, default_value_t = 1_000_000)]
     card_limit: u32,
@@ -266,6 +288,21 @@ struct RunCli {
     /// One more copier printing one card over and over, as fast as it can.
     #[arg(long)]
     abusive_card: bool,
+}
+
+/// `--pg-failover-at` and every multiple of `--pg-failover-every` before
+/// the end of the run, in order.
+fn failover_times(at: Vec<f64>, every: Option<f64>, duration: f64) -> Vec<f64> {
+    let mut times = at;
+    if let Some(k) = every.filter(|k| *k > 0.0) {
+        times.extend(
+            (1..)
+                .map(|n| k * f64::from(n))
+                .take_while(|t| *t < duration),
+        );
+    }
+    times.sort_by(f64::total_cmp);
+    times
 }
 
 impl RunCli {
@@ -297,6 +334,13 @@ impl RunCli {
             kill_every_s: self.kill_every,
             kill_down_s: self.kill_down,
             pg_restart_at_s: self.pg_restart_at,
+            pg_crash_at_s: self.pg_crash_at,
+            ha: self.ha,
+            pg_failover_at_s: failover_times(
+                self.pg_failover_at,
+                self.pg_failover_every,
+                self.duration,
+            ),
             db_cut_at_s: self.db_cut_at,
             db_cut_for_s: self.db_cut_for,
             stall_render_at_s: self.stall_render_at,
@@ -312,6 +356,7 @@ impl RunCli {
             hostile_connections: self.hostile_connections,
             hostile_nice: self.hostile_nice,
             abusive_copier: self.abusive_copier,
+            copier_burst: self.copier_burst,
             abusive_card: self.abusive_card,
         }
     }

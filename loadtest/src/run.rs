@@ -25,6 +25,7 @@ use crate::audit::{self, DbAudit, Lost};
 use crate::cards;
 use crate::cluster::{self, Gateway};
 use crate::flow::{self, Copier, FlowConfig, LoadCard, Tally, World};
+use crate::ha::HaCluster;
 use crate::population;
 use crate::proxy::DbProxy;
 use crate::settlement::{self, SettlementReport};
@@ -61,6 +62,15 @@ pub struct RunArgs {
     pub kill_every_s: Option<f64>,
     pub kill_down_s: f64,
     pub pg_restart_at_s: Option<f64>,
+    /// SIGKILL PostgreSQL (every process of it at once) at each of these
+    /// seconds and start it again on the same data.
+    pub pg_crash_at_s: Vec<f64>,
+    /// A Patroni cluster (primary, synchronous standby, etcd) instead of
+    /// one embedded PostgreSQL.
+    pub ha: bool,
+    /// With `ha`: crash the primary's machine at each of these seconds,
+    /// let the standby be promoted, then rejoin the old primary.
+    pub pg_failover_at_s: Vec<f64>,
     pub db_cut_at_s: Option<f64>,
     pub db_cut_for_s: f64,
     pub stall_render_at_s: Option<f64>,
@@ -76,6 +86,7 @@ pub struct RunArgs {
     pub hostile_connections: usize,
     pub hostile_nice: i32,
     pub abusive_copier: bool,
+    pub copier_burst: u32,
     pub abusive_card: bool,
 }
 
@@ -94,6 +105,8 @@ impl RunArgs {
         if self.external() {
             let faults = self.kill_every_s.is_some()
                 || self.pg_restart_at_s.is_some()
+                || !self.pg_crash_at_s.is_empty()
+                || self.ha
                 || self.db_cut_at_s.is_some()
                 || self.stall_render_at_s.is_some();
             if faults {
@@ -118,6 +131,19 @@ impl RunArgs {
             }
         } else if self.instances == 0 {
             return Err("--instances must be at least 1".into());
+        }
+        if self.ha
+            && (self.pg_restart_at_s.is_some()
+                || !self.pg_crash_at_s.is_empty()
+                || self.db_cut_at_s.is_some())
+        {
+            return Err(
+                "--ha has its own fault (--pg-failover-at); --pg-restart-at, --pg-crash-at and --db-cut-at are for the embedded PostgreSQL"
+                    .into(),
+            );
+        }
+        if !self.ha && !self.pg_failover_at_s.is_empty() {
+            return Err("--pg-failover-at needs --ha (a standby to fail over to)".into());
         }
         Ok(())
     }
@@ -184,6 +210,8 @@ impl Faults {
 /// What the harness started and must stop.
 struct Infra {
     pg: Arc<tokio::sync::Mutex<Option<EmbeddedPostgres>>>,
+    /// `--ha`'s Patroni cluster (instead of `pg`).
+    ha: Arc<tokio::sync::Mutex<Option<HaCluster>>>,
     pool: Option<kofu::gateway::db::Pool>,
     proxy: Option<Arc<DbProxy>>,
     gateways: Vec<Arc<tokio::sync::Mutex<Gateway>>>,
@@ -207,6 +235,11 @@ impl Infra {
                 say(&format!("PostgreSQL did not stop cleanly: {e}"));
             }
         }
+        if let Some(ha) = self.ha.lock().await.take()
+            && !ha.stop().await
+        {
+            say("the Patroni cluster did not stop cleanly; what was left was killed");
+        }
     }
 }
 
@@ -224,6 +257,7 @@ pub async fn run(args: RunArgs) -> Result<u8, BoxError> {
     std::fs::create_dir_all(&args.out)?;
     let mut infra = Infra {
         pg: Arc::new(tokio::sync::Mutex::new(None)),
+        ha: Arc::new(tokio::sync::Mutex::new(None)),
         pool: None,
         proxy: None,
         gateways: Vec::new(),
@@ -232,7 +266,10 @@ pub async fn run(args: RunArgs) -> Result<u8, BoxError> {
         data: args.data.clone(),
     };
     let result = run_in(&args, &mut infra, stop, interrupt).await;
-    if !infra.gateways.is_empty() || infra.pg.lock().await.is_some() {
+    if !infra.gateways.is_empty()
+        || infra.pg.lock().await.is_some()
+        || infra.ha.lock().await.is_some()
+    {
         say("stopping gateways and PostgreSQL");
     }
     infra.shutdown(&say).await;
@@ -337,11 +374,28 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     ));
 
     // PostgreSQL, schema, registers.
-    let reused = args.data.join("pg").join("PG_VERSION").exists();
-    let pg = EmbeddedPostgres::start(&args.data, pgembed::Options { unsafe_fast: false }).await?;
-    let socket = pg.cluster_dir().join(".s.PGSQL.5432");
-    let pool = kofu::gateway::db::pool(pg.config(pgembed::DATABASE), 4, Duration::from_secs(120));
-    *infra.pg.lock().await = Some(pg);
+    let reused = !args.ha && args.data.join("pg").join("PG_VERSION").exists();
+    let (pool, socket, ha_url) = if args.ha {
+        let t = Instant::now();
+        let ha = HaCluster::start(&args.data).await?;
+        say(&format!(
+            "Patroni cluster (primary, synchronous standby, etcd) ready in {:.1} s: {}",
+            t.elapsed().as_secs_f64(),
+            ha.database_url()
+        ));
+        let pool = kofu::gateway::db::pool(ha.config(), 4, Duration::from_secs(120));
+        let url = ha.database_url();
+        *infra.ha.lock().await = Some(ha);
+        (pool, PathBuf::new(), Some(url))
+    } else {
+        let pg =
+            EmbeddedPostgres::start(&args.data, pgembed::Options { unsafe_fast: false }).await?;
+        let socket = pg.cluster_dir().join(".s.PGSQL.5432");
+        let pool =
+            kofu::gateway::db::pool(pg.config(pgembed::DATABASE), 4, Duration::from_secs(120));
+        *infra.pg.lock().await = Some(pg);
+        (pool, socket, None)
+    };
     let mut client = pool.get().await?;
     kofu::gateway::db::migrate(&mut client).await?;
     kofu::devkit::demo_registers::seed(&mut client).await?;
@@ -434,14 +488,15 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         }
         None => None,
     };
-    let database_url = match &proxy {
-        Some(p) => format!(
+    let database_url = match (&proxy, ha_url) {
+        (_, Some(url)) => url,
+        (Some(p), None) => format!(
             "postgres://{}@{}/{}",
             pgembed::USER,
             p.addr,
             pgembed::DATABASE
         ),
-        None => format!(
+        (None, None) => format!(
             "host={} port=5432 user={} dbname={}",
             socket_dir.display(),
             pgembed::USER,
@@ -495,6 +550,10 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     env.push((
         "KOFU_RATE_LIMITS__COPIER_REQUESTS_PER_MINUTE".into(),
         args.copier_limit.to_string(),
+    ));
+    env.push((
+        "KOFU_RATE_LIMITS__COPIER_REQUESTS_BURST".into(),
+        args.copier_burst.to_string(),
     ));
     env.push((
         "KOFU_RATE_LIMITS__CARD_COPIES_PER_HOUR".into(),
@@ -606,6 +665,7 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
             "mode": "own gateways",
             "kofu": kofu_bin,
             "database": match &proxy {
+                _ if args.ha => format!("Patroni cluster (primary and synchronous standby, etcd) at {}", args.data.join("ha").display()),
                 Some(p) => format!("embedded PostgreSQL at {} via TCP proxy {}", args.data.display(), p.addr),
                 None => format!("embedded PostgreSQL at {} over its Unix socket", args.data.display()),
             },
@@ -778,8 +838,8 @@ async fn run_in(
     let duration = Duration::from_secs_f64(args.duration_s);
     let cpu_before = crate::cpu::snapshot();
     let load_started_at = time::OffsetDateTime::now_utc();
-    let commits_before = match &infra.pool {
-        Some(pool) => committed_transactions(pool).await,
+    let counters_before = match &infra.pool {
+        Some(pool) => database_counters(pool).await,
         None => None,
     };
     say(&format!(
@@ -828,7 +888,12 @@ async fn run_in(
             }
         }
         Some(rate) => {
-            let idle = Arc::new(Mutex::new(setup.copiers.clone()));
+            // The copier idle longest takes the next arrival, so the load
+            // spreads evenly, as customers spread over a chain's stores
+            // (a stack handed most arrivals to the same two or three).
+            let idle = Arc::new(Mutex::new(std::collections::VecDeque::from(
+                setup.copiers.clone(),
+            )));
             let (world, in_flight, running) = (world.clone(), in_flight.clone(), running.clone());
             load.spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
@@ -839,7 +904,7 @@ async fn run_in(
                     if !running() {
                         break;
                     }
-                    let copier = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                    let copier = idle.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
                     let Some(copier) = copier else {
                         world
                             .tally
@@ -853,7 +918,9 @@ async fn run_in(
                     issuances.spawn(async move {
                         flow::issue(&world, &copier).await;
                         in_flight.fetch_sub(1, Ordering::Relaxed);
-                        idle.lock().unwrap_or_else(|p| p.into_inner()).push(copier);
+                        idle.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push_back(copier);
                     });
                     while issuances.try_join_next().is_some() {}
                 }
@@ -1023,9 +1090,14 @@ async fn run_in(
         None => None,
     };
 
-    let commits_after = match &infra.pool {
-        Some(pool) => committed_transactions(pool).await,
-        None => None,
+    // A crash or a failover resets the counters (or moves them to another
+    // server): only a run without one has figures per issuance.
+    let database_faults = args.pg_restart_at_s.is_some()
+        || !args.pg_crash_at_s.is_empty()
+        || !args.pg_failover_at_s.is_empty();
+    let counters_after = match &infra.pool {
+        Some(pool) if !database_faults => database_counters(pool).await,
+        _ => None,
     };
     {
         // CPU milliseconds per finished issuance during the load, by process:
@@ -1088,16 +1160,22 @@ async fn run_in(
         details.insert("abuse".into(), report);
     }
     let tally = world.tally.lock().unwrap_or_else(|p| p.into_inner());
-    if let (Some(before), Some(after)) = (commits_before, commits_after) {
+    if let (Some(before), Some(after)) = (counters_before, counters_after) {
         // Every transaction PostgreSQL committed in kofu's database during the
-        // load (reads included), per finished issuance: the denominator of the
-        // database ceiling in `loadtest bench`.
+        // load (reads included), and the WAL written, per finished issuance:
+        // the denominators of the database ceiling in `loadtest bench` and
+        // of the capacity estimate (`loadtest/capacity.py`).
         let finished = (tally.printed + tally.voided).max(1) as f64;
+        let commits = after.commits - before.commits;
+        let wal = after.wal_bytes - before.wal_bytes;
         details.insert(
             "database".into(),
             serde_json::json!({
-                "transactions_committed": after - before,
-                "transactions_per_issuance": ((after - before) as f64 / finished * 10.0).round() / 10.0,
+                "transactions_committed": commits,
+                "transactions_per_issuance": (commits as f64 / finished * 10.0).round() / 10.0,
+                "wal_bytes": wal,
+                "wal_bytes_per_issuance": (wal as f64 / finished).round(),
+                "connections": before.connections.max(after.connections),
             }),
         );
     }
@@ -1178,6 +1256,34 @@ async fn drain(
     }
 }
 
+/// For each fault, the longest window of retried answers that began
+/// between its start and ten seconds after its end: how long copiers were
+/// refused around it (503s and lost connections, retried with back-off).
+fn refusal_windows(retried_at: &[f64], faults: &Faults) -> serde_json::Value {
+    let windows = stats::windows(retried_at, 1.0);
+    let marks = faults.marks.lock().unwrap_or_else(|p| p.into_inner());
+    let per_fault: Vec<serde_json::Value> = marks
+        .iter()
+        .map(|m| {
+            let end = m.until.unwrap_or(m.t) + 10.0;
+            let longest = windows
+                .iter()
+                .filter(|w| w.from_s >= m.t - 1.0 && w.from_s <= end)
+                .max_by(|a, b| (a.to_s - a.from_s).total_cmp(&(b.to_s - b.from_s)));
+            serde_json::json!({
+                "fault": m.label,
+                "at_s": (m.t * 100.0).round() / 100.0,
+                "longest_s": longest.map(|w| ((w.to_s - w.from_s) * 100.0).round() / 100.0),
+                "window": longest,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "longest_s": per_fault.iter().filter_map(|f| f["longest_s"].as_f64()).fold(0.0, f64::max),
+        "per_fault": per_fault,
+    })
+}
+
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 fn build_report(
     args: &RunArgs,
@@ -1242,6 +1348,10 @@ fn build_report(
             "idempotency_key_remapped": tally.book.key_remapped,
             "tls_handshakes": copiers.iter().map(|c| c.connections_opened()).sum::<u64>(),
         }),
+    );
+    details.insert(
+        "refusal_windows".into(),
+        refusal_windows(&tally.retried_at, faults),
     );
     details.insert(
         "pdf_checks".into(),
@@ -1553,6 +1663,41 @@ fn spawn_faults(
             }
         });
     }
+    if !args.pg_crash_at_s.is_empty() {
+        let (world, faults, stop, pg, data) = (
+            world.clone(),
+            faults.clone(),
+            stop.clone(),
+            infra.pg.clone(),
+            infra.data.clone(),
+        );
+        let times = args.pg_crash_at_s.clone();
+        tasks.spawn(async move {
+            for at in times {
+                if !wait_until(&world, &stop, at, end_s).await {
+                    return;
+                }
+                crash_postgres(&world, &faults, &pg, &data).await;
+            }
+        });
+    }
+    if !args.pg_failover_at_s.is_empty() {
+        let (world, faults, stop, ha) = (
+            world.clone(),
+            faults.clone(),
+            stop.clone(),
+            infra.ha.clone(),
+        );
+        let times = args.pg_failover_at_s.clone();
+        tasks.spawn(async move {
+            for at in times {
+                if !wait_until(&world, &stop, at, end_s).await {
+                    return;
+                }
+                fail_over(&world, &faults, &ha).await;
+            }
+        });
+    }
     if let (Some(at), Some(proxy)) = (args.db_cut_at_s, infra.proxy.clone()) {
         let (world, faults, stop) = (world.clone(), faults.clone(), stop.clone());
         let d = Duration::from_secs_f64(args.db_cut_for_s);
@@ -1619,6 +1764,139 @@ fn spawn_faults(
     }
 }
 
+/// `--pg-crash-at`: SIGKILL to every PostgreSQL process at once, then a
+/// start on the same data (crash recovery), again until it comes up.
+async fn crash_postgres(
+    world: &World,
+    faults: &Faults,
+    pg: &tokio::sync::Mutex<Option<EmbeddedPostgres>>,
+    data: &Path,
+) {
+    let mut slot = pg.lock().await;
+    let Some(running) = slot.take() else {
+        return;
+    };
+    let t = world.now_s();
+    let crashed = running.crash().await;
+    faults.event(
+        t,
+        "pg_crash",
+        "postgresql",
+        match crashed {
+            Ok(()) => "SIGKILL to the postmaster and every backend".into(),
+            Err(e) => format!("crash incomplete: {e}"),
+        },
+    );
+    let mark = faults.mark(t, "PostgreSQL crash".into());
+    // The old backends may take a moment to be reaped; a start before
+    // then is refused (shared memory still attached): try again.
+    for attempt in 1..=60u32 {
+        match EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false }).await {
+            Ok(started) => {
+                *slot = Some(started);
+                let t2 = world.now_s();
+                faults.event(
+                    t2,
+                    "pg_recovered",
+                    "postgresql",
+                    format!(
+                        "crash recovery done, down {:.2} s (attempt {attempt})",
+                        t2 - t
+                    ),
+                );
+                faults.end_mark(mark, t2);
+                return;
+            }
+            Err(e) if attempt == 60 => {
+                faults.event(
+                    world.now_s(),
+                    "pg_start_failed",
+                    "postgresql",
+                    e.to_string(),
+                );
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
+/// `--pg-failover-at`: the primary's machine crashes (Patroni, postmaster
+/// and backends SIGKILLed at once), the synchronous standby is promoted
+/// when the leader key expires, and the old primary starts again and
+/// rejoins as the standby.
+async fn fail_over(world: &World, faults: &Faults, ha: &tokio::sync::Mutex<Option<HaCluster>>) {
+    let mut slot = ha.lock().await;
+    let Some(cluster) = slot.as_mut() else {
+        return;
+    };
+    // A failover needs a synchronous standby to promote.
+    if let Err(e) = cluster.wait_healthy(Duration::from_secs(60)).await {
+        faults.event(
+            world.now_s(),
+            "pg_failover_skipped",
+            "patroni",
+            e.to_string(),
+        );
+        return;
+    }
+    let Some(old) = cluster.leader().await else {
+        faults.event(
+            world.now_s(),
+            "pg_failover_skipped",
+            "patroni",
+            "no leader".into(),
+        );
+        return;
+    };
+    let name = cluster.nodes[old].name.clone();
+    let t = world.now_s();
+    cluster.crash(old).await;
+    faults.event(
+        t,
+        "pg_primary_crash",
+        &name,
+        "SIGKILL to Patroni, the postmaster and every backend".into(),
+    );
+    let mark = faults.mark(t, format!("failover from {name}"));
+    match cluster
+        .wait_leader(Some(old), Duration::from_secs(120))
+        .await
+    {
+        Ok(new) => {
+            let t2 = world.now_s();
+            faults.event(
+                t2,
+                "pg_promoted",
+                &cluster.nodes[new].name,
+                format!("primary {:.2} s after the crash", t2 - t),
+            );
+            faults.end_mark(mark, t2);
+        }
+        Err(e) => faults.event(
+            world.now_s(),
+            "pg_promotion_failed",
+            "patroni",
+            e.to_string(),
+        ),
+    }
+    let t3 = world.now_s();
+    match cluster.restart(old).await {
+        Ok(()) => match cluster.wait_healthy(Duration::from_secs(120)).await {
+            Ok(()) => faults.event(
+                world.now_s(),
+                "pg_rejoined",
+                &name,
+                format!(
+                    "synchronous standby again {:.2} s after its restart",
+                    world.now_s() - t3
+                ),
+            ),
+            Err(e) => faults.event(world.now_s(), "pg_rejoin_failed", &name, e.to_string()),
+        },
+        Err(e) => faults.event(world.now_s(), "pg_rejoin_failed", &name, e.to_string()),
+    }
+}
+
 /// After the load: every gateway running, the database reachable, rendering at full speed.
 async fn restore_after_faults(args: &RunArgs, infra: &Infra, faults: &Faults, world: &World) {
     if let Some(p) = &infra.proxy {
@@ -1627,7 +1905,19 @@ async fn restore_after_faults(args: &RunArgs, infra: &Infra, faults: &Faults, wo
     if args.stall_render_at_s.is_some() && STALL_MS.swap(0, Ordering::Relaxed) > 0 {
         set_render_delay(&infra.ops, 0).await;
     }
-    if infra.pg.lock().await.is_none() && !args.external() {
+    if let Some(cluster) = infra.ha.lock().await.as_mut() {
+        for i in 0..cluster.nodes.len() {
+            if let Err(e) = cluster.restart(i).await {
+                say(&format!(
+                    "{} did not start again: {e}",
+                    cluster.nodes[i].name
+                ));
+            }
+        }
+        if let Err(e) = cluster.wait_healthy(Duration::from_secs(120)).await {
+            say(&e.to_string());
+        }
+    } else if infra.pg.lock().await.is_none() && !args.external() {
         match EmbeddedPostgres::start(&infra.data, pgembed::Options { unsafe_fast: false }).await {
             Ok(pg) => *infra.pg.lock().await = Some(pg),
             Err(e) => say(&format!("PostgreSQL did not come back: {e}")),
@@ -1644,20 +1934,36 @@ async fn restore_after_faults(args: &RunArgs, infra: &Infra, faults: &Faults, wo
     }
 }
 
-/// `pg_stat_database.xact_commit` for kofu's database, after flushing this
-/// backend's statistics.
-async fn committed_transactions(pool: &kofu::gateway::db::Pool) -> Option<i64> {
+/// PostgreSQL's counters for kofu's database, read before and after the load.
+#[derive(Debug, Clone, Copy)]
+struct DbCounters {
+    /// `pg_stat_database.xact_commit`.
+    commits: i64,
+    /// The WAL insert position, in bytes.
+    wal_bytes: i64,
+    /// Connections to kofu's database now (the gateways' pools and ours).
+    connections: i64,
+}
+
+/// [`DbCounters`] now, after flushing this backend's statistics.
+async fn database_counters(pool: &kofu::gateway::db::Pool) -> Option<DbCounters> {
     let client = pool.get().await.ok()?;
     // Statistics reach the shared counters about once a second.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let row = client
         .query_one(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+            "SELECT xact_commit, (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8,
+                    (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database())
+               FROM pg_stat_database WHERE datname = current_database()",
             &[],
         )
         .await
         .ok()?;
-    Some(row.get(0))
+    Some(DbCounters {
+        commits: row.get(0),
+        wal_bytes: row.get(1),
+        connections: row.get(2),
+    })
 }
 
 /// The municipalities of `$1` without a current document signing key.

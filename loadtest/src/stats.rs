@@ -35,6 +35,37 @@ impl Stage {
 
 /// Nearest-rank percentile of an ascending slice: the smallest value with at
 /// least `p` percent of the samples at or below it. `None` when empty.
+/// A stretch of time in which a copier was refused (or got no answer) and
+/// retried, with no quiet second inside.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Window {
+    pub from_s: f64,
+    pub to_s: f64,
+    pub retries: usize,
+}
+
+/// The windows of `times` (seconds, in any order): times less than `gap`
+/// apart belong to one window.
+pub fn windows(times: &[f64], gap: f64) -> Vec<Window> {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut out: Vec<Window> = Vec::new();
+    for t in sorted {
+        match out.last_mut() {
+            Some(w) if t - w.to_s < gap => {
+                w.to_s = t;
+                w.retries += 1;
+            }
+            _ => out.push(Window {
+                from_s: t,
+                to_s: t,
+                retries: 1,
+            }),
+        }
+    }
+    out
+}
+
 pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
@@ -182,6 +213,32 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_less_than_the_gap_apart_make_one_window() {
+        let w = windows(&[5.0, 1.0, 1.5, 2.2, 9.0, 9.1], 1.0);
+        assert_eq!(
+            w,
+            vec![
+                Window {
+                    from_s: 1.0,
+                    to_s: 2.2,
+                    retries: 3
+                },
+                Window {
+                    from_s: 5.0,
+                    to_s: 5.0,
+                    retries: 1
+                },
+                Window {
+                    from_s: 9.0,
+                    to_s: 9.1,
+                    retries: 2
+                },
+            ]
+        );
+        assert!(windows(&[], 1.0).is_empty());
+    }
 
     #[test]
     fn nearest_rank_percentiles_pick_real_samples() {

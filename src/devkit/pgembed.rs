@@ -130,6 +130,35 @@ impl EmbeddedPostgres {
         }
     }
 
+    /// Crashes the server: SIGKILL to the postmaster and every process it
+    /// started, all at once, then waits for the watchdog to see it gone.
+    /// No shutdown checkpoint, and WAL still in PostgreSQL's buffers (the
+    /// relaxed commits of the last moments) is lost; what the kernel
+    /// already holds survives, so this is a crash of PostgreSQL, not of
+    /// the machine's power. [`EmbeddedPostgres::start`] on the same data
+    /// then runs crash recovery.
+    pub async fn crash(mut self) -> Result<(), PgError> {
+        let pid_file = self.cluster_dir.join("postmaster.pid");
+        let pid = std::fs::read_to_string(&pid_file)
+            .map_err(|e| PgError::Io(pid_file.clone(), e))?
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse::<u32>().ok())
+            .ok_or_else(|| PgError::Command {
+                what: "postgres crash",
+                detail: "postmaster.pid names no process".into(),
+            })?;
+        sigkill_tree(pid).await;
+        drop(self.stdin.take());
+        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(PgError::Command {
+                what: "postgres crash",
+                detail: "the watchdog did not exit within 30 s".into(),
+            }),
+        }
+    }
+
     async fn wait_ready(&mut self, limit: Duration) -> Result<(), PgError> {
         let started = Instant::now();
         let config = self.config("postgres");
@@ -170,6 +199,68 @@ impl EmbeddedPostgres {
         let log = std::fs::read_to_string(self.cluster_dir.join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+/// `pid` and every process descended from it (read from /proc), children
+/// first: what one SIGKILL each must reach to stop a server as a crash would.
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(child) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse().ok());
+            if let Some(ppid) = ppid {
+                parent_of.push((child, ppid));
+            }
+        }
+    }
+    let mut tree = vec![pid];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parent_of
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    tree.reverse();
+    tree
+}
+
+/// SIGKILL to `pid` and all its descendants in one `kill` call, so none
+/// of them outlives the others long enough to finish what it was doing.
+pub async fn sigkill_tree(pid: u32) {
+    let pids: Vec<String> = process_tree(pid).iter().map(u32::to_string).collect();
+    let _ = Command::new("kill")
+        .arg("-KILL")
+        .args(&pids)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
+}
+
+/// The uid and gid PostgreSQL must run as: `None` when this process is not
+/// root (it runs as ourselves), the `postgres` user's when it is.
+///
+/// # Errors
+/// [`PgError::NoPostgresUser`] when running as root without that user.
+pub fn server_user() -> Result<Option<(u32, u32)>, PgError> {
+    if running_as_root() {
+        postgres_user().map(|u| Some((u.uid, u.gid)))
+    } else {
+        Ok(None)
     }
 }
 

@@ -183,9 +183,12 @@ impl ConnectionLimits {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimits {
-    /// Copier API requests per minute and copier certificate (a burst of a
-    /// minute's worth).
+    /// Copier API requests per minute and copier certificate;
+    /// `copier_requests_burst` may come at once. (A burst of a whole
+    /// minute's worth let a stolen copier certificate double the load of
+    /// eight copiers for its first seconds.)
     pub copier_requests_per_minute: u32,
+    pub copier_requests_burst: u32,
     /// Copies ordered per hour and card; `card_copies_burst` may come at once.
     pub card_copies_per_hour: u32,
     pub card_copies_burst: u32,
@@ -208,6 +211,7 @@ impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
             copier_requests_per_minute: 600,
+            copier_requests_burst: 60,
             card_copies_per_hour: 60,
             card_copies_burst: 30,
             card_exclusive_secs: 120,
@@ -384,6 +388,10 @@ impl Config {
             (
                 "rate_limits.copier_requests_per_minute",
                 self.rate_limits.copier_requests_per_minute as usize,
+            ),
+            (
+                "rate_limits.copier_requests_burst",
+                self.rate_limits.copier_requests_burst as usize,
             ),
             (
                 "rate_limits.card_copies_per_hour",

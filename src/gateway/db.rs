@@ -24,6 +24,20 @@
 //! in the same session, for the same copier (mutual TLS) and card, which can
 //! only bind the holder that was already bound, after the card and
 //! revocation checks run again.
+//!
+//! # Failover
+//! With a synchronous standby (Patroni's `synchronous_mode`), a
+//! synchronous commit returns only once the standby has flushed WAL up to
+//! its commit record, and so every relaxed commit before it: the promoted
+//! standby holds everything a copier was told, and at most the relaxed
+//! commits since the last synchronous one are missing, exactly as after a
+//! crash. `DATABASE_URL` may name every node
+//! (`host=a,b … target_session_attrs=read-write`): a new connection finds
+//! the primary. A demotion restarts PostgreSQL, so connections to the old
+//! primary break and the pool replaces them; a statement that still meets
+//! a standby (`25006 read_only_sql_transaction`) is a 503 like any other
+//! loss of the database. The crash and failover runs in `loadtest`
+//! (`--pg-crash-at`, `--ha --pg-failover-at`) hold kofu to this.
 
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
@@ -84,13 +98,16 @@ impl DbError {
             DbError::Pool(_) => true,
             DbError::Postgres(e) => match e.code() {
                 None => true, // I/O error or closed connection
-                // Class 08 (connection exception), or the server going away.
+                // Class 08 (connection exception), the server going away,
+                // or a server that is a standby now (a failover demoted it
+                // under a connection made while it was the primary).
                 Some(state) => {
                     state.code().starts_with("08")
                         || [
                             SqlState::ADMIN_SHUTDOWN,
                             SqlState::CANNOT_CONNECT_NOW,
                             SqlState::TOO_MANY_CONNECTIONS,
+                            SqlState::READ_ONLY_SQL_TRANSACTION,
                         ]
                         .contains(state)
                 }

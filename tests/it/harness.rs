@@ -309,6 +309,7 @@ impl TestApp {
             // they are set (`abuse.rs`), not everywhere.
             rate_limits: kofu::gateway::config::RateLimits {
                 copier_requests_per_minute: 1_000_000,
+                copier_requests_burst: 1_000_000,
                 card_copies_per_hour: 1_000_000,
                 card_copies_burst: 100_000,
                 card_exclusive_secs: 0,
@@ -535,6 +536,7 @@ impl ServeProcess {
             // As in `TestApp`: the limits are tested where they are set.
             .env("KOFU_RATE_LIMITS__CARD_EXCLUSIVE_SECS", "0")
             .env("KOFU_RATE_LIMITS__COPIER_REQUESTS_PER_MINUTE", "1000000")
+            .env("KOFU_RATE_LIMITS__COPIER_REQUESTS_BURST", "1000000")
             .env("KOFU_RATE_LIMITS__CARD_COPIES_PER_HOUR", "1000000")
             .env("KOFU_RATE_LIMITS__CARD_COPIES_BURST", "100000")
             .env(

@@ -101,9 +101,10 @@ pub fn card_elsewhere() {
 impl Limits {
     pub fn new(config: &RateLimits) -> Limits {
         Limits {
-            copier: Keyed::new(Quota::per_minute(at_least_one(
-                config.copier_requests_per_minute,
-            ))),
+            copier: Keyed::new(
+                Quota::per_minute(at_least_one(config.copier_requests_per_minute))
+                    .allow_burst(at_least_one(config.copier_requests_burst)),
+            ),
             card: Keyed::new(
                 Quota::per_hour(at_least_one(config.card_copies_per_hour))
                     .allow_burst(at_least_one(config.card_copies_burst)),
@@ -153,6 +154,7 @@ mod tests {
     fn limits() -> Limits {
         Limits::new(&RateLimits {
             copier_requests_per_minute: 3,
+            copier_requests_burst: 3,
             card_copies_per_hour: 10,
             card_copies_burst: 5,
             card_exclusive_secs: 60,
