@@ -74,10 +74,18 @@ def rows(m, args):
     pg_cores = args.db_cores
     gw_cores = args.gateway_cores
     limits = {
-        # One primary: its CPU, and the commit rate pgbench reached here.
+        # One primary: its CPU (kofu's share of PostgreSQL's work, per
+        # issuance, on as many cores as the primary has), the commit rate
+        # pgbench reached here scaled by cores (optimistic: commits wait
+        # for the disk and the standby, not only for processors), the WAL
+        # its standby must receive, and its connection slots.
         "PostgreSQL CPU": pg_cores * 1000.0 / m["postgres_cpu_ms"],
-        "PostgreSQL commits (pgbench ceiling)": m["db_ceiling_per_s"] * pg_cores / args.bench_cores,
+        f"commits (pgbench here, x{pg_cores / args.bench_cores:.0f} cores)":
+            m["db_ceiling_per_s"] * pg_cores / args.bench_cores,
         "WAL to the standby": args.wal_mb_per_s * 1e6 / m["wal_bytes"],
+        f"connections ({args.max_connections:.0f} slots, pools of {args.pool_size:.0f})":
+            (args.max_connections // args.pool_size) * gw_cores * 1000.0 / m["kofu_cpu_ms"]
+            * args.headroom,
     }
     gateway_per_core = 1000.0 / m["kofu_cpu_ms"]
     out = []
@@ -94,7 +102,7 @@ def rows(m, args):
     out.append((f"gateway processes ({gw_cores} cores, {args.headroom:.0%} busy)",
                 f"{gateway_per_core * gw_cores:.0f}/s each",
                 *[f"{g:.0f}" for g in gateways]))
-    pool = m["db_pool_size"] or 16
+    pool = args.pool_size
     out.append((f"connections (pool of {pool} each)", f"{m['connections']:.0f} in the bench",
                 *[f"{g * pool:.0f}" for g in gateways]))
     return loads, limits, out
@@ -124,6 +132,10 @@ def main():
     p.add_argument("--gateway-cores", type=float, default=4, help="cores per gateway process")
     p.add_argument("--headroom", type=float, default=0.5,
                    help="the share of a gateway's cores planned busy at the peak")
+    p.add_argument("--pool-size", type=float, default=16,
+                   help="database connections per gateway process (kofu's db_pool_size)")
+    p.add_argument("--max-connections", type=float, default=500,
+                   help="the primary's max_connections")
     p.add_argument("--wal-mb-per-s", type=float, default=100.0,
                    help="WAL the primary can ship to its synchronous standby (MB/s)")
     args = p.parse_args()

@@ -80,6 +80,9 @@ pub struct Tally {
     pub failed: u64,
     pub abandoned: u64,
     pub restarts: u64,
+    /// Issuances started over because a relaxed commit (a session, a card
+    /// binding) was lost with the database.
+    pub relaxed_restarts: u64,
     pub resends: u64,
     pub dropped_arrivals: u64,
     pub errors: BTreeMap<String, u64>,
@@ -475,10 +478,16 @@ fn ms(since: Instant) -> f64 {
 async fn run(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Instant) -> End {
     // A lost answer to the card step leaves the challenge used: start over
     // with a new session (at most twice).
+    // A session or card binding lost with a relaxed commit in a database
+    // crash or failover: the copier's screen says to start over.
     for _ in 0..3 {
         match attempt(world, copier, plan, deadline).await {
             Attempt::Restart => {
                 world.tally().restarts += 1;
+                continue;
+            }
+            Attempt::StartOver => {
+                world.tally().relaxed_restarts += 1;
                 continue;
             }
             Attempt::Done(end) => return end,
@@ -488,7 +497,12 @@ async fn run(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Instant)
 }
 
 enum Attempt {
+    /// The card step's answer was lost and its challenge is spent.
     Restart,
+    /// After the database was lost, the session (`404 session_not_found`)
+    /// or its card holder (`403 session_not_authenticated`) is gone: the
+    /// relaxed commit that made it did not survive.
+    StartOver,
     Done(End),
 }
 
@@ -543,6 +557,12 @@ async fn attempt(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Inst
     {
         return Attempt::Restart;
     }
+    if repeated
+        && r.status == StatusCode::NOT_FOUND
+        && r.problem_code().as_deref() == Some("session_not_found")
+    {
+        return Attempt::StartOver;
+    }
     if r.status != StatusCode::OK {
         return Attempt::Done(End::Failed(response_code(Stage::Card, &r)));
     }
@@ -562,10 +582,16 @@ async fn attempt(world: &World, copier: &Copier, plan: &Plan<'_>, deadline: Inst
         headers: vec![("idempotency-key", key.clone())],
         body: Some(body.to_string().into_bytes()),
     };
-    let r = match send(world, copier, Stage::Order, deadline, &req).await {
+    let (r, repeated) = match send_counting(world, copier, Stage::Order, deadline, &req).await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
+    if repeated
+        && r.status == StatusCode::FORBIDDEN
+        && r.problem_code().as_deref() == Some("session_not_authenticated")
+    {
+        return Attempt::StartOver;
+    }
     if r.status != StatusCode::CREATED {
         return Attempt::Done(End::Failed(response_code(Stage::Order, &r)));
     }

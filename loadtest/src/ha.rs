@@ -114,9 +114,9 @@ impl Supervised {
         })
     }
 
-    /// SIGTERM through the watchdog, then SIGKILL to the whole tree if it
-    /// is still there after `limit`.
-    async fn stop(mut self, limit: Duration) -> bool {
+    /// SIGTERM through the watchdog, then SIGKILL to the whole tree (and
+    /// `also`'s) if it is still there after `limit`.
+    async fn stop(mut self, limit: Duration, also: Option<u32>) -> bool {
         drop(self.stdin.take());
         if tokio::time::timeout(limit, self.watchdog.wait())
             .await
@@ -124,14 +124,17 @@ impl Supervised {
         {
             return true;
         }
-        pgembed::sigkill_tree(self.pid).await;
+        let roots: Vec<u32> = [Some(self.pid), also].into_iter().flatten().collect();
+        pgembed::sigkill_trees(&roots).await;
         let _ = self.watchdog.wait().await;
         false
     }
 
-    /// SIGKILL to the program and everything it started, at once.
-    async fn crash(mut self) {
-        pgembed::sigkill_tree(self.pid).await;
+    /// SIGKILL to the program and everything it started, and to `also`'s
+    /// tree, all at once.
+    async fn crash(mut self, also: Option<u32>) {
+        let roots: Vec<u32> = [Some(self.pid), also].into_iter().flatten().collect();
+        pgembed::sigkill_trees(&roots).await;
         drop(self.stdin.take());
         let _ = tokio::time::timeout(Duration::from_secs(30), self.watchdog.wait()).await;
     }
@@ -447,10 +450,14 @@ impl HaCluster {
     }
 
     /// Crashes node `i` as its machine would: Patroni, the postmaster and
-    /// every backend get SIGKILL at once.
+    /// every backend get SIGKILL at once. (Patroni starts its postmaster
+    /// outside its own process tree, so that PostgreSQL outlives a crash
+    /// of Patroni: the postmaster is found by its `postmaster.pid`.)
     pub async fn crash(&mut self, i: usize) {
-        if let Some(p) = self.nodes[i].process.take() {
-            p.crash().await;
+        let node = &mut self.nodes[i];
+        let postmaster = pgembed::postmaster_pid(&node.dir.join("data"));
+        if let Some(p) = node.process.take() {
+            p.crash(postmaster).await;
         }
     }
 
@@ -476,12 +483,13 @@ impl HaCluster {
             .collect();
         order.extend(leader);
         for i in order {
+            let postmaster = pgembed::postmaster_pid(&self.nodes[i].dir.join("data"));
             if let Some(p) = self.nodes[i].process.take() {
-                clean &= p.stop(Duration::from_secs(60)).await;
+                clean &= p.stop(Duration::from_secs(60), postmaster).await;
             }
         }
         if let Some(etcd) = self.etcd.take() {
-            clean &= etcd.stop(Duration::from_secs(20)).await;
+            clean &= etcd.stop(Duration::from_secs(20), None).await;
         }
         clean
     }

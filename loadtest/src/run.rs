@@ -580,6 +580,12 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
             cluster_signing_secret(&args.data)?,
         ));
     }
+    // One public verification URL for every gateway, as kofu requires of
+    // processes sharing a database: the QR code is part of the signed
+    // bytes, so a document rendered again by another process (its first
+    // renderer's copy lost with the process, or with a relaxed commit in a
+    // database crash) must come out the same.
+    env.push(("KOFU_VERIFY_URL".into(), "https://verify.kofu.test".into()));
     for i in 0..args.instances {
         let log = absolute(&logs.join(format!("gateway-{}.log", i + 1)))?;
         let _ = std::fs::remove_file(&log);
@@ -1256,11 +1262,16 @@ async fn drain(
     }
 }
 
+/// Retries closer than this belong to one window of refusals: more than a
+/// copier's longest back-off (2 s, plus up to half of it as jitter), so one
+/// outage is one window however few copiers ask during it.
+const REFUSAL_GAP_S: f64 = 3.5;
+
 /// For each fault, the longest window of retried answers that began
 /// between its start and ten seconds after its end: how long copiers were
 /// refused around it (503s and lost connections, retried with back-off).
 fn refusal_windows(retried_at: &[f64], faults: &Faults) -> serde_json::Value {
-    let windows = stats::windows(retried_at, 1.0);
+    let windows = stats::windows(retried_at, REFUSAL_GAP_S);
     let marks = faults.marks.lock().unwrap_or_else(|p| p.into_inner());
     let per_fault: Vec<serde_json::Value> = marks
         .iter()
@@ -1339,6 +1350,7 @@ fn build_report(
         "client_side".into(),
         serde_json::json!({
             "restarts_after_lost_card_answer": tally.restarts,
+            "restarts_after_lost_relaxed_commit": tally.relaxed_restarts,
             "order_resends_same_key": tally.resends,
             "dropped_arrivals": tally.dropped_arrivals,
             "voided_by": tally.voided_by,

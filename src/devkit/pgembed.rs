@@ -138,17 +138,11 @@ impl EmbeddedPostgres {
     /// the machine's power. [`EmbeddedPostgres::start`] on the same data
     /// then runs crash recovery.
     pub async fn crash(mut self) -> Result<(), PgError> {
-        let pid_file = self.cluster_dir.join("postmaster.pid");
-        let pid = std::fs::read_to_string(&pid_file)
-            .map_err(|e| PgError::Io(pid_file.clone(), e))?
-            .lines()
-            .next()
-            .and_then(|l| l.trim().parse::<u32>().ok())
-            .ok_or_else(|| PgError::Command {
-                what: "postgres crash",
-                detail: "postmaster.pid names no process".into(),
-            })?;
-        sigkill_tree(pid).await;
+        let pid = postmaster_pid(&self.cluster_dir).ok_or_else(|| PgError::Command {
+            what: "postgres crash",
+            detail: "postmaster.pid names no process".into(),
+        })?;
+        sigkill_trees(&[pid]).await;
         drop(self.stdin.take());
         match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
             Ok(_) => Ok(()),
@@ -238,10 +232,15 @@ pub fn process_tree(pid: u32) -> Vec<u32> {
     tree
 }
 
-/// SIGKILL to `pid` and all its descendants in one `kill` call, so none
-/// of them outlives the others long enough to finish what it was doing.
-pub async fn sigkill_tree(pid: u32) {
-    let pids: Vec<String> = process_tree(pid).iter().map(u32::to_string).collect();
+/// SIGKILL to each of `roots` and all their descendants in one `kill`
+/// call, so none of them outlives the others long enough to finish what it
+/// was doing.
+pub async fn sigkill_trees(roots: &[u32]) {
+    let pids: Vec<String> = roots
+        .iter()
+        .flat_map(|root| process_tree(*root))
+        .map(|pid| pid.to_string())
+        .collect();
     let _ = Command::new("kill")
         .arg("-KILL")
         .args(&pids)
@@ -249,6 +248,17 @@ pub async fn sigkill_tree(pid: u32) {
         .stderr(Stdio::null())
         .status()
         .await;
+}
+
+/// The postmaster's pid from `postmaster.pid` in `data_dir`, if it names one.
+pub fn postmaster_pid(data_dir: &Path) -> Option<u32> {
+    std::fs::read_to_string(data_dir.join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// The uid and gid PostgreSQL must run as: `None` when this process is not
