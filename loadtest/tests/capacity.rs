@@ -10,7 +10,10 @@ const BENCH: &str = r#"{"bench":"issuance_ordered","instances":2,"copiers":32,"t
 "#;
 
 fn capacity(bench: &str, args: &[&str]) -> (bool, String) {
-    let dir = std::env::temp_dir().join(format!("kofu-capacity-{}", std::process::id()));
+    // One directory per call: the tests run at once.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("kofu-capacity-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("bench.jsonl");
     std::fs::write(&path, bench).unwrap();
