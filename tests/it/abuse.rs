@@ -235,7 +235,11 @@ async fn duplicate_single_valued_headers_are_refused_and_a_405_names_what_is_all
 
 #[tokio::test]
 async fn a_copier_over_its_limit_gets_429_while_another_copier_is_served() {
-    let app = TestApp::spawn_with(|c| c.rate_limits.copier_requests_per_minute = 5).await;
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.copier_requests_per_minute = 5;
+        c.rate_limits.copier_requests_burst = 5;
+    })
+    .await;
     let greedy = app.copier(1);
     let mut refused = None;
     for _ in 0..10 {
@@ -268,9 +272,31 @@ async fn a_copier_over_its_limit_gets_429_while_another_copier_is_served() {
 }
 
 #[tokio::test]
+async fn a_copier_gets_its_burst_at_once_and_no_more_however_large_its_minute() {
+    let app = TestApp::spawn_with(|c| {
+        c.rate_limits.copier_requests_per_minute = 600;
+        c.rate_limits.copier_requests_burst = 3;
+    })
+    .await;
+    let copier = app.copier(1);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = copier
+            .call(Method::POST, "/v1/sessions", &[], None)
+            .await
+            .unwrap();
+        statuses.push(r.status);
+    }
+    // 600 a minute refills one every 100 ms: four calls in a row are
+    // quicker than that on loopback, so the fourth finds the burst spent.
+    assert_eq!(statuses, vec![201, 201, 201, 429]);
+}
+
+#[tokio::test]
 async fn a_refusal_for_a_limit_waits_while_other_copiers_are_answered_at_once() {
     let app = TestApp::spawn_with(|c| {
         c.rate_limits.copier_requests_per_minute = 1;
+        c.rate_limits.copier_requests_burst = 1;
         c.rate_limits.refusal_delay_ms = 700;
     })
     .await;
