@@ -20,16 +20,19 @@ use tokio::process::{Child, ChildStdin, Command};
 
 use crate::BoxError;
 
-/// The watchdog: starts the gateway, prints its pid, and on EOF of its own
-/// stdin (our pipe) sends it SIGTERM; exits when the gateway does.
-const WATCHDOG: &str = r#"
-"$0" serve >>"$1" 2>&1 </dev/null &
-gw=$!
-echo "$gw"
+/// The watchdog: starts `"$@"` (after the log file, `$1`) with its output
+/// in the log, prints its pid, and on EOF of its own stdin (our pipe) sends
+/// it SIGTERM; exits when it does. The gateways and `--ha`'s etcd and
+/// Patroni all run under it.
+pub const WATCHDOG: &str = r#"
+log=$1; shift
+"$@" >>"$log" 2>&1 </dev/null &
+p=$!
+echo "$p"
 exec 3<&0
-( read -r _ <&3; kill -TERM "$gw" 2>/dev/null ) &
+( read -r _ <&3; kill -TERM "$p" 2>/dev/null ) &
 reader=$!
-wait "$gw"; status=$?
+wait "$p"; status=$?
 kill "$reader" 2>/dev/null
 exit $status
 "#;
@@ -89,7 +92,12 @@ impl Gateway {
     pub async fn start(&mut self, limit: Duration) -> Result<Duration, BoxError> {
         let started = Instant::now();
         let mut sh = Command::new("sh");
-        sh.arg("-c").arg(WATCHDOG).arg(&self.kofu).arg(&self.log);
+        sh.arg("-c")
+            .arg(WATCHDOG)
+            .arg("sh")
+            .arg(&self.log)
+            .arg(&self.kofu)
+            .arg("serve");
         for (name, _) in std::env::vars() {
             if name.starts_with("KOFU_") || name == "DATABASE_URL" {
                 sh.env_remove(name);

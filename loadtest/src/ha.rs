@@ -31,7 +31,7 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStdin, Command};
 
 use crate::BoxError;
-use crate::cluster::free_port;
+use crate::cluster::{WATCHDOG, free_port};
 
 /// The superuser (and kofu's user) and the database, as in `pgembed`.
 const USER: &str = pgembed::USER;
@@ -44,22 +44,6 @@ const TTL_S: u32 = 20;
 const LOOP_WAIT_S: u32 = 2;
 /// How long Patroni retries etcd and PostgreSQL before giving up a cycle.
 const RETRY_TIMEOUT_S: u32 = 5;
-
-/// Starts `"$@"` (after the log file) in the background with its output in
-/// the log, prints its pid, and on EOF of its own stdin (our pipe) sends it
-/// SIGTERM; exits when it does.
-const WATCHDOG: &str = r#"
-log=$1; shift
-"$@" >>"$log" 2>&1 </dev/null &
-p=$!
-echo "$p"
-exec 3<&0
-( read -r _ <&3; kill -TERM "$p" 2>/dev/null ) &
-reader=$!
-wait "$p"; status=$?
-kill "$reader" 2>/dev/null
-exit $status
-"#;
 
 /// One program under the watchdog.
 struct Supervised {
@@ -88,8 +72,7 @@ impl Supervised {
             .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(false);
+            .stderr(Stdio::null());
         if let Some((uid, gid)) = run_as {
             sh.uid(uid).gid(gid);
         }
@@ -259,12 +242,9 @@ impl HaCluster {
             nodes: Vec::new(),
         };
         cluster
-            .wait_for(
-                "etcd to answer",
-                Duration::from_secs(30),
-                |_| true,
-                || http_get(client, "/health"),
-            )
+            .poll("etcd to answer", Duration::from_secs(30), || async {
+                http_get(client, "/health").await.ok()
+            })
             .await?;
 
         for i in 0..2 {
@@ -293,7 +273,9 @@ impl HaCluster {
             }
         }
         cluster.wait_healthy(Duration::from_secs(120)).await?;
-        cluster.create_database().await?;
+        let mut postgres = cluster.config();
+        postgres.dbname("postgres");
+        pgembed::create_database(&postgres).await?;
         Ok(cluster)
     }
 
@@ -361,64 +343,42 @@ impl HaCluster {
         not: Option<usize>,
         limit: Duration,
     ) -> Result<usize, BoxError> {
-        let started = Instant::now();
-        loop {
-            if let Some(i) = self.leader().await
-                && Some(i) != not
-            {
-                return Ok(i);
-            }
-            if started.elapsed() > limit {
-                return Err(format!(
-                    "no new Patroni leader within {limit:?} (logs in {})",
-                    self.dir.display()
-                )
-                .into());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.poll("a new Patroni leader", limit, || async {
+            self.leader().await.filter(|i| Some(*i) != not)
+        })
+        .await
     }
 
     /// Waits until there is a running leader and a running synchronous
     /// standby.
     pub async fn wait_healthy(&self, limit: Duration) -> Result<(), BoxError> {
-        let started = Instant::now();
-        loop {
-            if let Some(members) = self.members().await {
+        self.poll(
+            "a running leader and synchronous standby",
+            limit,
+            || async {
+                let members = self.members().await?;
                 let leader = members.iter().any(|m| m.role == "leader" && m.up());
                 let sync = members.iter().any(|m| m.role == "sync_standby" && m.up());
-                if leader && sync {
-                    return Ok(());
-                }
-            }
-            if started.elapsed() > limit {
-                return Err(format!(
-                    "the Patroni cluster has no running leader and synchronous standby after {limit:?} (logs in {})",
-                    self.dir.display()
-                )
-                .into());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+                (leader && sync).then_some(())
+            },
+        )
+        .await
     }
 
-    async fn wait_for<F, Fut>(
+    /// Asks `probe` every 100 ms until it answers, for at most `limit`.
+    async fn poll<T, Fut>(
         &self,
         what: &str,
         limit: Duration,
-        ok: impl Fn(&[u8]) -> bool,
-        probe: F,
-    ) -> Result<(), BoxError>
+        probe: impl Fn() -> Fut,
+    ) -> Result<T, BoxError>
     where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = std::io::Result<Vec<u8>>>,
+        Fut: std::future::Future<Output = Option<T>>,
     {
         let started = Instant::now();
         loop {
-            if let Ok(body) = probe().await
-                && ok(&body)
-            {
-                return Ok(());
+            if let Some(found) = probe().await {
+                return Ok(found);
             }
             if started.elapsed() > limit {
                 return Err(format!(
@@ -429,24 +389,6 @@ impl HaCluster {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-
-    async fn create_database(&self) -> Result<(), BoxError> {
-        let mut config = self.config();
-        config.dbname("postgres");
-        let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
-        let conn = tokio::spawn(connection);
-        let exists = client
-            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&DATABASE])
-            .await?;
-        if exists.is_none() {
-            client
-                .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
-                .await?;
-        }
-        drop(client);
-        let _ = conn.await;
-        Ok(())
     }
 
     /// Crashes node `i` as its machine would: Patroni, the postmaster and

@@ -1654,8 +1654,8 @@ fn spawn_faults(
                     Err(e) => format!("stop failed: {e}"),
                 },
             );
-            match EmbeddedPostgres::start(&data, pgembed::Options { unsafe_fast: false }).await {
-                Ok(pg) => {
+            match start_again(&data).await {
+                Ok((pg, _)) => {
                     *slot = Some(pg);
                     let t2 = world.now_s();
                     faults.event(
@@ -1800,35 +1800,43 @@ async fn crash_postgres(
         },
     );
     let mark = faults.mark(t, "PostgreSQL crash".into());
-    // The old backends may take a moment to be reaped; a start before
-    // then is refused (shared memory still attached): try again.
-    for attempt in 1..=60u32 {
+    match start_again(data).await {
+        Ok((started, attempts)) => {
+            *slot = Some(started);
+            let t2 = world.now_s();
+            faults.event(
+                t2,
+                "pg_recovered",
+                "postgresql",
+                format!(
+                    "crash recovery done, down {:.2} s (attempt {attempts})",
+                    t2 - t
+                ),
+            );
+            faults.end_mark(mark, t2);
+        }
+        Err(e) => faults.event(
+            world.now_s(),
+            "pg_start_failed",
+            "postgresql",
+            e.to_string(),
+        ),
+    }
+}
+
+/// Starts the embedded PostgreSQL on `data` again, every half second for
+/// up to 30 s: after a crash the old backends may take a moment to be
+/// reaped, and a start before then is refused (shared memory still
+/// attached). Returns the server and the attempts it took.
+async fn start_again(data: &Path) -> Result<(EmbeddedPostgres, u32), pgembed::PgError> {
+    let mut attempt = 1;
+    loop {
         match EmbeddedPostgres::start(data, pgembed::Options { unsafe_fast: false }).await {
-            Ok(started) => {
-                *slot = Some(started);
-                let t2 = world.now_s();
-                faults.event(
-                    t2,
-                    "pg_recovered",
-                    "postgresql",
-                    format!(
-                        "crash recovery done, down {:.2} s (attempt {attempt})",
-                        t2 - t
-                    ),
-                );
-                faults.end_mark(mark, t2);
-                return;
-            }
-            Err(e) if attempt == 60 => {
-                faults.event(
-                    world.now_s(),
-                    "pg_start_failed",
-                    "postgresql",
-                    e.to_string(),
-                );
-            }
+            Ok(pg) => return Ok((pg, attempt)),
+            Err(e) if attempt == 60 => return Err(e),
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
+        attempt += 1;
     }
 }
 
@@ -1930,8 +1938,8 @@ async fn restore_after_faults(args: &RunArgs, infra: &Infra, faults: &Faults, wo
             say(&e.to_string());
         }
     } else if infra.pg.lock().await.is_none() && !args.external() {
-        match EmbeddedPostgres::start(&infra.data, pgembed::Options { unsafe_fast: false }).await {
-            Ok(pg) => *infra.pg.lock().await = Some(pg),
+        match start_again(&infra.data).await {
+            Ok((pg, _)) => *infra.pg.lock().await = Some(pg),
             Err(e) => say(&format!("PostgreSQL did not come back: {e}")),
         }
     }

@@ -96,7 +96,7 @@ impl EmbeddedPostgres {
             stdin,
         };
         pg.wait_ready(Duration::from_secs(60)).await?;
-        pg.ensure_database().await?;
+        create_database(&pg.config("postgres")).await?;
         Ok(pg)
     }
 
@@ -170,30 +170,32 @@ impl EmbeddedPostgres {
         }
     }
 
-    async fn ensure_database(&self) -> Result<(), PgError> {
-        let (client, connection) = self
-            .config("postgres")
-            .connect(tokio_postgres::NoTls)
-            .await?;
-        let conn = tokio::spawn(connection);
-        let exists = client
-            .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&DATABASE])
-            .await?;
-        if exists.is_none() {
-            client
-                .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
-                .await?;
-        }
-        drop(client);
-        let _ = conn.await;
-        Ok(())
-    }
-
     fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.cluster_dir.join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
+}
+
+/// Creates kofu's database ([`DATABASE`]) through `postgres` (a connection
+/// to the server's `postgres` database) unless it exists.
+///
+/// # Errors
+/// When the server cannot be reached or refuses.
+pub async fn create_database(postgres: &tokio_postgres::Config) -> Result<(), PgError> {
+    let (client, connection) = postgres.connect(tokio_postgres::NoTls).await?;
+    let conn = tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&DATABASE])
+        .await?;
+    if exists.is_none() {
+        client
+            .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
+            .await?;
+    }
+    drop(client);
+    let _ = conn.await;
+    Ok(())
 }
 
 /// `pid` and every process descended from it (read from /proc), children
