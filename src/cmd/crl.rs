@@ -1,4 +1,5 @@
-//! `kofu crl import FILE...`: CRLs of the configured card CAs into the
+//! `kofu crl import FILE...`: CRLs of the configured card and smartphone
+//! CAs into the
 //! database, one JSON line per file (`{"file", "imported": true|false}`;
 //! false when it was already there); every gateway loads them within a
 //! second. Stops at the first file refused.
@@ -11,7 +12,7 @@ use crate::cmd::ConfigArg;
 #[derive(Debug, clap::Subcommand)]
 pub enum CrlCommand {
     /// Imports CRL files (full or delta, DER or PEM) signed by a configured
-    /// card CA (`tls.card_ca`) into DATABASE_URL; every gateway loads them
+    /// card or smartphone CA (`tls.card_ca`, `tls.smartphone_ca`) into DATABASE_URL; every gateway loads them
     /// within a second. Prints one JSON line per file.
     Import(ImportArgs),
 }
@@ -31,14 +32,15 @@ pub async fn run(command: &CrlCommand) -> Result<(), BoxError> {
 
 async fn import(args: &ImportArgs) -> Result<(), BoxError> {
     let (config, database) = args.config.load()?;
-    let anchors = crate::gateway::tls::load_cert_ders(&config.tls.card_ca)?;
+    let verifier = crate::gateway::tls::card_verifier(&config.tls)?;
+    let anchors = verifier.anchor_ders();
     let pool = crate::gateway::db::pool(database, 1, config.statement_timeout());
     let mut client = pool.get().await?;
     crate::gateway::db::migrate(&mut client).await?;
     for file in &args.files {
         let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
         let imported =
-            crate::gateway::pki::revocation::service::import_bytes(&anchors, &mut client, &bytes)
+            crate::gateway::pki::revocation::service::import_bytes(anchors, &mut client, &bytes)
                 .await
                 .map_err(|e| format!("{}: {e}", file.display()))?;
         println!(

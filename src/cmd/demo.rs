@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::BoxError;
-use crate::devkit::demo_pki::{DemoPki, card_serial, copier_files};
+use crate::devkit::demo_pki::{DemoPki, copier_files};
 use crate::devkit::pgembed::{self, EmbeddedPostgres};
 use crate::devkit::sim::{CopierClient, OrderSpec};
 use crate::gateway::config::{Config, TlsFiles};
@@ -37,8 +37,9 @@ pub struct DemoArgs {
     pub once: bool,
 }
 
-/// The copier run: which card orders what — one of every kind, and the
-/// residence certificate three ways.
+/// The copier run: which card (or smartphone) orders what — one of every
+/// kind, and the residence certificate three ways by card and once by
+/// smartphone.
 fn scenarios() -> Vec<(
     &'static str,
     CertificateKind,
@@ -101,6 +102,14 @@ fn scenarios() -> Vec<(
             "address histories",
             json!({}),
         ),
+        // The smartphone certificate derived from card-rsa-1, held to the
+        // copier instead of the card.
+        (
+            "phone-ecdsa-1",
+            K::ResidenceCertificate,
+            "self, by smartphone",
+            residence(false, false, false),
+        ),
     ]
 }
 
@@ -143,37 +152,33 @@ async fn run_on(args: &DemoArgs, pg: &EmbeddedPostgres) -> Result<(), BoxError> 
     })
     .await??;
     println!(
-        "  demo PKI     {} in {}: user-auth CA, store-network CA, operator CA, {} copiers, {} cards",
+        "  demo PKI     {} in {}: user-auth CA, smartphone CA, store-network CA, operator CA, {} copiers, {} cards, {} smartphones",
         if had_pki { "reused" } else { "generated" },
         args.certs.display(),
         pki.copiers.len(),
-        pki.cards.len()
+        pki.cards.len(),
+        pki.phones.len()
     );
 
     crate::devkit::demo_registers::seed(&mut client).await?;
-    for (label, resident_code) in crate::devkit::demo_registers::CARD_HOLDERS {
-        let card = pki
-            .cards
-            .iter()
-            .find(|c| c.label == *label)
-            .ok_or_else(|| format!("demo card {label} missing"))?;
-        let serial = card_serial(&card.cert_der)?;
-        crate::devkit::demo_registers::link_card(&client, &serial, resident_code).await?;
-    }
-    // A current CRL of the demo CA: cards are refused when there is none.
-    let crl = crate::devkit::crl_gen::publish_demo_crl(&pki.user_auth_ca, &mut client, &[]).await?;
-    std::fs::write(args.certs.join("user-auth-ca.crl"), &crl)?;
+    // Current CRLs of the demo CAs: certificates are refused when there is none.
+    let (card_crl, phone_crl) =
+        crate::devkit::demo_registers::link_demo_credentials(&mut client, &pki).await?;
+    std::fs::write(args.certs.join("user-auth-ca.crl"), &card_crl)?;
+    std::fs::write(args.certs.join("smartphone-auth-ca.crl"), &phone_crl)?;
     println!(
-        "  revocation   current CRL of the demo CA imported ({})",
-        args.certs.join("user-auth-ca.crl").display()
+        "  revocation   current CRLs of the demo card and smartphone CAs imported ({}, {})",
+        args.certs.join("user-auth-ca.crl").display(),
+        args.certs.join("smartphone-auth-ca.crl").display()
     );
     drop(client);
     println!(
-        "  registers    ひなた市 ({}): {} households, {} residents, {} cards linked",
+        "  registers    ひなた市 ({}): {} households, {} residents, {} cards and {} smartphones linked",
         crate::devkit::demo_registers::MUNICIPALITY_CODE,
         crate::devkit::demo_registers::HOUSEHOLDS.len(),
         crate::devkit::demo_registers::RESIDENTS.len(),
-        crate::devkit::demo_registers::CARD_HOLDERS.len()
+        crate::devkit::demo_registers::CARD_HOLDERS.len(),
+        crate::devkit::demo_registers::SMARTPHONE_HOLDERS.len()
     );
 
     crate::gateway::ops::recorder();
@@ -280,8 +285,9 @@ async fn copier_run(
         let card = pki
             .cards
             .iter()
+            .chain(&pki.phones)
             .find(|c| c.label == label)
-            .ok_or_else(|| format!("demo card {label} missing"))?;
+            .ok_or_else(|| format!("demo certificate {label} missing"))?;
         let started = Instant::now();
         let spec = OrderSpec {
             copies: 1,

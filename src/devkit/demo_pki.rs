@@ -28,7 +28,7 @@ use rustls_pki_types::pem::PemObject;
 use time::{Duration, OffsetDateTime, Time, UtcOffset};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::gateway::pki::card::JPKI_USER_AUTH_POLICY_DER;
+use crate::gateway::pki::card::{JPKI_USER_AUTH_POLICY_DER, SMARTPHONE_USER_AUTH_POLICY_DER};
 use crate::gateway::pki::signature::{ChallengeAlgorithm, KeyKind, PublicKey};
 
 /// Why demo PKI material could not be made, written or read back.
@@ -224,6 +224,8 @@ pub(crate) struct CardExtras {
     pub(crate) authority_key_identifier: bool,
     /// Add an unknown critical extension with this OID.
     pub(crate) critical_extension_oid: Option<Vec<u64>>,
+    /// The certificate policy's OID content octets (the card's by default).
+    pub(crate) policy_der: &'static [u8],
 }
 
 impl Default for CardExtras {
@@ -232,6 +234,7 @@ impl Default for CardExtras {
             key_usage_critical: true,
             authority_key_identifier: true,
             critical_extension_oid: None,
+            policy_der: JPKI_USER_AUTH_POLICY_DER,
         }
     }
 }
@@ -259,6 +262,34 @@ impl Issuer {
         let what = format!("user-authentication CA {label}");
         let key = generate_key(&what, alg)?;
         Issuer::self_signed(&what, user_auth_ca_params(), key)
+    }
+
+    /// JPKI-like smartphone user-authentication CA: ECDSA P-256, DN `C=JP,
+    /// O=JPKI, OU=JPKI for smartphone user authentication, OU=Japan Agency
+    /// for Local Authority Information Systems`. Every call makes a new key.
+    ///
+    /// # Errors
+    /// Key generation or signing failure.
+    pub fn smartphone_auth_ca(label: &str) -> Result<Issuer, DemoPkiError> {
+        let what = format!("smartphone user-authentication CA {label}");
+        let key = generate_key(&what, &PKCS_ECDSA_P256_SHA256)?;
+        Issuer::self_signed(&what, smartphone_auth_ca_params(), key)
+    }
+
+    /// Smartphone user-authentication certificate: the card profile with
+    /// the smartphone policy ([`SMARTPHONE_USER_AUTH_POLICY_DER`]).
+    ///
+    /// # Errors
+    /// Key generation or signing failure.
+    pub fn issue_smartphone(&self, label: &str, spec: &CardSpec) -> Result<DemoCard, DemoPkiError> {
+        self.issue_card_with(
+            label,
+            spec,
+            CardExtras {
+                policy_der: SMARTPHONE_USER_AUTH_POLICY_DER,
+                ..CardExtras::default()
+            },
+        )
     }
 
     /// Store-network CA (ECDSA P-256) that issues copier client certificates
@@ -333,7 +364,7 @@ impl Issuer {
                 .custom_extensions
                 .push(CustomExtension::from_oid_content(
                     &CERTIFICATE_POLICIES_OID,
-                    user_auth_policies_der(),
+                    policies_der(extras.policy_der),
                 ));
         }
         if let Some(oid) = &extras.critical_extension_oid {
@@ -468,6 +499,12 @@ pub struct DemoPki {
     pub copiers: Vec<(String, Leaf)>,
     /// Demo cards: `card-rsa-1`, `card-rsa-2` (RSA-2048), `card-ecdsa-1` (P-256).
     pub cards: Vec<DemoCard>,
+    /// JPKI-like smartphone user-authentication CA (ECDSA P-256).
+    pub smartphone_ca: Issuer,
+    /// Demo smartphone certificates: `phone-ecdsa-1` (P-256), `phone-rsa-1`
+    /// (RSA-2048); `demo_registers::SMARTPHONE_HOLDERS` says which card each
+    /// was derived from.
+    pub phones: Vec<DemoCard>,
 }
 
 impl fmt::Debug for DemoPki {
@@ -478,6 +515,7 @@ impl fmt::Debug for DemoPki {
                 &self.copiers.iter().map(|(id, _)| id).collect::<Vec<_>>(),
             )
             .field("cards", &self.cards)
+            .field("phones", &self.phones)
             .finish_non_exhaustive()
     }
 }
@@ -494,6 +532,26 @@ pub const DEMO_CARDS: [(&str, CardKey); 3] = [
     ("card-rsa-2", CardKey::Rsa2048),
     ("card-ecdsa-1", CardKey::EcdsaP256),
 ];
+
+/// Labels and key types of the demo smartphone certificates; file stem = label.
+pub const DEMO_PHONES: [(&str, CardKey); 2] = [
+    ("phone-ecdsa-1", CardKey::EcdsaP256),
+    ("phone-rsa-1", CardKey::Rsa2048),
+];
+
+/// A JPKI-like certificate spec: random serial and opaque CN, issued a day
+/// ago, ending at 23:59:59 JST about five years out.
+fn demo_spec(key: CardKey, now: OffsetDateTime) -> CardSpec {
+    CardSpec {
+        key,
+        serial: random_serial(),
+        not_before: now - Duration::days(1),
+        not_after: end_of_day_jst(now + Duration::days(5 * 365)),
+        key_usage_digital_signature: true,
+        with_policy: true,
+        cn: hex(&random_bytes::<8>()).to_uppercase(),
+    }
+}
 
 /// Names the demo server certificate is valid for.
 pub const DEMO_SERVER_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -515,18 +573,12 @@ impl DemoPki {
         let now = whole_seconds_utc(OffsetDateTime::now_utc());
         let cards = DEMO_CARDS
             .iter()
-            .map(|&(label, key)| {
-                let spec = CardSpec {
-                    key,
-                    serial: random_serial(),
-                    not_before: now - Duration::days(1),
-                    not_after: end_of_day_jst(now + Duration::days(5 * 365)),
-                    key_usage_digital_signature: true,
-                    with_policy: true,
-                    cn: hex(&random_bytes::<8>()).to_uppercase(),
-                };
-                user_auth_ca.issue_card(label, &spec)
-            })
+            .map(|&(label, key)| user_auth_ca.issue_card(label, &demo_spec(key, now)))
+            .collect::<Result<_, _>>()?;
+        let smartphone_ca = Issuer::smartphone_auth_ca("demo")?;
+        let phones = DEMO_PHONES
+            .iter()
+            .map(|&(label, key)| smartphone_ca.issue_smartphone(label, &demo_spec(key, now)))
             .collect::<Result<_, _>>()?;
         Ok(DemoPki {
             user_auth_ca,
@@ -534,6 +586,8 @@ impl DemoPki {
             server,
             copiers,
             cards,
+            smartphone_ca,
+            phones,
         })
     }
 
@@ -588,12 +642,24 @@ impl DemoPki {
             .iter()
             .map(|&(label, _)| load_card(dir, label))
             .collect::<Result<_, _>>()?;
+        let smartphone_ca = Issuer::load(
+            &dir.join("smartphone-auth-ca.pem"),
+            &dir.join("smartphone-auth-ca.key"),
+            smartphone_auth_ca_params(),
+            &PKCS_ECDSA_P256_SHA256,
+        )?;
+        let phones = DEMO_PHONES
+            .iter()
+            .map(|&(label, _)| load_card(dir, label))
+            .collect::<Result<_, _>>()?;
         Ok(DemoPki {
             user_auth_ca,
             store_ca,
             server,
             copiers,
             cards,
+            smartphone_ca,
+            phones,
         })
     }
 
@@ -602,10 +668,16 @@ impl DemoPki {
             &self.user_auth_ca.cert_der,
             &self.store_ca.cert_der,
             &self.server.cert_der,
+            &self.smartphone_ca.cert_der,
         ]
         .into_iter()
         .chain(self.copiers.iter().map(|(_, leaf)| &leaf.cert_der))
-        .chain(self.cards.iter().map(|card| &card.cert_der));
+        .chain(
+            self.cards
+                .iter()
+                .chain(&self.phones)
+                .map(|card| &card.cert_der),
+        );
         certs.into_iter().any(|der| {
             X509Certificate::from_der(der)
                 .map(|(_, c)| c.validity().not_after.to_datetime() < now)
@@ -618,6 +690,7 @@ impl DemoPki {
         let ca_files = [
             ("user-auth-ca", &self.user_auth_ca),
             ("store-ca", &self.store_ca),
+            ("smartphone-auth-ca", &self.smartphone_ca),
         ];
         for (stem, ca) in ca_files {
             write_pem(dir, stem, &ca.cert_der, ca.key_pkcs8_der())?;
@@ -636,7 +709,7 @@ impl DemoPki {
                 &leaf.key_pkcs8_der,
             )?;
         }
-        for card in &self.cards {
+        for card in self.cards.iter().chain(&self.phones) {
             write_pem(dir, &card.label, &card.cert_der, &card.key_pkcs8_der)?;
         }
         write_file(&dir.join("README.md"), README.as_bytes(), 0o644)
@@ -661,10 +734,14 @@ has expired. Keys (`*.key`, PKCS#8 PEM) are written with mode 0600.
 | `card-rsa-1.pem` / `.key` | demo My Number Card user-authentication certificate, RSA-2048 |
 | `card-rsa-2.pem` / `.key` | second RSA-2048 demo card |
 | `card-ecdsa-1.pem` / `.key` | demo card with an ECDSA P-256 key (next-generation cards) |
+| `smartphone-auth-ca.pem` / `.key` | JPKI-like smartphone user-authentication CA (ECDSA P-256): the smartphone trust anchor |
+| `phone-ecdsa-1.pem` / `.key` | demo smartphone user-authentication certificate, ECDSA P-256 (derived from `card-rsa-1`) |
+| `phone-rsa-1.pem` / `.key` | demo smartphone certificate, RSA-2048 (derived from `card-ecdsa-1`) |
 
 Card certificates follow the public profile: subject `C=JP, CN=<opaque id>`,
 keyUsage critical digitalSignature, policy 1.2.392.200149.8.5.1.3.30, random
-16-byte serial, notAfter at 23:59:59 JST about five years out.
+16-byte serial, notAfter at 23:59:59 JST about five years out. Smartphone
+certificates have the same profile with policy 1.2.392.200149.8.5.1.3.40.
 ";
 
 /// Every file `load_or_generate` expects; README last, as the completion mark.
@@ -673,9 +750,11 @@ fn file_names() -> Vec<String> {
         "user-auth-ca".to_string(),
         "store-ca".to_string(),
         "server".to_string(),
+        "smartphone-auth-ca".to_string(),
     ];
     stems.extend((1..=DEMO_COPIERS.len()).map(|n| format!("copier-{n}")));
     stems.extend(DEMO_CARDS.iter().map(|(label, _)| label.to_string()));
+    stems.extend(DEMO_PHONES.iter().map(|(label, _)| label.to_string()));
     let mut files: Vec<String> = stems
         .iter()
         .flat_map(|s| [format!("{s}.pem"), format!("{s}.key")])
@@ -691,8 +770,8 @@ const ORGANIZATIONAL_UNIT_OID: [u64; 4] = [2, 5, 4, 11];
 
 /// `certificatePolicies ::= SEQUENCE OF PolicyInformation`, one
 /// `PolicyInformation ::= SEQUENCE { policyIdentifier }` without qualifiers.
-fn user_auth_policies_der() -> Vec<u8> {
-    let oid = der_tlv(0x06, JPKI_USER_AUTH_POLICY_DER);
+fn policies_der(policy: &[u8]) -> Vec<u8> {
+    let oid = der_tlv(0x06, policy);
     let policy_information = der_tlv(0x30, &oid);
     der_tlv(0x30, &policy_information)
 }
@@ -723,6 +802,23 @@ fn user_auth_ca_params() -> CertificateParams {
         (
             DnType::OrganizationalUnitName,
             "JPKI for user authentication",
+        ),
+        (
+            DnType::CustomDnType(ORGANIZATIONAL_UNIT_OID.to_vec()),
+            "Japan Agency for Local Authority Information Systems",
+        ),
+    ]);
+    params
+}
+
+fn smartphone_auth_ca_params() -> CertificateParams {
+    let mut params = ca_params();
+    params.distinguished_name = name(&[
+        (DnType::CountryName, "JP"),
+        (DnType::OrganizationName, "JPKI"),
+        (
+            DnType::OrganizationalUnitName,
+            "JPKI for smartphone user authentication",
         ),
         (
             DnType::CustomDnType(ORGANIZATIONAL_UNIT_OID.to_vec()),

@@ -109,6 +109,13 @@ pub const CARD_HOLDERS: &[(&str, &str)] = &[
     ("card-rsa-2", "10000000045"),
 ];
 
+/// Which demo smartphone certificate was derived from which demo card
+/// (phone label → card label), as J-LIS's `smartphone_issued` says.
+pub const SMARTPHONE_HOLDERS: &[(&str, &str)] = &[
+    ("phone-ecdsa-1", "card-rsa-1"),
+    ("phone-rsa-1", "card-ecdsa-1"),
+];
+
 /// The demo municipality's settings (version 1): every kind offered, open
 /// around the clock on every day of the year, so the demo and the tests
 /// work whenever they run (a real municipality's default is 06:30–23:00,
@@ -734,4 +741,71 @@ pub async fn link_card(
         )
         .await?;
     Ok(n == 1 || linked.is_some())
+}
+
+/// Links a smartphone certificate's serial to the card serial it was
+/// derived from (what J-LIS's `smartphone_issued` event will do). Returns
+/// false when the card is not linked to a resident, or the phone is
+/// already linked to another card.
+pub async fn link_smartphone(
+    client: &Client,
+    phone: &CardSerial,
+    card: &CardSerial,
+) -> Result<bool, DbError> {
+    client
+        .execute(
+            "INSERT INTO smartphone_links (serial, card_serial)
+             SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM certificate_links WHERE serial = $2)
+             ON CONFLICT (serial) DO NOTHING",
+            &[&phone.as_bytes(), &card.as_bytes()],
+        )
+        .await?;
+    let linked = client
+        .query_opt(
+            "SELECT 1 FROM smartphone_links WHERE serial = $1 AND card_serial = $2",
+            &[&phone.as_bytes(), &card.as_bytes()],
+        )
+        .await?;
+    Ok(linked.is_some())
+}
+
+/// The demo PKI's credentials made usable in the registers seeded here:
+/// every demo card linked to its holder ([`CARD_HOLDERS`]), every demo
+/// phone to its card ([`SMARTPHONE_HOLDERS`]), and a current (empty) CRL of
+/// each of the two CAs imported — without one, the gateway refuses their
+/// certificates (`revocation_data_stale`). Returns the two CRLs (card CA,
+/// smartphone CA), DER.
+///
+/// # Errors
+/// A demo certificate missing from `pki`, a link refused, or a database
+/// or signing failure.
+pub async fn link_demo_credentials(
+    client: &mut Client,
+    pki: &crate::devkit::demo_pki::DemoPki,
+) -> Result<(Vec<u8>, Vec<u8>), crate::BoxError> {
+    use crate::devkit::demo_pki::card_serial;
+    let serial_of = |certificates: &[crate::devkit::demo_pki::DemoCard], label: &str| {
+        let found = certificates
+            .iter()
+            .find(|c| c.label == label)
+            .ok_or_else(|| format!("demo certificate {label} missing"))?;
+        card_serial(&found.cert_der)
+    };
+    for (label, resident_code) in CARD_HOLDERS {
+        let serial = serial_of(&pki.cards, label)?;
+        if !link_card(client, &serial, resident_code).await? {
+            return Err(format!("demo card {label} not linked").into());
+        }
+    }
+    for (phone, card) in SMARTPHONE_HOLDERS {
+        let phone_serial = serial_of(&pki.phones, phone)?;
+        let card_serial = serial_of(&pki.cards, card)?;
+        if !link_smartphone(client, &phone_serial, &card_serial).await? {
+            return Err(format!("demo smartphone {phone} not linked").into());
+        }
+    }
+    let publish = crate::devkit::crl_gen::publish_demo_crl;
+    let card_crl = publish(&pki.user_auth_ca, client, &[]).await?;
+    let phone_crl = publish(&pki.smartphone_ca, client, &[]).await?;
+    Ok((card_crl, phone_crl))
 }

@@ -210,7 +210,16 @@ fn certificate_events_body(body: &[u8]) -> bool {
             EventKind::Renewed => "renewed",
             EventKind::Suspended => "suspended",
             EventKind::Revoked => "revoked",
+            EventKind::SigningReissued => "signing_reissued",
+            EventKind::SmartphoneIssued => "smartphone_issued",
+            EventKind::SmartphoneSuspended => "smartphone_suspended",
+            EventKind::SmartphoneRevoked => "smartphone_revoked",
         };
+        // Only a phone's issue names the card it came from.
+        assert_eq!(
+            checked.card_serial.is_some(),
+            event.kind == EventKind::SmartphoneIssued
+        );
         assert_eq!(checked.kind, kind);
         // A serial as stored reads back as itself (leading zeros dropped).
         let hex = crate::gateway::http::hex(checked.serial.as_bytes());

@@ -259,6 +259,12 @@ pub struct TlsFiles {
     pub copier_ca: PathBuf,
     /// The JPKI user-authentication CA certificate(s) cards chain to.
     pub card_ca: Vec<PathBuf>,
+    /// The CA certificate(s) smartphone user-authentication certificates
+    /// (スマホ用利用者証明用電子証明書) chain to; none: phones are refused
+    /// (`card_unknown_issuer`).
+    pub smartphone_ca: Vec<PathBuf>,
+    /// The certificate policy a smartphone certificate must assert (dotted).
+    pub smartphone_policy: String,
     /// The CA of operator client certificates for the administration
     /// listener (none: no administration listener).
     pub operator_ca: Option<PathBuf>,
@@ -318,6 +324,8 @@ impl TlsFiles {
             server_key: dir.join("server.key"),
             copier_ca: dir.join("store-ca.pem"),
             card_ca: vec![dir.join("user-auth-ca.pem")],
+            smartphone_ca: vec![dir.join("smartphone-auth-ca.pem")],
+            smartphone_policy: crate::gateway::pki::card::SMARTPHONE_USER_AUTH_POLICY.to_owned(),
             operator_ca: Some(dir.join(crate::gateway::pki::operators::OPERATOR_CA_FILE)),
             card_intermediates: Vec::new(),
         }
@@ -431,6 +439,14 @@ impl Config {
         if self.tls.card_ca.is_empty() {
             return Err(ConfigError::Invalid(
                 "tls.card_ca needs at least one CA certificate".into(),
+            ));
+        }
+        let dotted = &self.tls.smartphone_policy;
+        if dotted.split('.').count() < 2 || !dotted.split('.').all(|arc| arc.parse::<u64>().is_ok())
+        {
+            return Err(ConfigError::Invalid(
+                "tls.smartphone_policy must be a dotted OID such as 1.2.392.200149.8.5.1.3.40"
+                    .into(),
             ));
         }
         Ok(())

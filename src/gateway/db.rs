@@ -335,6 +335,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0025_session_card_serial.sql",
         include_str!("../../sql/0025_session_card_serial.sql"),
     ),
+    (
+        26,
+        "0026_smartphone_certificates.sql",
+        include_str!("../../sql/0026_smartphone_certificates.sql"),
+    ),
 ];
 
 const MIGRATION_LOCK: i64 = 0x006b_6f66_756d_6967; // "kofumig"

@@ -55,12 +55,14 @@ catalogue! {
     TLS_HANDSHAKE_FAILURES: Counter "kofu_tls_handshake_failures_total" [];
     /// Copier sessions opened.
     SESSIONS_OPENED: Counter "kofu_sessions_opened_total" [];
-    /// Cards that passed verification, by signature algorithm.
-    CARDS_VERIFIED: Counter "kofu_cards_verified_total" ["algorithm"];
+    /// Cards and smartphones that passed verification, by signature
+    /// algorithm and credential (`card`, `smartphone`).
+    CARDS_VERIFIED: Counter "kofu_cards_verified_total" ["algorithm", "credential"];
     /// Cards refused at the card step, by the refusal's code.
     CARD_REFUSALS: Counter "kofu_card_refusals_total" ["code"];
-    /// Orders accepted, by issuing municipality.
-    ORDERS_ACCEPTED: Counter "kofu_orders_accepted_total" ["municipality"];
+    /// Orders accepted, by issuing municipality and the credential that
+    /// authenticated the session.
+    ORDERS_ACCEPTED: Counter "kofu_orders_accepted_total" ["municipality", "credential"];
     /// Acceptances retried after a transient database conflict.
     ACCEPTANCE_RETRIES: Counter "kofu_acceptance_retries_total" [];
     /// Orders refused because the render queue was full.
@@ -99,7 +101,7 @@ catalogue! {
     /// Verification look-ups refused by the per-address rate limit.
     VERIFY_RATE_LIMITED: Counter "kofu_verify_rate_limited_total" [];
     /// When each configured certificate expires (its notAfter), as a Unix time.
-    /// `certificate` is `server`, `copier_ca`, `operator_ca` or `card_ca` (the earliest of them).
+    /// `certificate` is `server`, `copier_ca`, `operator_ca`, `card_ca` or `smartphone_ca` (the earliest of them).
     CERTIFICATE_NOT_AFTER: Gauge "kofu_certificate_not_after_timestamp_seconds" ["certificate"];
     /// Connections closed at once because no slot was free for them, by
     /// listener and reason (`capacity`, `handshaking`, `anonymous`,

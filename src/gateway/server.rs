@@ -41,7 +41,6 @@ use crate::gateway::i18n::Lang;
 use crate::gateway::ops;
 use crate::gateway::pipeline::workers::{PdfRender, RenderStall, RenderStep};
 use crate::gateway::pipeline::{Pipeline, PipelineSettings};
-use crate::gateway::pki::CardVerifier;
 use crate::gateway::pki::revocation::service::RevocationService;
 use crate::gateway::routes::{self, Listener};
 use crate::gateway::signing::KeyStore;
@@ -102,11 +101,7 @@ impl Gateway {
         let public_addr = public.as_ref().map(|(_, _, addr)| *addr);
         crate::gateway::ops::recorder();
         crate::gateway::tls::publish_expiries(&config.tls);
-        let anchors = crate::gateway::tls::load_cert_ders(&config.tls.card_ca)?;
-        let intermediates = crate::gateway::tls::load_cert_ders(&config.tls.card_intermediates)?;
-        let cards = CardVerifier::new(&anchors)
-            .and_then(|v| v.with_intermediates(&intermediates))
-            .map_err(|e| StartError::CardCa(e.to_string()))?;
+        let cards = crate::gateway::tls::card_verifier(&config.tls).map_err(StartError::CardCa)?;
         let admin = match &config.tls.operator_ca {
             Some(operator_ca) => {
                 let tls =
@@ -172,7 +167,7 @@ impl Gateway {
             shutdown_rx.clone(),
         );
         let revocation = Arc::new(
-            RevocationService::new(&anchors, config.revocation.grace())
+            RevocationService::new(cards.anchor_ders(), config.revocation.grace())
                 .map_err(StartError::CardCa)?,
         );
         // Loaded before the first request when PostgreSQL is up; otherwise

@@ -55,6 +55,24 @@ pub fn load_cert_ders(paths: &[PathBuf]) -> Result<Vec<Vec<u8>>, TlsError> {
     Ok(ders)
 }
 
+/// The verifier of user-authentication certificates the configuration
+/// names: the card CAs, then the smartphone CAs with their policy, then the
+/// intermediates. Its [`CardVerifier::anchor_ders`] are the anchors, in the
+/// order the revocation service and `kofu crl import` must take them.
+///
+/// [`CardVerifier::anchor_ders`]: crate::gateway::pki::CardVerifier::anchor_ders
+pub fn card_verifier(
+    files: &crate::gateway::config::TlsFiles,
+) -> Result<crate::gateway::pki::CardVerifier, String> {
+    let cards = load_cert_ders(&files.card_ca).map_err(|e| e.to_string())?;
+    let phones = load_cert_ders(&files.smartphone_ca).map_err(|e| e.to_string())?;
+    let intermediates = load_cert_ders(&files.card_intermediates).map_err(|e| e.to_string())?;
+    crate::gateway::pki::CardVerifier::new(&cards)
+        .and_then(|v| v.with_smartphone_anchors(&phones, &files.smartphone_policy))
+        .and_then(|v| v.with_intermediates(&intermediates))
+        .map_err(|e| e.to_string())
+}
+
 /// The private key in a PEM file (PKCS#8, SEC1 or PKCS#1).
 pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     PrivateKeyDer::from_pem_file(path).map_err(|e| TlsError::Pem(path.display().to_string(), e))
@@ -199,7 +217,7 @@ pub fn client_config(
 
 /// Publishes when each configured certificate expires
 /// ([`crate::gateway::series::CERTIFICATE_NOT_AFTER`]): the server's own, the
-/// copier CA, the operator CA and the card CAs (the earliest of each file's
+/// copier CA, the operator CA, the card CAs and the smartphone CAs (the earliest of each file's
 /// certificates). A file that does not read is left out; starting fails on
 /// it anyway.
 pub fn publish_expiries(files: &crate::gateway::config::TlsFiles) {
@@ -213,6 +231,12 @@ pub fn publish_expiries(files: &crate::gateway::config::TlsFiles) {
     ];
     if let Some(operator) = &files.operator_ca {
         sets.push(("operator_ca", vec![operator.as_path()]));
+    }
+    if !files.smartphone_ca.is_empty() {
+        sets.push((
+            "smartphone_ca",
+            files.smartphone_ca.iter().map(PathBuf::as_path).collect(),
+        ));
     }
     for (name, paths) in sets {
         let earliest = paths

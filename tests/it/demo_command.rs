@@ -89,12 +89,18 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
         "postmaster left behind"
     );
     let first = pdfs(&dir);
-    assert_eq!(first.len(), 9, "{first:?}");
+    assert_eq!(first.len(), 10, "{first:?}");
     assert_eq!(
         transcript.matches("verified offline: genuine").count(),
-        9,
+        10,
         "the demo checks every PDF it printed: {transcript}"
     );
+    // One of them through the smartphone certificate of card-rsa-1.
+    assert!(
+        transcript.contains("phone-ecdsa-1 ") && transcript.contains("(self, by smartphone)"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("2 smartphones linked"), "{transcript}");
     // A third party with the published keys checks each one offline.
     let keys = dir.join("var/out/keys.json");
     for pdf in &first {

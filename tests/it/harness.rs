@@ -284,18 +284,9 @@ impl TestApp {
         let pool = kofu::gateway::db::pool(db, 8, std::time::Duration::from_secs(10));
         {
             let mut client = pool.get().await.unwrap();
-            kofu::devkit::crl_gen::publish_demo_crl(&pki.demo.user_auth_ca, &mut client, &[])
+            kofu::devkit::demo_registers::link_demo_credentials(&mut client, &pki.demo)
                 .await
-                .expect("a current CRL of the test CA");
-            for (label, code) in kofu::devkit::demo_registers::CARD_HOLDERS {
-                let serial =
-                    kofu::devkit::demo_pki::card_serial(&pki.card(label).cert_der).unwrap();
-                assert!(
-                    kofu::devkit::demo_registers::link_card(&client, &serial, code)
-                        .await
-                        .unwrap()
-                );
-            }
+                .expect("demo credentials linked, current CRLs of the test CAs");
         }
         let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),

@@ -4,8 +4,8 @@
 //! these by matching their variants, here and nowhere else.
 
 use crate::gateway::error::problems;
-use crate::gateway::pki::CardError;
 use crate::gateway::pki::revocation::service::RevocationRefusal;
+use crate::gateway::pki::{CardError, Credential};
 use crate::gateway::registry::{Ineligible, KindRefusal};
 
 problems! {
@@ -40,6 +40,15 @@ problems! {
         CardNotRegistered => FORBIDDEN, "card_not_registered", CARD_NOT_REGISTERED;
         CardSuspended => FORBIDDEN, "card_suspended", CARD_SUSPENDED;
         CardRevoked => FORBIDDEN, "card_revoked", CARD_REVOKED;
+        /// A smartphone certificate J-LIS has not linked to a card here.
+        SmartphoneNotRegistered => FORBIDDEN, "smartphone_not_registered", SMARTPHONE_NOT_REGISTERED;
+        /// The phone was reported lost or stolen; the card still works.
+        SmartphoneSuspended => FORBIDDEN, "smartphone_suspended", SMARTPHONE_SUSPENDED;
+        /// The card the phone was derived from was renewed, reissued or
+        /// revoked: register the phone again.
+        SmartphoneSuperseded => FORBIDDEN, "smartphone_superseded", SMARTPHONE_SUPERSEDED;
+        /// The phone's own certificate was revoked (J-LIS event or CRL).
+        SmartphoneRevoked => FORBIDDEN, "smartphone_revoked", SMARTPHONE_REVOKED;
         /// Another copier authenticated this card a moment ago: a card sits
         /// in one copier (`rate_limits.card_exclusive_secs`).
         CardInUseElsewhere => CONFLICT, "card_in_use_elsewhere", CARD_IN_USE_ELSEWHERE;
@@ -115,6 +124,7 @@ impl From<&CardError> for CopierError {
             CardError::PathRefused { .. } => CopierError::CardPathRefused,
             CardError::NoTrustAnchors
             | CardError::InvalidTrustAnchor { .. }
+            | CardError::InvalidSmartphonePolicy
             | CardError::InvalidIntermediate { .. } => CopierError::CardVerifierMisconfigured,
         }
     }
@@ -167,6 +177,21 @@ impl From<RevocationRefusal> for CopierError {
     }
 }
 
+impl CopierError {
+    /// A CRL's refusal of a certificate, said of the credential it refused:
+    /// a phone listed on hold or revoked in the smartphone CA's CRL gets
+    /// the smartphone's codes.
+    pub fn revocation(r: RevocationRefusal, credential: Credential) -> Self {
+        match (credential, r) {
+            (Credential::Smartphone, RevocationRefusal::Revoked) => CopierError::SmartphoneRevoked,
+            (Credential::Smartphone, RevocationRefusal::Suspended) => {
+                CopierError::SmartphoneSuspended
+            }
+            _ => CopierError::from(r),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +223,7 @@ mod tests {
             CardError::PathRefused { reason: "x" },
             CardError::NoTrustAnchors,
             CardError::InvalidTrustAnchor { index: 0 },
+            CardError::InvalidSmartphonePolicy,
             CardError::InvalidIntermediate { index: 0 },
         ];
         for e in &card_errors {

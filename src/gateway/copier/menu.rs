@@ -14,6 +14,9 @@ use crate::gateway::registry::CardHolder;
 pub struct Menu {
     pub session_id: String,
     pub language: &'static str,
+    /// `card` or `smartphone`: what the resident authenticated with (the
+    /// copier may say so on its screen).
+    pub credential: &'static str,
     pub municipality: MenuMunicipality,
     pub items: Vec<MenuItem>,
     /// The card's registered-domicile registrations, the latest with each
@@ -214,6 +217,7 @@ pub fn build(
     Menu {
         session_id,
         language: lang.tag(),
+        credential: holder.credential.as_str(),
         municipality: MenuMunicipality {
             code: holder.municipality.code.clone(),
             name: holder.municipality.name.clone(),

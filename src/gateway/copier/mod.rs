@@ -270,10 +270,15 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
 
     // Revocation (CRLs), fail closed; J-LIS events are read with the serial below.
     if let Err(refusal) = state.revocation.check(&card, OffsetDateTime::now_utc()) {
+        let refusal = CopierError::revocation(refusal, card.credential());
         let code = refusal.code();
         crate::gateway::series::card_refused(code);
-        tracing::info!(code, "card refused");
-        return Err(refuse(CopierError::from(refusal).into()).await);
+        tracing::info!(
+            code,
+            credential = card.credential().as_str(),
+            "card refused"
+        );
+        return Err(refuse(refusal.into()).await);
     }
     crate::gateway::series::stage("card_verification", verifying.elapsed().as_secs_f64());
 
@@ -298,11 +303,19 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
         }
         HolderLookup::Suspended
         | HolderLookup::Revoked
+        | HolderLookup::SmartphoneNotRegistered
+        | HolderLookup::SmartphoneSuspended
+        | HolderLookup::SmartphoneSuperseded
+        | HolderLookup::SmartphoneRevoked
         | HolderLookup::MunicipalityNotLive
         | HolderLookup::InUseElsewhere => {
             let refusal = match found {
                 HolderLookup::Suspended => CopierError::CardSuspended,
                 HolderLookup::Revoked => CopierError::CardRevoked,
+                HolderLookup::SmartphoneNotRegistered => CopierError::SmartphoneNotRegistered,
+                HolderLookup::SmartphoneSuspended => CopierError::SmartphoneSuspended,
+                HolderLookup::SmartphoneSuperseded => CopierError::SmartphoneSuperseded,
+                HolderLookup::SmartphoneRevoked => CopierError::SmartphoneRevoked,
                 HolderLookup::InUseElsewhere => {
                     crate::gateway::state::rate_limit::card_elsewhere();
                     CopierError::CardInUseElsewhere
@@ -310,12 +323,17 @@ pub async fn submit_card(state: &AppState, req: &ApiRequest, id: &str) -> ApiRes
                 _ => CopierError::MunicipalityNotLive,
             };
             crate::gateway::series::card_refused(refusal.code());
-            tracing::info!(code = refusal.code(), "card refused");
+            tracing::info!(
+                code = refusal.code(),
+                credential = card.credential().as_str(),
+                "card refused"
+            );
             return Err(refusal.into());
         }
     };
-    metrics::counter!(crate::gateway::series::CARDS_VERIFIED, "algorithm" => card.algorithm().as_str())
-        .increment(1);
+    metrics::counter!(crate::gateway::series::CARDS_VERIFIED,
+        "algorithm" => card.algorithm().as_str(), "credential" => card.credential().as_str())
+    .increment(1);
     // What the municipality's calendar closes now, for the menu's reasons.
     let mut closed = Vec::new();
     if let Some(version) = holder.settings_version {

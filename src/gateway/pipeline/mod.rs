@@ -151,6 +151,14 @@ pub struct LocalRender {
     accepted_at: std::time::Instant,
 }
 
+/// The session's credential as a metric label (a fixed set of values).
+fn credential_label(credential: &str) -> &'static str {
+    match credential {
+        "smartphone" => crate::gateway::pki::Credential::Smartphone.as_str(),
+        _ => crate::gateway::pki::Credential::Card.as_str(),
+    }
+}
+
 /// Why an order was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -194,10 +202,11 @@ const INSERT_WITH_TICKET: &str = "
     INSERT INTO orders (id, ticket, session_id, idempotency_key, request_hash, copier_fingerprint, resident_id,
                         municipality_code, kind, options, copies, amount_yen, snapshot,
                         render_deadline, render_claimed_until, render_claimed_by,
-                        verification_code, signing_key_id, settings_version, commission_yen, store_chain)
+                        verification_code, signing_key_id, settings_version, commission_yen, store_chain,
+                        credential)
     SELECT $1, ticket.last, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
            now() + make_interval(secs => $13), now() + make_interval(secs => $14), $15,
-           $16, signing_key.kid, $17, $18, $19
+           $16, signing_key.kid, $17, $18, $19, $20
       FROM ticket, signing_key
     RETURNING ticket, accepted_at, signing_key_id";
 
@@ -430,7 +439,7 @@ async fn accept_once(
     // What the store will be owed once the order is printed.
     let commission_yen =
         crate::gateway::municipality::settlement::COMMISSION_PER_COPY_YEN * order.copies;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 19] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 20] = [
         &order_id,
         &order.session_id,
         &order.idempotency_key,
@@ -452,6 +461,7 @@ async fn accept_once(
         &holder.settings_version,
         &commission_yen,
         &holder.store_chain,
+        &holder.credential,
     ];
     let (inserted, committed) = tokio::join!(
         client.query_opt(&insert, &params),
@@ -476,8 +486,9 @@ async fn accept_once(
     };
     committed?;
     let accepted_at = std::time::Instant::now();
-    metrics::counter!(crate::gateway::series::ORDERS_ACCEPTED, "municipality" => municipality_code.clone())
-        .increment(1);
+    metrics::counter!(crate::gateway::series::ORDERS_ACCEPTED,
+        "municipality" => municipality_code.clone(), "credential" => credential_label(&holder.credential))
+    .increment(1);
     let ticket: i64 = row.get(0);
     let signing = OrderSigning::from_row(row.get(2), row.get(1));
     *certificate.document_mut() = DocumentIdentity {

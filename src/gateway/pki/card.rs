@@ -5,9 +5,10 @@
 //! passed, in this order — the certificate parses, an RFC 5280 path from a
 //! configured trust anchor (through configured intermediates, if any) to it
 //! validates ([`super::path`]), it is valid now, its key usage and policy are
-//! those of a JPKI user-authentication certificate, it carries no critical
-//! extension we do not understand, and its key signed the challenge. Nothing here reads or logs
-//! personal data; the serial leaves only inside the proof value, and its
+//! those of a JPKI user-authentication certificate (the card's, or the
+//! smartphone's when the path ends at a smartphone CA: [`Credential`]), it
+//! carries no critical extension we do not understand, and its key signed
+//! the challenge. Nothing here reads or logs personal data; the serial leaves only inside the proof value, and its
 //! `Debug` shows a fingerprint.
 //!
 //! Revocation (CRL / OCSP) is a separate step that takes a `VerifiedCard`
@@ -43,6 +44,39 @@ pub(crate) const JPKI_USER_AUTH_POLICY_DER: &[u8] = &[
 
 fn jpki_user_auth_policy() -> Oid<'static> {
     Oid::new(std::borrow::Cow::Borrowed(JPKI_USER_AUTH_POLICY_DER))
+}
+
+/// Default certificate policy of the smartphone user-authentication
+/// certificate (スマホ用利用者証明用電子証明書), 1.2.392.200149.8.5.1.3.40 — the
+/// demo PKI's; J-LIS publishes the production value in its
+/// certificate policy; `tls.smartphone_policy` sets it.
+pub const SMARTPHONE_USER_AUTH_POLICY: &str = "1.2.392.200149.8.5.1.3.40";
+
+/// [`SMARTPHONE_USER_AUTH_POLICY`] as DER OBJECT IDENTIFIER content octets.
+pub(crate) const SMARTPHONE_USER_AUTH_POLICY_DER: &[u8] = &[
+    0x2a, 0x83, 0x08, 0x8c, 0x9b, 0x55, 0x08, 0x05, 0x01, 0x03, 0x28,
+];
+
+/// Which credential a verified certificate is: decided by the trust anchor
+/// its path ends at (`tls.card_ca` or `tls.smartphone_ca`), never by
+/// anything the copier says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Credential {
+    /// The My Number Card's user-authentication certificate.
+    Card,
+    /// The smartphone user-authentication certificate, derived from the
+    /// card's signing certificate and kept on an Android phone.
+    Smartphone,
+}
+
+impl Credential {
+    /// The stable name in the database, the audit log, metrics and the menu.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Credential::Card => "card",
+            Credential::Smartphone => "smartphone",
+        }
+    }
 }
 
 /// Why a card was refused. Messages carry no serial, name or other personal
@@ -88,7 +122,9 @@ pub enum CardError {
     /// keyUsage missing, not critical, or without digitalSignature.
     #[error("card certificate key usage is not critical digitalSignature")]
     KeyUsage,
-    /// certificatePolicies missing or without 1.2.392.200149.8.5.1.3.30.
+    /// certificatePolicies missing or without its credential's policy
+    /// (1.2.392.200149.8.5.1.3.30 for a card, `tls.smartphone_policy` for a
+    /// smartphone).
     #[error("card certificate lacks the JPKI user-authentication policy")]
     PolicyMissing,
     /// A critical extension this verifier does not process.
@@ -130,6 +166,9 @@ pub enum CardError {
         /// Position in the list given to [`CardVerifier::new`].
         index: usize,
     },
+    /// Configuration: the smartphone policy is not a dotted OID.
+    #[error("the smartphone certificate policy is not a dotted OID")]
+    InvalidSmartphonePolicy,
     /// Configuration: the intermediate at `index` does not parse.
     #[error("intermediate CA certificate #{index} is unusable")]
     InvalidIntermediate {
@@ -161,6 +200,7 @@ impl CardError {
             CardError::PathRefused { .. } => "card_path_refused",
             CardError::NoTrustAnchors
             | CardError::InvalidTrustAnchor { .. }
+            | CardError::InvalidSmartphonePolicy
             | CardError::InvalidIntermediate { .. } => "card_verifier_misconfigured",
         }
     }
@@ -223,6 +263,7 @@ pub struct VerifiedCard {
     not_after: OffsetDateTime,
     algorithm: ChallengeAlgorithm,
     issuer_index: usize,
+    credential: Credential,
 }
 
 impl VerifiedCard {
@@ -253,6 +294,11 @@ impl VerifiedCard {
     pub fn issuer_index(&self) -> usize {
         self.issuer_index
     }
+
+    /// Card or smartphone: which anchor the path ended at.
+    pub fn credential(&self) -> Credential {
+        self.credential
+    }
 }
 
 /// Verifies card certificates against the configured user-authentication CA
@@ -265,13 +311,24 @@ impl VerifiedCard {
 #[derive(Clone)]
 pub struct CardVerifier {
     paths: Arc<PathValidator>,
+    /// Card anchors first, then smartphone anchors (the revocation service
+    /// and `kofu crl import` take them in the same order: see
+    /// [`CardVerifier::anchor_ders`]).
     anchors: Vec<Vec<u8>>,
+    /// How many of `anchors` are card anchors.
+    card_anchors: usize,
+    /// The policy a smartphone certificate must assert.
+    smartphone_policy: Oid<'static>,
 }
 
 impl fmt::Debug for CardVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CardVerifier")
-            .field("anchors", &self.anchors.len())
+            .field("card_anchors", &self.card_anchors)
+            .field(
+                "smartphone_anchors",
+                &(self.anchors.len() - self.card_anchors),
+            )
             .field("intermediates", &self.paths.intermediates().len())
             .finish()
     }
@@ -300,7 +357,49 @@ impl CardVerifier {
         Ok(CardVerifier {
             paths: Arc::new(PathValidator::new(anchors, Vec::new())),
             anchors: anchor_ders.to_vec(),
+            card_anchors: anchor_ders.len(),
+            smartphone_policy: smartphone_policy(SMARTPHONE_USER_AUTH_POLICY)
+                .expect("the default policy is a dotted OID"),
         })
+    }
+
+    /// Adds the smartphone user-authentication CA certificate(s) and the
+    /// policy their certificates assert (dotted, e.g.
+    /// [`SMARTPHONE_USER_AUTH_POLICY`]). A certificate whose path ends at one
+    /// of them is a [`Credential::Smartphone`]; it must carry that policy
+    /// instead of the card's. Call before [`CardVerifier::with_intermediates`].
+    ///
+    /// # Errors
+    /// [`CardError::InvalidTrustAnchor`] (its index counts after the card
+    /// anchors) for an unusable certificate;
+    /// [`CardError::InvalidSmartphonePolicy`] for a policy that is not a
+    /// dotted OID.
+    pub fn with_smartphone_anchors(
+        self,
+        anchor_ders: &[Vec<u8>],
+        policy: &str,
+    ) -> Result<Self, CardError> {
+        let smartphone_policy =
+            smartphone_policy(policy).ok_or(CardError::InvalidSmartphonePolicy)?;
+        let mut all = self.anchors;
+        all.extend(anchor_ders.iter().cloned());
+        let anchors = all
+            .iter()
+            .enumerate()
+            .map(|(index, der)| parse_anchor(der).ok_or(CardError::InvalidTrustAnchor { index }))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CardVerifier {
+            paths: Arc::new(PathValidator::new(anchors, Vec::new())),
+            anchors: all,
+            card_anchors: self.card_anchors,
+            smartphone_policy,
+        })
+    }
+
+    /// Every anchor, card anchors first, in the order
+    /// [`VerifiedCard::issuer_index`] counts.
+    pub fn anchor_ders(&self) -> &[Vec<u8>] {
+        &self.anchors
     }
 
     /// Adds intermediate CA certificates (any order) between the anchors
@@ -324,6 +423,8 @@ impl CardVerifier {
         Ok(CardVerifier {
             paths: Arc::new(PathValidator::new(anchors, intermediates)),
             anchors: self.anchors,
+            card_anchors: self.card_anchors,
+            smartphone_policy: self.smartphone_policy,
         })
     }
 
@@ -359,9 +460,17 @@ impl CardVerifier {
         })?;
         let serial = serial_of(&cert)?;
         let issuer_index = self.check_path(&cert, certificate_der, now)?;
+        let credential = if issuer_index < self.card_anchors {
+            Credential::Card
+        } else {
+            Credential::Smartphone
+        };
         let (not_before, not_after) = check_validity(&cert, now)?;
         check_key_usage(&cert)?;
-        check_policy(&cert)?;
+        match credential {
+            Credential::Card => check_policy(&cert, &jpki_user_auth_policy())?,
+            Credential::Smartphone => check_policy(&cert, &self.smartphone_policy)?,
+        }
         check_critical_extensions(&cert)?;
         check_challenge(&cert, challenge, signature, alg)?;
         Ok(VerifiedCard {
@@ -370,6 +479,7 @@ impl CardVerifier {
             not_after,
             algorithm: alg,
             issuer_index,
+            credential,
         })
     }
 
@@ -513,7 +623,19 @@ fn check_key_usage(cert: &X509Certificate<'_>) -> Result<(), CardError> {
     }
 }
 
-fn check_policy(cert: &X509Certificate<'_>) -> Result<(), CardError> {
+/// A dotted OID (`1.2.392…`) as the parser's [`Oid`]; `None` if it is not one.
+fn smartphone_policy(dotted: &str) -> Option<Oid<'static>> {
+    let arcs = dotted
+        .split('.')
+        .map(|arc| arc.parse::<u64>().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    if arcs.len() < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] > 39) {
+        return None;
+    }
+    Oid::from(&arcs).ok().map(|oid| oid.to_owned())
+}
+
+fn check_policy(cert: &X509Certificate<'_>, wanted: &Oid<'_>) -> Result<(), CardError> {
     let ext = cert
         .tbs_certificate
         .get_extension_unique(&OID_X509_EXT_CERTIFICATE_POLICIES)
@@ -522,8 +644,7 @@ fn check_policy(cert: &X509Certificate<'_>) -> Result<(), CardError> {
     let ParsedExtension::CertificatePolicies(policies) = ext.parsed_extension() else {
         return Err(CardError::Malformed);
     };
-    let wanted = jpki_user_auth_policy();
-    if policies.iter().any(|p| p.policy_id == wanted) {
+    if policies.iter().any(|p| p.policy_id == *wanted) {
         Ok(())
     } else {
         Err(CardError::PolicyMissing)
@@ -1220,5 +1341,74 @@ mod tests {
             jpki_user_auth_policy().to_id_string(),
             "1.2.392.200149.8.5.1.3.30"
         );
+    }
+
+    #[test]
+    fn smartphone_policy_constants_agree() {
+        assert_eq!(
+            smartphone_policy(SMARTPHONE_USER_AUTH_POLICY)
+                .unwrap()
+                .as_bytes(),
+            SMARTPHONE_USER_AUTH_POLICY_DER
+        );
+        for bad in ["", "1", "1.x.3", "3.1", "1.40", "1..2"] {
+            assert!(smartphone_policy(bad).is_none(), "{bad}");
+        }
+    }
+
+    /// The credential is the anchor's: a phone certificate verifies as a
+    /// smartphone only under the smartphone CA, with the smartphone policy;
+    /// the card's policy under the smartphone CA (or the smartphone's under
+    /// the card CA) is refused.
+    #[test]
+    fn the_anchor_decides_the_credential_and_its_policy() {
+        let phone_ca = Issuer::smartphone_auth_ca("phones").unwrap();
+        let verifier = CardVerifier::new(std::slice::from_ref(&fixture().ca.cert_der))
+            .unwrap()
+            .with_smartphone_anchors(
+                std::slice::from_ref(&phone_ca.cert_der),
+                SMARTPHONE_USER_AUTH_POLICY,
+            )
+            .unwrap();
+        let check = |card: &DemoCard| {
+            verifier.verify(
+                &card.cert_der,
+                CHALLENGE,
+                &card.sign(CHALLENGE),
+                card.algorithm,
+                now(),
+            )
+        };
+        for key in [CardKey::EcdsaP256, CardKey::Rsa2048] {
+            let phone = phone_ca.issue_smartphone("phone", &spec(key)).unwrap();
+            let verified = check(&phone).unwrap();
+            assert_eq!(verified.credential(), Credential::Smartphone);
+            assert_eq!(verified.issuer_index(), 1);
+        }
+        let card = ecdsa_card(spec(CardKey::EcdsaP256));
+        let verified = check(&card).unwrap();
+        assert_eq!(verified.credential(), Credential::Card);
+        assert_eq!(verified.issuer_index(), 0);
+        // A card profile under the phone CA, a phone profile under the card CA.
+        let card_policy_phone = phone_ca
+            .issue_card("card-policy", &spec(CardKey::EcdsaP256))
+            .unwrap();
+        assert_eq!(code_of(check(&card_policy_phone)), "card_policy_missing");
+        let phone_policy_card = fixture()
+            .ca
+            .issue_smartphone("phone-policy", &spec(CardKey::EcdsaP256))
+            .unwrap();
+        assert_eq!(code_of(check(&phone_policy_card)), "card_policy_missing");
+        // Without the smartphone anchor, a phone is an unknown issuer.
+        let phone = phone_ca
+            .issue_smartphone("phone", &spec(CardKey::EcdsaP256))
+            .unwrap();
+        assert_eq!(code_of(verify(&phone, now())), "card_unknown_issuer");
+        assert!(matches!(
+            CardVerifier::new(std::slice::from_ref(&fixture().ca.cert_der))
+                .unwrap()
+                .with_smartphone_anchors(&[], "not an oid"),
+            Err(CardError::InvalidSmartphonePolicy)
+        ));
     }
 }

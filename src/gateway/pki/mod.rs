@@ -22,7 +22,9 @@
 //! - `card` — verifies the card's user-authentication certificate
 //!   (利用者証明用電子証明書) through `path` against the configured JPKI CA(s)
 //!   and intermediates, then the JPKI profile and the card's signature over
-//!   the session challenge; the result is a [`VerifiedCard`], the proof
+//!   the session challenge — or, when the path ends at a smartphone CA, the
+//!   smartphone certificate's profile ([`Credential`]); the result is a
+//!   [`VerifiedCard`], the proof
 //!   value every later step (revocation, serial→resident mapping, issuing)
 //!   requires.
 //! - `operators` — the roles an operator client certificate carries
@@ -45,7 +47,7 @@ pub mod reason;
 pub mod revocation;
 pub mod signature;
 
-pub use card::{CardError, CardSerial, CardVerifier, VerifiedCard};
+pub use card::{CardError, CardSerial, CardVerifier, Credential, VerifiedCard};
 pub use crl::{
     Crl, CrlEntry, CrlError, CrlSet, RevocationReason, RevocationStatus, ValidatedCrl,
     status_with_delta,

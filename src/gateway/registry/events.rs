@@ -1,6 +1,18 @@
 //! J-LIS certificate lifecycle events: `issued` (serial → 住民票コード
 //! resident code), `renewed` (old serial → new serial), `suspended`
-//! (一時保留, certificateHold) and `revoked`.
+//! (一時保留, certificateHold) and `revoked` of a card's certificate;
+//! `signing_reissued` (the card's signing certificate renewed or reissued
+//! alone, as on an address change); and the smartphone certificate's
+//! `smartphone_issued` (phone serial → the card serial it was derived from),
+//! `smartphone_suspended` (一時利用停止, the phone only) and
+//! `smartphone_revoked`.
+//!
+//! The cascade (連動して失効): a card's `renewed`, `revoked` or
+//! `signing_reissued` ends every phone derived from it (`superseded`); the
+//! authentication statement also reads the card's status with the phone's,
+//! so a phone of a card revoked in any way stops at its next authentication.
+//! A card's suspension leaves its phones working, and a phone's suspension
+//! leaves its card working.
 //!
 //! Rule: an event is recorded and applied in one transaction, keyed by
 //! J-LIS's event id, so it is durable once acknowledged and a repeat is a
@@ -20,7 +32,10 @@ use crate::gateway::pki::CardSerial;
 /// (leading zero bytes allowed); a resident code is the 11-digit 住民票コード.
 /// Which fields a kind needs: `issued` — serial, resident_code; `renewed` —
 /// serial (old), new_serial; `suspended` — serial; `revoked` — serial and
-/// optionally reason (an RFC 5280 CRL reason, default `unspecified`).
+/// optionally reason (an RFC 5280 CRL reason, default `unspecified`);
+/// `signing_reissued` — serial (the card's); `smartphone_issued` — serial
+/// (the phone's) and card_serial; `smartphone_suspended` — serial;
+/// `smartphone_revoked` — serial and optionally reason.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CertificateEvent {
@@ -33,6 +48,8 @@ pub struct CertificateEvent {
     pub resident_code: Option<String>,
     #[serde(default)]
     pub reason: Option<String>,
+    #[serde(default)]
+    pub card_serial: Option<String>,
 }
 
 /// What happened to a certificate.
@@ -48,6 +65,16 @@ pub enum EventKind {
     Suspended,
     /// Revocation, with its CRL reason.
     Revoked,
+    /// The card's signing certificate was renewed or reissued while its
+    /// user-authentication certificate stays (an address or name change):
+    /// the phones derived from it end.
+    SigningReissued,
+    /// A smartphone certificate derived from a card (new phone, new serial).
+    SmartphoneIssued,
+    /// A lost or stolen phone (一時利用停止). Never lifted; the card works on.
+    SmartphoneSuspended,
+    /// The phone's certificate revoked, with its CRL reason.
+    SmartphoneRevoked,
 }
 
 /// How an accepted event ended.
@@ -121,6 +148,8 @@ pub(crate) struct Checked<'a> {
     pub new_serial: Option<CardSerial>,
     pub resident_code: Option<&'a str>,
     pub reason: &'a str,
+    /// `smartphone_issued`: the card certificate the phone was derived from.
+    pub card_serial: Option<CardSerial>,
 }
 
 /// A serial as an event writes it: 1 to 20 bytes (after leading zeros) in
@@ -158,6 +187,28 @@ impl CertificateEvent {
             }
         };
         let serial_ = serial(&self.serial)?;
+        if self.kind != EventKind::SmartphoneIssued {
+            extra(
+                self.card_serial.is_some(),
+                "only smartphone_issued takes a card_serial",
+            )?;
+        }
+        let only_serial = |what: &'static str| {
+            extra(
+                self.new_serial.is_some() || self.resident_code.is_some() || self.reason.is_some(),
+                what,
+            )
+        };
+        let reason = || {
+            let reason = self.reason.as_deref().unwrap_or("unspecified");
+            if REASONS.contains(&reason) {
+                Ok(reason)
+            } else {
+                Err(EventError::Malformed(
+                    "reason is not an RFC 5280 CRL reason",
+                ))
+            }
+        };
         Ok(match self.kind {
             EventKind::Issued => {
                 extra(self.new_serial.is_some(), "issued takes no new_serial")?;
@@ -172,6 +223,7 @@ impl CertificateEvent {
                     new_serial: None,
                     resident_code: Some(code),
                     reason: "",
+                    card_serial: None,
                 }
             }
             EventKind::Renewed => {
@@ -190,6 +242,7 @@ impl CertificateEvent {
                     new_serial: Some(new),
                     resident_code: None,
                     reason: "superseded",
+                    card_serial: None,
                 }
             }
             EventKind::Suspended => {
@@ -205,6 +258,7 @@ impl CertificateEvent {
                     new_serial: None,
                     resident_code: None,
                     reason: "certificateHold",
+                    card_serial: None,
                 }
             }
             EventKind::Revoked => {
@@ -212,18 +266,61 @@ impl CertificateEvent {
                     self.new_serial.is_some() || self.resident_code.is_some(),
                     "revoked takes a serial and a reason",
                 )?;
-                let reason = self.reason.as_deref().unwrap_or("unspecified");
-                if !REASONS.contains(&reason) {
-                    return Err(EventError::Malformed(
-                        "reason is not an RFC 5280 CRL reason",
-                    ));
-                }
                 Checked {
                     kind: "revoked",
                     serial: serial_,
                     new_serial: None,
                     resident_code: None,
-                    reason,
+                    reason: reason()?,
+                    card_serial: None,
+                }
+            }
+            EventKind::SigningReissued => {
+                only_serial("signing_reissued takes only a serial")?;
+                Checked {
+                    kind: "signing_reissued",
+                    serial: serial_,
+                    new_serial: None,
+                    resident_code: None,
+                    reason: "superseded",
+                    card_serial: None,
+                }
+            }
+            EventKind::SmartphoneIssued => {
+                only_serial("smartphone_issued takes a serial and a card_serial")?;
+                let card = serial(self.card_serial.as_deref().unwrap_or_default())?;
+                Checked {
+                    kind: "smartphone_issued",
+                    serial: serial_,
+                    new_serial: None,
+                    resident_code: None,
+                    reason: "",
+                    card_serial: Some(card),
+                }
+            }
+            EventKind::SmartphoneSuspended => {
+                only_serial("smartphone_suspended takes only a serial")?;
+                Checked {
+                    kind: "smartphone_suspended",
+                    serial: serial_,
+                    new_serial: None,
+                    resident_code: None,
+                    reason: "certificateHold",
+                    card_serial: None,
+                }
+            }
+            EventKind::SmartphoneRevoked => {
+                extra(
+                    self.new_serial.is_some() || self.resident_code.is_some(),
+                    "smartphone_revoked takes a serial and a reason",
+                )?;
+                Checked {
+                    kind: "smartphone_revoked",
+                    serial: serial_,
+                    new_serial: None,
+                    resident_code: None,
+                    reason: reason()?,
+                    card_serial: None,
                 }
             }
         })
@@ -245,13 +342,19 @@ impl CertificateEvent {
             ctx.update(&(part.len() as u32).to_be_bytes());
             ctx.update(part);
         }
+        // Only when present: the hashes of the card's events recorded
+        // before smartphones existed stay what they were.
+        if let Some(card) = &checked.card_serial {
+            ctx.update(&(card.as_bytes().len() as u32).to_be_bytes());
+            ctx.update(card.as_bytes());
+        }
         ctx.finish().as_ref().to_vec()
     }
 }
 
 const RECORD: &str = "
-    INSERT INTO certificate_events (event_id, kind, serial, new_serial, request_hash)
-    VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO certificate_events (event_id, kind, serial, new_serial, request_hash, card_serial)
+    VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id";
 const RECORDED_HASH: &str = "SELECT request_hash FROM certificate_events WHERE event_id = $1";
@@ -279,6 +382,26 @@ const SET_STATUS: &str = "
     ON CONFLICT (serial) DO UPDATE SET status = excluded.status, reason = excluded.reason, changed_at = now()
      WHERE certificate_status.status = 'suspended' AND excluded.status = 'revoked'";
 
+/// The cascade: every phone derived from card `$1` that still works (or is
+/// only suspended) is superseded by the card's renewal, revocation or
+/// signing-certificate reissue.
+const SUPERSEDE_PHONES: &str = "
+    UPDATE smartphone_links SET status = 'superseded', reason = 'superseded', changed_at = now()
+     WHERE card_serial = $1 AND status IN ('active', 'suspended')";
+const LINK_PHONE: &str = "
+    INSERT INTO smartphone_links (serial, card_serial) VALUES ($1, $2)
+    ON CONFLICT (serial) DO NOTHING
+    RETURNING serial";
+const PHONE: &str = "SELECT card_serial, status FROM smartphone_links WHERE serial = $1";
+/// A phone's suspension is never lifted and never undoes a revocation or a
+/// supersession; a revocation overrides a suspension or a supersession.
+const SUSPEND_PHONE: &str = "
+    UPDATE smartphone_links SET status = 'suspended', reason = 'certificateHold', changed_at = now()
+     WHERE serial = $1 AND status = 'active'";
+const REVOKE_PHONE: &str = "
+    UPDATE smartphone_links SET status = 'revoked', reason = $2, changed_at = now()
+     WHERE serial = $1 AND status <> 'revoked'";
+
 /// Records and applies one event in one transaction.
 ///
 /// # Errors
@@ -298,6 +421,7 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
                 &checked.serial.as_bytes(),
                 &checked.new_serial.as_ref().map(|s| s.as_bytes()),
                 &hash,
+                &checked.card_serial.as_ref().map(|s| s.as_bytes()),
             ],
         )
         .await?;
@@ -364,17 +488,60 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
                 .await?;
             tx.execute_cached(super::domicile::END_ON_RENEWAL, &[&serial])
                 .await?;
+            tx.execute_cached(SUPERSEDE_PHONES, &[&serial]).await?;
         }
         "suspended" => {
             tx.execute_cached(SET_STATUS, &[&serial, &"suspended", &checked.reason])
                 .await?;
         }
-        _ => {
+        "revoked" => {
             tx.execute_cached(SET_STATUS, &[&serial, &"revoked", &checked.reason])
                 .await?;
             tx.execute_cached(super::domicile::END_ON_REVOCATION, &[&serial])
                 .await?;
+            tx.execute_cached(SUPERSEDE_PHONES, &[&serial]).await?;
         }
+        "signing_reissued" => {
+            if tx.query_opt_cached(IS_LINKED, &[&serial]).await?.is_none() {
+                return Err(EventError::SerialNotLinked);
+            }
+            tx.execute_cached(SUPERSEDE_PHONES, &[&serial]).await?;
+        }
+        "smartphone_issued" => {
+            let card = checked.card_serial.as_ref().map(|s| s.as_bytes());
+            if tx.query_opt_cached(IS_LINKED, &[&card]).await?.is_none() {
+                return Err(EventError::SerialNotLinked);
+            }
+            // A phone is derived from a card that works.
+            if tx.query_opt_cached(STATUS_OF, &[&card]).await?.is_some() {
+                return Err(EventError::SerialNotActive);
+            }
+            if tx
+                .query_opt_cached(LINK_PHONE, &[&serial, &card])
+                .await?
+                .is_none()
+            {
+                let row = tx.query_one_cached(PHONE, &[&serial]).await?;
+                if Some(row.get::<_, &[u8]>(0)) != card {
+                    return Err(EventError::SerialLinkedElsewhere);
+                }
+                if row.get::<_, &str>(1) != "active" {
+                    return Err(EventError::SerialNotActive);
+                }
+            }
+        }
+        "smartphone_suspended" | "smartphone_revoked" => {
+            if tx.query_opt_cached(PHONE, &[&serial]).await?.is_none() {
+                return Err(EventError::SerialNotLinked);
+            }
+            if checked.kind == "smartphone_suspended" {
+                tx.execute_cached(SUSPEND_PHONE, &[&serial]).await?;
+            } else {
+                tx.execute_cached(REVOKE_PHONE, &[&serial, &checked.reason])
+                    .await?;
+            }
+        }
+        _ => return Err(EventError::Malformed("unknown kind")),
     }
     tx.commit().await?;
     metrics::counter!(crate::gateway::series::CERTIFICATE_EVENTS, "kind" => checked.kind)
@@ -398,6 +565,11 @@ mod tests {
             r#"{"event_id":"e3","kind":"suspended","serial":"01"}"#,
             r#"{"event_id":"e4","kind":"revoked","serial":"01","reason":"keyCompromise"}"#,
             r#"{"event_id":"e5","kind":"revoked","serial":"01"}"#,
+            r#"{"event_id":"e6","kind":"signing_reissued","serial":"01"}"#,
+            r#"{"event_id":"e7","kind":"smartphone_issued","serial":"02","card_serial":"01"}"#,
+            r#"{"event_id":"e8","kind":"smartphone_suspended","serial":"02"}"#,
+            r#"{"event_id":"e9","kind":"smartphone_revoked","serial":"02","reason":"keyCompromise"}"#,
+            r#"{"event_id":"e10","kind":"smartphone_revoked","serial":"02"}"#,
         ] {
             let e = event(json).unwrap();
             assert!(e.check().is_ok(), "{json}");
@@ -420,6 +592,13 @@ mod tests {
             r#"{"event_id":"e","kind":"suspended","serial":"01","reason":"keyCompromise"}"#,
             r#"{"event_id":"e","kind":"issued","serial":"01"}"#,
             r#"{"event_id":"e","kind":"renewed","serial":"01"}"#,
+            r#"{"event_id":"e","kind":"smartphone_issued","serial":"02"}"#,
+            r#"{"event_id":"e","kind":"smartphone_issued","serial":"02","card_serial":"zz"}"#,
+            r#"{"event_id":"e","kind":"smartphone_issued","serial":"02","card_serial":"01","resident_code":"12345678901"}"#,
+            r#"{"event_id":"e","kind":"suspended","serial":"02","card_serial":"01"}"#,
+            r#"{"event_id":"e","kind":"smartphone_suspended","serial":"02","reason":"keyCompromise"}"#,
+            r#"{"event_id":"e","kind":"smartphone_revoked","serial":"02","reason":"because"}"#,
+            r#"{"event_id":"e","kind":"signing_reissued","serial":"02","new_serial":"03"}"#,
         ] {
             let e = event(json).unwrap();
             let err = e.check().err().unwrap_or_else(|| panic!("accepted {json}"));
@@ -443,5 +622,15 @@ mod tests {
         let hash = |e: &CertificateEvent| CertificateEvent::content_hash(&e.check().unwrap());
         assert_eq!(hash(&a), hash(&b));
         assert_ne!(hash(&a), hash(&c));
+        // The card a phone is derived from is part of the event's identity.
+        let p1 = event(
+            r#"{"event_id":"p","kind":"smartphone_issued","serial":"02","card_serial":"01"}"#,
+        )
+        .unwrap();
+        let p2 = event(
+            r#"{"event_id":"p","kind":"smartphone_issued","serial":"02","card_serial":"03"}"#,
+        )
+        .unwrap();
+        assert_ne!(hash(&p1), hash(&p2));
     }
 }

@@ -26,7 +26,7 @@ use deadpool_postgres::GenericClient;
 
 use crate::gateway::db::{Cached, Client, DbError};
 use crate::gateway::domain::{CertFingerprint, CertificateKind};
-use crate::gateway::pki::VerifiedCard;
+use crate::gateway::pki::{Credential, VerifiedCard};
 use crate::gateway::render::model::{Certificate, DocumentIdentity, MunicipalityHeader, Sex};
 
 pub use crate::gateway::domain::ResidentId;
@@ -72,6 +72,8 @@ pub enum KindRefusal {
 #[derive(Debug, Clone)]
 pub struct CardHolder {
     pub resident_id: ResidentId,
+    /// What authenticated: the card, or a smartphone derived from it.
+    pub credential: Credential,
     pub municipality: MunicipalityHeader,
     pub ineligible: Option<Ineligible>,
     /// The seal registration certificate's register says no.
@@ -130,6 +132,15 @@ pub enum HolderLookup {
     Suspended,
     /// J-LIS revoked the certificate, or a renewal superseded it.
     Revoked,
+    /// No phone certificate with this serial was issued from a card here.
+    SmartphoneNotRegistered,
+    /// The phone was reported lost or stolen (一時利用停止); its card works on.
+    SmartphoneSuspended,
+    /// The card it was derived from was renewed, reissued or revoked
+    /// (連動して失効): the phone must be registered again.
+    SmartphoneSuperseded,
+    /// J-LIS revoked the phone's certificate.
+    SmartphoneRevoked,
     /// Another copier authenticated this card a moment ago (a card sits in
     /// one copier); the session is not bound.
     InUseElsewhere,
@@ -153,22 +164,40 @@ pub enum HolderLookup {
 /// only if it is still unspent and equal. NULL when the caller already spent
 /// it with its own statement before verifying.
 const AUTHENTICATE_HOLDER: &str = "
-    WITH card AS (
-        SELECT $2::bytea AS serial,
-               (SELECT cs.status FROM certificate_status cs WHERE cs.serial = $2) AS card_status,
-               -- A card sits in one copier: another copier's session that
-               -- authenticated it within $6 seconds makes it busy there
-               -- (0 turns the rule off).
+    WITH presented AS (
+        -- $7 is the credential: a card's serial is the card; a phone's
+        -- leads to the card it was derived from, and its own status.
+        SELECT CASE WHEN $7 = 'smartphone' THEN p.card_serial ELSE $2::bytea END AS serial,
+               CASE WHEN $7 <> 'smartphone' THEN NULL
+                    WHEN p.serial IS NULL THEN 'not_registered'
+                    ELSE p.status END AS phone_status
+          FROM (SELECT 1) one
+          LEFT JOIN smartphone_links p ON $7 = 'smartphone' AND p.serial = $2),
+    card AS (
+        SELECT presented.serial, status.card_status,
+               -- Why the credential is refused, if it is: a card's own J-LIS
+               -- status; a phone's own status, else its card's revocation or
+               -- renewal (the cascade; a suspended card leaves it working).
+               CASE WHEN $7 <> 'smartphone' THEN status.card_status
+                    WHEN presented.phone_status <> 'active' THEN presented.phone_status
+                    WHEN status.card_status = 'revoked' THEN 'superseded'
+               END AS refusal,
+               -- A card sits in one copier, and so do its phones: another
+               -- copier's session that authenticated it within $6 seconds
+               -- makes it busy there (0 turns the rule off).
                $6::float8 > 0 AND EXISTS (SELECT 1 FROM sessions o
-                        WHERE o.card_serial = $2 AND o.copier_fingerprint <> $3
+                        WHERE o.card_serial = presented.serial AND o.copier_fingerprint <> $3
                           AND o.authenticated_at > now() - make_interval(secs => $6)
-                          AND o.expires_at > now()) AS elsewhere),
+                          AND o.expires_at > now()) AS elsewhere
+          FROM presented,
+               LATERAL (SELECT (SELECT cs.status FROM certificate_status cs
+                                 WHERE cs.serial = presented.serial) AS card_status) status),
     holder AS (
         SELECT r.id, r.status, r.protected, m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
                (SELECT json_object_agg(f.kind, f.amount_yen) FROM fees f WHERE f.municipality_code = m.code) AS fees,
-               card.card_status,
+               card.refusal,
                -- Bound only to a live municipality's resident.
-               r.id IS NOT NULL AND card.card_status IS NULL AND m.live_at IS NOT NULL
+               r.id IS NOT NULL AND card.refusal IS NULL AND m.live_at IS NOT NULL
                    AND NOT card.elsewhere AS usable,
                r.moved_in_on = (now() AT TIME ZONE 'Asia/Tokyo')::date AS moved_in_today,
                -- What the menu says of the other kinds (see `KindRefusal`).
@@ -219,10 +248,13 @@ const AUTHENTICATE_HOLDER: &str = "
         UPDATE sessions s
            SET challenge_used_at = coalesce(s.challenge_used_at, now()),
                resident_id = CASE WHEN holder.usable THEN holder.id ELSE s.resident_id END,
-               card_serial = CASE WHEN holder.usable THEN $2 ELSE s.card_serial END,
+               card_serial = CASE WHEN holder.usable THEN card.serial ELSE s.card_serial END,
+               smartphone_serial = CASE WHEN holder.usable AND $7 = 'smartphone' THEN $2
+                                        ELSE s.smartphone_serial END,
+               credential = CASE WHEN holder.usable THEN $7 ELSE s.credential END,
                authenticated_at = CASE WHEN holder.usable THEN now() ELSE s.authenticated_at END,
                card_issued_on = CASE WHEN holder.usable THEN $5 ELSE s.card_issued_on END
-          FROM holder
+          FROM holder, card
          WHERE s.id = $1 AND s.copier_fingerprint = $3 AND s.expires_at > now()
            AND CASE WHEN $4::bytea IS NULL THEN s.challenge_used_at IS NOT NULL
                     ELSE s.challenge_used_at IS NULL AND s.challenge = $4 END
@@ -260,6 +292,7 @@ pub async fn authenticate_holder(
                 &challenge.map(|c| c.as_slice()),
                 &card_issued_on,
                 &exclusive_secs,
+                &card.credential().as_str(),
             ],
         )
         .await?;
@@ -267,9 +300,17 @@ pub async fn authenticate_holder(
         return Ok(HolderLookup::SessionUnusable);
     }
     match r.get::<_, Option<&str>>(9) {
-        Some("suspended") => return Ok(HolderLookup::Suspended),
-        Some(_) => return Ok(HolderLookup::Revoked),
         None => {}
+        Some(refusal) => {
+            return Ok(match (card.credential(), refusal) {
+                (Credential::Card, "suspended") => HolderLookup::Suspended,
+                (Credential::Card, _) => HolderLookup::Revoked,
+                (Credential::Smartphone, "not_registered") => HolderLookup::SmartphoneNotRegistered,
+                (Credential::Smartphone, "suspended") => HolderLookup::SmartphoneSuspended,
+                (Credential::Smartphone, "superseded") => HolderLookup::SmartphoneSuperseded,
+                (Credential::Smartphone, _) => HolderLookup::SmartphoneRevoked,
+            });
+        }
     }
     let Some(resident_id) = r.get::<_, Option<ResidentId>>(0) else {
         return Ok(HolderLookup::NotLinked);
@@ -282,6 +323,7 @@ pub async fn authenticate_holder(
     }
     let holder = CardHolder {
         resident_id,
+        credential: card.credential(),
         ineligible: ineligibility(r.get(1), r.get(2)).or_else(|| {
             let today = OffsetDateTime::now_utc()
                 .to_offset(time::macros::offset!(+9))
@@ -362,7 +404,7 @@ const SESSION_RESIDENT: &str = "
            m.code, m.name, m.mayor_title, m.mayor_name, m.seal_text,
            (SELECT f.amount_yen FROM fees f WHERE f.municipality_code = m.code AND f.kind = $2),
            s.card_issued_on IS NOT NULL AND s.card_issued_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date,
-           m.settings_version, split_part(s.copier_id, '/', 1)
+           m.settings_version, split_part(s.copier_id, '/', 1), s.credential
       FROM sessions s
       JOIN residents r ON r.id = s.resident_id
       JOIN municipalities m ON m.code = r.municipality_code
@@ -385,6 +427,8 @@ pub struct SessionResident {
     pub settings_version: Option<i32>,
     /// The store chain of the session's copier (its CN's first part).
     pub store_chain: String,
+    /// `card` or `smartphone`: which credential authenticated the session.
+    pub credential: String,
     /// The register entry of an active registered-domicile registration,
     /// when the order is for another municipality's 戸籍 (see `domicile`).
     pub registered_member: Option<i64>,
@@ -420,6 +464,7 @@ pub async fn session_resident<C: GenericClient>(
         card_issued_today: row.get(10),
         settings_version: row.get(11),
         store_chain: row.get(12),
+        credential: row.get(13),
         registered_member: None,
     }))
 }
