@@ -529,6 +529,10 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
             "KOFU_TLS__CARD_CA".into(),
             format!("[{:?}]", file("user-auth-ca.pem")),
         ),
+        (
+            "KOFU_TLS__SMARTPHONE_CA".into(),
+            format!("[{:?}]", file("smartphone-auth-ca.pem")),
+        ),
         ("RUST_LOG".into(), args.gateway_log.clone()),
     ];
     // kofu's configuration refuses unknown keys: pass only what was asked for.

@@ -260,8 +260,8 @@ pub struct TlsFiles {
     /// The JPKI user-authentication CA certificate(s) cards chain to.
     pub card_ca: Vec<PathBuf>,
     /// The CA certificate(s) smartphone user-authentication certificates
-    /// (スマホ用利用者証明用電子証明書) chain to; none: phones are refused
-    /// (`card_unknown_issuer`).
+    /// (スマホ用利用者証明用電子証明書) chain to; none (the default): phones
+    /// are refused (`card_unknown_issuer`).
     pub smartphone_ca: Vec<PathBuf>,
     /// The certificate policy a smartphone certificate must assert (dotted).
     pub smartphone_policy: String,
@@ -310,8 +310,11 @@ impl Default for TlsFiles {
     fn default() -> Self {
         // The demo PKI's files, without the administration listener (which
         // must be asked for: it needs its own port per process).
+        // Nor smartphone certificates: a deployment opts in with
+        // `tls.smartphone_ca`.
         let mut files = TlsFiles::in_dir(Path::new("certs/demo"));
         files.operator_ca = None;
+        files.smartphone_ca = Vec::new();
         files
     }
 }

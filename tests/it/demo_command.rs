@@ -180,8 +180,8 @@ fn render_bench_times_every_kind() {
     }
 }
 
-/// Every personal datum of the demo's residents and every card's raw
-/// serial, in the forms they could leak in.
+/// Every personal datum of the demo's residents and every card's and
+/// smartphone's raw serial, in the forms they could leak in.
 fn secrets(certs: &std::path::Path) -> Vec<String> {
     use kofu::devkit::demo_registers::{HOUSEHOLDS, RESIDENTS};
     let mut out = Vec::new();
@@ -213,7 +213,7 @@ fn secrets(certs: &std::path::Path) -> Vec<String> {
         out.push(v.to_owned());
     }
     let pki = kofu::devkit::demo_pki::DemoPki::load_or_generate(certs).unwrap();
-    for card in &pki.cards {
+    for card in pki.cards.iter().chain(&pki.phones) {
         let serial = kofu::devkit::demo_pki::card_serial(&card.cert_der).unwrap();
         let hex: String = serial
             .as_bytes()
@@ -300,6 +300,55 @@ async fn a_demo_and_a_load_of_every_resident_leave_no_personal_data_in_logs_or_m
         }
     }
     assert!(printed >= 10, "{printed} printed");
+    // The smartphones: one prints; the other is suspended through the
+    // administration API (J-LIS) and refused, at debug level too.
+    let (_, cert, key) = kofu::devkit::demo_pki::copier_files(&certs, &pki, 0);
+    let copier = CopierClient::new(&api, &certs.join("store-ca.pem"), Some((&cert, &key))).unwrap();
+    let phone = |label: &str| pki.phones.iter().find(|c| c.label == label).unwrap();
+    copier
+        .issue(
+            phone("phone-ecdsa-1"),
+            &OrderSpec::of(CertificateKind::ResidenceCertificate, serde_json::json!({})),
+            "ja",
+        )
+        .await
+        .expect("the smartphone prints");
+    let stem = kofu::devkit::operator_pki::JLIS_OPERATOR_STEM;
+    let jlis = CopierClient::new(
+        url_in(&transcript, "admin API").trim_end_matches("/v1/admin/certificate-events"),
+        &certs.join("store-ca.pem"),
+        Some((
+            &certs.join(format!("{stem}.pem")),
+            &certs.join(format!("{stem}.key")),
+        )),
+    )
+    .unwrap();
+    let suspended_serial =
+        kofu::devkit::demo_pki::card_serial(&phone("phone-rsa-1").cert_der).unwrap();
+    let hex: String = suspended_serial
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let r = jlis
+        .post_json(
+            "/v1/admin/certificate-events",
+            &[],
+            &serde_json::json!({"event_id": "pii-phone-1", "kind": "smartphone_suspended", "serial": hex}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.problem_code());
+    let session = copier.open_session().await.unwrap();
+    match copier
+        .present_card(&session, phone("phone-rsa-1"), "ja")
+        .await
+    {
+        Err(kofu::devkit::sim::SimError::Refused { code, .. }) => {
+            assert_eq!(code, "smartphone_suspended")
+        }
+        other => panic!("{other:?}"),
+    }
     let metrics = {
         let url = metrics_url.strip_prefix("http://").unwrap();
         let (host, path) = url.split_once('/').unwrap();

@@ -523,6 +523,10 @@ impl ServeProcess {
                 "KOFU_TLS__CARD_CA",
                 format!("[\"{}\"]", dir.join("user-auth-ca.pem").display()),
             )
+            .env(
+                "KOFU_TLS__SMARTPHONE_CA",
+                format!("[\"{}\"]", dir.join("smartphone-auth-ca.pem").display()),
+            )
             .env("KOFU_SIGNING_SECRET", SIGNING_SECRET)
             // As in `TestApp`: the limits are tested where they are set.
             .env("KOFU_RATE_LIMITS__CARD_EXCLUSIVE_SECS", "0")

@@ -24,4 +24,5 @@ mod refusals;
 mod register_changes;
 mod registers;
 mod revocation;
+mod smartphone;
 mod verify;

@@ -209,9 +209,14 @@ async fn every_series_is_declared_documented_exported_bounded_and_passes_promtoo
                 "state" => ["accepted", "rendered", "released"].contains(&value.as_str()),
                 "issuer" => value.len() == 16 && value.bytes().all(|b| b.is_ascii_hexdigit()),
                 "outcome" => ["active", "pending"].contains(&value.as_str()),
-                "certificate" => {
-                    ["server", "copier_ca", "operator_ca", "card_ca"].contains(&value.as_str())
-                }
+                "certificate" => [
+                    "server",
+                    "copier_ca",
+                    "operator_ca",
+                    "card_ca",
+                    "smartphone_ca",
+                ]
+                .contains(&value.as_str()),
                 "listener" => ["copier", "public", "admin", "ops"].contains(&value.as_str()),
                 "phase" => ["handshake", "first_request", "idle", "body"].contains(&value.as_str()),
                 "slot" => ["handshaking", "anonymous", "authenticated"].contains(&value.as_str()),
