@@ -255,6 +255,9 @@ pub struct DbAudit {
     pub orders: usize,
     pub by_state: BTreeMap<String, u64>,
     pub void_reasons: BTreeMap<String, u64>,
+    /// Orders by the credential that authenticated their session (`card`,
+    /// `smartphone`); empty on a schema without the column.
+    pub by_credential: BTreeMap<String, u64>,
     /// Orders the database has that no copier got an acknowledgement for
     /// (the answer was lost and never retried to success); they must end voided.
     pub unacknowledged: u64,
@@ -309,6 +312,19 @@ pub async fn audit_db(
             if row.state == "printed" {
                 audit.unacknowledged_printed += 1;
             }
+        }
+    }
+    if let Ok(rows) = client
+        .query(
+            "SELECT credential, count(*) FROM orders WHERE ticket > $1 GROUP BY 1",
+            &[&base_ticket],
+        )
+        .await
+    {
+        for row in rows {
+            audit
+                .by_credential
+                .insert(row.get(0), row.get::<_, i64>(1) as u64);
         }
     }
     audit.key_duplicates = count(client, KEY_DUPLICATES, base_ticket).await?;

@@ -7,7 +7,9 @@
 //!   contents, so a regenerated PKI never meets stale cards.
 //! - Card `i` (from 1) has serial `4c 54 <R|E> <i, 4 bytes>`: unique, never
 //!   equal to a demo card's random 16-byte serial, and linked to synthetic
-//!   resident `i`.
+//!   resident `i`. Smartphone `i` (from the smartphone CA, for the residents
+//!   `--smartphone-fraction` picks) has `4c 54 <r|e> <i>` and is derived
+//!   from card `i`.
 //! - Copier `i` belongs to store chain `STORE_CHAINS[(i - 1) % 2]` (the
 //!   first part of its CN, `chain/store/copier`), so the settlement has a
 //!   line per chain to audit.
@@ -29,18 +31,36 @@ pub fn fingerprint(der: &[u8]) -> String {
     kofu::gateway::http::hex(&ring::digest::digest(&ring::digest::SHA256, der).as_ref()[..6])
 }
 
-/// Whether card `i` (from 1) is RSA when `fraction` of the cards are, spread evenly.
+/// Which credential a load certificate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Card,
+    Smartphone,
+}
+
+/// Whether card `i` (from 1) is RSA when `fraction` of the cards are, spread
+/// evenly (also which residents hold a smartphone, for its fraction).
 pub fn is_rsa(i: u32, fraction: f64) -> bool {
     let f = fraction.clamp(0.0, 1.0);
     (i as f64 * f).floor() != ((i - 1) as f64 * f).floor()
 }
 
-pub fn card_label(i: u32, rsa: bool) -> String {
-    format!("lt-{i:06}-{}", if rsa { "rsa" } else { "ec" })
+pub fn card_label(i: u32, rsa: bool, credential: Credential) -> String {
+    let key = if rsa { "rsa" } else { "ec" };
+    match credential {
+        Credential::Card => format!("lt-{i:06}-{key}"),
+        Credential::Smartphone => format!("lt-{i:06}-{key}-phone"),
+    }
 }
 
-pub fn card_serial(i: u32, rsa: bool) -> Vec<u8> {
-    let mut serial = vec![0x4c, 0x54, if rsa { b'R' } else { b'E' }];
+pub fn card_serial(i: u32, rsa: bool, credential: Credential) -> Vec<u8> {
+    let kind = match (credential, rsa) {
+        (Credential::Card, true) => b'R',
+        (Credential::Card, false) => b'E',
+        (Credential::Smartphone, true) => b'r',
+        (Credential::Smartphone, false) => b'e',
+    };
+    let mut serial = vec![0x4c, 0x54, kind];
     serial.extend_from_slice(&i.to_be_bytes());
     serial
 }
@@ -65,13 +85,15 @@ fn decode_card(line: &str) -> Option<DemoCard> {
     })
 }
 
-/// Cards `1..=n` issued by `ca`, from the cache where possible; the missing
-/// ones are generated on all cores and appended to the cache.
+/// Cards (or smartphone certificates) `ids` issued by `ca`, in that order,
+/// from the cache where possible; the missing ones are generated on all
+/// cores and appended to the cache.
 pub fn load_or_generate(
     cache: &Path,
     ca: &Issuer,
-    n: u32,
+    ids: &[u32],
     rsa_fraction: f64,
+    credential: Credential,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Vec<DemoCard>, BoxError> {
     std::fs::create_dir_all(cache)?;
@@ -82,11 +104,13 @@ pub fn load_or_generate(
             cached.insert(card.label.clone(), card);
         }
     }
-    let wanted: Vec<(u32, bool)> = (1..=n).map(|i| (i, is_rsa(i, rsa_fraction))).collect();
+    let label = |i: u32, rsa: bool| card_label(i, rsa, credential);
+    let serial = |i: u32, rsa: bool| card_serial(i, rsa, credential);
+    let wanted: Vec<(u32, bool)> = ids.iter().map(|&i| (i, is_rsa(i, rsa_fraction))).collect();
     let missing: Vec<(u32, bool)> = wanted
         .iter()
         .copied()
-        .filter(|(i, rsa)| !cached.contains_key(&card_label(*i, *rsa)))
+        .filter(|(i, rsa)| !cached.contains_key(&label(*i, *rsa)))
         .collect();
     if !missing.is_empty() {
         let now = OffsetDateTime::now_utc();
@@ -110,18 +134,20 @@ pub fn load_or_generate(
                             } else {
                                 CardKey::EcdsaP256
                             },
-                            serial: card_serial(*i, *rsa),
+                            serial: serial(*i, *rsa),
                             not_before: now - Duration::days(1),
                             not_after: kofu::devkit::demo_pki::end_of_day_jst(
                                 now + Duration::days(4 * 365),
                             ),
                             key_usage_digital_signature: true,
                             with_policy: true,
-                            cn: kofu::gateway::http::hex(&card_serial(*i, *rsa)).to_uppercase(),
+                            cn: kofu::gateway::http::hex(&serial(*i, *rsa)).to_uppercase(),
                         };
-                        let card = ca
-                            .issue_card(&card_label(*i, *rsa), &spec)
-                            .map_err(|e| e.to_string());
+                        let card = match credential {
+                            Credential::Card => ca.issue_card(&label(*i, *rsa), &spec),
+                            Credential::Smartphone => ca.issue_smartphone(&label(*i, *rsa), &spec),
+                        }
+                        .map_err(|e| e.to_string());
                         done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         if tx.send(card).is_err() {
                             return;
@@ -146,7 +172,7 @@ pub fn load_or_generate(
     }
     Ok(wanted
         .iter()
-        .filter_map(|(i, rsa)| cached.remove(&card_label(*i, *rsa)))
+        .filter_map(|(i, rsa)| cached.remove(&label(*i, *rsa)))
         .collect())
 }
 
@@ -229,11 +255,16 @@ mod tests {
 
     #[test]
     fn serials_are_unique_positive_and_short() {
-        let a = card_serial(1, false);
-        assert_ne!(a, card_serial(1, true));
-        assert_ne!(a, card_serial(2, false));
+        let a = card_serial(1, false, Credential::Card);
+        assert_ne!(a, card_serial(1, true, Credential::Card));
+        assert_ne!(a, card_serial(2, false, Credential::Card));
+        assert_ne!(a, card_serial(1, false, Credential::Smartphone));
         assert!(a[0] < 0x80 && a.len() <= 20);
-        assert_eq!(card_label(12, true), "lt-000012-rsa");
+        assert_eq!(card_label(12, true, Credential::Card), "lt-000012-rsa");
+        assert_eq!(
+            card_label(12, false, Credential::Smartphone),
+            "lt-000012-ec-phone"
+        );
     }
 
     #[test]

@@ -178,6 +178,11 @@ struct RunCli {
     /// Fraction of RSA-2048 cards; the rest are ECDSA P-256.
     #[arg(long, default_value_t = 0.05)]
     rsa_fraction: f64,
+    /// Fraction of residents who hold their smartphone certificate
+    /// (スマホ用電子証明書, derived from their card) to the copier instead
+    /// of the card.
+    #[arg(long, default_value_t = 0.0)]
+    smartphone_fraction: f64,
     /// Fraction of whole-household certificates.
     #[arg(long, default_value_t = 0.3)]
     household_fraction: f64,
@@ -322,6 +327,7 @@ impl RunCli {
             database_url: self.database_url,
             cards: self.cards.max(1),
             rsa_fraction: self.rsa_fraction,
+            smartphone_fraction: self.smartphone_fraction.clamp(0.0, 1.0),
             household_fraction: self.household_fraction,
             other_kinds_fraction: self.other_kinds_fraction,
             fail_fraction: self.fail_fraction,

@@ -518,6 +518,26 @@ pub async fn link_cards(client: &Client, links: &[(Vec<u8>, String)]) -> Result<
     Ok(())
 }
 
+const LINK_SMARTPHONES: &str = "
+    INSERT INTO smartphone_links (serial, card_serial)
+    SELECT * FROM unnest($1::bytea[], $2::bytea[])
+    ON CONFLICT (serial) DO NOTHING";
+
+/// Links smartphone serials to the card serials they were derived from
+/// (`(phone, card)`), as J-LIS's `smartphone_issued` would, keeping existing
+/// links.
+pub async fn link_smartphones(
+    client: &Client,
+    links: &[(Vec<u8>, Vec<u8>)],
+) -> Result<(), BoxError> {
+    for chunk in links.chunks(2000) {
+        let phones: Vec<&[u8]> = chunk.iter().map(|(p, _)| p.as_slice()).collect();
+        let cards: Vec<&[u8]> = chunk.iter().map(|(_, c)| c.as_slice()).collect();
+        client.execute(LINK_SMARTPHONES, &[&phones, &cards]).await?;
+    }
+    Ok(())
+}
+
 /// What a card's certificates must show, as the registers have it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Holder {

@@ -50,6 +50,9 @@ pub struct RunArgs {
     pub plot: PathBuf,
     pub cards: u32,
     pub rsa_fraction: f64,
+    /// Share of residents who hold their smartphone certificate to the
+    /// copier instead of their card.
+    pub smartphone_fraction: f64,
     pub household_fraction: f64,
     pub other_kinds_fraction: f64,
     pub fail_fraction: f64,
@@ -116,6 +119,9 @@ impl RunArgs {
                 return Err(
                     "--abusive-copier and --abusive-card need gateways started by loadtest".into(),
                 );
+            }
+            if self.smartphone_fraction > 0.0 {
+                return Err("--smartphone-fraction needs gateways started by loadtest".into());
             }
             for g in &self.gateways {
                 let host = g
@@ -335,25 +341,41 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     let cache = args.out.join("cache");
     let pki_dir = absolute(&cache.join("pki"))?;
     let started = Instant::now();
-    let (pki, cards) = {
+    let (pki, cards, phones) = {
         let pki_dir = pki_dir.clone();
         let cache = cache.clone();
-        let (n, rsa) = (args.cards, args.rsa_fraction);
+        let (n, rsa, phone_share) = (args.cards, args.rsa_fraction, args.smartphone_fraction);
         tokio::task::spawn_blocking(move || -> Result<_, String> {
             let pki = DemoPki::load_or_generate(&pki_dir).map_err(|e| e.to_string())?;
             let tty = std::io::stderr().is_terminal();
-            let cards = cards::load_or_generate(&cache, &pki.user_auth_ca, n, rsa, |done, of| {
-                if tty {
-                    eprint!("\r\x1b[Kloadtest: generating cards {done}/{of}");
-                    if done == of {
-                        eprintln!();
+            let generate = |ca, ids: &[u32], credential, what: &str| {
+                cards::load_or_generate(&cache, ca, ids, rsa, credential, |done, of| {
+                    if tty {
+                        eprint!("\r\x1b[Kloadtest: generating {what} {done}/{of}");
+                        if done == of {
+                            eprintln!();
+                        }
+                    } else if done == of || done % 500 == 0 {
+                        eprintln!("loadtest: generated {done}/{of} {what}");
                     }
-                } else if done == of || done % 500 == 0 {
-                    eprintln!("loadtest: generated {done}/{of} cards");
-                }
-            })
-            .map_err(|e| e.to_string())?;
-            Ok((pki, cards))
+                })
+                .map_err(|e| e.to_string())
+            };
+            let all: Vec<u32> = (1..=n).collect();
+            let cards = generate(&pki.user_auth_ca, &all, cards::Credential::Card, "cards")?;
+            // The residents who hold their phone to the copier, spread
+            // evenly; each phone is derived from the resident's card.
+            let ids: Vec<u32> = all
+                .into_iter()
+                .filter(|i| cards::is_rsa(*i, phone_share))
+                .collect();
+            let phones = generate(
+                &pki.smartphone_ca,
+                &ids,
+                cards::Credential::Smartphone,
+                "smartphone certificates",
+            )?;
+            Ok((pki, cards, ids.into_iter().zip(phones).collect::<Vec<_>>()))
         })
         .await??
     };
@@ -414,6 +436,14 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
         })
         .collect::<Result<_, _>>()?;
     population::link_cards(&client, &links).await?;
+    let phone_links: Vec<(Vec<u8>, Vec<u8>)> = phones
+        .iter()
+        .map(|(i, phone)| {
+            let serial = kofu::devkit::demo_pki::card_serial(&phone.cert_der)?;
+            Ok::<_, BoxError>((serial.as_bytes().to_vec(), links[*i as usize - 1].0.clone()))
+        })
+        .collect::<Result<_, _>>()?;
+    population::link_smartphones(&client, &phone_links).await?;
     // A long-running database is vacuumed as it goes; a reused load cluster
     // has been up only during earlier runs, too briefly for autovacuum to
     // clear what they left. Start every run from a vacuumed database, so runs
@@ -427,6 +457,10 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
     kofu::devkit::crl_gen::publish_demo_crl(&pki.user_auth_ca, &mut client, &revoked)
         .await
         .map_err(|e| format!("CRL: {e}"))?;
+    // And of the smartphone CA, without which every phone is refused.
+    kofu::devkit::crl_gen::publish_demo_crl(&pki.smartphone_ca, &mut client, &revoked)
+        .await
+        .map_err(|e| format!("smartphone CRL: {e}"))?;
     let serials: Vec<Vec<u8>> = links.iter().map(|(s, _)| s.clone()).collect();
     let holders = population::holders(&client, &serials).await?;
     // Each card's holder lives where the generator put them; a cluster
@@ -475,6 +509,10 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
             .cloned()
             .ok_or_else(|| format!("card {} is not linked to a resident", card.label))?;
         load_cards.push(LoadCard { card, holder });
+    }
+    // A smartphone resident presents the phone; its holder is the card's.
+    for (i, phone) in phones.iter() {
+        load_cards[*i as usize - 1].card = phone.clone();
     }
 
     // The proxy (only when a database cut is planned: it costs a hop and CPU
@@ -681,6 +719,7 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
             },
             "cards": links.len(),
             "rsa_cards": rsa_cards,
+            "smartphone_residents": phones.len(),
             "households": households.len(),
             "residents": residents.len(),
             "residents_by_municipality": residents_by_municipality,
@@ -1387,6 +1426,7 @@ fn build_report(
                     "unfinished_after_drain": unfinished,
                     "orders_in_run": d.orders,
                     "by_state": d.by_state,
+                    "by_credential": d.by_credential,
                     "void_reasons": d.void_reasons,
                     "lost_missing_from_db": l.missing,
                     "lost_not_final": l.unfinished,

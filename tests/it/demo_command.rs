@@ -135,7 +135,7 @@ fn demo_prints_pdfs_then_stops_postgres_on_sigterm_and_reuses_data() {
     );
     assert!(text.contains("reused cluster"), "{text}");
     assert!(text.contains("demo PKI     reused"), "{text}");
-    assert_eq!(pdfs(&dir).len(), 18, "new documents get new numbers");
+    assert_eq!(pdfs(&dir).len(), 20, "new documents get new numbers");
 }
 
 /// `kofu render bench` prints one line per sample, covering every kind.

@@ -122,12 +122,14 @@ pub struct TestPki {
 }
 
 impl TestPki {
+    /// A demo card, or a demo smartphone certificate (`phone-…`).
     pub fn card(&self, label: &str) -> &DemoCard {
         self.demo
             .cards
             .iter()
+            .chain(&self.demo.phones)
             .find(|c| c.label == label)
-            .unwrap_or_else(|| panic!("no demo card {label}"))
+            .unwrap_or_else(|| panic!("no demo card or phone {label}"))
     }
 }
 

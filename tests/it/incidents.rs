@@ -499,14 +499,19 @@ async fn document_text(copier: &CopierClient, session_id: Uuid, order_id: Uuid) 
 }
 
 /// The demo cards and whom they belong to.
-const CARDS: [(&str, &str); 3] = [
+/// The credentials the replays issue with, and whose name each must show:
+/// the smartphones print their cards' holders (phone-ecdsa-1 was derived
+/// from card-rsa-1, phone-rsa-1 from card-ecdsa-1).
+const CARDS: [(&str, &str); 5] = [
     ("card-rsa-1", "日向　太郎"),
     ("card-ecdsa-1", "日向　花子"),
+    ("phone-ecdsa-1", "日向　太郎"),
     ("card-rsa-2", "青葉　健"),
+    ("phone-rsa-1", "日向　花子"),
 ];
 
-/// `n` issuances at once: the i-th at `copier(i)` with card `i % 3`. Returns
-/// each issuance with the name its document must show.
+/// `n` issuances at once: the i-th at `copier(i)` with credential `i % 5`.
+/// Returns each issuance with the name its document must show.
 async fn issue_at_once(
     app: &TestApp,
     n: usize,

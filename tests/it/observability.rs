@@ -217,6 +217,7 @@ async fn every_series_is_declared_documented_exported_bounded_and_passes_promtoo
                     "smartphone_ca",
                 ]
                 .contains(&value.as_str()),
+                "credential" => ["card", "smartphone"].contains(&value.as_str()),
                 "listener" => ["copier", "public", "admin", "ops"].contains(&value.as_str()),
                 "phase" => ["handshake", "first_request", "idle", "body"].contains(&value.as_str()),
                 "slot" => ["handshaking", "anonymous", "authenticated"].contains(&value.as_str()),

@@ -44,15 +44,6 @@ async fn authenticate(copier: &CopierClient, credential: &DemoCard) -> Option<St
     }
 }
 
-fn phone<'a>(app: &'a TestApp, label: &str) -> &'a DemoCard {
-    app.pki
-        .demo
-        .phones
-        .iter()
-        .find(|c| c.label == label)
-        .unwrap_or_else(|| panic!("no demo phone {label}"))
-}
-
 /// A new phone certificate from the demo smartphone CA, linked to nothing.
 fn new_phone(app: &TestApp, key: CardKey) -> DemoCard {
     let now = OffsetDateTime::now_utc();
@@ -78,7 +69,7 @@ async fn a_smartphone_prints_its_cards_residents_certificate_and_everything_reco
     // phone-ecdsa-1 was derived from card-rsa-1 (P-256), phone-rsa-1 from
     // card-ecdsa-1 (RSA-2048): both challenge algorithms.
     let by_phone = copier
-        .issue(phone(&app, "phone-ecdsa-1"), &residence(), "ja")
+        .issue(app.pki.card("phone-ecdsa-1"), &residence(), "ja")
         .await
         .expect("the phone prints");
     assert_eq!(by_phone.menu["credential"], "smartphone");
@@ -93,7 +84,7 @@ async fn a_smartphone_prints_its_cards_residents_certificate_and_everything_reco
         .unwrap();
     assert_eq!(by_card.menu["credential"], "card");
     copier
-        .issue(phone(&app, "phone-rsa-1"), &residence(), "ja")
+        .issue(app.pki.card("phone-rsa-1"), &residence(), "ja")
         .await
         .expect("the RSA phone prints");
 
@@ -144,7 +135,7 @@ async fn a_smartphone_prints_its_cards_residents_certificate_and_everything_reco
     assert_eq!(phones, 4, "two authentications, two orders: {subjects:?}");
     assert!(subjects.iter().all(|s| s["credential"].is_string()));
     let all = serde_json::to_string(&subjects).unwrap();
-    for c in [phone(&app, "phone-ecdsa-1"), phone(&app, "phone-rsa-1")] {
+    for c in [app.pki.card("phone-ecdsa-1"), app.pki.card("phone-rsa-1")] {
         assert!(
             !all.contains(&serial_hex(c)),
             "a raw serial in the audit log"
@@ -185,7 +176,7 @@ async fn a_suspended_phone_is_refused_while_its_card_prints_and_a_suspended_card
 {
     let app = TestApp::spawn().await;
     let copier = app.copier(1);
-    let (phone_, card) = (phone(&app, "phone-ecdsa-1"), app.pki.card("card-rsa-1"));
+    let (phone_, card) = (app.pki.card("phone-ecdsa-1"), app.pki.card("card-rsa-1"));
     assert_eq!(authenticate(&copier, phone_).await, None);
     apply(
         &app,
@@ -228,7 +219,7 @@ async fn a_suspended_phone_is_refused_while_its_card_prints_and_a_suspended_card
         "{problem}"
     );
     // The other way round: a lost card is not a lost phone.
-    let (other_phone, other_card) = (phone(&app, "phone-rsa-1"), app.pki.card("card-ecdsa-1"));
+    let (other_phone, other_card) = (app.pki.card("phone-rsa-1"), app.pki.card("card-ecdsa-1"));
     apply(
         &app,
         json!({"event_id": "lost-card", "kind": "suspended", "serial": serial_hex(other_card)}),
@@ -265,7 +256,7 @@ async fn a_card_renewal_ends_its_phone_at_the_next_authentication_in_another_pro
     let other = ServeProcess::start(&app);
     let there = other.copier(&app, 2);
     let (phone_, card, renewed) = (
-        phone(&app, "phone-ecdsa-1"),
+        app.pki.card("phone-ecdsa-1"),
         app.pki.card("card-rsa-1"),
         &app.pki.unlinked,
     );
@@ -322,7 +313,7 @@ async fn a_card_renewal_ends_its_phone_at_the_next_authentication_in_another_pro
 
     // A revoked card ends its phone even were its link row not updated: the
     // authentication reads the card's own status with the phone's.
-    let (phone2, card2) = (phone(&app, "phone-rsa-1"), app.pki.card("card-ecdsa-1"));
+    let (phone2, card2) = (app.pki.card("phone-rsa-1"), app.pki.card("card-ecdsa-1"));
     apply(
         &app,
         json!({"event_id": "card2-revoked", "kind": "revoked", "serial": serial_hex(card2)}),
@@ -366,7 +357,7 @@ async fn eventually(copier: &CopierClient, c: &DemoCard, want: Option<&str>) {
 async fn a_phone_revoked_or_held_in_the_smartphone_crl_is_refused_and_its_card_is_not() {
     let app = TestApp::spawn().await;
     let copier = app.copier(1);
-    let (revoked, held) = (phone(&app, "phone-ecdsa-1"), phone(&app, "phone-rsa-1"));
+    let (revoked, held) = (app.pki.card("phone-ecdsa-1"), app.pki.card("phone-rsa-1"));
     let mut client = app.db().await;
     publish_demo_crl(
         &app.pki.demo.smartphone_ca,
@@ -459,7 +450,7 @@ async fn smartphone_events_that_do_not_fit_are_refused_with_stable_codes() {
         ),
         // A phone already derived from another card.
         (
-            json!({"event_id": "f", "kind": "smartphone_issued", "serial": serial_hex(phone(&app, "phone-rsa-1")), "card_serial": serial_hex(card)}),
+            json!({"event_id": "f", "kind": "smartphone_issued", "serial": serial_hex(app.pki.card("phone-rsa-1")), "card_serial": serial_hex(card)}),
             409,
             "serial_linked_elsewhere",
         ),
