@@ -1819,6 +1819,34 @@ fn catalogue(app: &TestApp, f: &Fixture) -> Vec<Case> {
             "a revocation with a reason not in RFC 5280",
             json!({"event_id": "e-rr", "kind": "revoked", "serial": "0a0b", "reason": "because"}),
         ),
+        (
+            "a phone's issue without the card it came from",
+            event("e-pi", "smartphone_issued", "0a0b"),
+        ),
+        (
+            "a phone's issue naming a card serial that is not hexadecimal",
+            json!({"event_id": "e-pc", "kind": "smartphone_issued", "serial": "0a0b", "card_serial": "zz"}),
+        ),
+        (
+            "a phone's issue with a resident code",
+            json!({"event_id": "e-prc", "kind": "smartphone_issued", "serial": "0a0b", "card_serial": "0c0d", "resident_code": "10000000011"}),
+        ),
+        (
+            "a card event naming a card serial",
+            json!({"event_id": "e-cs", "kind": "revoked", "serial": "0a0b", "card_serial": "0c0d"}),
+        ),
+        (
+            "a phone's suspension with a reason",
+            json!({"event_id": "e-ps", "kind": "smartphone_suspended", "serial": "0a0b", "reason": "keyCompromise"}),
+        ),
+        (
+            "a phone's revocation with a reason not in RFC 5280",
+            json!({"event_id": "e-pr", "kind": "smartphone_revoked", "serial": "0a0b", "reason": "lost"}),
+        ),
+        (
+            "a signing reissue with a new serial",
+            json!({"event_id": "e-sig", "kind": "signing_reissued", "serial": "0a0b", "new_serial": "0c0d"}),
+        ),
     ] {
         cases.push(
             case(what, Jlis, post.clone(), events)
@@ -1874,6 +1902,27 @@ fn catalogue(app: &TestApp, f: &Fixture) -> Vec<Case> {
     );
     cases.push(case("a card linked to another resident", Jlis, post.clone(), events).json(json!({"event_id": "e-elsewhere", "kind": "issued", "serial": card_serial, "resident_code": "10000000045"})).refused(409, "serial_linked_elsewhere"));
     cases.push(case("an issue to a resident nobody has", Jlis, post.clone(), events).json(json!({"event_id": "e-nobody", "kind": "issued", "serial": "0e0f", "resident_code": "99999999999"})).refused(422, "resident_not_found"));
+    cases.push(case("a phone derived from a card never linked", Jlis, post.clone(), events).json(json!({"event_id": "e-pnl", "kind": "smartphone_issued", "serial": "0e0f", "card_serial": "deadbeef"})).refused(422, "serial_not_linked"));
+    cases.push(
+        case(
+            "a suspension of a phone never linked",
+            Jlis,
+            post.clone(),
+            events,
+        )
+        .json(json!({"event_id": "e-psl", "kind": "smartphone_suspended", "serial": "0e0f"}))
+        .refused(422, "serial_not_linked"),
+    );
+    cases.push(
+        case(
+            "a signing reissue of a card never linked",
+            Jlis,
+            post.clone(),
+            events,
+        )
+        .json(json!({"event_id": "e-sgl", "kind": "signing_reissued", "serial": "deadbeef"}))
+        .refused(422, "serial_not_linked"),
+    );
     cases.push(case("a renewal of a serial never linked", Jlis, post.clone(), events).json(json!({"event_id": "{{7*7}}", "kind": "renewed", "serial": "deadbeef", "new_serial": "deadbeef01"})).refused(422, "serial_not_linked"));
     cases.push(
         case("GET the certificate events", Jlis, get.clone(), events)
