@@ -795,31 +795,21 @@ fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
 const CA_NOT_BEFORE: OffsetDateTime = time::macros::datetime!(2020-01-01 0:00 UTC);
 
 fn user_auth_ca_params() -> CertificateParams {
-    let mut params = ca_params();
-    params.distinguished_name = name(&[
-        (DnType::CountryName, "JP"),
-        (DnType::OrganizationName, "JPKI"),
-        (
-            DnType::OrganizationalUnitName,
-            "JPKI for user authentication",
-        ),
-        (
-            DnType::CustomDnType(ORGANIZATIONAL_UNIT_OID.to_vec()),
-            "Japan Agency for Local Authority Information Systems",
-        ),
-    ]);
-    params
+    jpki_ca_params("JPKI for user authentication")
 }
 
 fn smartphone_auth_ca_params() -> CertificateParams {
+    jpki_ca_params("JPKI for smartphone user authentication")
+}
+
+/// A JPKI-like CA: `C=JP, O=JPKI, OU=<unit>, OU=Japan Agency for Local
+/// Authority Information Systems`.
+fn jpki_ca_params(unit: &str) -> CertificateParams {
     let mut params = ca_params();
     params.distinguished_name = name(&[
         (DnType::CountryName, "JP"),
         (DnType::OrganizationName, "JPKI"),
-        (
-            DnType::OrganizationalUnitName,
-            "JPKI for smartphone user authentication",
-        ),
+        (DnType::OrganizationalUnitName, unit),
         (
             DnType::CustomDnType(ORGANIZATIONAL_UNIT_OID.to_vec()),
             "Japan Agency for Local Authority Information Systems",

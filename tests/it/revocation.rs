@@ -211,7 +211,11 @@ async fn card_step(
 
 /// Waits (at most 3 s) for the gateway to see `want` for `card`: CRLs reach
 /// every process by polling PostgreSQL every 500 ms.
-async fn eventually(app: &TestApp, card: &kofu::devkit::demo_pki::DemoCard, want: Option<&str>) {
+pub(crate) async fn eventually(
+    app: &TestApp,
+    card: &kofu::devkit::demo_pki::DemoCard,
+    want: Option<&str>,
+) {
     let copier = app.copier(1);
     let mut last = None;
     for _ in 0..30 {

@@ -339,20 +339,6 @@ fn crl_serial(c: &DemoCard) -> Serial {
     Serial::from_magnitude(s.as_bytes()).unwrap()
 }
 
-/// Waits (at most 3 s) for the gateway to answer `want` for `c`: CRLs
-/// reach every process by polling PostgreSQL every 500 ms.
-async fn eventually(copier: &CopierClient, c: &DemoCard, want: Option<&str>) {
-    let mut last = None;
-    for _ in 0..30 {
-        last = authenticate(copier, c).await;
-        if last.as_deref() == want {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("wanted {want:?}, still {last:?}");
-}
-
 #[tokio::test]
 async fn a_phone_revoked_or_held_in_the_smartphone_crl_is_refused_and_its_card_is_not() {
     let app = TestApp::spawn().await;
@@ -369,8 +355,8 @@ async fn a_phone_revoked_or_held_in_the_smartphone_crl_is_refused_and_its_card_i
     )
     .await
     .unwrap();
-    eventually(&copier, revoked, Some("smartphone_revoked")).await;
-    eventually(&copier, held, Some("smartphone_suspended")).await;
+    crate::revocation::eventually(&app, revoked, Some("smartphone_revoked")).await;
+    crate::revocation::eventually(&app, held, Some("smartphone_suspended")).await;
     // The serials are the phone CA's: the cards are not in that CRL.
     assert_eq!(
         authenticate(&copier, app.pki.card("card-rsa-1")).await,

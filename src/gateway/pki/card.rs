@@ -349,17 +349,26 @@ impl CardVerifier {
         if anchor_ders.is_empty() {
             return Err(CardError::NoTrustAnchors);
         }
-        let anchors = anchor_ders
+        let default_policy = Oid::new(std::borrow::Cow::Borrowed(SMARTPHONE_USER_AUTH_POLICY_DER));
+        Self::with_anchors(anchor_ders.to_vec(), anchor_ders.len(), default_policy)
+    }
+
+    /// Every anchor parsed (card anchors first), no intermediates yet.
+    fn with_anchors(
+        all: Vec<Vec<u8>>,
+        card_anchors: usize,
+        smartphone_policy: Oid<'static>,
+    ) -> Result<Self, CardError> {
+        let anchors = all
             .iter()
             .enumerate()
             .map(|(index, der)| parse_anchor(der).ok_or(CardError::InvalidTrustAnchor { index }))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(CardVerifier {
             paths: Arc::new(PathValidator::new(anchors, Vec::new())),
-            anchors: anchor_ders.to_vec(),
-            card_anchors: anchor_ders.len(),
-            smartphone_policy: smartphone_policy(SMARTPHONE_USER_AUTH_POLICY)
-                .expect("the default policy is a dotted OID"),
+            anchors: all,
+            card_anchors,
+            smartphone_policy,
         })
     }
 
@@ -383,17 +392,7 @@ impl CardVerifier {
             smartphone_policy(policy).ok_or(CardError::InvalidSmartphonePolicy)?;
         let mut all = self.anchors;
         all.extend(anchor_ders.iter().cloned());
-        let anchors = all
-            .iter()
-            .enumerate()
-            .map(|(index, der)| parse_anchor(der).ok_or(CardError::InvalidTrustAnchor { index }))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(CardVerifier {
-            paths: Arc::new(PathValidator::new(anchors, Vec::new())),
-            anchors: all,
-            card_anchors: self.card_anchors,
-            smartphone_policy,
-        })
+        Self::with_anchors(all, self.card_anchors, smartphone_policy)
     }
 
     /// Every anchor, card anchors first, in the order
