@@ -130,6 +130,7 @@ pub const BOUNDED_BY: &[(&str, &str)] = &[
     ("status", "HTTP status codes"),
     ("stage", "the seven stages of STAGE_DURATION"),
     ("algorithm", "the card signature algorithms"),
+    ("credential", "`card` or `smartphone`"),
     ("code", "the card refusal codes"),
     ("municipality", "the participating municipalities' codes"),
     (
@@ -143,8 +144,8 @@ pub const BOUNDED_BY: &[(&str, &str)] = &[
     ),
     ("state", "the unfinished order states"),
     ("outcome", "a registration's first status"),
-    ("certificate", "the four configured certificate roles"),
-    ("issuer", "the configured card CAs"),
+    ("certificate", "the five configured certificate roles"),
+    ("issuer", "the configured card and smartphone CAs"),
     (
         "listener",
         "the listeners (`copier`, `public`, `admin`, `ops`)",

@@ -264,7 +264,8 @@ const AUTHENTICATE_HOLDER: &str = "
       FROM holder";
 
 /// The map step: finds the resident a verified card's serial is linked to
-/// and binds them to the session (only a [`VerifiedCard`], the proof value
+/// (a smartphone's: through the card it was derived from, its own status and
+/// its card's read together) and binds them to the session (only a [`VerifiedCard`], the proof value
 /// verification returns, leads to a person), unless J-LIS has suspended or revoked the certificate (read
 /// in the same statement, so an event committed by any process counts).
 /// Also returns the municipality's fees. With `challenge`, the
