@@ -326,7 +326,17 @@ async fn without_a_current_crl_every_card_is_refused_as_stale() {
     .await
     .unwrap();
     eventually(&app, card, Some("revocation_data_stale")).await;
-    let metrics = reqwest_free_metrics(&app).await;
+    // The recorder is this test process's, shared with every other test's
+    // gateway, each of which sets the gauge from its own CRLs every 500 ms:
+    // look until this gateway's 1 is seen.
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = reqwest_free_metrics(&app).await;
+        if metrics.contains("kofu_revocation_stale 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
     assert!(metrics.contains("kofu_revocation_stale 1"), "{metrics}");
     // Not ready, and it says why; the other checks still pass.
     let r = app

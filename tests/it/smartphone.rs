@@ -492,3 +492,57 @@ async fn smartphone_events_that_do_not_fit_are_refused_with_stable_codes() {
     assert_eq!(links, 1);
     assert_eq!(authenticate(&app.copier(1), &fresh).await, None);
 }
+
+/// `kofu crl import` takes the smartphone CA's CRL as it takes the card
+/// CA's — only when that CA is configured — and every gateway refuses the
+/// phone it lists within a second.
+#[tokio::test]
+async fn the_crl_command_imports_a_smartphone_ca_crl_only_when_that_ca_is_configured() {
+    use kofu::devkit::crl_gen::{CrlSpec, generate_crl};
+    let app = TestApp::spawn().await;
+    let phone_ = app.pki.card("phone-rsa-1");
+    crate::revocation::eventually(&app, phone_, None).await;
+    let crl = generate_crl(
+        &app.pki.demo.smartphone_ca,
+        &CrlSpec::full(u64::MAX / 3),
+        vec![(crl_serial(phone_), Some(Reason::Superseded))],
+    )
+    .unwrap();
+    let dir = crate::harness::tempfile_dir("phone-crl");
+    let file = dir.join("smartphone.crl");
+    std::fs::write(&file, &crl).unwrap();
+    let import = |phone_ca: Option<&std::path::Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_kofu"));
+        cmd.args(["crl", "import"])
+            .arg(&file)
+            .env("DATABASE_URL", app.database_url())
+            .env(
+                "KOFU_TLS__CARD_CA",
+                format!("[\"{}\"]", app.pki.dir.join("user-auth-ca.pem").display()),
+            );
+        if let Some(ca) = phone_ca {
+            cmd.env("KOFU_TLS__SMARTPHONE_CA", format!("[\"{}\"]", ca.display()));
+        }
+        cmd.output().unwrap()
+    };
+    let refused = import(None);
+    assert!(!refused.status.success(), "not a configured CA's CRL");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !stderr.contains(&serial_hex(phone_)),
+        "no serial in the refusal: {stderr}"
+    );
+    let out = import(Some(&app.pki.dir.join("smartphone-auth-ca.pem")));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["imported"], true, "{line}");
+    crate::revocation::eventually(&app, phone_, Some("smartphone_revoked")).await;
+    assert_eq!(
+        authenticate(&app.copier(1), app.pki.card("card-ecdsa-1")).await,
+        None
+    );
+}

@@ -437,8 +437,8 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
         };
     }
     let serial = checked.serial.as_bytes();
-    match checked.kind {
-        "issued" => {
+    match event.kind {
+        EventKind::Issued => {
             if tx.query_opt_cached(STATUS_OF, &[&serial]).await?.is_some() {
                 return Err(EventError::SerialNotActive);
             }
@@ -458,7 +458,7 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
                 }
             }
         }
-        "renewed" => {
+        EventKind::Renewed => {
             let new = checked.new_serial.as_ref().map(|s| s.as_bytes());
             if tx.query_opt_cached(IS_LINKED, &[&serial]).await?.is_none() {
                 return Err(EventError::SerialNotLinked);
@@ -490,24 +490,24 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
                 .await?;
             tx.execute_cached(SUPERSEDE_PHONES, &[&serial]).await?;
         }
-        "suspended" => {
+        EventKind::Suspended => {
             tx.execute_cached(SET_STATUS, &[&serial, &"suspended", &checked.reason])
                 .await?;
         }
-        "revoked" => {
+        EventKind::Revoked => {
             tx.execute_cached(SET_STATUS, &[&serial, &"revoked", &checked.reason])
                 .await?;
             tx.execute_cached(super::domicile::END_ON_REVOCATION, &[&serial])
                 .await?;
             tx.execute_cached(SUPERSEDE_PHONES, &[&serial]).await?;
         }
-        "signing_reissued" => {
+        EventKind::SigningReissued => {
             if tx.query_opt_cached(IS_LINKED, &[&serial]).await?.is_none() {
                 return Err(EventError::SerialNotLinked);
             }
             tx.execute_cached(SUPERSEDE_PHONES, &[&serial]).await?;
         }
-        "smartphone_issued" => {
+        EventKind::SmartphoneIssued => {
             let card = checked.card_serial.as_ref().map(|s| s.as_bytes());
             if tx.query_opt_cached(IS_LINKED, &[&card]).await?.is_none() {
                 return Err(EventError::SerialNotLinked);
@@ -530,18 +530,17 @@ pub async fn apply(client: &mut Client, event: &CertificateEvent) -> Result<Outc
                 }
             }
         }
-        "smartphone_suspended" | "smartphone_revoked" => {
+        EventKind::SmartphoneSuspended | EventKind::SmartphoneRevoked => {
             if tx.query_opt_cached(PHONE, &[&serial]).await?.is_none() {
                 return Err(EventError::SerialNotLinked);
             }
-            if checked.kind == "smartphone_suspended" {
+            if event.kind == EventKind::SmartphoneSuspended {
                 tx.execute_cached(SUSPEND_PHONE, &[&serial]).await?;
             } else {
                 tx.execute_cached(REVOKE_PHONE, &[&serial, &checked.reason])
                     .await?;
             }
         }
-        _ => return Err(EventError::Malformed("unknown kind")),
     }
     tx.commit().await?;
     metrics::counter!(crate::gateway::series::CERTIFICATE_EVENTS, "kind" => checked.kind)
