@@ -368,7 +368,7 @@ async fn without_a_current_crl_every_card_is_refused_as_stale() {
 }
 
 /// The operations listener's `/metrics`, over a plain TCP request.
-async fn reqwest_free_metrics(app: &TestApp) -> String {
+pub(crate) async fn reqwest_free_metrics(app: &TestApp) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(app.gateway.ops_addr)
         .await

@@ -143,18 +143,7 @@ async fn a_smartphone_prints_its_cards_residents_certificate_and_everything_reco
     }
 
     // Metrics count verifications and orders by credential.
-    let metrics = {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut tcp = tokio::net::TcpStream::connect(app.gateway.ops_addr)
-            .await
-            .unwrap();
-        tcp.write_all(b"GET /metrics HTTP/1.1\r\nhost: ops\r\nconnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut out = String::new();
-        tcp.read_to_string(&mut out).await.unwrap();
-        out
-    };
+    let metrics = crate::revocation::reqwest_free_metrics(&app).await;
     assert!(
         metrics
             .lines()
