@@ -583,5 +583,32 @@ mod tests {
         );
         assert!(c.verify_url().starts_with("https://"), "{}", c.verify_url());
         assert!(c.tls.operator_ca.is_some());
+        assert!(
+            c.public_listen.is_some(),
+            "the public endpoints on their own listener"
+        );
+        assert!(!c.tls.smartphone_ca.is_empty());
+    }
+
+    /// The configuration the Kubernetes manifests mount loads too, with
+    /// the same listeners as the file beside it.
+    #[test]
+    fn the_kubernetes_config_map_loads() {
+        let manifest = include_str!("../../deploy/k8s/kofu.yaml");
+        let start = manifest
+            .find("  kofu.toml: |\n")
+            .expect("the ConfigMap's kofu.toml");
+        let toml: String = manifest[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("    ") || l.is_empty())
+            .map(|l| format!("{}\n", l.trim_start()))
+            .collect();
+        let c = Config::from_sources(&toml, env(&[])).unwrap();
+        let file = Config::from_sources(include_str!("../../deploy/kofu.toml"), env(&[])).unwrap();
+        assert_eq!(c.listen, file.listen);
+        assert_eq!(c.public_listen, file.public_listen);
+        assert!(!c.tls.smartphone_ca.is_empty());
+        assert!(c.tls.operator_ca.is_some());
     }
 }
