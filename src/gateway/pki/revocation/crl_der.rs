@@ -71,6 +71,15 @@ pub enum CrlLoadError {
     /// The stored copy's digest differs from the one recorded at import.
     #[error("stored CRL does not match its recorded digest")]
     StoredDigest,
+    /// The CRL breaks the profile of RFC 5280 §5 that path validation
+    /// keeps too (`Crl::validate`): `reason` is the same stable reason —
+    /// `crl_number_missing`, `crl_number_critical`,
+    /// `crl_authority_key_identifier_missing`, `crl_next_update_missing`.
+    #[error("CRL breaks the RFC 5280 profile: {reason}")]
+    Profile {
+        /// The path validator's reason for the same defect.
+        reason: &'static str,
+    },
 }
 
 type R<T> = Result<T, CrlLoadError>;
@@ -298,6 +307,24 @@ pub fn parse_crl_entries(der: &[u8]) -> R<CrlEntries<'_>> {
         exts.finish()?;
         read_crl_extensions(list, &mut meta)?;
     }
+    // The profile of §5, as path validation keeps it: a CRL is numbered
+    // (cRLNumber, non-critical), names its signing key
+    // (authorityKeyIdentifier keyIdentifier) and says when the next comes.
+    if meta.crl_number.is_none() {
+        return Err(CrlLoadError::Profile {
+            reason: "crl_number_missing",
+        });
+    }
+    if meta.authority_key_id.is_none() {
+        return Err(CrlLoadError::Profile {
+            reason: "crl_authority_key_identifier_missing",
+        });
+    }
+    if meta.next_update.is_none() {
+        return Err(CrlLoadError::Profile {
+            reason: "crl_next_update_missing",
+        });
+    }
     t.finish()?;
     Ok(CrlEntries {
         meta,
@@ -325,6 +352,11 @@ fn read_crl_extensions<'a>(list: &'a [u8], meta: &mut CrlMeta<'a>) -> R<()> {
         }
         match id {
             Some(EXT_CRL_NUMBER) => {
+                if critical {
+                    return Err(CrlLoadError::Profile {
+                        reason: "crl_number_critical",
+                    });
+                }
                 let mut v = Der::new(value);
                 meta.crl_number = Some(read_number(v.read(INTEGER)?)?);
                 v.finish()?;

@@ -597,3 +597,66 @@ fn write_fuzz_seed_corpus() {
         std::fs::write(certs.join(name), &card.cert_der).unwrap();
     }
 }
+
+/// The bulk reader keeps the CRL profile path validation keeps
+/// (`Crl::validate`), with the same reasons: a CRL without a cRLNumber,
+/// with a critical one, without an authorityKeyIdentifier keyIdentifier or
+/// without a nextUpdate is refused; the same CRL with all four loads.
+#[test]
+fn the_bulk_reader_keeps_the_crl_profile_of_path_validation() {
+    use crate::devkit::test_pki::{self, TestCa};
+    let now = time::OffsetDateTime::now_utc();
+    let ca = TestCa::self_signed(test_pki::params("profile CA", true, now));
+    let key = spki(&ca.cert_der);
+    let good = test_pki::CrlSpec::full(now);
+    assert!(
+        load_crl(&ca.crl(&good), &key).is_ok(),
+        "the profile's CRL loads"
+    );
+    let cases = [
+        (
+            test_pki::CrlSpec {
+                number: None,
+                ..good.clone()
+            },
+            "crl_number_missing",
+        ),
+        (
+            test_pki::CrlSpec {
+                number_critical: true,
+                ..good.clone()
+            },
+            "crl_number_critical",
+        ),
+        (
+            test_pki::CrlSpec {
+                authority_key_identifier: false,
+                ..good.clone()
+            },
+            "crl_authority_key_identifier_missing",
+        ),
+        (
+            test_pki::CrlSpec {
+                next_update: None,
+                ..good.clone()
+            },
+            "crl_next_update_missing",
+        ),
+    ];
+    for (spec, reason) in cases {
+        assert_eq!(
+            load_crl(&ca.crl(&spec), &key).unwrap_err(),
+            CrlLoadError::Profile { reason },
+            "{reason}"
+        );
+        // Path validation names the same defect with the same reason.
+        let parsed =
+            std::sync::Arc::new(crate::gateway::pki::Crl::from_der(&ca.crl(&spec)).unwrap());
+        let signer = crate::gateway::pki::Certificate::from_der(&ca.cert_der).unwrap();
+        let path_reason = parsed
+            .validate(&signer, now, time::Duration::ZERO)
+            .map(|_| "ok")
+            .unwrap_or_else(|e| e.reason());
+        assert_eq!(path_reason, reason);
+    }
+}
