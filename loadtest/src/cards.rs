@@ -38,9 +38,9 @@ pub enum Credential {
     Smartphone,
 }
 
-/// Whether card `i` (from 1) is RSA when `fraction` of the cards are, spread
-/// evenly (also which residents hold a smartphone, for its fraction).
-pub fn is_rsa(i: u32, fraction: f64) -> bool {
+/// Whether `i` (from 1) is among `fraction` of `1..=n`, spread evenly:
+/// which cards are RSA, and which residents hold a smartphone.
+pub fn spread(i: u32, fraction: f64) -> bool {
     let f = fraction.clamp(0.0, 1.0);
     (i as f64 * f).floor() != ((i - 1) as f64 * f).floor()
 }
@@ -106,7 +106,7 @@ pub fn load_or_generate(
     }
     let label = |i: u32, rsa: bool| card_label(i, rsa, credential);
     let serial = |i: u32, rsa: bool| card_serial(i, rsa, credential);
-    let wanted: Vec<(u32, bool)> = ids.iter().map(|&i| (i, is_rsa(i, rsa_fraction))).collect();
+    let wanted: Vec<(u32, bool)> = ids.iter().map(|&i| (i, spread(i, rsa_fraction))).collect();
     let missing: Vec<(u32, bool)> = wanted
         .iter()
         .copied()
@@ -247,10 +247,10 @@ mod tests {
 
     #[test]
     fn rsa_cards_are_spread_evenly() {
-        let rsa: Vec<u32> = (1..=100).filter(|i| is_rsa(*i, 0.05)).collect();
+        let rsa: Vec<u32> = (1..=100).filter(|i| spread(*i, 0.05)).collect();
         assert_eq!(rsa, [20, 40, 60, 80, 100]);
-        assert_eq!((1..=10).filter(|i| is_rsa(*i, 0.0)).count(), 0);
-        assert_eq!((1..=10).filter(|i| is_rsa(*i, 1.0)).count(), 10);
+        assert_eq!((1..=10).filter(|i| spread(*i, 0.0)).count(), 0);
+        assert_eq!((1..=10).filter(|i| spread(*i, 1.0)).count(), 10);
     }
 
     #[test]

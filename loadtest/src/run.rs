@@ -367,7 +367,7 @@ async fn setup(args: &RunArgs, infra: &mut Infra) -> Result<Setup, BoxError> {
             // evenly; each phone is derived from the resident's card.
             let ids: Vec<u32> = all
                 .into_iter()
-                .filter(|i| cards::is_rsa(*i, phone_share))
+                .filter(|i| cards::spread(*i, phone_share))
                 .collect();
             let phones = generate(
                 &pki.smartphone_ca,
@@ -1698,25 +1698,16 @@ fn spawn_faults(
                     Err(e) => format!("stop failed: {e}"),
                 },
             );
-            match start_again(&data).await {
-                Ok((pg, _)) => {
-                    *slot = Some(pg);
-                    let t2 = world.now_s();
-                    faults.event(
-                        t2,
-                        "pg_started",
-                        "postgresql",
-                        format!("down {:.2} s", t2 - t),
-                    );
-                    faults.end_mark(mark, t2);
-                }
-                Err(e) => faults.event(
-                    world.now_s(),
-                    "pg_start_failed",
-                    "postgresql",
-                    e.to_string(),
-                ),
-            }
+            bring_back(
+                &world,
+                &faults,
+                &mut slot,
+                &data,
+                (t, mark),
+                "pg_started",
+                |down, _| format!("down {down:.2} s"),
+            )
+            .await;
         });
     }
     if !args.pg_crash_at_s.is_empty() {
@@ -1844,19 +1835,36 @@ async fn crash_postgres(
         },
     );
     let mark = faults.mark(t, "PostgreSQL crash".into());
+    bring_back(
+        world,
+        faults,
+        &mut slot,
+        data,
+        (t, mark),
+        "pg_recovered",
+        |down, attempts| format!("crash recovery done, down {down:.2} s (attempt {attempts})"),
+    )
+    .await;
+}
+
+/// Starts PostgreSQL again after a fault that began at `since` (its time
+/// and its mark), records `event` with `detail(seconds down, attempts)` and
+/// closes the mark; or records that it would not start.
+async fn bring_back(
+    world: &World,
+    faults: &Faults,
+    slot: &mut Option<EmbeddedPostgres>,
+    data: &Path,
+    since: (f64, usize),
+    event: &'static str,
+    detail: impl FnOnce(f64, u32) -> String,
+) {
+    let (t, mark) = since;
     match start_again(data).await {
         Ok((started, attempts)) => {
             *slot = Some(started);
             let t2 = world.now_s();
-            faults.event(
-                t2,
-                "pg_recovered",
-                "postgresql",
-                format!(
-                    "crash recovery done, down {:.2} s (attempt {attempts})",
-                    t2 - t
-                ),
-            );
+            faults.event(t2, event, "postgresql", detail(t2 - t, attempts));
             faults.end_mark(mark, t2);
         }
         Err(e) => faults.event(

@@ -444,9 +444,7 @@ impl Config {
                 "tls.card_ca needs at least one CA certificate".into(),
             ));
         }
-        let dotted = &self.tls.smartphone_policy;
-        if dotted.split('.').count() < 2 || !dotted.split('.').all(|arc| arc.parse::<u64>().is_ok())
-        {
+        if crate::gateway::pki::card::smartphone_policy(&self.tls.smartphone_policy).is_none() {
             return Err(ConfigError::Invalid(
                 "tls.smartphone_policy must be a dotted OID such as 1.2.392.200149.8.5.1.3.40"
                     .into(),

@@ -197,7 +197,7 @@ pub async fn run(
             card_issued_today: false,
             settings_version: Some(municipality.settings_version),
             store_chain: "onboarding-check".to_owned(),
-            credential: "card".to_owned(),
+            credential: crate::gateway::pki::Credential::Card,
             // The entry itself, as a registered-domicile order names it.
             registered_member: row.get(2),
         };

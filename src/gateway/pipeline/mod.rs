@@ -151,14 +151,6 @@ pub struct LocalRender {
     accepted_at: std::time::Instant,
 }
 
-/// The session's credential as a metric label (a fixed set of values).
-fn credential_label(credential: &str) -> &'static str {
-    match credential {
-        "smartphone" => crate::gateway::pki::Credential::Smartphone.as_str(),
-        _ => crate::gateway::pki::Credential::Card.as_str(),
-    }
-}
-
 /// Why an order was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -461,7 +453,7 @@ async fn accept_once(
         &holder.settings_version,
         &commission_yen,
         &holder.store_chain,
-        &holder.credential,
+        &holder.credential.as_str(),
     ];
     let (inserted, committed) = tokio::join!(
         client.query_opt(&insert, &params),
@@ -487,7 +479,7 @@ async fn accept_once(
     committed?;
     let accepted_at = std::time::Instant::now();
     metrics::counter!(crate::gateway::series::ORDERS_ACCEPTED,
-        "municipality" => municipality_code.clone(), "credential" => credential_label(&holder.credential))
+        "municipality" => municipality_code.clone(), "credential" => holder.credential.as_str())
     .increment(1);
     let ticket: i64 = row.get(0);
     let signing = OrderSigning::from_row(row.get(2), row.get(1));

@@ -77,6 +77,13 @@ impl Credential {
             Credential::Smartphone => "smartphone",
         }
     }
+
+    /// The credential a stable name ([`Credential::as_str`]) names.
+    pub fn parse(name: &str) -> Option<Credential> {
+        [Credential::Card, Credential::Smartphone]
+            .into_iter()
+            .find(|c| c.as_str() == name)
+    }
 }
 
 /// Why a card was refused. Messages carry no serial, name or other personal
@@ -622,8 +629,9 @@ fn check_key_usage(cert: &X509Certificate<'_>) -> Result<(), CardError> {
     }
 }
 
-/// A dotted OID (`1.2.392…`) as the parser's [`Oid`]; `None` if it is not one.
-fn smartphone_policy(dotted: &str) -> Option<Oid<'static>> {
+/// A dotted OID (`1.2.392…`) as the parser's [`Oid`]; `None` if it is not
+/// one (also how the configuration checks `tls.smartphone_policy`).
+pub(crate) fn smartphone_policy(dotted: &str) -> Option<Oid<'static>> {
     let arcs = dotted
         .split('.')
         .map(|arc| arc.parse::<u64>().ok())

@@ -174,7 +174,7 @@ const AUTHENTICATE_HOLDER: &str = "
           FROM (SELECT 1) one
           LEFT JOIN smartphone_links p ON $7 = 'smartphone' AND p.serial = $2),
     card AS (
-        SELECT presented.serial, status.card_status,
+        SELECT presented.serial,
                -- Why the credential is refused, if it is: a card's own J-LIS
                -- status; a phone's own status, else its card's revocation or
                -- renewal (the cascade; a suspended card leaves it working).
@@ -428,8 +428,8 @@ pub struct SessionResident {
     pub settings_version: Option<i32>,
     /// The store chain of the session's copier (its CN's first part).
     pub store_chain: String,
-    /// `card` or `smartphone`: which credential authenticated the session.
-    pub credential: String,
+    /// Which credential authenticated the session.
+    pub credential: Credential,
     /// The register entry of an active registered-domicile registration,
     /// when the order is for another municipality's 戸籍 (see `domicile`).
     pub registered_member: Option<i64>,
@@ -465,7 +465,9 @@ pub async fn session_resident<C: GenericClient>(
         card_issued_today: row.get(10),
         settings_version: row.get(11),
         store_chain: row.get(12),
-        credential: row.get(13),
+        credential: Credential::parse(row.get(13)).ok_or(DbError::Data(
+            "a session's credential is not card or smartphone",
+        ))?,
         registered_member: None,
     }))
 }
